@@ -1,0 +1,303 @@
+package io.jgrad.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The reverse-mode engine and its switches: gradient recording on or off ({@link #noGrad()}),
+ * anomaly detection ({@link #detectAnomaly()}), and the functional {@link #grad} (like
+ * {@code torch.autograd.grad}).
+ *
+ * <p>Backward walks the graph in reverse topological order with an explicit work list (no
+ * recursion, so a chain of millions of ops works), sums the gradients of every use of a tensor,
+ * and frees each node as it goes unless the graph is retained.
+ */
+public final class Autograd {
+    private static final ThreadLocal<boolean[]> GRAD_ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
+    private static volatile boolean anomaly;
+
+    private Autograd() {}
+
+    /** A scope that restores the previous setting when closed; use with try-with-resources. */
+    public interface Scope extends AutoCloseable {
+        /** Restores the setting that was in force when the scope was opened. */
+        @Override
+        void close();
+    }
+
+    /** True when ops on this thread record the graph (the default). */
+    public static boolean isGradEnabled() {
+        return GRAD_ENABLED.get()[0];
+    }
+
+    /** Turns graph recording on this thread on or off; returns the previous setting. */
+    public static boolean setGradEnabled(boolean enabled) {
+        boolean[] flag = GRAD_ENABLED.get();
+        boolean previous = flag[0];
+        flag[0] = enabled;
+        return previous;
+    }
+
+    /**
+     * Ops in this scope record nothing (results do not require grad):
+     * {@code try (var s = Autograd.noGrad()) { ... }}. Thread-local, like {@code torch.no_grad}.
+     */
+    public static Scope noGrad() {
+        boolean previous = setGradEnabled(false);
+        return () -> setGradEnabled(previous);
+    }
+
+    /** Re-enables recording inside a {@link #noGrad()} scope. */
+    public static Scope enableGrad() {
+        boolean previous = setGradEnabled(true);
+        return () -> setGradEnabled(previous);
+    }
+
+    /** True while anomaly detection is on. */
+    public static boolean isAnomalyEnabled() {
+        return anomaly;
+    }
+
+    /**
+     * Turns anomaly detection on for the scope (process-wide): every op records where it was
+     * created, and the first op whose forward or backward turns finite inputs into NaN or Inf
+     * throws {@link NonFiniteException} naming it, with the creation site as the cause. Slow; for debugging.
+     */
+    public static Scope detectAnomaly() {
+        boolean previous = anomaly;
+        anomaly = true;
+        return () -> anomaly = previous;
+    }
+
+    /**
+     * Gradients of {@code output} (a scalar) with respect to {@code inputs}, without touching any
+     * {@code grad()}; the graph is freed afterwards.
+     */
+    public static List<Tensor> grad(Tensor output, Tensor... inputs) {
+        return grad(List.of(output), List.of(inputs), null, false, false);
+    }
+
+    /**
+     * Gradients of {@code outputs} with respect to {@code inputs}, like {@code torch.autograd.grad}:
+     * {@code gradOutputs} seeds each output (null for scalar outputs means 1); with
+     * {@code createGraph} the results are themselves differentiable (grad of grad), which also
+     * retains the graph unless {@code retainGraph} is false. An input the outputs do not depend
+     * on gets a zero gradient of its shape.
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
+                                    boolean retainGraph, boolean createGraph) {
+        checkArgument(!outputs.isEmpty(), "grad: no outputs given");
+        checkArgument(gradOutputs == null || gradOutputs.size() == outputs.size(),
+                "grad: %s outputs but %s gradOutputs", outputs.size(), gradOutputs == null ? 0 : gradOutputs.size());
+        for (Tensor in : inputs) {
+            checkArgument(in.requiresGrad, "grad: one of the inputs (%s %s) does not require grad",
+                    Shapes.str(in.shape), in.dtype());
+        }
+        Tensor[] seeds = new Tensor[outputs.size()];
+        for (int i = 0; i < seeds.length; i++) {
+            seeds[i] = seed(outputs.get(i), gradOutputs == null ? null : gradOutputs.get(i), "grad");
+        }
+        IdentityHashMap<Tensor, Tensor> captured = new IdentityHashMap<>();
+        for (Tensor in : inputs) {
+            captured.put(in, null);
+        }
+        run(outputs.toArray(new Tensor[0]), seeds, retainGraph || createGraph, createGraph, captured);
+        List<Tensor> result = new ArrayList<>(inputs.size());
+        for (Tensor in : inputs) {
+            Tensor g = captured.get(in);
+            result.add(g != null ? g : Tensor.zeros(in.dtype(), in.shape));
+        }
+        return result;
+    }
+
+    /** The gradient that starts backward from {@code out}: 1 for a scalar, else the caller's. */
+    static Tensor seed(Tensor out, Tensor gradient, String op) {
+        if (!out.requiresGrad) {
+            throw new IllegalStateException(op + ": the tensor " + Shapes.str(out.shape)
+                    + " does not require grad and has no gradFn; nothing to differentiate");
+        }
+        if (gradient == null) {
+            if (out.numel() != 1) {
+                throw new IllegalArgumentException(op + ": a gradient can be implicitly created only for scalar "
+                        + "outputs, got shape " + Shapes.str(out.shape) + "; pass a gradient of that shape");
+            }
+            return Tensor.ones(out.dtype(), out.shape);
+        }
+        if (!Arrays.equals(gradient.shape, out.shape)) {
+            throw new ShapeException(op + ": gradient shape " + Shapes.str(gradient.shape)
+                    + " does not match output shape " + Shapes.str(out.shape));
+        }
+        return gradient;
+    }
+
+    /**
+     * Runs backward from {@code roots}. With {@code captured} null, gradients accumulate into the
+     * leaves' {@code grad}; otherwise they are summed into {@code captured} for its keys only.
+     */
+    static void run(Tensor[] roots, Tensor[] seeds, boolean retainGraph, boolean createGraph,
+                    Map<Tensor, Tensor> captured) {
+        IdentityHashMap<Tensor, int[]> pending = countUses(roots);
+        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        for (int i = 0; i < roots.length; i++) {
+            grads.merge(roots[i], seeds[i], Autograd::accumulate);
+        }
+        ArrayDeque<Tensor> ready = new ArrayDeque<>();
+        for (Tensor r : roots) {
+            if (pending.get(r)[0] == 0 && !ready.contains(r)) {
+                ready.add(r);
+            }
+        }
+        boolean previous = setGradEnabled(createGraph);
+        try {
+            while (!ready.isEmpty()) {
+                Tensor t = ready.poll();
+                Tensor g = grads.remove(t);
+                if (g != null && t.hooks != null) {
+                    for (var hook : t.hooks) {
+                        Tensor replaced = hook.apply(g);
+                        g = replaced != null ? replaced : g;
+                    }
+                }
+                if (g != null) {
+                    deliver(t, g, captured, createGraph);
+                }
+                Node node = t.gradFn;
+                if (node == null) {
+                    continue;
+                }
+                Tensor[] inputs = node.inputs;
+                Tensor[] inGrads = g == null ? null : callBackward(node, g);
+                for (int i = 0; i < inputs.length; i++) {
+                    Tensor in = inputs[i];
+                    if (in == null || !in.requiresGrad) {
+                        continue;
+                    }
+                    if (inGrads != null && i < inGrads.length && inGrads[i] != null) {
+                        grads.merge(in, conform(inGrads[i], in, node.op), Autograd::accumulate);
+                    }
+                    if (--pending.get(in)[0] == 0) {
+                        ready.add(in);
+                    }
+                }
+                if (!retainGraph) {
+                    node.release();
+                }
+            }
+        } finally {
+            setGradEnabled(previous);
+        }
+    }
+
+    /** Number of uses of each tensor inside the graph below the roots; throws on a freed node. */
+    private static IdentityHashMap<Tensor, int[]> countUses(Tensor[] roots) {
+        IdentityHashMap<Tensor, int[]> uses = new IdentityHashMap<>();
+        ArrayDeque<Tensor> stack = new ArrayDeque<>();
+        for (Tensor r : roots) {
+            if (uses.putIfAbsent(r, new int[1]) == null) {
+                stack.push(r);
+            }
+        }
+        while (!stack.isEmpty()) {
+            Tensor t = stack.pop();
+            Node node = t.gradFn;
+            if (node == null) {
+                continue;
+            }
+            if (node.isReleased()) {
+                throw new IllegalStateException("backward: trying to backward through the graph a second time "
+                        + "(the saved values of op '" + node.op + "' were freed by the first backward); "
+                        + "pass retainGraph=true to the first backward to backward twice");
+            }
+            for (Tensor in : node.inputs) {
+                if (in == null || !in.requiresGrad) {
+                    continue;
+                }
+                int[] count = uses.get(in);
+                if (count == null) {
+                    uses.put(in, new int[] {1});
+                    stack.push(in);
+                } else {
+                    count[0]++;
+                }
+            }
+        }
+        return uses;
+    }
+
+    private static Tensor[] callBackward(Node node, Tensor g) {
+        node.checkSavedVersions();
+        Tensor[] inGrads = node.backward.apply(g);
+        if (anomaly && g.allFinite()) {
+            for (int i = 0; i < inGrads.length; i++) {
+                if (inGrads[i] != null && !inGrads[i].allFinite()) {
+                    throw new NonFiniteException("anomaly: backward of '" + node.op + "' produced a non-finite "
+                            + "gradient for input " + i + " from a finite output gradient", node.createdAt);
+                }
+            }
+        }
+        return inGrads;
+    }
+
+    /** Gives a computed gradient the input's shape (summing broadcast dims) and dtype. */
+    private static Tensor conform(Tensor g, Tensor in, String op) {
+        if (!Arrays.equals(g.shape, in.shape)) {
+            try {
+                g = g.sumTo(in.shape);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("backward of '" + op + "' returned a gradient of shape "
+                        + Shapes.str(g.shape) + " for an input of shape " + Shapes.str(in.shape), e);
+            }
+        }
+        return g.dtype() == in.dtype() ? g : g.to(in.dtype());
+    }
+
+    private static Tensor accumulate(Tensor a, Tensor b) {
+        return a.add(b);
+    }
+
+    private static void deliver(Tensor t, Tensor g, Map<Tensor, Tensor> captured, boolean createGraph) {
+        if (captured != null) {
+            if (captured.containsKey(t)) {
+                Tensor prev = captured.get(t);
+                captured.put(t, prev == null ? g : prev.add(g));
+            }
+            return;
+        }
+        if (t.gradFn != null && !t.retainsGrad) {
+            return;
+        }
+        if (t.grad == null) {
+            // the gradient may be shared with other tensors (add passes dOut through): own a copy
+            t.grad = createGraph ? g : g.detach().contiguousCopyNoGrad();
+        } else if (createGraph || t.grad.requiresGrad) {
+            t.grad = t.grad.add(g);
+        } else {
+            t.grad.addInPlaceRaw(g, 1.0);
+        }
+    }
+
+    /** In anomaly mode: the creation site to record on a new node. */
+    static Throwable creationSite(String op) {
+        return anomaly ? new Throwable("op '" + op + "' was created here") : null;
+    }
+
+    /** In anomaly mode: throws if {@code out} is non-finite although every input is finite. */
+    static void checkForward(String op, Tensor out, Tensor[] inputs, Throwable site) {
+        if (out.allFinite()) {
+            return;
+        }
+        for (Tensor in : inputs) {
+            if (in != null && !in.allFinite()) {
+                return; // not the first op to go non-finite
+            }
+        }
+        throw new NonFiniteException("anomaly: forward of '" + op + "' produced a non-finite value from finite inputs",
+                site);
+    }
+}

@@ -1,0 +1,360 @@
+package io.jgrad.core;
+
+/**
+ * Elementwise kernels on raw arrays: unary maps, broadcasting binary maps, {@code where}, and
+ * strided copies with dtype conversion. They record nothing in the graph; {@link Tensor}'s
+ * methods wrap them with their gradients. Hot cases (contiguous float add/sub/mul/div, a
+ * scalar operand, relu) have their own loops so the JIT can vectorize them; the rest go
+ * through one generic loop per dtype.
+ */
+final class Elementwise {
+    /** Below this many elements a kernel runs on the calling thread. */
+    static final int GRAIN = 1 << 16;
+
+    enum Unary { NEG, EXP, LOG, SQRT, ABS, TANH, SIGMOID, RELU, SIGN, RECIPROCAL, POW, CLAMP, LOG1P, SIN, COS }
+
+    enum Binary {
+        ADD, SUB, MUL, DIV, MAX, MIN, POW, GT, GE, LT, LE, EQ, NE;
+
+        boolean isComparison() {
+            return ordinal() >= GT.ordinal();
+        }
+    }
+
+    private Elementwise() {}
+
+    // ---------------------------------------------------------------- unary
+
+    /** y = op(x) elementwise; p and q are POW's exponent and CLAMP's bounds. */
+    static Tensor unary(Unary op, Tensor x, double p, double q) {
+        Tensor c = x.contiguousNoGrad();
+        Tensor out = Tensor.empty(x.dtype(), x.shape);
+        int n = out.numel();
+        Storage in = c.storage;
+        Storage o = out.storage;
+        int xo = c.offset;
+        Parallel.forRange(n, GRAIN, (from, to) -> {
+            switch (in.dtype) {
+                case FLOAT32 -> unaryF(op, in.f, xo, o.f, from, to, p, q);
+                case FLOAT64 -> unaryD(op, in.d, xo, o.d, from, to, p, q);
+                case INT64 -> unaryL(op, in.l, xo, o.l, from, to, p, q);
+            }
+        });
+        return out;
+    }
+
+    private static void unaryF(Unary op, float[] x, int xo, float[] y, int from, int to, double p, double q) {
+        switch (op) {
+            case NEG -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = -x[xo + i];
+                }
+            }
+            case RELU -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = Math.max(x[xo + i], 0f); // NaN stays NaN, as in PyTorch
+                }
+            }
+            case ABS -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = Math.abs(x[xo + i]);
+                }
+            }
+            case CLAMP -> {
+                float lo = (float) p;
+                float hi = (float) q;
+                for (int i = from; i < to; i++) {
+                    y[i] = Math.min(Math.max(x[xo + i], lo), hi);
+                }
+            }
+            default -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = (float) apply(op, x[xo + i], p, q);
+                }
+            }
+        }
+    }
+
+    private static void unaryD(Unary op, double[] x, int xo, double[] y, int from, int to, double p, double q) {
+        switch (op) {
+            case NEG -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = -x[xo + i];
+                }
+            }
+            case RELU -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = Math.max(x[xo + i], 0.0);
+                }
+            }
+            default -> {
+                for (int i = from; i < to; i++) {
+                    y[i] = apply(op, x[xo + i], p, q);
+                }
+            }
+        }
+    }
+
+    private static void unaryL(Unary op, long[] x, int xo, long[] y, int from, int to, double p, double q) {
+        for (int i = from; i < to; i++) {
+            long v = x[xo + i];
+            y[i] = switch (op) {
+                case NEG -> -v;
+                case ABS -> Math.abs(v);
+                case RELU -> Math.max(v, 0L);
+                case SIGN -> Long.signum(v);
+                case CLAMP -> (long) Math.min(Math.max(v, p), q);
+                case POW -> (long) Math.pow(v, p);
+                default -> throw new IllegalArgumentException(op + " is not defined for int64");
+            };
+        }
+    }
+
+    /** The scalar function behind each unary op, in double precision. */
+    static double apply(Unary op, double v, double p, double q) {
+        return switch (op) {
+            case NEG -> -v;
+            case EXP -> Math.exp(v);
+            case LOG -> Math.log(v);
+            case SQRT -> Math.sqrt(v);
+            case ABS -> Math.abs(v);
+            case TANH -> Math.tanh(v);
+            case SIGMOID -> v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)); // no overflow either side
+            case RELU -> Math.max(v, 0.0);
+            case SIGN -> Math.signum(v);
+            case RECIPROCAL -> 1 / v;
+            case POW -> p == 2 ? v * v : Math.pow(v, p);
+            case CLAMP -> Math.min(Math.max(v, p), q);
+            case LOG1P -> Math.log1p(v);
+            case SIN -> Math.sin(v);
+            case COS -> Math.cos(v);
+        };
+    }
+
+    // ---------------------------------------------------------------- binary
+
+    /** out = a op b with NumPy broadcasting; a and b must already have the same dtype. */
+    static Tensor binary(Binary op, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast(op.name().toLowerCase(java.util.Locale.ROOT), a.shape, b.shape);
+        Tensor out = Tensor.empty(a.dtype(), shape);
+        int[][] strides = {out.strides, StridedLoop.broadcastStrides(a, shape), StridedLoop.broadcastStrides(b, shape)};
+        int[] offsets = {0, a.offset, b.offset};
+        Storage so = out.storage;
+        Storage sa = a.storage;
+        Storage sb = b.storage;
+        if (out.numel() >= GRAIN && a.isContiguous() && b.isContiguous() && java.util.Arrays.equals(a.shape, b.shape)) {
+            Parallel.forRange(out.numel(), GRAIN, (from, to) -> binaryRow(op, so, from, sa, a.offset + from, 1,
+                    sb, b.offset + from, 1, to - from));
+            return out;
+        }
+        StridedLoop.forEach(shape, strides, offsets, (off, n, st) ->
+                binaryRow(op, so, off[0], sa, off[1], st[1], sb, off[2], st[2], n));
+        return out;
+    }
+
+    private static void binaryRow(Binary op, Storage o, int oo, Storage a, int ao, int as, Storage b, int bo, int bs, int n) {
+        switch (o.dtype) {
+            case FLOAT32 -> binaryF(op, a.f, ao, as, b.f, bo, bs, o.f, oo, n);
+            case FLOAT64 -> binaryD(op, a.d, ao, as, b.d, bo, bs, o.d, oo, n);
+            case INT64 -> binaryL(op, a.l, ao, as, b.l, bo, bs, o.l, oo, n);
+        }
+    }
+
+    private static void binaryF(Binary op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] o, int oo, int n) {
+        if (as == 1 && bs == 1) {
+            switch (op) {
+                case ADD -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] + b[bo + i];
+                    }
+                    return;
+                }
+                case SUB -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] - b[bo + i];
+                    }
+                    return;
+                }
+                case MUL -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] * b[bo + i];
+                    }
+                    return;
+                }
+                case DIV -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] / b[bo + i];
+                    }
+                    return;
+                }
+                default -> { }
+            }
+        } else if (as == 1 && bs == 0) {
+            float s = b[bo];
+            switch (op) {
+                case ADD -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] + s;
+                    }
+                    return;
+                }
+                case MUL -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] * s;
+                    }
+                    return;
+                }
+                case GT -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] > s ? 1f : 0f;
+                    }
+                    return;
+                }
+                default -> { }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            float x = a[ao + i * as];
+            float y = b[bo + i * bs];
+            o[oo + i] = switch (op) {
+                case ADD -> x + y;
+                case SUB -> x - y;
+                case MUL -> x * y;
+                case DIV -> x / y;
+                case MAX -> Math.max(x, y);
+                case MIN -> Math.min(x, y);
+                case POW -> (float) Math.pow(x, y);
+                case GT -> x > y ? 1f : 0f;
+                case GE -> x >= y ? 1f : 0f;
+                case LT -> x < y ? 1f : 0f;
+                case LE -> x <= y ? 1f : 0f;
+                case EQ -> x == y ? 1f : 0f;
+                case NE -> x != y ? 1f : 0f;
+            };
+        }
+    }
+
+    private static void binaryD(Binary op, double[] a, int ao, int as, double[] b, int bo, int bs, double[] o, int oo, int n) {
+        if (as == 1 && bs == 1 && (op == Binary.ADD || op == Binary.MUL)) {
+            if (op == Binary.ADD) {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i] = a[ao + i] + b[bo + i];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    o[oo + i] = a[ao + i] * b[bo + i];
+                }
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            double x = a[ao + i * as];
+            double y = b[bo + i * bs];
+            o[oo + i] = switch (op) {
+                case ADD -> x + y;
+                case SUB -> x - y;
+                case MUL -> x * y;
+                case DIV -> x / y;
+                case MAX -> Math.max(x, y);
+                case MIN -> Math.min(x, y);
+                case POW -> Math.pow(x, y);
+                case GT -> x > y ? 1 : 0;
+                case GE -> x >= y ? 1 : 0;
+                case LT -> x < y ? 1 : 0;
+                case LE -> x <= y ? 1 : 0;
+                case EQ -> x == y ? 1 : 0;
+                case NE -> x != y ? 1 : 0;
+            };
+        }
+    }
+
+    private static void binaryL(Binary op, long[] a, int ao, int as, long[] b, int bo, int bs, long[] o, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            long x = a[ao + i * as];
+            long y = b[bo + i * bs];
+            o[oo + i] = switch (op) {
+                case ADD -> x + y;
+                case SUB -> x - y;
+                case MUL -> x * y;
+                case DIV -> {
+                    if (y == 0) {
+                        throw new ArithmeticException("div: integer division by zero");
+                    }
+                    yield Math.floorDiv(x, y);
+                }
+                case MAX -> Math.max(x, y);
+                case MIN -> Math.min(x, y);
+                case POW -> (long) Math.pow(x, y);
+                case GT -> x > y ? 1 : 0;
+                case GE -> x >= y ? 1 : 0;
+                case LT -> x < y ? 1 : 0;
+                case LE -> x <= y ? 1 : 0;
+                case EQ -> x == y ? 1 : 0;
+                case NE -> x != y ? 1 : 0;
+            };
+        }
+    }
+
+    // ---------------------------------------------------------------- where, copy
+
+    /** out = cond != 0 ? a : b, broadcasting all three; a and b share a dtype. */
+    static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        int[] shape = Shapes.broadcast("where", Shapes.broadcast("where", cond.shape, a.shape), b.shape);
+        Tensor out = Tensor.empty(a.dtype(), shape);
+        int[][] strides = {out.strides, StridedLoop.broadcastStrides(cond, shape),
+                StridedLoop.broadcastStrides(a, shape), StridedLoop.broadcastStrides(b, shape)};
+        int[] offsets = {0, cond.offset, a.offset, b.offset};
+        Storage so = out.storage;
+        StridedLoop.forEach(shape, strides, offsets, (off, n, st) -> {
+            for (int i = 0; i < n; i++) {
+                boolean c = cond.storage.get(off[1] + i * st[1]) != 0;
+                int src = c ? off[2] + i * st[2] : off[3] + i * st[3];
+                Storage from = c ? a.storage : b.storage;
+                switch (so.dtype) {
+                    case FLOAT32 -> so.f[off[0] + i] = from.f[src];
+                    case FLOAT64 -> so.d[off[0] + i] = from.d[src];
+                    case INT64 -> so.l[off[0] + i] = from.l[src];
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Copies {@code src} (any strides, broadcast to dst's shape) into {@code dst}'s elements,
+     * converting the dtype; dst may itself be a strided view.
+     */
+    static void copy(Tensor src, Tensor dst) {
+        int[][] strides = {dst.strides, StridedLoop.broadcastStrides(src, dst.shape)};
+        int[] offsets = {dst.offset, src.offset};
+        Storage d = dst.storage;
+        Storage s = src.storage;
+        StridedLoop.forEach(dst.shape, strides, offsets, (off, n, st) -> copyRow(s, off[1], st[1], d, off[0], st[0], n));
+    }
+
+    private static void copyRow(Storage s, int so, int ss, Storage d, int dof, int ds, int n) {
+        if (s.dtype == d.dtype && ss == 1 && ds == 1) {
+            switch (s.dtype) {
+                case FLOAT32 -> System.arraycopy(s.f, so, d.f, dof, n);
+                case FLOAT64 -> System.arraycopy(s.d, so, d.d, dof, n);
+                case INT64 -> System.arraycopy(s.l, so, d.l, dof, n);
+            }
+            return;
+        }
+        if (s.dtype == DType.FLOAT32 && d.dtype == DType.FLOAT32) {
+            for (int i = 0; i < n; i++) {
+                d.f[dof + i * ds] = s.f[so + i * ss];
+            }
+            return;
+        }
+        if (d.dtype == DType.INT64 && s.dtype == DType.INT64) {
+            for (int i = 0; i < n; i++) {
+                d.l[dof + i * ds] = s.l[so + i * ss];
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) {
+            d.set(dof + i * ds, s.get(so + i * ss));
+        }
+    }
+}

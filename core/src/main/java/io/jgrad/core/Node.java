@@ -1,0 +1,59 @@
+package io.jgrad.core;
+
+/**
+ * The record an op leaves on its output: its name, its inputs, the tensors its backward reads
+ * (with their versions at save time) and the backward itself. Released after backward unless
+ * the graph is retained; a released node keeps only its name, for error messages.
+ */
+final class Node {
+    /** Gradients of the inputs (null where an input gets none) given the gradient of the output. */
+    @FunctionalInterface
+    interface Backward {
+        Tensor[] apply(Tensor dOut);
+    }
+
+    final String op;
+    Tensor[] inputs;
+    Tensor[] saved;
+    int[] savedVersions;
+    Backward backward;
+    /** Where the op was created; recorded only in anomaly mode. */
+    final Throwable createdAt;
+
+    Node(String op, Tensor[] inputs, Tensor[] saved, Backward backward, Throwable createdAt) {
+        this.op = op;
+        this.inputs = inputs;
+        this.saved = saved;
+        this.backward = backward;
+        this.createdAt = createdAt;
+        this.savedVersions = new int[saved.length];
+        for (int i = 0; i < saved.length; i++) {
+            savedVersions[i] = saved[i].storage.version;
+        }
+    }
+
+    boolean isReleased() {
+        return backward == null;
+    }
+
+    void release() {
+        inputs = null;
+        saved = null;
+        savedVersions = null;
+        backward = null;
+    }
+
+    /** Throws if a saved tensor was changed in place after this op saved it. */
+    void checkSavedVersions() {
+        for (int i = 0; i < saved.length; i++) {
+            Tensor t = saved[i];
+            if (t.storage.version != savedVersions[i]) {
+                String what = t.gradFn != null ? "output of '" + t.gradFn.op + "'" : "a leaf tensor";
+                throw new IllegalStateException("one of the tensors needed for gradient computation has been "
+                        + "modified by an in-place operation: " + Shapes.str(t.shape) + " " + t.dtype() + ", " + what
+                        + ", saved by '" + op + "', is at version " + t.storage.version + "; expected version "
+                        + savedVersions[i]);
+            }
+        }
+    }
+}

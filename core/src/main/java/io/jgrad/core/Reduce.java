@@ -1,0 +1,235 @@
+package io.jgrad.core;
+
+/**
+ * Reduction kernels over one dim of a contiguous tensor viewed as [outer, K, inner], and over
+ * everything. Float sums accumulate in double; blocks are fixed, so results do not depend on
+ * the thread count.
+ */
+final class Reduce {
+    private static final int BLOCK = 1 << 14;
+
+    private Reduce() {}
+
+    /** Sum of all elements as a 0-d tensor of the same dtype. */
+    static Tensor sumAll(Tensor x) {
+        Tensor c = x.contiguousNoGrad();
+        int n = c.numel();
+        Storage s = c.storage;
+        int base = c.offset;
+        int blocks = Math.max(1, (n + BLOCK - 1) / BLOCK);
+        Tensor out = Tensor.empty(x.dtype(), new int[0]);
+        if (s.dtype == DType.INT64) {
+            long[] partial = new long[blocks];
+            Parallel.forRange(n, BLOCK, (from, to) -> {
+                long acc = 0;
+                for (int i = from; i < to; i++) {
+                    acc += s.l[base + i];
+                }
+                partial[from / BLOCK] = acc;
+            });
+            long total = 0;
+            for (long p : partial) {
+                total += p;
+            }
+            out.storage.l[0] = total;
+            return out;
+        }
+        double[] partial = new double[blocks];
+        Parallel.forRange(n, BLOCK, (from, to) -> {
+            double acc = 0;
+            if (s.dtype == DType.FLOAT32) {
+                for (int i = from; i < to; i++) {
+                    acc += s.f[base + i];
+                }
+            } else {
+                for (int i = from; i < to; i++) {
+                    acc += s.d[base + i];
+                }
+            }
+            partial[from / BLOCK] = acc;
+        });
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        out.storage.set(0, total);
+        return out;
+    }
+
+    /** Sum over {@code dim}; the result has x's shape without that dim. */
+    static Tensor sumDim(Tensor x, int dim) {
+        Tensor c = x.contiguousNoGrad();
+        int outer = Shapes.prod(c.shape, 0, dim);
+        int k = c.shape[dim];
+        int inner = Shapes.prod(c.shape, dim + 1, c.shape.length);
+        Tensor out = Tensor.empty(x.dtype(), Shapes.copyWithout(c.shape, dim));
+        Storage s = c.storage;
+        Storage o = out.storage;
+        int base = c.offset;
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));
+        Parallel.forRange(outer, grain, (from, to) -> {
+            double[] acc = new double[inner];
+            for (int r = from; r < to; r++) {
+                java.util.Arrays.fill(acc, 0);
+                int rowBase = base + r * k * inner;
+                if (s.dtype == DType.INT64) {
+                    for (int i = 0; i < inner; i++) {
+                        long a = 0;
+                        for (int j = 0; j < k; j++) {
+                            a += s.l[rowBase + j * inner + i];
+                        }
+                        o.l[r * inner + i] = a;
+                    }
+                    continue;
+                }
+                if (inner == 1) {
+                    double a = 0;
+                    if (s.dtype == DType.FLOAT32) {
+                        for (int j = 0; j < k; j++) {
+                            a += s.f[rowBase + j];
+                        }
+                    } else {
+                        for (int j = 0; j < k; j++) {
+                            a += s.d[rowBase + j];
+                        }
+                    }
+                    acc[0] = a;
+                } else if (s.dtype == DType.FLOAT32) {
+                    for (int j = 0; j < k; j++) {
+                        int at = rowBase + j * inner;
+                        for (int i = 0; i < inner; i++) {
+                            acc[i] += s.f[at + i];
+                        }
+                    }
+                } else {
+                    for (int j = 0; j < k; j++) {
+                        int at = rowBase + j * inner;
+                        for (int i = 0; i < inner; i++) {
+                            acc[i] += s.d[at + i];
+                        }
+                    }
+                }
+                for (int i = 0; i < inner; i++) {
+                    o.set(r * inner + i, acc[i]);
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Max (or min) over {@code dim}: values (x's dtype) and the index of the first extreme
+     * element (INT64), both with x's shape without that dim. A NaN counts as the extreme, as in PyTorch.
+     */
+    static Tensor[] extremeDim(Tensor x, int dim, boolean max) {
+        Tensor c = x.contiguousNoGrad();
+        int outer = Shapes.prod(c.shape, 0, dim);
+        int k = c.shape[dim];
+        int inner = Shapes.prod(c.shape, dim + 1, c.shape.length);
+        int[] shape = Shapes.copyWithout(c.shape, dim);
+        Tensor values = Tensor.empty(x.dtype(), shape);
+        Tensor indices = Tensor.empty(DType.INT64, shape);
+        Storage s = c.storage;
+        for (int r = 0; r < outer; r++) {
+            for (int i = 0; i < inner; i++) {
+                int at = c.offset + r * k * inner + i;
+                int best = 0;
+                double bv = s.get(at);
+                long bl = s.getLong(at);
+                for (int j = 1; j < k && !Double.isNaN(bv); j++) {
+                    int p = at + j * inner;
+                    boolean better;
+                    if (s.dtype == DType.INT64) {
+                        long v = s.l[p];
+                        better = max ? v > bl : v < bl;
+                        if (better) {
+                            bl = v;
+                        }
+                    } else {
+                        double v = s.get(p);
+                        better = Double.isNaN(v) || (max ? v > bv : v < bv);
+                        if (better) {
+                            bv = v;
+                        }
+                    }
+                    if (better) {
+                        best = j;
+                    }
+                }
+                int o = r * inner + i;
+                if (s.dtype == DType.INT64) {
+                    values.storage.l[o] = bl;
+                } else {
+                    values.storage.set(o, bv);
+                }
+                indices.storage.l[o] = best;
+            }
+        }
+        return new Tensor[] {values, indices};
+    }
+
+    /** softmax (or log-softmax) over {@code dim}, shifted by the max so exp cannot overflow. */
+    static Tensor softmax(Tensor x, int dim, boolean log) {
+        Tensor c = x.contiguousNoGrad();
+        int outer = Shapes.prod(c.shape, 0, dim);
+        int k = c.shape[dim];
+        int inner = Shapes.prod(c.shape, dim + 1, c.shape.length);
+        Tensor out = Tensor.empty(x.dtype(), c.shape);
+        Storage s = c.storage;
+        Storage o = out.storage;
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));
+        Parallel.forRange(outer, grain, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int i = 0; i < inner; i++) {
+                    int in = c.offset + r * k * inner + i;
+                    int on = r * k * inner + i;
+                    if (s.dtype == DType.FLOAT32 && inner == 1) {
+                        softmaxRowF(s.f, in, o.f, on, k, log);
+                    } else {
+                        softmaxRowGeneric(s, in, o, on, k, inner, log);
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    private static void softmaxRowF(float[] x, int in, float[] y, int on, int k, boolean log) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            max = Math.max(max, x[in + j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += Math.exp(x[in + j] - max);
+        }
+        if (log) {
+            float lse = (float) Math.log(sum);
+            for (int j = 0; j < k; j++) {
+                y[on + j] = x[in + j] - max - lse;
+            }
+        } else {
+            double inv = 1 / sum;
+            for (int j = 0; j < k; j++) {
+                y[on + j] = (float) (Math.exp(x[in + j] - max) * inv);
+            }
+        }
+    }
+
+    private static void softmaxRowGeneric(Storage x, int in, Storage y, int on, int k, int stride, boolean log) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            double v = x.get(in + j * stride);
+            max = Double.isNaN(v) ? v : Math.max(max, v);
+        }
+        double sum = 0;
+        for (int j = 0; j < k; j++) {
+            sum += Math.exp(x.get(in + j * stride) - max);
+        }
+        double lse = Math.log(sum);
+        for (int j = 0; j < k; j++) {
+            double shifted = x.get(in + j * stride) - max;
+            y.set(on + j * stride, log ? shifted - lse : Math.exp(shifted) / sum);
+        }
+    }
+}

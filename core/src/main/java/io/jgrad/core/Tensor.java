@@ -1,0 +1,1638 @@
+package io.jgrad.core;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import io.jgrad.core.Elementwise.Binary;
+import io.jgrad.core.Elementwise.Unary;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.UnaryOperator;
+
+/**
+ * An n-dimensional array and its place in the computational graph.
+ *
+ * <p>Storage is a row-major Java array ({@code float[]}, {@code double[]} or {@code long[]}
+ * per {@link DType}); views such as {@link #transpose}, {@link #narrow} and {@link #expand}
+ * share it through strides. Methods use PyTorch's names and semantics, including NumPy
+ * broadcasting for every binary op. Results are new tensors; the only methods that modify a
+ * tensor say so in their name ({@code fill}, {@code copyFrom}, {@code addInPlace},
+ * {@code mulInPlace}) and bump its version.
+ *
+ * <p>Autograd: a floating-point leaf made with {@link #requiresGrad(boolean)} records every op
+ * applied to it; {@link #backward()} then fills {@link #grad()} of each such leaf. Each
+ * differentiable op states its backward with tensor ops, so gradients are themselves
+ * differentiable ({@code backward(g, true, true)} or {@link Autograd#grad}).
+ *
+ * <p>Instances are not thread-safe for concurrent in-place updates; read-only use from several
+ * threads is fine.
+ */
+public final class Tensor {
+    private static final Tensor[] NONE = new Tensor[0];
+
+    final Storage storage;
+    final int offset;
+    final int[] shape;
+    final int[] strides;
+    private final int numel;
+
+    boolean requiresGrad;
+    Node gradFn;
+    Tensor grad;
+    boolean retainsGrad;
+    List<UnaryOperator<Tensor>> hooks;
+
+    Tensor(Storage storage, int offset, int[] shape, int[] strides) {
+        this.storage = storage;
+        this.offset = offset;
+        this.shape = shape;
+        this.strides = strides;
+        this.numel = Shapes.numel(shape);
+    }
+
+    /** A fresh, zero-filled contiguous tensor (shape is checked before allocating). */
+    static Tensor empty(DType dtype, int[] shape) {
+        int[] s = shape.clone();
+        int n = Shapes.numel(s);
+        return new Tensor(Storage.allocate(dtype, n), 0, s, Shapes.contiguousStrides(s));
+    }
+
+    /** Records {@code out} as the result of {@code op} when gradients are being recorded. */
+    static Tensor derive(String op, Tensor out, Tensor[] inputs, Tensor[] saved, Node.Backward backward) {
+        Throwable site = null;
+        if (Autograd.isAnomalyEnabled()) {
+            site = Autograd.creationSite(op);
+            Autograd.checkForward(op, out, inputs, site);
+        }
+        boolean any = false;
+        for (Tensor in : inputs) {
+            if (in != null && in.requiresGrad) {
+                any = true;
+                break;
+            }
+        }
+        if (!any || !Autograd.isGradEnabled()) {
+            return out;
+        }
+        out.requiresGrad = true;
+        out.gradFn = new Node(op, inputs, saved, backward, site);
+        return out;
+    }
+
+    private static Tensor[] in(Tensor... tensors) {
+        return tensors;
+    }
+
+    // =================================================================== creation
+
+    /** Zeros of the given shape, FLOAT32. */
+    public static Tensor zeros(int... shape) {
+        return zeros(DType.FLOAT32, shape);
+    }
+
+    /** Zeros of the given dtype and shape. */
+    public static Tensor zeros(DType dtype, int... shape) {
+        return empty(dtype, shape);
+    }
+
+    /** Ones of the given shape, FLOAT32. */
+    public static Tensor ones(int... shape) {
+        return full(DType.FLOAT32, 1, shape);
+    }
+
+    /** Ones of the given dtype and shape. */
+    public static Tensor ones(DType dtype, int... shape) {
+        return full(dtype, 1, shape);
+    }
+
+    /** Every element equal to {@code value}, FLOAT32. */
+    public static Tensor full(double value, int... shape) {
+        return full(DType.FLOAT32, value, shape);
+    }
+
+    /** Every element equal to {@code value} (converted to the dtype). */
+    public static Tensor full(DType dtype, double value, int... shape) {
+        Tensor t = empty(dtype, shape);
+        if (value != 0) {
+            t.storage.fill(0, t.numel, value);
+        }
+        return t;
+    }
+
+    /** Zeros with this tensor's dtype and shape. */
+    public static Tensor zerosLike(Tensor t) {
+        return zeros(t.dtype(), t.shape);
+    }
+
+    /** Ones with this tensor's dtype and shape. */
+    public static Tensor onesLike(Tensor t) {
+        return ones(t.dtype(), t.shape);
+    }
+
+    /** A 0-d FLOAT32 tensor. */
+    public static Tensor scalar(double value) {
+        return scalar(DType.FLOAT32, value);
+    }
+
+    /** A 0-d tensor of the given dtype. */
+    public static Tensor scalar(DType dtype, double value) {
+        return full(dtype, value, new int[0]);
+    }
+
+    /** FLOAT32 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
+    public static Tensor of(float[] values, int... shape) {
+        return wrap(Storage.wrap(values.clone()), values.length, shape);
+    }
+
+    /** FLOAT64 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
+    public static Tensor of(double[] values, int... shape) {
+        return wrap(Storage.wrap(values.clone()), values.length, shape);
+    }
+
+    /** INT64 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
+    public static Tensor of(long[] values, int... shape) {
+        return wrap(Storage.wrap(values.clone()), values.length, shape);
+    }
+
+    /** INT64 tensor holding {@code values} (for labels and indices); no shape means 1-D. */
+    public static Tensor of(int[] values, int... shape) {
+        return wrap(Storage.wrap(Arrays.stream(values).asLongStream().toArray()), values.length, shape);
+    }
+
+    /** Tensor of the given dtype holding {@code values} converted; no shape means 1-D. */
+    public static Tensor of(DType dtype, double[] values, int... shape) {
+        return of(values, shape).to(dtype);
+    }
+
+    /** FLOAT64 matrix from rows of equal length (a ragged array is rejected, naming the row). */
+    public static Tensor of(double[][] rows) {
+        int cols = rows.length == 0 ? 0 : rows[0].length;
+        double[] flat = new double[Math.multiplyExact(rows.length, cols)];
+        for (int r = 0; r < rows.length; r++) {
+            checkArgument(rows[r].length == cols, "of: ragged array: row %s has %s values, row 0 has %s",
+                    r, rows[r].length, cols);
+            System.arraycopy(rows[r], 0, flat, r * cols, cols);
+        }
+        return wrap(Storage.wrap(flat), flat.length, rows.length, cols);
+    }
+
+    /** FLOAT32 matrix from rows of equal length (a ragged array is rejected, naming the row). */
+    public static Tensor of(float[][] rows) {
+        int cols = rows.length == 0 ? 0 : rows[0].length;
+        float[] flat = new float[Math.multiplyExact(rows.length, cols)];
+        for (int r = 0; r < rows.length; r++) {
+            checkArgument(rows[r].length == cols, "of: ragged array: row %s has %s values, row 0 has %s",
+                    r, rows[r].length, cols);
+            System.arraycopy(rows[r], 0, flat, r * cols, cols);
+        }
+        return wrap(Storage.wrap(flat), flat.length, rows.length, cols);
+    }
+
+    private static Tensor wrap(Storage s, int length, int... shape) {
+        int[] sh = shape.length == 0 ? new int[] {length} : shape.clone();
+        int n = Shapes.numel(sh);
+        if (n != length) {
+            throw new ShapeException("of: " + length + " values cannot fill shape " + Shapes.str(sh)
+                    + " (" + n + " elements)");
+        }
+        return new Tensor(s, 0, sh, Shapes.contiguousStrides(sh));
+    }
+
+    /** INT64 tensor [0, 1, ..., end - 1]. */
+    public static Tensor arange(long end) {
+        return arange(0, end);
+    }
+
+    /** INT64 tensor [start, start + 1, ..., end - 1]. */
+    public static Tensor arange(long start, long end) {
+        checkArgument(end >= start, "arange: end %s is below start %s", end, start);
+        int n = Math.toIntExact(end - start);
+        Tensor t = empty(DType.INT64, new int[] {n});
+        for (int i = 0; i < n; i++) {
+            t.storage.l[i] = start + i;
+        }
+        return t;
+    }
+
+    /** FLOAT32 tensor start, start + step, ... (values below end; above it when step is negative). */
+    public static Tensor arange(double start, double end, double step) {
+        return arange(DType.FLOAT32, start, end, step);
+    }
+
+    /** Tensor of the given dtype: start, start + step, ... up to but excluding end. */
+    public static Tensor arange(DType dtype, double start, double end, double step) {
+        checkArgument(step != 0 && Double.isFinite(step), "arange: step must be finite and non-zero, got %s", step);
+        checkArgument(Double.isFinite(start) && Double.isFinite(end), "arange: bounds must be finite, got %s, %s",
+                start, end);
+        checkArgument((end - start) / step >= 0, "arange: step %s has the wrong sign for [%s, %s)", step, start, end);
+        long n = (long) Math.ceil((end - start) / step);
+        checkArgument(n <= Shapes.MAX_ELEMENTS, "arange: %s elements exceed the limit %s", n, Shapes.MAX_ELEMENTS);
+        Tensor t = empty(dtype, new int[] {(int) n});
+        for (int i = 0; i < n; i++) {
+            t.storage.set(i, start + i * step);
+        }
+        return t;
+    }
+
+    /** FLOAT32 identity matrix [n, n]. */
+    public static Tensor eye(int n) {
+        return eye(DType.FLOAT32, n, n);
+    }
+
+    /** Matrix [rows, cols] with ones on the main diagonal. */
+    public static Tensor eye(DType dtype, int rows, int cols) {
+        Tensor t = empty(dtype, new int[] {rows, cols});
+        for (int i = 0; i < Math.min(rows, cols); i++) {
+            t.storage.set(i * cols + i, 1);
+        }
+        return t;
+    }
+
+    /** Uniform on [0, 1) from the default generator, FLOAT32. */
+    public static Tensor rand(int... shape) {
+        return uniform(Generator.getDefault(), DType.FLOAT32, 0, 1, shape);
+    }
+
+    /** Uniform on [0, 1) from {@code rng}, FLOAT32. */
+    public static Tensor rand(Generator rng, int... shape) {
+        return uniform(rng, DType.FLOAT32, 0, 1, shape);
+    }
+
+    /** Standard normal from the default generator, FLOAT32. */
+    public static Tensor randn(int... shape) {
+        return randn(Generator.getDefault(), DType.FLOAT32, shape);
+    }
+
+    /** Standard normal from {@code rng}, FLOAT32. */
+    public static Tensor randn(Generator rng, int... shape) {
+        return randn(rng, DType.FLOAT32, shape);
+    }
+
+    /** Standard normal from {@code rng}, of the given floating dtype. */
+    public static Tensor randn(Generator rng, DType dtype, int... shape) {
+        checkFloating("randn", dtype);
+        Tensor t = empty(dtype, shape);
+        for (int i = 0; i < t.numel; i++) {
+            t.storage.set(i, rng.nextGaussian());
+        }
+        return t;
+    }
+
+    /** Uniform on [low, high) from {@code rng}, FLOAT32. */
+    public static Tensor uniform(Generator rng, double low, double high, int... shape) {
+        return uniform(rng, DType.FLOAT32, low, high, shape);
+    }
+
+    /** Uniform on [low, high) from {@code rng}, of the given floating dtype. */
+    public static Tensor uniform(Generator rng, DType dtype, double low, double high, int... shape) {
+        checkFloating("uniform", dtype);
+        checkArgument(low <= high && Double.isFinite(low) && Double.isFinite(high),
+                "uniform: need finite low <= high, got [%s, %s)", low, high);
+        Tensor t = empty(dtype, shape);
+        for (int i = 0; i < t.numel; i++) {
+            t.storage.set(i, low + (high - low) * rng.nextDouble());
+        }
+        return t;
+    }
+
+    /** INT64 integers uniform on [low, high) from {@code rng}. */
+    public static Tensor randint(Generator rng, int low, int high, int... shape) {
+        checkArgument(low < high, "randint: need low < high, got [%s, %s)", low, high);
+        Tensor t = empty(DType.INT64, shape);
+        for (int i = 0; i < t.numel; i++) {
+            t.storage.l[i] = low + rng.nextInt(high - low);
+        }
+        return t;
+    }
+
+    private static void checkFloating(String op, DType dtype) {
+        checkArgument(dtype.isFloatingPoint(), "%s: needs a floating-point dtype, got %s", op, dtype);
+    }
+
+    // =================================================================== properties and conversion
+
+    /** Element type. */
+    public DType dtype() {
+        return storage.dtype;
+    }
+
+    /** The shape as an immutable list ({@code [2, 3]}); {@code []} for a scalar. */
+    public List<Integer> shape() {
+        List<Integer> list = new ArrayList<>(shape.length);
+        for (int s : shape) {
+            list.add(s);
+        }
+        return Collections.unmodifiableList(list);
+    }
+
+    /** Number of dimensions (0 for a scalar). */
+    public int dim() {
+        return shape.length;
+    }
+
+    /** Size along {@code dim}; negative dims count from the end. */
+    public int size(int dim) {
+        return shape[Shapes.dim("size", dim, shape.length)];
+    }
+
+    /** Number of elements. */
+    public int numel() {
+        return numel;
+    }
+
+    /** Element step per dimension in the storage (PyTorch's {@code stride()}). */
+    public int[] strides() {
+        return strides.clone();
+    }
+
+    /** True when elements are laid out row-major without gaps (size-1 dims ignored). */
+    public boolean isContiguous() {
+        int expected = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            if (shape[d] != 1 && strides[d] != expected) {
+                return false;
+            }
+            expected *= shape[d];
+        }
+        return true;
+    }
+
+    /** Counter bumped by every in-place update of this tensor's storage (shared with its views). */
+    public int version() {
+        return storage.version;
+    }
+
+    /** The value of a one-element tensor. */
+    public double item() {
+        if (numel != 1) {
+            throw new IllegalStateException("item: a tensor with " + numel + " elements (shape " + Shapes.str(shape)
+                    + ") cannot be converted to a scalar");
+        }
+        return storage.get(offset);
+    }
+
+    /** The element at {@code index} (one index per dim; negative indices count from the end). */
+    public double get(int... index) {
+        checkArgument(index.length == shape.length, "get: %s indices for a tensor of rank %s", index.length,
+                shape.length);
+        int at = offset;
+        for (int d = 0; d < index.length; d++) {
+            int i = index[d] < 0 ? index[d] + shape[d] : index[d];
+            if (i < 0 || i >= shape[d]) {
+                throw new IndexOutOfBoundsException("get: index " + index[d] + " out of range for dim " + d
+                        + " of size " + shape[d]);
+            }
+            at += i * strides[d];
+        }
+        return storage.get(at);
+    }
+
+    /** The elements in row-major order, converted to float. */
+    public float[] toFloatArray() {
+        return to(DType.FLOAT32).contiguousCopyNoGrad().storage.f;
+    }
+
+    /** The elements in row-major order, converted to double. */
+    public double[] toDoubleArray() {
+        return to(DType.FLOAT64).contiguousCopyNoGrad().storage.d;
+    }
+
+    /** The elements in row-major order, converted to long (floats truncate toward zero). */
+    public long[] toLongArray() {
+        return to(DType.INT64).contiguousCopyNoGrad().storage.l;
+    }
+
+    /** This tensor converted to {@code dtype} (itself if it already has it); differentiable between float types. */
+    public Tensor to(DType dtype) {
+        if (dtype == dtype()) {
+            return this;
+        }
+        Tensor out = empty(dtype, shape);
+        Elementwise.copy(this, out);
+        if (!dtype.isFloatingPoint()) {
+            return out;
+        }
+        DType from = dtype();
+        return derive("to", out, in(this), NONE, dOut -> in(dOut.to(from)));
+    }
+
+    /** A contiguous copy that owns its storage; differentiable. */
+    @Override
+    public Tensor clone() {
+        Tensor out = contiguousCopyNoGrad();
+        return derive("clone", out, in(this), NONE, dOut -> in(dOut));
+    }
+
+    /** This tensor if contiguous, else a contiguous copy; differentiable. */
+    public Tensor contiguous() {
+        return isContiguous() ? this : clone();
+    }
+
+    /** A tensor sharing this one's storage but outside the graph (no gradient flows through it). */
+    public Tensor detach() {
+        return new Tensor(storage, offset, shape, strides);
+    }
+
+    Tensor contiguousNoGrad() {
+        return isContiguous() ? this : contiguousCopyNoGrad();
+    }
+
+    /** A fresh contiguous copy at offset 0, never recorded. */
+    Tensor contiguousCopyNoGrad() {
+        Tensor out = empty(dtype(), shape);
+        Elementwise.copy(this, out);
+        return out;
+    }
+
+    Tensor narrowNoGrad(int dim, int start, int length) {
+        int[] s = shape.clone();
+        s[dim] = length;
+        return new Tensor(storage, offset + start * strides[dim], s, strides);
+    }
+
+    // =================================================================== autograd
+
+    /**
+     * Marks this leaf as requiring gradients (or not); returns this. Only floating-point leaves
+     * (tensors not produced by a recorded op) can.
+     */
+    public Tensor requiresGrad(boolean requires) {
+        if (gradFn != null) {
+            throw new IllegalStateException("requiresGrad: can only be set on leaf tensors; this one is the output of '"
+                    + gradFn.op + "' (use detach() first)");
+        }
+        checkArgument(!requires || dtype().isFloatingPoint(),
+                "requiresGrad: only floating-point tensors can require gradients, got %s", dtype());
+        requiresGrad = requires;
+        return this;
+    }
+
+    /** True if gradients are recorded for this tensor. */
+    public boolean requiresGrad() {
+        return requiresGrad;
+    }
+
+    /** True for tensors not produced by a recorded op (inputs, parameters). */
+    public boolean isLeaf() {
+        return gradFn == null;
+    }
+
+    /** Name of the op that produced this tensor in the graph ({@code "mul"}), or null for a leaf. */
+    public String gradFnName() {
+        return gradFn == null ? null : gradFn.op;
+    }
+
+    /** The accumulated gradient: set by backward on leaves (and on tensors that {@link #retainGrad()}), else null. */
+    public Tensor grad() {
+        return grad;
+    }
+
+    /** Replaces the gradient (null clears it); it must have this tensor's shape. */
+    public void setGrad(Tensor gradient) {
+        checkArgument(gradient == null || Arrays.equals(gradient.shape, shape),
+                "setGrad: gradient shape %s does not match tensor shape %s",
+                gradient == null ? null : Shapes.str(gradient.shape), Shapes.str(shape));
+        grad = gradient;
+    }
+
+    /**
+     * Resets the gradient: zeroes it in place, keeping its storage (so later backward passes
+     * accumulate without allocating), or clears it when it is part of a graph.
+     */
+    public void zeroGrad() {
+        if (grad == null) {
+            return;
+        }
+        if (grad.requiresGrad) {
+            grad = null;
+        } else {
+            grad.storage.fill(grad.offset, grad.offset + grad.numel, 0);
+            grad.storage.version++;
+        }
+    }
+
+    /** Keeps the gradient of this non-leaf tensor in {@link #grad()} during backward. */
+    public Tensor retainGrad() {
+        retainsGrad = true;
+        return this;
+    }
+
+    /** A registered gradient hook; {@link #remove()} unregisters it. */
+    public interface HookHandle {
+        /** Unregisters the hook. */
+        void remove();
+    }
+
+    /**
+     * Calls {@code hook} with this tensor's gradient when backward computes it; a non-null return
+     * value replaces the gradient. Hooks run in registration order.
+     */
+    public HookHandle registerHook(UnaryOperator<Tensor> hook) {
+        checkArgument(hook != null, "registerHook: hook is null");
+        if (!requiresGrad) {
+            throw new IllegalStateException("registerHook: cannot register a hook on a tensor that does not require grad");
+        }
+        if (hooks == null) {
+            hooks = new ArrayList<>(1);
+        }
+        hooks.add(hook);
+        return () -> hooks.remove(hook);
+    }
+
+    /** Backward from this scalar: accumulates d(this)/d(leaf) into every leaf's grad, then frees the graph. */
+    public void backward() {
+        backward(null, false, false);
+    }
+
+    /** Backward with an explicit upstream gradient of this tensor's shape (required when not a scalar). */
+    public void backward(Tensor gradient) {
+        backward(gradient, false, false);
+    }
+
+    /**
+     * Backward with options: {@code retainGraph} keeps the graph for another backward;
+     * {@code createGraph} records the backward itself so the gradients can be differentiated
+     * again (it implies retaining the graph).
+     */
+    public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+        Tensor seed = Autograd.seed(this, gradient, "backward");
+        Autograd.run(in(this), in(seed), retainGraph || createGraph, createGraph, null);
+    }
+
+    // =================================================================== elementwise math
+
+    private static DType resultType(Tensor a, Tensor b) {
+        DType x = a.dtype();
+        DType y = b.dtype();
+        if (x == y) {
+            return x;
+        }
+        // as in PyTorch, a 0-d operand does not widen a dimensioned one of the same kind
+        if (a.shape.length == 0 && b.shape.length > 0 && x.isFloatingPoint() == y.isFloatingPoint()) {
+            return y;
+        }
+        if (b.shape.length == 0 && a.shape.length > 0 && x.isFloatingPoint() == y.isFloatingPoint()) {
+            return x;
+        }
+        return DType.promote(x, y);
+    }
+
+    private Tensor scalarLike(double v) {
+        DType dt = dtype();
+        if (dt == DType.INT64 && v != Math.rint(v)) {
+            dt = DType.FLOAT32;
+        }
+        return scalar(dt, v);
+    }
+
+    private Tensor unary(String op, Unary kind, double p, double q, Tensor[] saved, Node.Backward backward) {
+        Tensor x = dtype().isFloatingPoint() || !isFloatOnly(kind) ? this : to(DType.FLOAT32);
+        Tensor out = Elementwise.unary(kind, x, p, q);
+        return derive(op, out, in(x), saved, backward);
+    }
+
+    private static boolean isFloatOnly(Unary kind) {
+        return switch (kind) {
+            case NEG, ABS, RELU, SIGN, CLAMP -> false;
+            default -> true;
+        };
+    }
+
+    private Tensor floatSelf() {
+        return dtype().isFloatingPoint() ? this : to(DType.FLOAT32);
+    }
+
+    /** -x. */
+    public Tensor neg() {
+        return unary("neg", Unary.NEG, 0, 0, NONE, dOut -> in(dOut.neg()));
+    }
+
+    /** this + other, broadcasting. */
+    public Tensor add(Tensor other) {
+        DType dt = resultType(this, other);
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive("add", Elementwise.binary(Binary.ADD, a, b), in(a, b), NONE, dOut -> in(dOut, dOut));
+    }
+
+    /** this + value. */
+    public Tensor add(double value) {
+        return add(scalarLike(value));
+    }
+
+    /** this - other, broadcasting. */
+    public Tensor sub(Tensor other) {
+        DType dt = resultType(this, other);
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive("sub", Elementwise.binary(Binary.SUB, a, b), in(a, b), NONE,
+                dOut -> in(dOut, b.requiresGrad ? dOut.neg() : null));
+    }
+
+    /** this - value. */
+    public Tensor sub(double value) {
+        return sub(scalarLike(value));
+    }
+
+    /** this * other elementwise, broadcasting. */
+    public Tensor mul(Tensor other) {
+        DType dt = resultType(this, other);
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive("mul", Elementwise.binary(Binary.MUL, a, b), in(a, b), in(a, b),
+                dOut -> in(a.requiresGrad ? dOut.mul(b) : null, b.requiresGrad ? dOut.mul(a) : null));
+    }
+
+    /** this * value. */
+    public Tensor mul(double value) {
+        return mul(scalarLike(value));
+    }
+
+    /** this / other elementwise (true division: integer operands give FLOAT32), broadcasting. */
+    public Tensor div(Tensor other) {
+        DType dt = resultType(this, other);
+        if (dt == DType.INT64) {
+            dt = DType.FLOAT32;
+        }
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive("div", Elementwise.binary(Binary.DIV, a, b), in(a, b), in(a, b),
+                dOut -> in(a.requiresGrad ? dOut.div(b) : null,
+                        b.requiresGrad ? dOut.neg().mul(a).div(b.mul(b)) : null));
+    }
+
+    /** this / value. */
+    public Tensor div(double value) {
+        return div(scalarLike(value));
+    }
+
+    /** x^exponent elementwise for a scalar exponent. */
+    public Tensor pow(double exponent) {
+        if (exponent == 1) {
+            return mul(1.0);
+        }
+        Tensor x = floatSelf();
+        return x.unary("pow", Unary.POW, exponent, 0, in(x), dOut -> in(exponent == 0
+                ? zerosLike(dOut)
+                : dOut.mul(x.pow(exponent - 1)).mul(exponent)));
+    }
+
+    /** x² elementwise. */
+    public Tensor square() {
+        return mul(this);
+    }
+
+    /** e^x. */
+    public Tensor exp() {
+        Tensor[] out = new Tensor[1];
+        out[0] = floatSelf().unary("exp", Unary.EXP, 0, 0, NONE, dOut -> in(dOut.mul(out[0])));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** Natural logarithm. */
+    public Tensor log() {
+        Tensor x = floatSelf();
+        return x.unary("log", Unary.LOG, 0, 0, in(x), dOut -> in(dOut.div(x)));
+    }
+
+    /** ln(1 + x), accurate for small x. */
+    public Tensor log1p() {
+        Tensor x = floatSelf();
+        return x.unary("log1p", Unary.LOG1P, 0, 0, in(x), dOut -> in(dOut.div(x.add(1.0))));
+    }
+
+    /** Square root. */
+    public Tensor sqrt() {
+        Tensor[] out = new Tensor[1];
+        out[0] = floatSelf().unary("sqrt", Unary.SQRT, 0, 0, NONE, dOut -> in(dOut.div(out[0].mul(2.0))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** 1 / x. */
+    public Tensor reciprocal() {
+        Tensor[] out = new Tensor[1];
+        out[0] = floatSelf().unary("reciprocal", Unary.RECIPROCAL, 0, 0, NONE,
+                dOut -> in(dOut.neg().mul(out[0].mul(out[0]))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** |x|; the gradient at 0 is 0. */
+    public Tensor abs() {
+        return unary("abs", Unary.ABS, 0, 0, in(this), dOut -> in(dOut.mul(sign())));
+    }
+
+    /** -1, 0 or 1 by the sign of x (no gradient: its derivative is 0 almost everywhere). */
+    public Tensor sign() {
+        return Elementwise.unary(Unary.SIGN, this, 0, 0);
+    }
+
+    /** Hyperbolic tangent. */
+    public Tensor tanh() {
+        Tensor[] out = new Tensor[1];
+        out[0] = floatSelf().unary("tanh", Unary.TANH, 0, 0, NONE,
+                dOut -> in(dOut.mul(out[0].mul(out[0]).neg().add(1.0))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** 1 / (1 + e^-x), computed without overflow for any x. */
+    public Tensor sigmoid() {
+        Tensor[] out = new Tensor[1];
+        out[0] = floatSelf().unary("sigmoid", Unary.SIGMOID, 0, 0, NONE,
+                dOut -> in(dOut.mul(out[0]).mul(out[0].neg().add(1.0))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** max(x, 0); the gradient at 0 is 0 (the subgradient PyTorch picks). */
+    public Tensor relu() {
+        return unary("relu", Unary.RELU, 0, 0, in(this), dOut -> in(dOut.mul(gt(0))));
+    }
+
+    /** Sine. */
+    public Tensor sin() {
+        Tensor x = floatSelf();
+        return x.unary("sin", Unary.SIN, 0, 0, in(x), dOut -> in(dOut.mul(x.cos())));
+    }
+
+    /** Cosine. */
+    public Tensor cos() {
+        Tensor x = floatSelf();
+        return x.unary("cos", Unary.COS, 0, 0, in(x), dOut -> in(dOut.mul(x.sin()).neg()));
+    }
+
+    /** min(max(x, min), max); the gradient passes where min <= x <= max. Use ±infinity for a one-sided clamp. */
+    public Tensor clamp(double min, double max) {
+        checkArgument(!(min > max), "clamp: min %s is above max %s", min, max);
+        return unary("clamp", Unary.CLAMP, min, max, in(this), dOut -> in(dOut.mul(ge(min).mul(le(max)))));
+    }
+
+    /** Elementwise maximum, broadcasting; on ties each side gets half the gradient. */
+    public Tensor maximum(Tensor other) {
+        return extremum("maximum", Binary.MAX, other);
+    }
+
+    /** Elementwise minimum, broadcasting; on ties each side gets half the gradient. */
+    public Tensor minimum(Tensor other) {
+        return extremum("minimum", Binary.MIN, other);
+    }
+
+    private Tensor extremum(String op, Binary kind, Tensor other) {
+        DType dt = resultType(this, other);
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive(op, Elementwise.binary(kind, a, b), in(a, b), in(a, b), dOut -> {
+            Tensor wins = (kind == Binary.MAX ? a.gt(b) : a.lt(b)).add(a.eq(b).mul(0.5));
+            return in(dOut.mul(wins), dOut.mul(wins.neg().add(1.0)));
+        });
+    }
+
+    /** Makes an op's saved output part of its version check (for ops whose backward reads their result). */
+    private static void saveOutput(Tensor out) {
+        if (out.gradFn != null) {
+            Node n = out.gradFn;
+            n.saved = in(out);
+            n.savedVersions = new int[] {out.storage.version};
+        }
+    }
+
+    // =================================================================== comparisons (no gradient)
+
+    private Tensor compare(Binary kind, Tensor other) {
+        DType dt = resultType(this, other);
+        return Elementwise.binary(kind, to(dt).detach(), other.to(dt).detach());
+    }
+
+    /** 1 where this > other, else 0, in the operands' common dtype (no gradient). */
+    public Tensor gt(Tensor other) {
+        return compare(Binary.GT, other);
+    }
+
+    /** 1 where this > value, else 0. */
+    public Tensor gt(double value) {
+        return gt(scalarLike(value));
+    }
+
+    /** 1 where this >= other, else 0. */
+    public Tensor ge(Tensor other) {
+        return compare(Binary.GE, other);
+    }
+
+    /** 1 where this >= value, else 0. */
+    public Tensor ge(double value) {
+        return ge(scalarLike(value));
+    }
+
+    /** 1 where this < other, else 0. */
+    public Tensor lt(Tensor other) {
+        return compare(Binary.LT, other);
+    }
+
+    /** 1 where this < value, else 0. */
+    public Tensor lt(double value) {
+        return lt(scalarLike(value));
+    }
+
+    /** 1 where this <= other, else 0. */
+    public Tensor le(Tensor other) {
+        return compare(Binary.LE, other);
+    }
+
+    /** 1 where this <= value, else 0. */
+    public Tensor le(double value) {
+        return le(scalarLike(value));
+    }
+
+    /** 1 where this == other, else 0. */
+    public Tensor eq(Tensor other) {
+        return compare(Binary.EQ, other);
+    }
+
+    /** 1 where this == value, else 0. */
+    public Tensor eq(double value) {
+        return eq(scalarLike(value));
+    }
+
+    /** 1 where this != other, else 0. */
+    public Tensor ne(Tensor other) {
+        return compare(Binary.NE, other);
+    }
+
+    /** 1 where the element is neither NaN nor infinite, else 0 (this tensor's dtype). */
+    public Tensor isFinite() {
+        Tensor c = contiguousNoGrad();
+        Tensor out = empty(dtype(), shape);
+        for (int i = 0; i < numel; i++) {
+            out.storage.set(i, Double.isFinite(c.storage.get(c.offset + i)) ? 1 : 0);
+        }
+        return out;
+    }
+
+    /** True if no element is NaN or infinite. */
+    public boolean allFinite() {
+        if (!dtype().isFloatingPoint()) {
+            return true;
+        }
+        Tensor c = contiguousNoGrad();
+        if (c.dtype() == DType.FLOAT32) {
+            float[] f = c.storage.f;
+            for (int i = c.offset, end = c.offset + numel; i < end; i++) {
+                if (!Float.isFinite(f[i])) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        double[] d = c.storage.d;
+        for (int i = c.offset, end = c.offset + numel; i < end; i++) {
+            if (!Double.isFinite(d[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * cond != 0 ? a : b elementwise, broadcasting all three; differentiable in a and b
+     * ({@code cond} may have any dtype).
+     */
+    public static Tensor where(Tensor cond, Tensor a, Tensor b) {
+        DType dt = resultType(a, b);
+        Tensor x = a.to(dt);
+        Tensor y = b.to(dt);
+        Tensor c = cond.detach();
+        Tensor out = Elementwise.where(c, x, y);
+        return derive("where", out, in(x, y), NONE, dOut -> {
+            Tensor zero = scalar(dOut.dtype(), 0);
+            return in(x.requiresGrad ? where(c, dOut, zero) : null, y.requiresGrad ? where(c, zero, dOut) : null);
+        });
+    }
+
+    // =================================================================== reductions
+
+    /** Sum of all elements, as a 0-d tensor. */
+    public Tensor sum() {
+        int[] s = shape;
+        return derive("sum", Reduce.sumAll(this), in(this), NONE, dOut -> in(dOut.expand(s)));
+    }
+
+    /** Sum over {@code dim} (which is removed). */
+    public Tensor sum(int dim) {
+        return sum(dim, false);
+    }
+
+    /** Sum over {@code dim}, kept as size 1 when {@code keepDim}. */
+    public Tensor sum(int dim, boolean keepDim) {
+        if (shape.length == 0) {
+            Shapes.dim("sum", dim, 0);
+            return mul(1.0);
+        }
+        int d = Shapes.dim("sum", dim, shape.length);
+        int[] s = shape;
+        Tensor out = Reduce.sumDim(this, d);
+        out = derive("sum", out, in(this), NONE, dOut -> in(dOut.unsqueeze(d).expand(s)));
+        return keepDim ? out.unsqueeze(d) : out;
+    }
+
+    /** Sum over several dims at once. */
+    public Tensor sum(int[] dims, boolean keepDim) {
+        int[] ds = normalizeDims("sum", dims);
+        Tensor r = this;
+        for (int i = ds.length - 1; i >= 0; i--) {
+            r = r.sum(ds[i], keepDim);
+        }
+        return r;
+    }
+
+    private int[] normalizeDims(String op, int[] dims) {
+        int[] ds = new int[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            ds[i] = Shapes.dim(op, dims[i], shape.length);
+        }
+        Arrays.sort(ds);
+        for (int i = 1; i < ds.length; i++) {
+            checkArgument(ds[i] != ds[i - 1], "%s: dim %s appears twice in %s", op, ds[i], Arrays.toString(dims));
+        }
+        return ds;
+    }
+
+    /** Mean of all elements (integer tensors give FLOAT32). */
+    public Tensor mean() {
+        return floatSelf().sum().div(numel);
+    }
+
+    /** Mean over {@code dim}. */
+    public Tensor mean(int dim) {
+        return mean(dim, false);
+    }
+
+    /** Mean over {@code dim}, kept as size 1 when {@code keepDim}. */
+    public Tensor mean(int dim, boolean keepDim) {
+        int n = shape.length == 0 ? 1 : size(dim);
+        return floatSelf().sum(dim, keepDim).div(n);
+    }
+
+    /** Mean over several dims. */
+    public Tensor mean(int[] dims, boolean keepDim) {
+        int n = 1;
+        for (int d : normalizeDims("mean", dims)) {
+            n *= shape[d];
+        }
+        return floatSelf().sum(dims, keepDim).div(n);
+    }
+
+    /** Variance of all elements, unbiased (divides by n - 1) like PyTorch. */
+    public Tensor var() {
+        Tensor x = floatSelf();
+        Tensor centered = x.sub(x.mean());
+        return centered.mul(centered).sum().div(numel - 1);
+    }
+
+    /** Unbiased variance over {@code dim}. */
+    public Tensor var(int dim) {
+        return var(dim, true, false);
+    }
+
+    /** Variance over {@code dim}: divides by n - 1 when {@code unbiased}, else by n. */
+    public Tensor var(int dim, boolean unbiased, boolean keepDim) {
+        Tensor x = floatSelf();
+        int n = shape.length == 0 ? 1 : size(dim);
+        Tensor centered = x.sub(x.mean(dim, true));
+        return centered.mul(centered).sum(dim, keepDim).div(unbiased ? n - 1 : n);
+    }
+
+    /** Standard deviation over {@code dim} (square root of {@link #var(int, boolean, boolean)}). */
+    public Tensor std(int dim, boolean unbiased, boolean keepDim) {
+        return var(dim, unbiased, keepDim).sqrt();
+    }
+
+    /** Result of {@link #max(int, boolean)} and {@link #min(int, boolean)}: values and their INT64 indices. */
+    public record ValuesIndices(Tensor values, Tensor indices) {}
+
+    /** Largest element, as a 0-d tensor; the gradient goes to the first largest element. */
+    public Tensor max() {
+        checkArgument(numel > 0, "max: the tensor is empty; specify a dim");
+        return reshape(-1).max(0, false).values();
+    }
+
+    /** Smallest element, as a 0-d tensor; the gradient goes to the first smallest element. */
+    public Tensor min() {
+        checkArgument(numel > 0, "min: the tensor is empty; specify a dim");
+        return reshape(-1).min(0, false).values();
+    }
+
+    /** Max over {@code dim}: values and the index of the first maximum; NaN counts as the largest. */
+    public ValuesIndices max(int dim, boolean keepDim) {
+        return extreme("max", dim, keepDim, true);
+    }
+
+    /** Min over {@code dim}: values and the index of the first minimum; NaN counts as the smallest. */
+    public ValuesIndices min(int dim, boolean keepDim) {
+        return extreme("min", dim, keepDim, false);
+    }
+
+    private ValuesIndices extreme(String op, int dim, boolean keepDim, boolean max) {
+        if (shape.length == 0) {
+            Shapes.dim(op, dim, 0);
+            return new ValuesIndices(mul(1.0), zeros(DType.INT64));
+        }
+        int d = Shapes.dim(op, dim, shape.length);
+        checkArgument(shape[d] > 0, "%s: dim %s of shape %s is empty", op, dim, Shapes.str(shape));
+        Tensor[] vi = Reduce.extremeDim(this, d, max);
+        Tensor idxKeep = vi[1].unsqueeze(d);
+        int[] s = shape;
+        Tensor values = derive(op, vi[0], in(this), NONE,
+                dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, idxKeep, dOut.unsqueeze(d))));
+        return keepDim ? new ValuesIndices(values.unsqueeze(d), idxKeep) : new ValuesIndices(values, vi[1]);
+    }
+
+    /** Index of the largest element of the flattened tensor (0-d INT64). */
+    public Tensor argmax() {
+        return reshape(-1).argmax(0, false);
+    }
+
+    /** Indices of the largest elements along {@code dim} (INT64). */
+    public Tensor argmax(int dim) {
+        return argmax(dim, false);
+    }
+
+    /** Indices of the largest elements along {@code dim}, kept as size 1 when {@code keepDim}. */
+    public Tensor argmax(int dim, boolean keepDim) {
+        try (var s = Autograd.noGrad()) {
+            return max(dim, keepDim).indices();
+        }
+    }
+
+    /** Indices of the smallest elements along {@code dim} (INT64). */
+    public Tensor argmin(int dim) {
+        try (var s = Autograd.noGrad()) {
+            return min(dim, false).indices();
+        }
+    }
+
+    /** log(sum(exp(x))) over {@code dim}, stable for any magnitude (shifted by the max). */
+    public Tensor logsumexp(int dim) {
+        return logsumexp(dim, false);
+    }
+
+    /** log(sum(exp(x))) over {@code dim}, kept as size 1 when {@code keepDim}; an all -inf slice gives -inf. */
+    public Tensor logsumexp(int dim, boolean keepDim) {
+        Tensor x = floatSelf();
+        Tensor shift;
+        try (var s = Autograd.noGrad()) {
+            Tensor m = x.max(dim, true).values();
+            shift = where(m.isFinite(), m, scalar(m.dtype(), 0)); // an infinite max would make inf - inf = NaN
+        }
+        Tensor r = x.sub(shift).exp().sum(dim, true).log().add(shift);
+        return keepDim ? r : r.squeeze(Shapes.dim("logsumexp", dim, shape.length));
+    }
+
+    /**
+     * softmax over {@code dim}: exp(x - max) / sum(exp(x - max)); any magnitude is safe and
+     * shifting all logits by a constant changes nothing. A row of all -inf gives NaN, as in PyTorch.
+     */
+    public Tensor softmax(int dim) {
+        Tensor x = floatSelf();
+        if (x.shape.length == 0) {
+            return x.reshape(1).softmax(0).reshape();
+        }
+        int d = Shapes.dim("softmax", dim, shape.length);
+        Tensor[] out = new Tensor[1];
+        out[0] = derive("softmax", Reduce.softmax(x, d, false), in(x), NONE,
+                dOut -> in(out[0].mul(dOut.sub(dOut.mul(out[0]).sum(d, true)))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /** log(softmax(x)) over {@code dim}, computed directly (x - max - log(sum(exp(x - max)))) so it stays finite. */
+    public Tensor logSoftmax(int dim) {
+        Tensor x = floatSelf();
+        if (x.shape.length == 0) {
+            return x.reshape(1).logSoftmax(0).reshape();
+        }
+        int d = Shapes.dim("logSoftmax", dim, shape.length);
+        Tensor[] out = new Tensor[1];
+        out[0] = derive("logSoftmax", Reduce.softmax(x, d, true), in(x), NONE,
+                dOut -> in(dOut.sub(out[0].exp().mul(dOut.sum(d, true)))));
+        saveOutput(out[0]);
+        return out[0];
+    }
+
+    /**
+     * Sums broadcast dims away so the result has {@code target} shape (which must broadcast to
+     * this one's): the reverse of {@link #expand}, like PyTorch's {@code sum_to_size}.
+     */
+    public Tensor sumTo(int... target) {
+        if (Arrays.equals(shape, target)) {
+            return this;
+        }
+        int lead = shape.length - target.length;
+        if (lead < 0 || !Arrays.equals(Shapes.broadcast("sumTo", target, shape), shape)) {
+            throw new ShapeException("sumTo: shape " + Shapes.str(shape) + " cannot be summed to " + Shapes.str(target));
+        }
+        Tensor r = this;
+        for (int i = 0; i < lead; i++) {
+            r = r.sum(0, false);
+        }
+        for (int d = 0; d < target.length; d++) {
+            if (target[d] == 1 && r.shape[d] != 1) {
+                r = r.sum(d, true);
+            }
+        }
+        return r;
+    }
+
+    // =================================================================== matmul
+
+    /**
+     * Matrix product with PyTorch's rules: 1-D · 1-D is a dot product; a 1-D operand gains and
+     * then loses a dim; N-D operands are batches of matrices with broadcast batch dims.
+     */
+    public Tensor matmul(Tensor other) {
+        if (shape.length == 0 || other.shape.length == 0) {
+            throw new ShapeException("matmul: both operands need at least 1 dim, got " + Shapes.str(shape)
+                    + " @ " + Shapes.str(other.shape));
+        }
+        if (size(-1) != other.size(other.shape.length == 1 ? -1 : -2)) {
+            throw new ShapeException("matmul: inner dimensions differ: " + Shapes.str(shape) + " @ "
+                    + Shapes.str(other.shape));
+        }
+        if (shape.length == 1 && other.shape.length == 1) {
+            return mul(other).sum();
+        }
+        if (shape.length == 1) {
+            return unsqueeze(0).matmul(other).squeeze(-2);
+        }
+        if (other.shape.length == 1) {
+            return matmul(other.unsqueeze(-1)).squeeze(-1);
+        }
+        DType dt = resultType(this, other);
+        checkArgument(dt.isFloatingPoint(), "matmul: %s operands are not supported; convert with to(FLOAT32)", dt);
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        return derive("matmul", MatMul.forward(a, b), in(a, b), in(a, b), dOut -> in(
+                a.requiresGrad ? dOut.matmul(b.transpose(-1, -2)) : null,   // dA = dOut · Bᵀ
+                b.requiresGrad ? a.transpose(-1, -2).matmul(dOut) : null)); // dB = Aᵀ · dOut
+    }
+
+    // =================================================================== shape
+
+    private Tensor view(int newOffset, int[] newShape, int[] newStrides) {
+        return new Tensor(storage, newOffset, newShape, newStrides);
+    }
+
+    /**
+     * The same elements with a new shape (one size may be -1 to infer it): a view when the
+     * tensor is contiguous, else a copy.
+     */
+    public Tensor reshape(int... newShape) {
+        int[] s = inferShape(newShape);
+        Tensor x = contiguous();
+        int[] old = shape;
+        return derive("reshape", x.view(x.offset, s, Shapes.contiguousStrides(s)), in(x), NONE,
+                dOut -> in(dOut.reshape(old)));
+    }
+
+    private int[] inferShape(int[] newShape) {
+        int[] s = newShape.clone();
+        int infer = -1;
+        long known = 1;
+        for (int i = 0; i < s.length; i++) {
+            if (s[i] == -1) {
+                checkArgument(infer < 0, "reshape: only one dimension can be -1, got %s", Arrays.toString(newShape));
+                infer = i;
+            } else {
+                checkArgument(s[i] >= 0, "reshape: invalid size %s in %s", s[i], Arrays.toString(newShape));
+                known *= s[i];
+            }
+        }
+        if (infer >= 0) {
+            if (known == 0 || numel % known != 0) {
+                throw new ShapeException("reshape: shape " + Arrays.toString(newShape) + " is invalid for input of "
+                        + "shape " + Shapes.str(shape) + " (" + numel + " elements)");
+            }
+            s[infer] = (int) (numel / known);
+        }
+        if (Shapes.numel(s) != numel) {
+            throw new ShapeException("reshape: shape " + Arrays.toString(newShape) + " is invalid for input of shape "
+                    + Shapes.str(shape) + " (" + numel + " elements)");
+        }
+        return s;
+    }
+
+    /** Flattened to 1-D. */
+    public Tensor flatten() {
+        return reshape(-1);
+    }
+
+    /** Dims startDim..endDim (inclusive) merged into one. */
+    public Tensor flatten(int startDim, int endDim) {
+        if (shape.length == 0) {
+            return reshape(1);
+        }
+        int a = Shapes.dim("flatten", startDim, shape.length);
+        int b = Shapes.dim("flatten", endDim, shape.length);
+        checkArgument(a <= b, "flatten: startDim %s comes after endDim %s", startDim, endDim);
+        int[] s = new int[shape.length - (b - a)];
+        System.arraycopy(shape, 0, s, 0, a);
+        s[a] = Shapes.prod(shape, a, b + 1);
+        System.arraycopy(shape, b + 1, s, a + 1, shape.length - b - 1);
+        return reshape(s);
+    }
+
+    /** View with dims {@code dim0} and {@code dim1} swapped (no copy). */
+    public Tensor transpose(int dim0, int dim1) {
+        int a = Shapes.dim("transpose", dim0, shape.length);
+        int b = Shapes.dim("transpose", dim1, shape.length);
+        if (shape.length == 0) {
+            return mul(1.0);
+        }
+        int[] s = shape.clone();
+        int[] st = strides.clone();
+        s[a] = shape[b];
+        s[b] = shape[a];
+        st[a] = strides[b];
+        st[b] = strides[a];
+        return derive("transpose", view(offset, s, st), in(this), NONE, dOut -> in(dOut.transpose(a, b)));
+    }
+
+    /** Transpose of a matrix (a 0-d or 1-D tensor is returned as a view of itself). */
+    public Tensor t() {
+        checkArgument(shape.length <= 2, "t: expects a tensor with at most 2 dims, got %s", Shapes.str(shape));
+        return shape.length < 2 ? reshape(shape) : transpose(0, 1);
+    }
+
+    /** View with the dims reordered: result dim i is this tensor's dim {@code dims[i]}. */
+    public Tensor permute(int... dims) {
+        checkArgument(dims.length == shape.length, "permute: %s dims given for a tensor of rank %s",
+                dims.length, shape.length);
+        int[] s = new int[dims.length];
+        int[] st = new int[dims.length];
+        int[] inverse = new int[dims.length];
+        boolean[] seen = new boolean[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            int d = Shapes.dim("permute", dims[i], shape.length);
+            checkArgument(!seen[d], "permute: dim %s repeated in %s", d, Arrays.toString(dims));
+            seen[d] = true;
+            s[i] = shape[d];
+            st[i] = strides[d];
+            inverse[d] = i;
+        }
+        return derive("permute", view(offset, s, st), in(this), NONE, dOut -> in(dOut.permute(inverse)));
+    }
+
+    /** All size-1 dims removed. */
+    public Tensor squeeze() {
+        return reshape(Arrays.stream(shape).filter(x -> x != 1).toArray());
+    }
+
+    /** Dim {@code dim} removed if its size is 1 (else the shape is unchanged). */
+    public Tensor squeeze(int dim) {
+        if (shape.length == 0) {
+            return reshape();
+        }
+        int d = Shapes.dim("squeeze", dim, shape.length);
+        return shape[d] != 1 ? reshape(shape) : reshape(Shapes.copyWithout(shape, d));
+    }
+
+    /** A size-1 dim inserted at {@code dim} (in [-rank-1, rank]). */
+    public Tensor unsqueeze(int dim) {
+        int d = Shapes.dim("unsqueeze", dim, shape.length + 1);
+        int[] s = Shapes.copyWith(shape, d, 1);
+        int[] st = Shapes.copyWith(strides, d, d < shape.length ? strides[d] * shape[d] : 1);
+        int[] old = shape;
+        return derive("unsqueeze", view(offset, s, st), in(this), NONE, dOut -> in(dOut.reshape(old)));
+    }
+
+    /**
+     * View broadcast to {@code sizes} without copying (size-1 dims repeat; new leading dims may be
+     * added; -1 keeps a size). The gradient sums over the repeated dims.
+     */
+    public Tensor expand(int... sizes) {
+        if (Arrays.equals(sizes, shape)) {
+            return this;
+        }
+        checkArgument(sizes.length >= shape.length, "expand: target %s has fewer dims than %s",
+                Arrays.toString(sizes), Shapes.str(shape));
+        int lead = sizes.length - shape.length;
+        int[] s = new int[sizes.length];
+        int[] st = new int[sizes.length];
+        for (int i = 0; i < sizes.length; i++) {
+            int own = i < lead ? 1 : shape[i - lead];
+            int want = sizes[i] == -1 && i >= lead ? own : sizes[i];
+            if (own == want) {
+                s[i] = own;
+                st[i] = i < lead ? 0 : strides[i - lead];
+            } else if (own == 1 && want >= 0) {
+                s[i] = want;
+                st[i] = 0;
+            } else {
+                throw new ShapeException("expand: cannot expand " + Shapes.str(shape) + " to "
+                        + Arrays.toString(sizes) + ": dim " + i + " is " + own + " vs " + want);
+            }
+        }
+        int[] old = shape;
+        return derive("expand", view(offset, s, st), in(this), NONE, dOut -> in(dOut.sumTo(old)));
+    }
+
+    /** View of {@code length} elements of {@code dim} starting at {@code start}. */
+    public Tensor narrow(int dim, int start, int length) {
+        int d = Shapes.dim("narrow", dim, shape.length);
+        if (start < 0 || length < 0 || (long) start + length > shape[d]) {
+            throw new IndexOutOfBoundsException("narrow: [" + start + ", " + ((long) start + length)
+                    + ") is outside dim " + dim + " of size " + shape[d] + " (shape " + Shapes.str(shape) + ")");
+        }
+        return slice(d, start, start + length, 1);
+    }
+
+    /** View of elements start, start + step, ... below end along {@code dim} (Python's {@code x[start:end:step]}). */
+    public Tensor slice(int dim, int start, int end, int step) {
+        int d = Shapes.dim("slice", dim, shape.length);
+        checkArgument(step > 0, "slice: step must be positive, got %s", step);
+        int n = shape[d];
+        int lo = Math.max(0, Math.min(n, start < 0 ? start + n : start));
+        int hi = Math.max(lo, Math.min(n, end < 0 ? end + n : end));
+        int len = (hi - lo + step - 1) / step;
+        int[] s = shape.clone();
+        int[] st = strides.clone();
+        s[d] = len;
+        st[d] = strides[d] * step;
+        int[] cs = Shapes.contiguousStrides(shape);
+        int windowOffset = lo * cs[d];
+        int[] windowStrides = cs.clone();
+        windowStrides[d] = cs[d] * step;
+        int[] base = shape;
+        return derive("slice", view(offset + lo * strides[d], s, st), in(this), NONE,
+                dOut -> in(embedWindow(dOut, base, windowOffset, windowStrides)));
+    }
+
+    /** View of index {@code index} of {@code dim}, which is removed (negative indices count from the end). */
+    public Tensor select(int dim, int index) {
+        int d = Shapes.dim("select", dim, shape.length);
+        int i = index < 0 ? index + shape[d] : index;
+        if (i < 0 || i >= shape[d]) {
+            throw new IndexOutOfBoundsException("select: index " + index + " out of range for dim " + dim
+                    + " of size " + shape[d] + " (shape " + Shapes.str(shape) + ")");
+        }
+        int[] cs = Shapes.contiguousStrides(shape);
+        int[] base = shape;
+        return derive("select", view(offset + i * strides[d], Shapes.copyWithout(shape, d),
+                        Shapes.copyWithout(strides, d)), in(this), NONE,
+                dOut -> in(embedWindow(dOut, base, i * cs[d], Shapes.copyWithout(cs, d))));
+    }
+
+    /** Zeros of {@code base} shape with {@code g} written into a non-overlapping window of their contiguous layout. */
+    private static Tensor embedWindow(Tensor g, int[] base, int windowOffset, int[] windowStrides) {
+        Tensor out = empty(g.dtype(), base);
+        Elementwise.copy(g, out.view(windowOffset, g.shape, windowStrides));
+        int[] s = g.shape;
+        return derive("embedWindow", out, in(g), NONE,
+                dOut -> in(dOut.contiguous().windowView(windowOffset, s, windowStrides)));
+    }
+
+    /** A window (offset, shape, strides relative to the contiguous layout) of this contiguous tensor. */
+    private Tensor windowView(int windowOffset, int[] s, int[] st) {
+        int[] base = shape;
+        return derive("window", view(offset + windowOffset, s, st), in(this), NONE,
+                dOut -> in(embedWindow(dOut, base, windowOffset, st)));
+    }
+
+    /** Tensors joined along an existing dim {@code dim}; all other sizes must match. */
+    public static Tensor cat(List<Tensor> tensors, int dim) {
+        checkArgument(!tensors.isEmpty(), "cat: no tensors given");
+        Tensor first = tensors.get(0);
+        int d = Shapes.dim("cat", dim, first.shape.length);
+        DType dt = first.dtype();
+        int total = 0;
+        for (Tensor t : tensors) {
+            dt = DType.promote(dt, t.dtype());
+            boolean ok = t.shape.length == first.shape.length;
+            for (int i = 0; ok && i < t.shape.length; i++) {
+                ok = i == d || t.shape[i] == first.shape[i];
+            }
+            if (!ok) {
+                StringBuilder all = new StringBuilder();
+                for (Tensor u : tensors) {
+                    all.append(all.length() == 0 ? "" : ", ").append(Shapes.str(u.shape));
+                }
+                throw new ShapeException("cat: shapes must match except in dim " + d + ", got " + all);
+            }
+            total = Math.addExact(total, t.shape[d]);
+        }
+        int[] s = first.shape.clone();
+        s[d] = total;
+        Tensor out = empty(dt, s);
+        Tensor[] inputs = new Tensor[tensors.size()];
+        int[] starts = new int[tensors.size()];
+        int at = 0;
+        for (int i = 0; i < inputs.length; i++) {
+            Tensor t = tensors.get(i).to(dt);
+            inputs[i] = t;
+            starts[i] = at;
+            Elementwise.copy(t, out.narrowNoGrad(d, at, t.shape[d]));
+            at += t.shape[d];
+        }
+        return derive("cat", out, inputs, NONE, dOut -> {
+            Tensor[] grads = new Tensor[inputs.length];
+            for (int i = 0; i < inputs.length; i++) {
+                grads[i] = inputs[i].requiresGrad ? dOut.narrow(d, starts[i], inputs[i].shape[d]) : null;
+            }
+            return grads;
+        });
+    }
+
+    /** Tensors of equal shape stacked along a new dim {@code dim}. */
+    public static Tensor stack(List<Tensor> tensors, int dim) {
+        checkArgument(!tensors.isEmpty(), "stack: no tensors given");
+        int d = Shapes.dim("stack", dim, tensors.get(0).shape.length + 1);
+        List<Tensor> parts = new ArrayList<>(tensors.size());
+        for (Tensor t : tensors) {
+            if (!Arrays.equals(t.shape, tensors.get(0).shape)) {
+                throw new ShapeException("stack: all tensors need the same shape, got " + Shapes.str(tensors.get(0).shape)
+                        + " and " + Shapes.str(t.shape));
+            }
+            parts.add(t.unsqueeze(d));
+        }
+        return cat(parts, d);
+    }
+
+    // =================================================================== indexing
+
+    /** The slices {@code index[i]} of {@code dim}, in order (index: 1-D integers in [0, size)). */
+    public Tensor indexSelect(int dim, Tensor index) {
+        int d = Shapes.dim("indexSelect", dim, shape.length);
+        Tensor out = Indexing.indexSelect(this, d, index);
+        int[] s = shape;
+        return derive("indexSelect", out, in(this), NONE,
+                dOut -> in(zeros(dOut.dtype(), s).indexAdd(d, index, dOut)));
+    }
+
+    /** A copy of this tensor with {@code source}'s slices added at positions {@code index} of {@code dim}. */
+    public Tensor indexAdd(int dim, Tensor index, Tensor source) {
+        int d = Shapes.dim("indexAdd", dim, shape.length);
+        DType dt = DType.promote(dtype(), source.dtype());
+        Tensor self = to(dt);
+        Tensor src = source.to(dt);
+        Tensor out = Indexing.indexAdd(self, d, index, src);
+        return derive("indexAdd", out, in(self, src), NONE,
+                dOut -> in(dOut, src.requiresGrad ? dOut.indexSelect(d, index) : null));
+    }
+
+    /**
+     * out[i][j] = this[i][index[i][j]] for dim 1 (and likewise for any dim): index has this
+     * tensor's rank, INT64 values in [0, size(dim)), and no larger sizes in other dims.
+     */
+    public Tensor gather(int dim, Tensor index) {
+        int d = Shapes.dim("gather", dim, shape.length);
+        Tensor out = Indexing.gather(this, d, index);
+        int[] s = shape;
+        return derive("gather", out, in(this), NONE,
+                dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, index, dOut)));
+    }
+
+    /**
+     * A copy of this tensor with each {@code src} element added at the position that
+     * {@code index} names along {@code dim} (the reverse of {@link #gather}).
+     */
+    public Tensor scatterAdd(int dim, Tensor index, Tensor src) {
+        int d = Shapes.dim("scatterAdd", dim, shape.length);
+        DType dt = DType.promote(dtype(), src.dtype());
+        Tensor self = to(dt);
+        Tensor source = src.to(dt);
+        Tensor out = Indexing.scatterAdd(self, d, index, source);
+        return derive("scatterAdd", out, in(self, source), NONE,
+                dOut -> in(dOut, source.requiresGrad ? dOut.gather(d, index) : null));
+    }
+
+    /** One-hot encoding of integer class indices in [0, numClasses): shape + [numClasses], INT64 like PyTorch. */
+    public Tensor oneHot(int numClasses) {
+        return oneHot(numClasses, DType.INT64);
+    }
+
+    /** One-hot encoding of integer class indices in [0, numClasses), in the given dtype. */
+    public Tensor oneHot(int numClasses, DType dtype) {
+        return Indexing.oneHot(this, numClasses, dtype);
+    }
+
+    // =================================================================== in-place (optimizers, initialisers)
+
+    private void checkInPlace(String op) {
+        if (requiresGrad && Autograd.isGradEnabled()) {
+            throw new IllegalStateException(op + ": in-place update of a tensor that requires grad ("
+                    + (gradFn == null ? "a leaf" : "output of '" + gradFn.op + "'")
+                    + ") is only allowed inside Autograd.noGrad()");
+        }
+    }
+
+    /** Sets every element to {@code value}, in place; returns this. */
+    public Tensor fill(double value) {
+        checkInPlace("fill");
+        Elementwise.copy(scalar(dtype(), value), this);
+        storage.version++;
+        return this;
+    }
+
+    /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor, in place; returns this. */
+    public Tensor copyFrom(Tensor src) {
+        checkInPlace("copyFrom");
+        Shapes.broadcast("copyFrom", shape, src.shape);
+        if (!Arrays.equals(Shapes.broadcast("copyFrom", shape, src.shape), shape)) {
+            throw new ShapeException("copyFrom: source " + Shapes.str(src.shape) + " does not broadcast to "
+                    + Shapes.str(shape));
+        }
+        Elementwise.copy(src, this);
+        storage.version++;
+        return this;
+    }
+
+    /** this += alpha * other (other broadcast to this shape), in place; returns this. */
+    public Tensor addInPlace(Tensor other, double alpha) {
+        checkInPlace("addInPlace");
+        addInPlaceRaw(other, alpha);
+        return this;
+    }
+
+    /** this += other, in place; returns this. */
+    public Tensor addInPlace(Tensor other) {
+        return addInPlace(other, 1.0);
+    }
+
+    /** this *= factor, in place; returns this. */
+    public Tensor mulInPlace(double factor) {
+        checkInPlace("mulInPlace");
+        if (isContiguous() && dtype() == DType.FLOAT32) {
+            float f = (float) factor;
+            float[] a = storage.f;
+            for (int i = offset, end = offset + numel; i < end; i++) {
+                a[i] *= f;
+            }
+        } else {
+            Tensor r;
+            try (var s = Autograd.noGrad()) {
+                r = detach().mul(factor);
+            }
+            Elementwise.copy(r, this);
+        }
+        storage.version++;
+        return this;
+    }
+
+    void addInPlaceRaw(Tensor other, double alpha) {
+        if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
+                && dtype() == DType.FLOAT32) {
+            float[] a = storage.f;
+            float[] b = other.storage.f;
+            float al = (float) alpha;
+            int bo = other.offset - offset;
+            for (int i = offset, end = offset + numel; i < end; i++) {
+                a[i] += al * b[i + bo];
+            }
+        } else {
+            Tensor r;
+            try (var s = Autograd.noGrad()) {
+                r = detach().add(alpha == 1 ? other.detach() : other.detach().mul(alpha));
+            }
+            if (!Arrays.equals(r.shape, shape)) {
+                throw new ShapeException("addInPlace: " + Shapes.str(other.shape) + " does not broadcast to "
+                        + Shapes.str(shape));
+            }
+            Elementwise.copy(r, this);
+        }
+        storage.version++;
+    }
+
+    // =================================================================== comparison helpers and printing
+
+    /**
+     * True if the shapes are equal and every pair of elements satisfies
+     * |this - other| <= atol + rtol * |other| (NaN is never close).
+     */
+    public boolean allClose(Tensor other, double rtol, double atol) {
+        if (!Arrays.equals(shape, other.shape)) {
+            return false;
+        }
+        double[] a = toDoubleArray();
+        double[] b = other.toDoubleArray();
+        for (int i = 0; i < a.length; i++) {
+            if (!(Math.abs(a[i] - b[i]) <= atol + rtol * Math.abs(b[i])) && a[i] != b[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #allClose(Tensor, double, double)} with PyTorch's defaults rtol 1e-5, atol 1e-8. */
+    public boolean allClose(Tensor other) {
+        return allClose(other, 1e-5, 1e-8);
+    }
+
+    /** Prints values as PyTorch does (elided when large), then shape, dtype and autograd status. */
+    @Override
+    public String toString() {
+        return TensorFormatter.format(this);
+    }
+}

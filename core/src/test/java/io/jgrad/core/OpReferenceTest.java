@@ -1,0 +1,155 @@
+package io.jgrad.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * Forward results (and a few gradient conventions) compared with PyTorch's on the same inputs:
+ * {@code reference/ops.txt}, written by {@code reference/make_reference.py} with Debian's
+ * python3-torch. Cases named {@code grad:...} compare d(sum(out * upstream))/d(first input).
+ */
+class OpReferenceTest {
+    private static final Map<String, Function<List<Tensor>, Tensor>> OPS = new LinkedHashMap<>();
+
+    static {
+        OPS.put("neg", x -> x.get(0).neg());
+        OPS.put("add_broadcast", x -> x.get(0).add(x.get(1)));
+        OPS.put("sub_broadcast", x -> x.get(0).sub(x.get(1)));
+        OPS.put("mul_broadcast", x -> x.get(0).mul(x.get(1)));
+        OPS.put("div", x -> x.get(0).div(x.get(1)));
+        OPS.put("pow_2_5", x -> x.get(0).pow(2.5));
+        OPS.put("pow_neg_1_5", x -> x.get(0).pow(-1.5));
+        OPS.put("exp", x -> x.get(0).exp());
+        OPS.put("log", x -> x.get(0).log());
+        OPS.put("log1p", x -> x.get(0).log1p());
+        OPS.put("sqrt", x -> x.get(0).sqrt());
+        OPS.put("abs", x -> x.get(0).abs());
+        OPS.put("tanh", x -> x.get(0).tanh());
+        OPS.put("sigmoid", x -> x.get(0).sigmoid());
+        OPS.put("relu", x -> x.get(0).relu());
+        OPS.put("clamp", x -> x.get(0).clamp(-0.5, 0.7));
+        OPS.put("maximum", x -> x.get(0).maximum(x.get(1)));
+        OPS.put("minimum", x -> x.get(0).minimum(x.get(1)));
+        OPS.put("sin", x -> x.get(0).sin());
+        OPS.put("cos", x -> x.get(0).cos());
+        OPS.put("sum_all", x -> x.get(0).sum());
+        OPS.put("sum_dim0", x -> x.get(0).sum(0));
+        OPS.put("sum_dim1_keep", x -> x.get(0).sum(1, true));
+        OPS.put("mean_dim_neg1", x -> x.get(0).mean(-1));
+        OPS.put("var_all", x -> x.get(0).var());
+        OPS.put("var_dim0", x -> x.get(0).var(0));
+        OPS.put("var_dim1_biased_keep", x -> x.get(0).var(1, false, true));
+        OPS.put("max_dim1_values", x -> x.get(0).max(1, false).values());
+        OPS.put("max_dim1_indices", x -> x.get(0).max(1, false).indices());
+        OPS.put("min_dim0_values", x -> x.get(0).min(0, false).values());
+        OPS.put("argmax_dim0", x -> x.get(0).argmax(0));
+        OPS.put("logsumexp_dim1", x -> x.get(0).logsumexp(1));
+        OPS.put("logsumexp_big", x -> x.get(0).logsumexp(0));
+        OPS.put("softmax_dim1", x -> x.get(0).softmax(1));
+        OPS.put("softmax_dim0", x -> x.get(0).softmax(0));
+        OPS.put("log_softmax_dim1", x -> x.get(0).logSoftmax(1));
+        OPS.put("matmul_2d", x -> x.get(0).matmul(x.get(1)));
+        OPS.put("matmul_batched_broadcast", x -> x.get(0).matmul(x.get(1)));
+        OPS.put("matmul_matrix_vector", x -> x.get(0).matmul(x.get(1)));
+        OPS.put("matmul_vector_matrix", x -> x.get(0).matmul(x.get(1)));
+        OPS.put("matmul_vector_vector", x -> x.get(0).matmul(x.get(1)));
+        OPS.put("transpose_contiguous", x -> x.get(0).transpose(0, 2).contiguous());
+        OPS.put("permute_contiguous", x -> x.get(0).permute(2, 0, 1).contiguous());
+        OPS.put("narrow", x -> x.get(0).narrow(1, 1, 2));
+        OPS.put("slice_step", x -> x.get(0).slice(1, 0, 4, 2));
+        OPS.put("select", x -> x.get(0).select(1, -1));
+        OPS.put("index_select", x -> x.get(0).indexSelect(0, x.get(1)));
+        OPS.put("gather", x -> x.get(0).gather(1, x.get(1)));
+        OPS.put("scatter_add", x -> x.get(0).scatterAdd(1, x.get(1), x.get(2)));
+        OPS.put("index_add", x -> x.get(0).indexAdd(0, x.get(1), x.get(2)));
+        OPS.put("cat_dim1", x -> Tensor.cat(List.of(x.get(0), x.get(1)), 1));
+        OPS.put("stack_dim1", x -> Tensor.stack(List.of(x.get(0), x.get(1)), 1));
+        OPS.put("where", x -> Tensor.where(x.get(0), x.get(1), x.get(2)));
+        OPS.put("expand_contiguous", x -> x.get(0).expand(2, 3, 4).contiguous());
+        OPS.put("one_hot", x -> x.get(0).oneHot(5));
+        OPS.put("grad:relu_at_zero", x -> x.get(0).relu());
+        OPS.put("grad:abs_at_zero", x -> x.get(0).abs());
+        OPS.put("grad:clamp_at_bounds", x -> x.get(0).clamp(-0.5, 0.5));
+        OPS.put("grad:maximum_tie", x -> x.get(0).maximum(x.get(1)));
+        OPS.put("grad:logsumexp", x -> x.get(0).logsumexp(1));
+        OPS.put("grad:softmax", x -> x.get(0).softmax(1));
+        OPS.put("grad:log_softmax", x -> x.get(0).logSoftmax(0));
+        OPS.put("grad:max_dim", x -> x.get(0).max(1, false).values());
+        OPS.put("grad:var_dim", x -> x.get(0).var(1));
+    }
+
+    record Case(String name, List<Tensor> inputs, Tensor expected) {}
+
+    static List<Case> load() throws IOException {
+        List<Case> cases = new ArrayList<>();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(
+                OpReferenceTest.class.getResourceAsStream("/reference/ops.txt"), StandardCharsets.UTF_8))) {
+            String name = null;
+            List<Tensor> inputs = new ArrayList<>();
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("case ")) {
+                    name = line.substring(5);
+                    inputs = new ArrayList<>();
+                } else if (line.startsWith("in ")) {
+                    inputs.add(parse(line.substring(3)));
+                } else if (line.startsWith("out ")) {
+                    cases.add(new Case(name, inputs, parse(line.substring(4))));
+                }
+            }
+        }
+        return cases;
+    }
+
+    private static Tensor parse(String s) {
+        String[] parts = s.split(" ");
+        int[] shape = parts[1].equals("-") ? new int[0] : Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
+        String[] vals = Arrays.copyOfRange(parts, 2, parts.length);
+        if (parts[0].equals("i")) {
+            return Tensor.of(Arrays.stream(vals).mapToLong(Long::parseLong).toArray()).reshape(shape);
+        }
+        return Tensor.of(Arrays.stream(vals).mapToDouble(Double::parseDouble).toArray()).reshape(shape);
+    }
+
+    @Test
+    void everyReferenceCaseHasAnOpAndViceVersa() throws IOException {
+        List<String> names = load().stream().map(Case::name).toList();
+        assertThat(names).containsExactlyInAnyOrderElementsOf(OPS.keySet());
+    }
+
+    @TestFactory
+    List<DynamicTest> matchesPyTorch() throws IOException {
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Case c : load()) {
+            tests.add(dynamicTest(c.name(), () -> {
+                Tensor actual = c.name().startsWith("grad:") ? gradient(c) : OPS.get(c.name()).apply(c.inputs());
+                assertThat(actual.shape()).isEqualTo(c.expected().shape());
+                assertThat(actual.dtype()).isEqualTo(c.expected().dtype());
+                assertThat(actual.allClose(c.expected(), 1e-12, 1e-12))
+                        .as("%s:%nexpected %s%nactual   %s", c.name(), c.expected(), actual).isTrue();
+            }));
+        }
+        return tests;
+    }
+
+    private static Tensor gradient(Case c) {
+        List<Tensor> in = new ArrayList<>(c.inputs());
+        Tensor upstream = in.remove(in.size() - 1);
+        Tensor x = in.get(0).requiresGrad(true);
+        Tensor out = OPS.get(c.name()).apply(in);
+        return Autograd.grad(out.mul(upstream).sum(), x).get(0);
+    }
+}

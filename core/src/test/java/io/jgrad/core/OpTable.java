@@ -1,0 +1,220 @@
+package io.jgrad.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The one table that drives the op tests: every differentiable op with the input domains it
+ * needs (kept away from kinks) and the shape sets it is checked on (size-1, broadcast, scalar).
+ */
+final class OpTable {
+    /** Where an input's values are drawn from. */
+    enum Domain {
+        /** |x| in [0.2, 2], either sign: away from 0, where relu/abs/sign kink. */
+        ANY,
+        /** [0.3, 2]: for log, sqrt, fractional powers. */
+        POSITIVE,
+        /** Fixed: the tensor given with the sample (indices, masks). */
+        FIXED
+    }
+
+    /** One input: a shape and a domain, or a fixed tensor. */
+    record In(int[] shape, Domain domain, Tensor fixed) {
+        static In any(int... shape) {
+            return new In(shape, Domain.ANY, null);
+        }
+
+        static In pos(int... shape) {
+            return new In(shape, Domain.POSITIVE, null);
+        }
+
+        static In fixed(Tensor t) {
+            return new In(t.shape, Domain.FIXED, t);
+        }
+    }
+
+    /** An op under test and the input sets it is checked on. */
+    record Op(String name, Function<List<Tensor>, Tensor> fn, List<List<In>> samples) {}
+
+    private static final int[][] UNARY_SHAPES = {{3, 4}, {1}, {}, {2, 1, 3}};
+    private static final int[][][] BINARY_SHAPES = {{{3, 4}, {3, 4}}, {{3, 4}, {4}}, {{3, 1}, {1, 4}},
+        {{}, {2, 3}}, {{2, 3}, {}}, {{1}, {1}}};
+
+    private OpTable() {}
+
+    static List<Op> all() {
+        List<Op> ops = new ArrayList<>();
+        unary(ops, "neg", Domain.ANY, Tensor::neg);
+        unary(ops, "exp", Domain.ANY, Tensor::exp);
+        unary(ops, "log", Domain.POSITIVE, Tensor::log);
+        unary(ops, "log1p", Domain.POSITIVE, Tensor::log1p);
+        unary(ops, "sqrt", Domain.POSITIVE, Tensor::sqrt);
+        unary(ops, "reciprocal", Domain.ANY, Tensor::reciprocal);
+        unary(ops, "abs", Domain.ANY, Tensor::abs);
+        unary(ops, "tanh", Domain.ANY, Tensor::tanh);
+        unary(ops, "sigmoid", Domain.ANY, Tensor::sigmoid);
+        unary(ops, "relu", Domain.ANY, Tensor::relu);
+        unary(ops, "sin", Domain.ANY, Tensor::sin);
+        unary(ops, "cos", Domain.ANY, Tensor::cos);
+        unary(ops, "square", Domain.ANY, Tensor::square);
+        unary(ops, "pow(2.5)", Domain.POSITIVE, x -> x.pow(2.5));
+        unary(ops, "pow(-1.5)", Domain.POSITIVE, x -> x.pow(-1.5));
+        unary(ops, "pow(3)", Domain.ANY, x -> x.pow(3));
+        unary(ops, "pow(0)", Domain.ANY, x -> x.pow(0));
+        unary(ops, "clamp(-0.5,0.7)", Domain.ANY, x -> x.clamp(-0.5, 0.7));
+        unary(ops, "add(1.5)", Domain.ANY, x -> x.add(1.5));
+        unary(ops, "sub(0.5)", Domain.ANY, x -> x.sub(0.5));
+        unary(ops, "mul(-2)", Domain.ANY, x -> x.mul(-2));
+        unary(ops, "div(3)", Domain.ANY, x -> x.div(3));
+        unary(ops, "clone", Domain.ANY, Tensor::clone);
+        unary(ops, "sum()", Domain.ANY, Tensor::sum);
+        unary(ops, "mean()", Domain.ANY, Tensor::mean);
+        unary(ops, "max()", Domain.ANY, Tensor::max);
+        unary(ops, "min()", Domain.ANY, Tensor::min);
+        unary(ops, "flatten", Domain.ANY, Tensor::flatten);
+        unary(ops, "squeeze()", Domain.ANY, Tensor::squeeze);
+        unary(ops, "unsqueeze(0)", Domain.ANY, x -> x.unsqueeze(0));
+
+        binary(ops, "add", Domain.ANY, Tensor::add);
+        binary(ops, "sub", Domain.ANY, Tensor::sub);
+        binary(ops, "mul", Domain.ANY, Tensor::mul);
+        binary(ops, "div", Domain.ANY, Tensor::div);
+        binary(ops, "maximum", Domain.ANY, Tensor::maximum);
+        binary(ops, "minimum", Domain.ANY, Tensor::minimum);
+        ops.add(new Op("same tensor twice: x * x", xs -> xs.get(0).mul(xs.get(0)), List.of(List.of(In.any(3, 4)))));
+        ops.add(new Op("same tensor twice: x @ x", xs -> xs.get(0).matmul(xs.get(0)), List.of(List.of(In.any(3, 3)))));
+        ops.add(new Op("where", xs -> Tensor.where(xs.get(0), xs.get(1), xs.get(2)), List.of(
+                List.of(In.fixed(Tensor.of(new double[] {1, 0, 1, 0})), In.any(3, 4), In.any(3, 1)),
+                List.of(In.fixed(Tensor.of(new double[] {1, 0}, 2, 1)), In.any(), In.any(2, 3)))));
+
+        int[][] reduceShapes = {{3, 4}, {2, 3, 4}, {1, 4}};
+        reduce(ops, "sum(0)", reduceShapes, x -> x.sum(0));
+        reduce(ops, "sum(1, keepDim)", reduceShapes, x -> x.sum(1, true));
+        reduce(ops, "sum(-1)", reduceShapes, x -> x.sum(-1));
+        reduce(ops, "sum({0, -1}, keepDim)", reduceShapes, x -> x.sum(new int[] {0, -1}, true));
+        reduce(ops, "mean(1)", reduceShapes, x -> x.mean(1));
+        reduce(ops, "mean({0, 1})", reduceShapes, x -> x.mean(new int[] {0, 1}, false));
+        reduce(ops, "var()", new int[][] {{3, 4}, {2, 3, 4}}, Tensor::var);
+        reduce(ops, "var(1)", reduceShapes, x -> x.var(1));
+        reduce(ops, "var(0, biased, keepDim)", reduceShapes, x -> x.var(0, false, true));
+        reduce(ops, "std(1)", reduceShapes, x -> x.std(1, true, false));
+        reduce(ops, "max(1).values", reduceShapes, x -> x.max(1, false).values());
+        reduce(ops, "min(0, keepDim).values", reduceShapes, x -> x.min(0, true).values());
+        reduce(ops, "logsumexp(1)", reduceShapes, x -> x.logsumexp(1));
+        reduce(ops, "logsumexp(0, keepDim)", reduceShapes, x -> x.logsumexp(0, true));
+        reduce(ops, "softmax(1)", reduceShapes, x -> x.softmax(1));
+        reduce(ops, "softmax(0)", reduceShapes, x -> x.softmax(0));
+        reduce(ops, "logSoftmax(-1)", reduceShapes, x -> x.logSoftmax(-1));
+        reduce(ops, "logSoftmax(0)", reduceShapes, x -> x.logSoftmax(0));
+        reduce(ops, "sumTo([1, 4])", new int[][] {{3, 4}, {2, 3, 4}}, x -> x.sumTo(1, 4));
+
+        ops.add(new Op("matmul", xs -> xs.get(0).matmul(xs.get(1)), List.of(
+                List.of(In.any(3, 4), In.any(4, 5)),
+                List.of(In.any(2, 3, 4), In.any(4, 2)),
+                List.of(In.any(2, 1, 3, 4), In.any(3, 4, 2)),
+                List.of(In.any(4), In.any(4, 3)),
+                List.of(In.any(3, 4), In.any(4)),
+                List.of(In.any(4), In.any(4)),
+                List.of(In.any(1, 1), In.any(1, 1)))));
+        ops.add(new Op("matmul of transposed views", xs -> xs.get(0).t().matmul(xs.get(1).t()),
+                List.of(List.of(In.any(4, 3), In.any(5, 4)))));
+
+        shape(ops, "reshape(2, -1)", new int[] {3, 4}, x -> x.reshape(2, -1));
+        shape(ops, "transpose(0, 2)", new int[] {2, 3, 4}, x -> x.transpose(0, 2));
+        shape(ops, "transpose then reshape", new int[] {3, 4}, x -> x.t().reshape(-1));
+        shape(ops, "permute(2, 0, 1)", new int[] {2, 3, 4}, x -> x.permute(2, 0, 1));
+        shape(ops, "flatten(1, 2)", new int[] {2, 3, 4}, x -> x.flatten(1, 2));
+        shape(ops, "squeeze(1)", new int[] {3, 1, 2}, x -> x.squeeze(1));
+        shape(ops, "expand(2, 3, 4)", new int[] {3, 1}, x -> x.expand(2, 3, 4));
+        shape(ops, "expand then mul", new int[] {1, 4}, x -> x.expand(3, 4).mul(x.expand(3, 4)));
+        shape(ops, "narrow(1, 1, 2)", new int[] {3, 4}, x -> x.narrow(1, 1, 2));
+        shape(ops, "slice(1, 0, 4, 2)", new int[] {3, 4}, x -> x.slice(1, 0, 4, 2));
+        shape(ops, "select(1, -1)", new int[] {2, 4, 3}, x -> x.select(1, -1));
+        shape(ops, "narrow of transpose", new int[] {3, 4}, x -> x.t().narrow(0, 1, 2).mul(2));
+        shape(ops, "contiguous of transpose", new int[] {3, 4}, x -> x.t().contiguous());
+        ops.add(new Op("cat(1)", xs -> Tensor.cat(List.of(xs.get(0), xs.get(1), xs.get(2)), 1),
+                List.of(List.of(In.any(3, 4), In.any(3, 1), In.any(3, 2)))));
+        ops.add(new Op("stack(0)", xs -> Tensor.stack(List.of(xs.get(0), xs.get(1)), 0),
+                List.of(List.of(In.any(3, 4), In.any(3, 4)), List.of(In.any(), In.any()))));
+
+        Tensor rows = Tensor.of(new long[] {2, 0, 2});
+        Tensor cols = Tensor.of(new long[] {0, 3, 1, 1, 2, 0}, 3, 2);
+        ops.add(new Op("indexSelect(0)", xs -> xs.get(0).indexSelect(0, xs.get(1)),
+                List.of(List.of(In.any(3, 4), In.fixed(rows)))));
+        ops.add(new Op("indexAdd(0)", xs -> xs.get(0).indexAdd(0, xs.get(1), xs.get(2)),
+                List.of(List.of(In.any(3, 4), In.fixed(rows), In.any(3, 4)))));
+        ops.add(new Op("gather(1)", xs -> xs.get(0).gather(1, xs.get(1)),
+                List.of(List.of(In.any(3, 4), In.fixed(cols)))));
+        ops.add(new Op("scatterAdd(1)", xs -> xs.get(0).scatterAdd(1, xs.get(1), xs.get(2)),
+                List.of(List.of(In.any(3, 4), In.fixed(cols), In.any(3, 2)))));
+        ops.add(new Op("custom op (cube)", xs -> new Cube().apply(xs.get(0)),
+                List.of(List.of(In.any(3, 4)), List.of(In.any()))));
+        return ops;
+    }
+
+    private static void unary(List<Op> ops, String name, Domain d, Function<Tensor, Tensor> f) {
+        List<List<In>> samples = new ArrayList<>();
+        for (int[] s : UNARY_SHAPES) {
+            samples.add(List.of(new In(s, d, null)));
+        }
+        ops.add(new Op(name, xs -> f.apply(xs.get(0)), samples));
+    }
+
+    private static void binary(List<Op> ops, String name, Domain d, java.util.function.BinaryOperator<Tensor> f) {
+        List<List<In>> samples = new ArrayList<>();
+        for (int[][] s : BINARY_SHAPES) {
+            samples.add(List.of(new In(s[0], Domain.ANY, null), new In(s[1], d, null)));
+        }
+        ops.add(new Op(name, xs -> f.apply(xs.get(0), xs.get(1)), samples));
+    }
+
+    private static void reduce(List<Op> ops, String name, int[][] shapes, Function<Tensor, Tensor> f) {
+        List<List<In>> samples = new ArrayList<>();
+        for (int[] s : shapes) {
+            samples.add(List.of(In.any(s)));
+        }
+        ops.add(new Op(name, xs -> f.apply(xs.get(0)), samples));
+    }
+
+    private static void shape(List<Op> ops, String name, int[] s, Function<Tensor, Tensor> f) {
+        ops.add(new Op(name, xs -> f.apply(xs.get(0)), List.of(List.of(In.any(s)))));
+    }
+
+    /** Materialises a sample's inputs as FLOAT64 leaves requiring grad (fixed ones as given). */
+    static Tensor[] inputs(List<In> sample, long seed) {
+        Generator rng = Generator.seeded(seed);
+        Tensor[] xs = new Tensor[sample.size()];
+        for (int i = 0; i < xs.length; i++) {
+            In in = sample.get(i);
+            if (in.domain() == Domain.FIXED) {
+                xs[i] = in.fixed();
+                continue;
+            }
+            Tensor t = Tensor.zeros(DType.FLOAT64, in.shape());
+            for (int k = 0; k < t.numel(); k++) {
+                double mag = 0.2 + 1.8 * rng.nextDouble();
+                double v = in.domain() == Domain.POSITIVE ? 0.3 + 1.7 * rng.nextDouble()
+                        : (rng.nextDouble() < 0.5 ? -mag : mag);
+                t.storage.d[k] = v;
+            }
+            xs[i] = t.requiresGrad(true);
+        }
+        return xs;
+    }
+
+    /** x³ as a user-defined op: the README's custom-op example. */
+    static final class Cube extends CustomOp {
+        @Override
+        protected Tensor forward(Context ctx, Tensor... in) {
+            ctx.saveForBackward(in[0]);
+            return in[0].mul(in[0]).mul(in[0]);
+        }
+
+        @Override
+        protected Tensor[] backward(Context ctx, Tensor dOut) {
+            Tensor x = ctx.saved().get(0);
+            return new Tensor[] {dOut.mul(x.mul(x)).mul(3)};
+        }
+    }
+}

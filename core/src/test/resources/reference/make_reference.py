@@ -1,0 +1,122 @@
+"""Reference values for jgrad's op tests, computed by PyTorch (float64).
+
+Regenerate with Debian's interpreter:  /usr/bin/python3 make_reference.py > ops.txt
+Each case lists its inputs and PyTorch's output (and, for "grad:" cases, the gradient of
+sum(output * upstream) with respect to the first input, for the subgradient conventions).
+Inputs come from numpy's seeded generator, so the file is reproducible.
+"""
+import numpy as np
+import torch
+
+rng = np.random.default_rng(20261126)
+cases = []
+
+
+def t(*shape, lo=-2.0, hi=2.0):
+    return torch.tensor(rng.uniform(lo, hi, size=shape), dtype=torch.float64)
+
+
+def idx(values):
+    return torch.tensor(values, dtype=torch.int64)
+
+
+def case(name, fn, *inputs):
+    out = fn(*inputs)
+    cases.append((name, inputs, out))
+
+
+def grad_case(name, fn, *inputs):
+    x = inputs[0].clone().requires_grad_(True)
+    out = fn(x, *inputs[1:])
+    up = torch.tensor(rng.uniform(-1, 1, size=out.shape), dtype=torch.float64)
+    (g,) = torch.autograd.grad((out * up).sum(), x)
+    cases.append((name, (inputs[0], *inputs[1:], up), g))
+
+
+a34, b4, c31 = t(3, 4), t(4), t(3, 1)
+pos34 = t(3, 4, lo=0.1, hi=3.0)
+case("neg", lambda x: -x, a34)
+case("add_broadcast", lambda x, y: x + y, a34, b4)
+case("sub_broadcast", lambda x, y: x - y, c31, b4)
+case("mul_broadcast", lambda x, y: x * y, a34, c31)
+case("div", lambda x, y: x / y, a34, pos34)
+case("pow_2_5", lambda x: x ** 2.5, pos34)
+case("pow_neg_1_5", lambda x: x ** -1.5, pos34)
+case("exp", torch.exp, a34)
+case("log", torch.log, pos34)
+case("log1p", torch.log1p, pos34)
+case("sqrt", torch.sqrt, pos34)
+case("abs", torch.abs, a34)
+case("tanh", torch.tanh, a34)
+case("sigmoid", torch.sigmoid, t(3, 4, lo=-40, hi=40))
+case("relu", torch.relu, a34)
+case("clamp", lambda x: torch.clamp(x, -0.5, 0.7), a34)
+case("maximum", torch.maximum, a34, b4)
+case("minimum", torch.minimum, a34, c31)
+case("sin", torch.sin, a34)
+case("cos", torch.cos, a34)
+case("sum_all", lambda x: x.sum(), a34)
+case("sum_dim0", lambda x: x.sum(0), a34)
+case("sum_dim1_keep", lambda x: x.sum(1, keepdim=True), a34)
+case("mean_dim_neg1", lambda x: x.mean(-1), a34)
+case("var_all", lambda x: x.var(), a34)
+case("var_dim0", lambda x: x.var(0), a34)
+case("var_dim1_biased_keep", lambda x: x.var(1, unbiased=False, keepdim=True), a34)
+case("max_dim1_values", lambda x: x.max(1).values, a34)
+case("max_dim1_indices", lambda x: x.max(1).indices, a34)
+case("min_dim0_values", lambda x: x.min(0).values, a34)
+case("argmax_dim0", lambda x: x.argmax(0), a34)
+case("logsumexp_dim1", lambda x: torch.logsumexp(x, 1), a34)
+case("logsumexp_big", lambda x: torch.logsumexp(x, 0), t(5, 2, lo=-1e4, hi=1e4))
+case("softmax_dim1", lambda x: torch.softmax(x, 1), a34)
+case("softmax_dim0", lambda x: torch.softmax(x, 0), a34)
+case("log_softmax_dim1", lambda x: torch.log_softmax(x, 1), t(3, 4, lo=-30, hi=30))
+a243 = t(2, 4, 3)
+case("matmul_2d", torch.matmul, a34, t(4, 5))
+case("matmul_batched_broadcast", torch.matmul, t(2, 1, 3, 4), t(3, 4, 2))
+case("matmul_matrix_vector", torch.matmul, a34, b4)
+case("matmul_vector_matrix", torch.matmul, b4, t(4, 3))
+case("matmul_vector_vector", torch.matmul, b4, t(4))
+case("transpose_contiguous", lambda x: x.transpose(0, 2).contiguous(), a243)
+case("permute_contiguous", lambda x: x.permute(2, 0, 1).contiguous(), a243)
+case("narrow", lambda x: x.narrow(1, 1, 2), a34)
+case("slice_step", lambda x: x[:, 0:4:2], a34)
+case("select", lambda x: x.select(1, -1), a243)
+case("index_select", lambda x, i: x.index_select(0, i), a34, idx([2, 0, 2]))
+case("gather", lambda x, i: x.gather(1, i), a34, idx([[0, 3], [1, 1], [2, 0]]))
+case("scatter_add", lambda x, i, s: x.scatter_add(1, i, s), a34, idx([[0, 3], [1, 1], [2, 0]]), t(3, 2))
+case("index_add", lambda x, i, s: x.index_add(0, i, s), a34, idx([2, 0, 2]), t(3, 4))
+case("cat_dim1", lambda x, y: torch.cat([x, y], 1), a34, c31)
+case("stack_dim1", lambda x, y: torch.stack([x, y], 1), a34, t(3, 4))
+case("where", lambda m, x, y: torch.where(m != 0, x, y), torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=torch.float64), a34, c31)
+case("expand_contiguous", lambda x: x.expand(2, 3, 4).contiguous(), c31)
+case("one_hot", lambda i: torch.nn.functional.one_hot(i, 5), idx([[0, 4], [2, 2]]))
+grad_case("grad:relu_at_zero", torch.relu, torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64))
+grad_case("grad:abs_at_zero", torch.abs, torch.tensor([-1.0, 0.0, 2.0], dtype=torch.float64))
+grad_case("grad:clamp_at_bounds", lambda x: torch.clamp(x, -0.5, 0.5), torch.tensor([-0.5, 0.0, 0.5, 0.9], dtype=torch.float64))
+grad_case("grad:maximum_tie", lambda x, y: torch.maximum(x, y), torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64),
+          torch.tensor([1.0, 5.0, 0.0], dtype=torch.float64))
+grad_case("grad:logsumexp", lambda x: torch.logsumexp(x, 1), a34)
+grad_case("grad:softmax", lambda x: torch.softmax(x, 1), a34)
+grad_case("grad:log_softmax", lambda x: torch.log_softmax(x, 0), a34)
+grad_case("grad:max_dim", lambda x: x.max(1).values, a34)
+grad_case("grad:var_dim", lambda x: x.var(1), a34)
+
+
+def fmt(x):
+    shape = ",".join(str(s) for s in x.shape) or "-"
+    if x.dtype == torch.int64:
+        vals = " ".join(str(int(v)) for v in x.flatten().tolist())
+        kind = "i"
+    else:
+        vals = " ".join(repr(float(v)) for v in x.flatten().tolist())
+        kind = "f"
+    return f"{kind} {shape} {vals}".rstrip()
+
+
+print("# generated by make_reference.py with torch", torch.__version__)
+for name, inputs, out in cases:
+    print("case " + name)
+    for x in inputs:
+        print("in " + fmt(x))
+    print("out " + fmt(out))
