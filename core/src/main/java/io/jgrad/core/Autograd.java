@@ -21,6 +21,8 @@ import java.util.Map;
 public final class Autograd {
     private static final ThreadLocal<boolean[]> GRAD_ENABLED = ThreadLocal.withInitial(() -> new boolean[] {true});
     private static volatile boolean anomaly;
+    /** Depth of backward functions running on this thread: their ops are checked as that op's backward, not as forwards. */
+    private static final ThreadLocal<int[]> IN_BACKWARD = ThreadLocal.withInitial(() -> new int[1]);
 
     private Autograd() {}
 
@@ -232,7 +234,14 @@ public final class Autograd {
 
     private static Tensor[] callBackward(Node node, Tensor g) {
         node.checkSavedVersions();
-        Tensor[] inGrads = node.backward.apply(g);
+        Tensor[] inGrads;
+        int[] depth = IN_BACKWARD.get();
+        depth[0]++;
+        try {
+            inGrads = node.backward.apply(g);
+        } finally {
+            depth[0]--;
+        }
         if (anomaly && g.allFinite()) {
             for (int i = 0; i < inGrads.length; i++) {
                 if (inGrads[i] != null && !inGrads[i].allFinite()) {
@@ -289,7 +298,7 @@ public final class Autograd {
 
     /** In anomaly mode: throws if {@code out} is non-finite although every input is finite. */
     static void checkForward(String op, Tensor out, Tensor[] inputs, Throwable site) {
-        if (out.allFinite()) {
+        if (IN_BACKWARD.get()[0] > 0 || out.allFinite()) {
             return;
         }
         for (Tensor in : inputs) {

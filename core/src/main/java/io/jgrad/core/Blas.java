@@ -13,7 +13,9 @@ import org.jblas.NativeBlas;
  * <p>jblas's JNI layer copies each whole Java array into native memory on every call, so an
  * operand that is a small window of a much larger array is first copied out, and large
  * products are split by rows into two calls that run on two threads (the split depends only on
- * the problem size, so results do not depend on the thread count).
+ * the problem size, so results do not depend on the thread count). Concurrent calls are safe
+ * with the OpenBLAS that jblas 1.2.5 bundles: its buffer allocator ({@code blas_memory_alloc})
+ * takes a lock ({@code alloc_lock}, seen in its disassembly), and {@code ParallelTest} stresses it.
  */
 final class Blas {
     /** Products with at least this many multiply-adds are split in two row blocks. */

@@ -58,9 +58,10 @@ final class TensorFormatter {
                 }
             }
             String pattern;
+            boolean wide = maxAbs > 0 && (maxAbs / minAbs > 1000 || maxAbs > 1e8);
             if (integral) {
-                pattern = maxAbs > 1e8 ? "%.4e" : "%.0f.";
-            } else if (maxAbs > 0 && (maxAbs / minAbs > 1000 || maxAbs > 1e8 || minAbs < 1e-4)) {
+                pattern = wide ? "%.4e" : "%.0f.";
+            } else if (wide || (maxAbs > 0 && minAbs < 1e-4)) {
                 pattern = "%.4e";
             } else {
                 pattern = "%.4f";
@@ -118,32 +119,33 @@ final class TensorFormatter {
             return;
         }
         int n = t.shape[0];
-        boolean elide = summarize && n > 2 * EDGE;
         int[] items = items(n, summarize);
+        boolean elide = items.length < n;
+        List<String> parts = new ArrayList<>();
+        for (int j = 0; j < items.length; j++) {
+            if (elide && j == EDGE) {
+                parts.add(t.dim() == 1 ? " ..." : "...");
+            }
+            if (t.dim() == 1) {
+                parts.add(style.format(t.storage.get(t.offset + items[j] * t.strides[0])));
+            } else {
+                StringBuilder child = new StringBuilder();
+                body(child, t.select(0, items[j]), summarize, style, indent + 1);
+                parts.add(child.toString());
+            }
+        }
+        String pad = " ".repeat(indent + 1);
         sb.append('[');
         if (t.dim() == 1) {
             int perLine = Math.max(1, (LINE_WIDTH - indent) / (style.width() + 2));
-            for (int j = 0; j < items.length; j++) {
+            for (int j = 0; j < parts.size(); j += perLine) {
                 if (j > 0) {
-                    sb.append(',');
-                    sb.append(j % perLine == 0 ? "\n" + " ".repeat(indent + 1) : " ");
+                    sb.append(",\n").append(pad);
                 }
-                if (elide && j == EDGE) {
-                    sb.append("...,").append(' ');
-                }
-                sb.append(style.format(t.storage.get(t.offset + items[j] * t.strides[0])));
+                sb.append(String.join(", ", parts.subList(j, Math.min(parts.size(), j + perLine))));
             }
         } else {
-            String newlines = "\n".repeat(t.dim() - 1);
-            for (int j = 0; j < items.length; j++) {
-                if (j > 0) {
-                    sb.append(',').append(newlines).append(" ".repeat(indent + 1));
-                }
-                if (elide && j == EDGE) {
-                    sb.append("...,").append(newlines).append(" ".repeat(indent + 1));
-                }
-                body(sb, t.select(0, items[j]).detach(), summarize, style, indent + 1);
-            }
+            sb.append(String.join("," + "\n".repeat(t.dim() - 1) + pad, parts));
         }
         sb.append(']');
     }

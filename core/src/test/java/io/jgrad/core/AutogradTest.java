@@ -1,0 +1,344 @@
+package io.jgrad.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The engine's contract: accumulation, freeing, retained and differentiable graphs, scopes, hooks, versions. */
+class AutogradTest {
+    private static Tensor leaf(double... values) {
+        return Tensor.of(values).requiresGrad(true);
+    }
+
+    @Test
+    void gradientsAccumulateAcrossBackwardCallsUntilZeroGrad() {
+        Tensor x = leaf(1, 2, 3);
+        x.mul(x).sum().backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(2, 4, 6);
+        x.mul(x).sum().backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(4, 8, 12);
+        x.zeroGrad();
+        assertThat(x.grad().toDoubleArray()).containsExactly(0, 0, 0);
+        x.mul(3).sum().backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(3, 3, 3);
+    }
+
+    @Test
+    void aTensorUsedTwiceGetsBothContributions() {
+        Tensor a = leaf(1.5, -2);
+        a.add(a).sum().backward();
+        assertThat(a.grad().toDoubleArray()).containsExactly(2, 2);
+        Tensor b = leaf(1.5, -2);
+        b.sub(b).sum().backward();
+        assertThat(b.grad().toDoubleArray()).containsExactly(0, 0);
+        Tensor m = Tensor.of(new double[] {1, 2, 3, 4}, 2, 2).requiresGrad(true);
+        m.matmul(m).sum().backward();
+        // d/dM sum(M M) = 1 Mᵀ + Mᵀ 1 (1: all ones), so grad[i][j] = rowSum(M)[j] + colSum(M)[i]
+        // rows sum to 3, 7 and columns to 4, 6
+        assertThat(m.grad().toDoubleArray()).containsExactly(3 + 4, 7 + 4, 3 + 6, 7 + 6);
+    }
+
+    @Test
+    void aSecondBackwardThroughAFreedGraphNamesTheOp() {
+        Tensor x = leaf(1, 2);
+        Tensor y = x.exp().sum();
+        y.backward();
+        assertThatThrownBy(y::backward).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("second time").hasMessageContaining("'sum'")
+                .hasMessageContaining("retainGraph");
+    }
+
+    @Test
+    void aRetainedGraphCanBeWalkedTwice() {
+        Tensor x = leaf(1, 2);
+        Tensor y = x.exp().sum();
+        y.backward(null, true, false);
+        y.backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(2 * Math.exp(1), 2 * Math.exp(2));
+    }
+
+    @Test
+    void createGraphGivesDifferentiableGradients() {
+        Tensor x = leaf(2.0);
+        Tensor y = x.pow(3).sum(); // y = x³, y' = 3x², y'' = 6x, y''' = 6
+        Tensor dy = Autograd.grad(List.of(y), List.of(x), null, false, true).get(0);
+        assertThat(dy.item()).isEqualTo(12.0);
+        assertThat(dy.requiresGrad()).isTrue();
+        Tensor d2y = Autograd.grad(List.of(dy.sum()), List.of(x), null, false, true).get(0);
+        assertThat(d2y.item()).isEqualTo(12.0);
+        Tensor d3y = Autograd.grad(d2y.sum(), x).get(0);
+        assertThat(d3y.item()).isEqualTo(6.0);
+    }
+
+    @Test
+    void backwardWithCreateGraphLeavesADifferentiableGrad() {
+        Tensor x = leaf(1.5);
+        x.pow(2).sum().backward(null, false, true);
+        Tensor g = x.grad();
+        assertThat(g.item()).isEqualTo(3.0);
+        assertThat(g.requiresGrad()).isTrue();
+        x.setGrad(null);
+        g.sum().backward();
+        assertThat(x.grad().item()).isEqualTo(2.0);
+    }
+
+    @Test
+    void functionalGradDoesNotTouchGrad() {
+        Tensor x = leaf(1, 2);
+        Tensor unused = leaf(5);
+        List<Tensor> g = Autograd.grad(List.of(x.mul(x).sum()), List.of(x, unused), null, false, false);
+        assertThat(g.get(0).toDoubleArray()).containsExactly(2, 4);
+        assertThat(g.get(1).toDoubleArray()).containsExactly(0);
+        assertThat(x.grad()).isNull();
+        assertThat(unused.grad()).isNull();
+    }
+
+    @Test
+    void functionalGradOfAnIntermediate() {
+        Tensor x = leaf(1, 2);
+        Tensor h = x.mul(3);
+        Tensor y = h.mul(h).sum();
+        assertThat(Autograd.grad(y, h).get(0).toDoubleArray()).containsExactly(6, 12);
+    }
+
+    @Test
+    void noGradRecordsNothingAndRestoresTheSetting() {
+        Tensor x = leaf(1, 2);
+        try (var s = Autograd.noGrad()) {
+            Tensor y = x.mul(2);
+            assertThat(y.requiresGrad()).isFalse();
+            assertThat(y.gradFnName()).isNull();
+            try (var inner = Autograd.enableGrad()) {
+                assertThat(x.mul(2).requiresGrad()).isTrue();
+            }
+            assertThat(Autograd.isGradEnabled()).isFalse();
+        }
+        assertThat(Autograd.isGradEnabled()).isTrue();
+        assertThat(x.mul(2).gradFnName()).isEqualTo("mul");
+    }
+
+    @Test
+    void gradModeIsPerThread() throws InterruptedException {
+        AtomicBoolean otherThread = new AtomicBoolean();
+        try (var s = Autograd.noGrad()) {
+            Thread t = new Thread(() -> otherThread.set(Autograd.isGradEnabled()));
+            t.start();
+            t.join();
+        }
+        assertThat(otherThread.get()).isTrue();
+    }
+
+    @Test
+    void detachStopsTheGradient() {
+        Tensor x = leaf(3);
+        Tensor y = x.mul(x.detach()).sum(); // d/dx (x * const) = const
+        y.backward();
+        assertThat(x.grad().item()).isEqualTo(3.0);
+    }
+
+    @Test
+    void hooksSeeAndCanReplaceTheGradient() {
+        Tensor x = leaf(1, 2);
+        List<Tensor> seen = new ArrayList<>();
+        Tensor h = x.mul(2);
+        h.registerHook(g -> {
+            seen.add(g);
+            return g.mul(10);
+        });
+        var handle = x.registerHook(g -> {
+            seen.add(g);
+            return null;
+        });
+        h.sum().backward();
+        assertThat(seen).hasSize(2);
+        assertThat(seen.get(0).toDoubleArray()).containsExactly(1, 1);
+        assertThat(x.grad().toDoubleArray()).containsExactly(20, 20);
+        handle.remove();
+        x.mul(2).sum().backward();
+        assertThat(seen).hasSize(2);
+    }
+
+    @Test
+    void retainGradKeepsAnIntermediateGradient() {
+        Tensor x = leaf(1, 2);
+        Tensor h = x.mul(2).retainGrad();
+        Tensor other = x.mul(3);
+        h.mul(h).sum().add(other.sum()).backward();
+        assertThat(h.grad().toDoubleArray()).containsExactly(4, 8);
+        assertThat(other.grad()).isNull();
+    }
+
+    @Test
+    void modifyingASavedTensorInPlaceIsDetectedWithOpAndVersions() {
+        Tensor x = leaf(1, 2);
+        Tensor h = x.mul(1.0);
+        Tensor y = h.mul(h).sum(); // mul saves h
+        try (var s = Autograd.noGrad()) {
+            h.mulInPlace(2);
+        }
+        assertThatThrownBy(y::backward).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("modified by an in-place operation")
+                .hasMessageContaining("saved by 'mul'")
+                .hasMessageContaining("version 1; expected version 0");
+    }
+
+    @Test
+    void aSavedOutputIsVersionChecked() {
+        Tensor x = leaf(1, 2);
+        Tensor e = x.exp();
+        try (var s = Autograd.noGrad()) {
+            e.fill(0);
+        }
+        assertThatThrownBy(() -> e.sum().backward()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("output of 'exp'");
+    }
+
+    @Test
+    void inPlaceOnALeafThatRequiresGradNeedsNoGrad() {
+        Tensor w = leaf(1, 2);
+        assertThatThrownBy(() -> w.addInPlace(Tensor.of(new double[] {1, 1})))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("noGrad");
+        try (var s = Autograd.noGrad()) {
+            w.addInPlace(Tensor.of(new double[] {1, 1}), -0.5);
+        }
+        assertThat(w.toDoubleArray()).containsExactly(0.5, 1.5);
+        assertThat(w.version()).isEqualTo(1);
+    }
+
+    @Test
+    void backwardNeedsAScalarOrAGradient() {
+        Tensor x = leaf(1, 2);
+        Tensor y = x.mul(2);
+        assertThatThrownBy(y::backward).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("scalar outputs").hasMessageContaining("[2]");
+        y.backward(Tensor.of(new double[] {1, 10}));
+        assertThat(x.grad().toDoubleArray()).containsExactly(2, 20);
+        assertThatThrownBy(() -> Tensor.of(new double[] {1}).sum().backward())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("does not require grad");
+        assertThatThrownBy(() -> x.mul(2).backward(Tensor.ones(DType.FLOAT64, 3)))
+                .isInstanceOf(ShapeException.class).hasMessageContaining("[3]").hasMessageContaining("[2]");
+    }
+
+    @Test
+    void onlyFloatingLeavesCanRequireGrad() {
+        assertThatThrownBy(() -> Tensor.arange(3).requiresGrad(true)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("int64");
+        Tensor x = leaf(1);
+        assertThatThrownBy(() -> x.mul(2).requiresGrad(false)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("leaf");
+    }
+
+    @Test
+    void backwardThroughA150000OpChainAndFreeingIt() {
+        Tensor x = Tensor.of(new float[] {0.5f, 1f}).requiresGrad(true);
+        Tensor y = x;
+        for (int i = 0; i < 150_000; i++) {
+            y = i % 3 == 0 ? y.add(0.001) : i % 3 == 1 ? y.mul(1.0) : y.relu();
+        }
+        Tensor out = y.sum();
+        out.backward();
+        assertThat(x.grad().toDoubleArray()).containsExactly(1, 1);
+        assertThatThrownBy(out::backward).isInstanceOf(IllegalStateException.class); // freed, iteratively
+    }
+
+    @Test
+    void backwardThroughADeepBranchingGraph() {
+        Tensor x = Tensor.of(new double[] {1.0}).requiresGrad(true);
+        Tensor h = x;
+        for (int i = 0; i < 40_000; i++) {
+            // two branches that rejoin every level: h' = 0.5 h + 0.5 h
+            h = h.mul(0.5).add(h.mul(0.5));
+        }
+        h.sum().backward();
+        assertThat(x.grad().item()).isEqualTo(1.0);
+    }
+
+    @Test
+    void anomalyModeNamesTheFirstOpWhoseForwardGoesNonFinite() {
+        Tensor x = leaf(-1, 2);
+        try (var s = Autograd.detectAnomaly()) {
+            assertThatThrownBy(() -> x.mul(2).log().exp())
+                    .isInstanceOf(NonFiniteException.class)
+                    .hasMessageContaining("forward of 'log'")
+                    .cause().hasMessageContaining("'log' was created here");
+        }
+        assertThat(x.mul(2).log().toDoubleArray()[0]).isNaN(); // outside the scope nothing is checked
+    }
+
+    @Test
+    void anomalyModeNamesTheOpWhoseBackwardGoesNonFinite() {
+        Tensor x = leaf(0, 4);
+        try (var s = Autograd.detectAnomaly()) {
+            Tensor y = x.sqrt().sum(); // finite forward; d sqrt(x)/dx = 1/(2 sqrt x) is inf at 0
+            assertThatThrownBy(y::backward).isInstanceOf(NonFiniteException.class)
+                    .hasMessageContaining("backward of 'sqrt'")
+                    .cause().hasMessageContaining("created here");
+        }
+    }
+
+    @Test
+    void customOpBackwardMustReturnOneGradientPerInput() {
+        CustomOp bad = new CustomOp() {
+            @Override
+            protected Tensor forward(Context ctx, Tensor... in) {
+                return in[0].mul(2);
+            }
+
+            @Override
+            protected Tensor[] backward(Context ctx, Tensor dOut) {
+                return new Tensor[] {dOut, dOut};
+            }
+        };
+        Tensor x = leaf(1);
+        assertThatThrownBy(() -> bad.apply(x).sum().backward()).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 gradients for 1 inputs");
+    }
+
+    @Test
+    void customOpSavedTensorsAreVersionChecked() {
+        Tensor x = leaf(1, 2);
+        Tensor h = x.mul(1.0);
+        Tensor y = new OpTable.Cube().apply(h).sum();
+        try (var s = Autograd.noGrad()) {
+            h.fill(3);
+        }
+        assertThatThrownBy(y::backward).isInstanceOf(IllegalStateException.class).hasMessageContaining("'Cube'");
+    }
+
+    @Test
+    void gradientsFlowAcrossDtypeConversions() {
+        Tensor x = Tensor.of(new float[] {1, 2}).requiresGrad(true);
+        Tensor y = x.to(DType.FLOAT64).mul(Tensor.of(new double[] {3, 4})).sum();
+        assertThat(y.dtype()).isEqualTo(DType.FLOAT64);
+        y.backward();
+        assertThat(x.grad().dtype()).isEqualTo(DType.FLOAT32);
+        assertThat(x.grad().toFloatArray()).containsExactly(3, 4);
+    }
+
+    @Test
+    void broadcastGradientsAreSummedToTheInputShape() {
+        Tensor bias = Tensor.of(new double[] {1, 2, 3}).requiresGrad(true);
+        Tensor x = Tensor.ones(DType.FLOAT64, 4, 3);
+        x.add(bias).sum().backward();
+        assertThat(bias.grad().shape()).containsExactly(3);
+        assertThat(bias.grad().toDoubleArray()).containsExactly(4, 4, 4);
+    }
+
+    @Test
+    void hooksRunOncePerBackward() {
+        Tensor x = leaf(1);
+        AtomicInteger calls = new AtomicInteger();
+        x.registerHook(g -> {
+            calls.incrementAndGet();
+            return g;
+        });
+        x.mul(2).add(x.mul(3)).sum().backward(); // two uses, one summed gradient
+        assertThat(calls.get()).isEqualTo(1);
+        assertThat(x.grad().item()).isEqualTo(5.0);
+    }
+}
