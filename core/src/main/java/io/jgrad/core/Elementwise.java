@@ -160,7 +160,15 @@ final class Elementwise {
         }
     }
 
+    private static boolean commutes(Binary op) {
+        return op == Binary.ADD || op == Binary.MUL || op == Binary.MAX || op == Binary.MIN;
+    }
+
     private static void binaryF(Binary op, float[] a, int ao, int as, float[] b, int bo, int bs, float[] o, int oo, int n) {
+        if (as == 0 && bs == 1 && commutes(op)) {
+            binaryF(op, b, bo, bs, a, ao, as, o, oo, n); // x op y == y op x exactly for these
+            return;
+        }
         if (as == 1 && bs == 1) {
             switch (op) {
                 case ADD -> {
@@ -201,6 +209,18 @@ final class Elementwise {
                 case MUL -> {
                     for (int i = 0; i < n; i++) {
                         o[oo + i] = a[ao + i] * s;
+                    }
+                    return;
+                }
+                case SUB -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] - s;
+                    }
+                    return;
+                }
+                case DIV -> {
+                    for (int i = 0; i < n; i++) {
+                        o[oo + i] = a[ao + i] / s;
                     }
                     return;
                 }
@@ -293,6 +313,49 @@ final class Elementwise {
                 case NE -> x != y ? 1 : 0;
             };
         }
+    }
+
+    /** out = x > 0 ? dOut : 0 (relu's backward in one pass; dOut may broadcast, e.g. the expanded 1 of a sum). */
+    static Tensor reluBackward(Tensor dOut, Tensor x) {
+        Tensor out = Tensor.empty(dOut.dtype(), x.shape);
+        int[][] strides = {out.strides, StridedLoop.broadcastStrides(dOut, x.shape), x.strides};
+        int[] offsets = {0, dOut.offset, x.offset};
+        Storage so = out.storage;
+        Storage sg = dOut.storage;
+        Storage sx = x.storage;
+        StridedLoop.forEach(x.shape, strides, offsets, (off, n, st) -> {
+            int oo = off[0];
+            int go = off[1];
+            int gs = st[1];
+            int xo = off[2];
+            int xs = st[2];
+            if (so.dtype == DType.FLOAT32 && xs == 1) {
+                float[] o = so.f;
+                float[] g = sg.f;
+                float[] xv = sx.f;
+                Parallel.forRange(n, GRAIN, (from, to) -> {
+                    for (int i = from; i < to; i++) {
+                        o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i * gs])
+                                & positiveMask(xv[xo + i]));
+                    }
+                });
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                so.set(oo + i, sx.get(xo + i * xs) > 0 ? sg.get(go + i * gs) : 0);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * All ones where x > 0 (or x is a NaN with the sign bit clear, which passes the gradient as
+     * PyTorch's threshold_backward does), else 0; branch-free, because a data-dependent branch
+     * on random signs mispredicts half the time and costs ten times the loop.
+     */
+    private static int positiveMask(float x) {
+        int b = Float.floatToRawIntBits(x);
+        return ((-b) & ~b) >> 31; // sign of -b is set iff b > 0; "& ~b" excludes -0.0 (b = MIN_VALUE)
     }
 
     // ---------------------------------------------------------------- where, copy

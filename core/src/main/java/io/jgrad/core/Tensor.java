@@ -750,7 +750,14 @@ public final class Tensor {
 
     /** max(x, 0); the gradient at 0 is 0 (the subgradient PyTorch picks). */
     public Tensor relu() {
-        return unary("relu", Unary.RELU, 0, 0, in(this), dOut -> in(dOut.mul(gt(0))));
+        return unary("relu", Unary.RELU, 0, 0, in(this), dOut -> in(reluBackward(dOut, this)));
+    }
+
+    /** dOut where x > 0, else 0: relu's backward fused into one pass, itself differentiable in dOut. */
+    private static Tensor reluBackward(Tensor dOut, Tensor x) {
+        Tensor mask = x.dtype() == dOut.dtype() ? x : x.to(dOut.dtype()).detach();
+        return derive("reluBackward", Elementwise.reluBackward(dOut, mask), in(dOut), in(x),
+                g -> in(reluBackward(g, x)));
     }
 
     /** Sine. */
