@@ -48,8 +48,11 @@ public final class GradCheck {
         }
     }
 
-    /** Checks the gradient of a one-input function. */
-    public static Report check(UnaryOperator<Tensor> f, Tensor input) {
+    /**
+     * Checks the gradient of a one-input function (named apart from {@link #check(Function, Tensor...)}
+     * so that a lambda over the input list is never mistaken for a lambda over one tensor).
+     */
+    public static Report checkUnary(UnaryOperator<Tensor> f, Tensor input) {
         return check(Options.defaults(), xs -> f.apply(xs.get(0)), input);
     }
 

@@ -31,7 +31,7 @@ class GradCheckTest {
     @Test
     void aCorrectBackwardPasses() {
         CustomOp good = cube((x, g) -> g.mul(x.mul(x)).mul(3));
-        GradCheck.Report r = GradCheck.check(good::apply, input());
+        GradCheck.Report r = GradCheck.checkUnary(good::apply, input());
         assertThat(r.passed()).as(r.detail()).isTrue();
         assertThat(r.maxAbsError()).isLessThan(1e-6);
         GradCheck.checkSecondOrder(xs -> good.apply(xs.get(0)), input()).assertPassed();
@@ -41,7 +41,7 @@ class GradCheckTest {
     void aWrongBackwardFailsNamingTheWorstElement() {
         // 3x instead of 3x²: relative to the allowed error, x = -1.5 (element [0, 1]) is worst
         CustomOp wrong = cube((x, g) -> g.mul(x).mul(3));
-        GradCheck.Report r = GradCheck.check(wrong::apply, input());
+        GradCheck.Report r = GradCheck.checkUnary(wrong::apply, input());
         assertThat(r.passed()).isFalse();
         assertThat(r.detail()).contains("Jacobian mismatch").contains("input 0 element [0, 1]");
         assertThatThrownBy(r::assertPassed).isInstanceOf(AssertionError.class).hasMessageContaining("analytical");
@@ -50,7 +50,7 @@ class GradCheckTest {
     @Test
     void aBackwardThatIgnoresTheUpstreamGradientFails() {
         CustomOp ignores = cube((x, g) -> x.mul(x).mul(3));
-        GradCheck.Report r = GradCheck.check(ignores::apply, input());
+        GradCheck.Report r = GradCheck.checkUnary(ignores::apply, input());
         assertThat(r.passed()).isFalse();
         assertThat(r.detail()).contains("zero upstream gradient");
     }
@@ -59,7 +59,7 @@ class GradCheckTest {
     void aNonReentrantBackwardFails() {
         AtomicInteger calls = new AtomicInteger();
         CustomOp drifting = cube((x, g) -> g.mul(x.mul(x)).mul(3 + 1e-9 * calls.incrementAndGet()));
-        GradCheck.Report r = GradCheck.check(drifting::apply, input());
+        GradCheck.Report r = GradCheck.checkUnary(drifting::apply, input());
         assertThat(r.passed()).isFalse();
         assertThat(r.detail()).contains("not reentrant");
     }
@@ -68,7 +68,7 @@ class GradCheckTest {
     void aBackwardThatIsNotItselfDifferentiableFailsTheSecondOrderCheck() {
         // right first derivative, but computed from a detached x: grad of grad is lost
         CustomOp flat = cube((x, g) -> g.mul(x.detach().mul(x.detach())).mul(3));
-        GradCheck.check(flat::apply, input()).assertPassed();
+        GradCheck.checkUnary(flat::apply, input()).assertPassed();
         GradCheck.Report r = GradCheck.checkSecondOrder(xs -> flat.apply(xs.get(0)), input());
         assertThat(r.passed()).isFalse();
     }
@@ -76,7 +76,7 @@ class GradCheckTest {
     @Test
     void float32InputsAreRefused() {
         Tensor x = Tensor.ones(2).requiresGrad(true);
-        assertThatThrownBy(() -> GradCheck.check(Tensor::exp, x)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> GradCheck.checkUnary(Tensor::exp, x)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("FLOAT64");
     }
 
