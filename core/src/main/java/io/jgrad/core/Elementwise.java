@@ -11,7 +11,7 @@ final class Elementwise {
     /** Below this many elements a kernel runs on the calling thread. */
     static final int GRAIN = 1 << 16;
 
-    enum Unary { NEG, EXP, LOG, SQRT, ABS, TANH, SIGMOID, RELU, SIGN, RECIPROCAL, POW, CLAMP, LOG1P, SIN, COS }
+    enum Unary { NEG, EXP, LOG, SQRT, ABS, TANH, SIGMOID, RELU, SIGN, RECIPROCAL, POW, CLAMP, LOG1P, SIN, COS, ERF }
 
     enum Binary {
         ADD, SUB, MUL, DIV, MAX, MIN, POW, GT, GE, LT, LE, EQ, NE;
@@ -128,7 +128,40 @@ final class Elementwise {
             case LOG1P -> Math.log1p(v);
             case SIN -> Math.sin(v);
             case COS -> Math.cos(v);
+            case ERF -> erf(v);
         };
+    }
+
+    /**
+     * The error function to about 1e-15 relative: for |x| < 3 the series
+     * 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)), whose terms are all positive (no cancellation);
+     * beyond, 1 − erfc(x) with erfc's continued fraction.
+     */
+    static double erf(double x) {
+        if (Double.isNaN(x)) {
+            return x;
+        }
+        double a = Math.abs(x);
+        double r;
+        if (a < 3) {
+            double term = a;
+            double sum = a;
+            double twoX2 = 2 * a * a;
+            for (int n = 0; n < 200 && term > sum * 1e-17; n++) {
+                term *= twoX2 / (2 * n + 3);
+                sum += term;
+            }
+            r = 2 / Math.sqrt(Math.PI) * Math.exp(-a * a) * sum;
+        } else if (a < 27) {
+            double f = a; // erfc(a) = e^(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + ...))))
+            for (int k = 80; k >= 1; k--) {
+                f = a + (k / 2.0) / f;
+            }
+            r = 1 - Math.exp(-a * a) / (Math.sqrt(Math.PI) * f);
+        } else {
+            r = 1;
+        }
+        return x < 0 ? -r : r;
     }
 
     // ---------------------------------------------------------------- binary

@@ -28,7 +28,7 @@ import java.util.function.UnaryOperator;
  * <p>Instances are not thread-safe for concurrent in-place updates; read-only use from several
  * threads is fine.
  */
-public final class Tensor {
+public sealed class Tensor permits Parameter {
     private static final Tensor[] NONE = new Tensor[0];
 
     final Storage storage;
@@ -760,6 +760,13 @@ public final class Tensor {
                 g -> in(reluBackward(g, x)));
     }
 
+    /** The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (accurate to about 1e-15). */
+    public Tensor erf() {
+        Tensor x = floatSelf();
+        return x.unary("erf", Unary.ERF, 0, 0, in(x),
+                dOut -> in(dOut.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))));
+    }
+
     /** Sine. */
     public Tensor sin() {
         Tensor x = floatSelf();
@@ -1465,6 +1472,40 @@ public final class Tensor {
             parts.add(t.unsqueeze(d));
         }
         return cat(parts, d);
+    }
+
+    // =================================================================== convolution windows
+
+    /**
+     * Sliding-window patches of an image batch as rows: [N, C, H, W] -> [N, Ho·Wo, C·kh·kw]
+     * (row l holds the window at output position l, channel-major), with zero padding. A
+     * convolution is then one matrix product with the flattened kernels; see also {@link #col2im}.
+     */
+    public Tensor im2col(Window2d window) {
+        return im2col(window, 0);
+    }
+
+    /** {@link #im2col(Window2d)} reading {@code padValue} outside the image (-infinity for max pooling). */
+    public Tensor im2col(Window2d window, double padValue) {
+        if (shape.length != 4) {
+            throw new ShapeException("im2col: expects [N, C, H, W], got " + Shapes.str(shape));
+        }
+        Tensor x = floatSelf();
+        int[] s = shape;
+        return derive("im2col", Im2col.forward(x, window, padValue), in(x), NONE,
+                dOut -> in(dOut.col2im(s, window)));
+    }
+
+    /**
+     * The adjoint of {@link #im2col}: patch rows [N, Ho·Wo, C·kh·kw] summed back into an image of
+     * {@code imageShape} [N, C, H, W] (overlapping windows add up).
+     */
+    public Tensor col2im(int[] imageShape, Window2d window) {
+        checkArgument(imageShape.length == 4, "col2im: image shape must be [N, C, H, W], got %s",
+                Arrays.toString(imageShape));
+        int[] s = imageShape.clone();
+        return derive("col2im", Im2col.backward(this, s, window), in(this), NONE,
+                dOut -> in(dOut.im2col(window)));
     }
 
     // =================================================================== indexing

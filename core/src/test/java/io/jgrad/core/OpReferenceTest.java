@@ -81,6 +81,9 @@ class OpReferenceTest {
         OPS.put("where", x -> Tensor.where(x.get(0), x.get(1), x.get(2)));
         OPS.put("expand_contiguous", x -> x.get(0).expand(2, 3, 4).contiguous());
         OPS.put("one_hot", x -> x.get(0).oneHot(5));
+        OPS.put("erf", x -> x.get(0).erf());
+        OPS.put("im2col", x -> x.get(0).im2col(Window2d.square(3, 2, 1, 1)));
+        OPS.put("im2col_dilated", x -> x.get(0).im2col(new Window2d(2, 3, 1, 1, 0, 0, 2, 1)));
         OPS.put("grad:relu_at_zero", x -> x.get(0).relu());
         OPS.put("grad:abs_at_zero", x -> x.get(0).abs());
         OPS.put("grad:clamp_at_bounds", x -> x.get(0).clamp(-0.5, 0.5));

@@ -57,6 +57,7 @@ final class OpTable {
         unary(ops, "relu", Domain.ANY, Tensor::relu);
         unary(ops, "sin", Domain.ANY, Tensor::sin);
         unary(ops, "cos", Domain.ANY, Tensor::cos);
+        unary(ops, "erf", Domain.ANY, Tensor::erf);
         unary(ops, "square", Domain.ANY, Tensor::square);
         unary(ops, "pow(2.5)", Domain.POSITIVE, x -> x.pow(2.5));
         unary(ops, "pow(-1.5)", Domain.POSITIVE, x -> x.pow(-1.5));
@@ -148,6 +149,12 @@ final class OpTable {
                 List.of(List.of(In.any(3, 4), In.fixed(cols)))));
         ops.add(new Op("scatterAdd(1)", xs -> xs.get(0).scatterAdd(1, xs.get(1), xs.get(2)),
                 List.of(List.of(In.any(3, 4), In.fixed(cols), In.any(3, 2)))));
+        ops.add(new Op("im2col", xs -> xs.get(0).im2col(Window2d.square(3, 2, 1, 1)),
+                List.of(List.of(In.any(2, 2, 5, 4)))));
+        ops.add(new Op("im2col dilated", xs -> xs.get(0).im2col(new Window2d(2, 3, 1, 2, 0, 1, 2, 1)),
+                List.of(List.of(In.any(1, 2, 5, 6)))));
+        ops.add(new Op("col2im", xs -> xs.get(0).col2im(new int[] {1, 2, 4, 4}, Window2d.square(2, 1, 0, 1)),
+                List.of(List.of(In.any(1, 9, 8)))));
         ops.add(new Op("custom op (cube)", xs -> new Cube().apply(xs.get(0)),
                 List.of(List.of(In.any(3, 4)), List.of(In.any()))));
         return ops;

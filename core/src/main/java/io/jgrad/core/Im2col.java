@@ -1,0 +1,99 @@
+package io.jgrad.core;
+
+/** Kernels for {@link Tensor#im2col} and its adjoint {@link Tensor#col2im}: patches of an NCHW tensor as rows. */
+final class Im2col {
+    private Im2col() {}
+
+    /** x [N, C, H, W] (contiguous) -> [N, Ho*Wo, C*kh*kw]; outside the image reads {@code padValue}. */
+    static Tensor forward(Tensor x, Window2d w, double padValue) {
+        Tensor c = x.contiguousNoGrad();
+        int n = c.shape[0];
+        int ch = c.shape[1];
+        int h = c.shape[2];
+        int wd = c.shape[3];
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        int kk = w.kernelH() * w.kernelW();
+        int cols = ch * kk;
+        Tensor out = Tensor.empty(x.dtype(), new int[] {n, oh * ow, cols});
+        Storage s = c.storage;
+        Storage o = out.storage;
+        Parallel.forRange(n, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int y = 0; y < oh; y++) {
+                    for (int xx = 0; xx < ow; xx++) {
+                        int row = (b * oh * ow + y * ow + xx) * cols;
+                        for (int cc = 0; cc < ch; cc++) {
+                            int plane = c.offset + (b * ch + cc) * h * wd;
+                            for (int ki = 0; ki < w.kernelH(); ki++) {
+                                int iy = y * w.strideH() - w.padH() + ki * w.dilationH();
+                                for (int kj = 0; kj < w.kernelW(); kj++) {
+                                    int ix = xx * w.strideW() - w.padW() + kj * w.dilationW();
+                                    int at = row + cc * kk + ki * w.kernelW() + kj;
+                                    boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+                                    if (s.dtype == DType.FLOAT32) {
+                                        o.f[at] = inside ? s.f[plane + iy * wd + ix] : (float) padValue;
+                                    } else {
+                                        o.set(at, inside ? s.get(plane + iy * wd + ix) : padValue);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /** The adjoint: cols [N, Ho*Wo, C*kh*kw] summed back into an image of {@code shape} [N, C, H, W]. */
+    static Tensor backward(Tensor cols, int[] shape, Window2d w) {
+        Tensor c = cols.contiguousNoGrad();
+        int n = shape[0];
+        int ch = shape[1];
+        int h = shape[2];
+        int wd = shape[3];
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        int kk = w.kernelH() * w.kernelW();
+        int ncols = ch * kk;
+        if (c.shape.length != 3 || c.shape[0] != n || c.shape[1] != oh * ow || c.shape[2] != ncols) {
+            throw new ShapeException("col2im: columns " + Shapes.str(c.shape) + " do not match image "
+                    + Shapes.str(shape) + " with " + w + " (expected [" + n + ", " + oh * ow + ", " + ncols + "])");
+        }
+        Tensor out = Tensor.empty(cols.dtype(), shape);
+        Storage s = c.storage;
+        Storage o = out.storage;
+        Parallel.forRange(n, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                for (int y = 0; y < oh; y++) {
+                    for (int xx = 0; xx < ow; xx++) {
+                        int row = c.offset + (b * oh * ow + y * ow + xx) * ncols;
+                        for (int cc = 0; cc < ch; cc++) {
+                            int plane = (b * ch + cc) * h * wd;
+                            for (int ki = 0; ki < w.kernelH(); ki++) {
+                                int iy = y * w.strideH() - w.padH() + ki * w.dilationH();
+                                if (iy < 0 || iy >= h) {
+                                    continue;
+                                }
+                                for (int kj = 0; kj < w.kernelW(); kj++) {
+                                    int ix = xx * w.strideW() - w.padW() + kj * w.dilationW();
+                                    if (ix < 0 || ix >= wd) {
+                                        continue;
+                                    }
+                                    int at = row + cc * kk + ki * w.kernelW() + kj;
+                                    if (s.dtype == DType.FLOAT32) {
+                                        o.f[plane + iy * wd + ix] += s.f[at];
+                                    } else {
+                                        o.set(plane + iy * wd + ix, o.get(plane + iy * wd + ix) + s.get(at));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        return out;
+    }
+}

@@ -1,0 +1,12 @@
+package io.jgrad.layers;
+
+import io.jgrad.core.Module;
+import io.jgrad.core.Tensor;
+
+/** max(x, 0), elementwise. */
+public final class Relu extends Module {
+    @Override
+    public Tensor forward(Tensor x) {
+        return x.relu();
+    }
+}

@@ -1,0 +1,12 @@
+package io.jgrad.layers;
+
+import io.jgrad.core.Module;
+import io.jgrad.core.Tensor;
+
+/** 1 / (1 + e^-x), elementwise. */
+public final class Sigmoid extends Module {
+    @Override
+    public Tensor forward(Tensor x) {
+        return x.sigmoid();
+    }
+}
