@@ -1,0 +1,135 @@
+package io.jgrad.losses;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import io.jgrad.core.CustomOp;
+import io.jgrad.core.DType;
+import io.jgrad.core.ShapeException;
+import io.jgrad.core.Tensor;
+
+/**
+ * Softmax cross-entropy from raw scores, fused and stable: {@code L_i = −log softmax(s_i)[y_i]}
+ * computed as {@code −(s_{y_i} − max − log Σ exp(s − max))}, so scores of any magnitude give
+ * finite losses; its backward is {@code (softmax(s) − onehot(y)) / N} (written in tensor ops,
+ * so it is differentiable again).
+ *
+ * <p>Targets are class indices [N] (INT64) or probabilities [N, K]. Options, as in PyTorch:
+ * per-class weights (the mean divides by Σ w[y_i]), label smoothing ε (the target becomes
+ * (1 − ε)·onehot + ε/K), and an ignored index whose rows count neither in the sum nor in the mean.
+ *
+ * <p>Natural logarithm: for scores [3.2, 5.1, −1.7] and class 0 the loss is −ln 0.13 = 2.04
+ * (lecture slides that show 0.89 used log base 10). A target class scored −inf gives +inf; a
+ * −inf score in another class is handled (probability 0, finite gradient).
+ */
+public final class CrossEntropyLoss extends Loss {
+    private final Tensor classWeights;
+    private final double labelSmoothing;
+    private final long ignoreIndex;
+
+    /** Mean over the batch, no weights, no smoothing, nothing ignored. */
+    public CrossEntropyLoss() {
+        this(null, 0, -100, Reduction.MEAN);
+    }
+
+    /**
+     * @param classWeights   null, or K non-negative weights
+     * @param labelSmoothing ε in [0, 1]
+     * @param ignoreIndex    target value whose rows are skipped (PyTorch's default is -100)
+     * @param reduction      mean, sum, or none
+     */
+    public CrossEntropyLoss(Tensor classWeights, double labelSmoothing, long ignoreIndex, Reduction reduction) {
+        super(reduction);
+        checkArgument(labelSmoothing >= 0 && labelSmoothing <= 1,
+                "CrossEntropyLoss: label smoothing must be in [0, 1], got %s", labelSmoothing);
+        checkArgument(classWeights == null || classWeights.dim() == 1,
+                "CrossEntropyLoss: class weights must be 1-D, got %s", classWeights == null ? null : classWeights.shape());
+        this.classWeights = classWeights;
+        this.labelSmoothing = labelSmoothing;
+        this.ignoreIndex = ignoreIndex;
+    }
+
+    /** Loss of scores [N, K] against class indices [N] (INT64) or probabilities [N, K]. */
+    @Override
+    public Tensor forward(Tensor scores, Tensor target) {
+        if (scores.dim() != 2) {
+            throw new ShapeException("CrossEntropyLoss: scores must be [N, K], got " + scores.shape());
+        }
+        int n = scores.size(0);
+        int k = scores.size(1);
+        checkArgument(classWeights == null || classWeights.size(0) == k,
+                "CrossEntropyLoss: %s class weights for %s classes", classWeights == null ? 0 : classWeights.size(0), k);
+        DType dt = scores.dtype().isFloatingPoint() ? scores.dtype() : DType.FLOAT32;
+        Tensor w = classWeights == null ? Tensor.ones(dt, k) : classWeights.to(dt);
+        Tensor coef;        // C[i, k]: L_i = −Σ_k C[i, k] · log softmax(s_i)[k]
+        Tensor denominator; // what the mean divides by
+        if (target.dtype().isFloatingPoint()) {
+            if (!target.shape().equals(scores.shape())) {
+                throw new ShapeException("CrossEntropyLoss: probability targets " + target.shape()
+                        + " must match scores " + scores.shape());
+            }
+            Tensor t = target.to(dt).mul(1 - labelSmoothing).add(labelSmoothing / k);
+            coef = t.mul(w);
+            denominator = Tensor.scalar(dt, n);
+        } else {
+            long[] y = checkClassTargets("CrossEntropyLoss", scores, target, ignoreIndex);
+            long[] safe = new long[n];
+            double[] keep = new double[n];
+            for (int i = 0; i < n; i++) {
+                keep[i] = y[i] == ignoreIndex ? 0 : 1;
+                safe[i] = y[i] == ignoreIndex ? 0 : y[i];
+            }
+            Tensor kept = Tensor.of(keep).to(dt).unsqueeze(1);
+            Tensor wy = w.indexSelect(0, Tensor.of(safe)).unsqueeze(1).mul(kept);   // w[y_i], 0 if ignored
+            Tensor onehot = Tensor.of(safe).oneHot(k, dt);
+            coef = onehot.mul(wy).mul(1 - labelSmoothing).add(w.mul(kept).mul(labelSmoothing / k));
+            denominator = wy.sum();
+        }
+        Tensor perExample = new Fused(coef).apply(scores.to(dt));
+        return switch (reduction) {
+            case MEAN -> perExample.sum().div(denominator);
+            case SUM -> perExample.sum();
+            case NONE -> perExample;
+        };
+    }
+
+    /**
+     * L_i = −Σ_k C[i,k]·logsoftmax(s_i)[k] in one pass; backward dS_i = g_i·(softmax(s_i)·Σ_k C[i,k] − C_i),
+     * which is (softmax − onehot) for plain index targets.
+     */
+    private static final class Fused extends CustomOp {
+        private final Tensor coef;
+
+        Fused(Tensor coef) {
+            this.coef = coef;
+        }
+
+        @Override
+        public String name() {
+            return "crossEntropy";
+        }
+
+        @Override
+        protected Tensor forward(Context ctx, Tensor... in) {
+            Tensor s = in[0];
+            ctx.saveForBackward(s);
+            Tensor logp = s.logSoftmax(1);
+            // where C is 0 the term is 0 even if log p is −inf (a masked class), not 0·(−inf) = NaN
+            Tensor terms = Tensor.where(coef.ne(Tensor.scalar(coef.dtype(), 0)), coef.mul(logp),
+                    Tensor.scalar(s.dtype(), 0));
+            return terms.sum(1).neg();
+        }
+
+        @Override
+        protected Tensor[] backward(Context ctx, Tensor dOut) {
+            Tensor s = ctx.saved().get(0);
+            Tensor p = s.softmax(1);
+            Tensor grad = p.mul(coef.sum(1, true)).sub(coef);
+            return new Tensor[] {grad.mul(dOut.unsqueeze(1))};
+        }
+    }
+
+    @Override
+    protected String extraRepr() {
+        return "labelSmoothing=" + labelSmoothing + ", ignoreIndex=" + ignoreIndex + ", " + super.extraRepr();
+    }
+}

@@ -1,0 +1,22 @@
+package io.jgrad.losses;
+
+import io.jgrad.core.Tensor;
+
+/** Squared error (x − t)², elementwise; the mean by default. */
+public final class MseLoss extends Loss {
+    /** Mean over all elements. */
+    public MseLoss() {
+        this(Reduction.MEAN);
+    }
+
+    /** With the given reduction (over all elements). */
+    public MseLoss(Reduction reduction) {
+        super(reduction);
+    }
+
+    @Override
+    public Tensor forward(Tensor input, Tensor target) {
+        checkSameShape("MseLoss", input, target);
+        return reduce(input.sub(target).square());
+    }
+}

@@ -1,0 +1,160 @@
+package io.jgrad.losses;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import io.jgrad.core.Autograd;
+import io.jgrad.core.DType;
+import io.jgrad.core.Generator;
+import io.jgrad.core.GradCheck;
+import io.jgrad.core.ShapeException;
+import io.jgrad.core.Tensor;
+import io.jgrad.layers.Linear;
+import io.jgrad.losses.Loss.Reduction;
+import io.jgrad.losses.MulticlassSvmLoss.Variant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/** Gradient checks for every loss and option, numerics at the edges, and bad targets. */
+class LossBehaviourTest {
+    private static final Tensor Y = Tensor.of(new long[] {0, 3, 1, 1, 2});
+
+    /** Scores whose hinge margins s_j − s_y + 1 all stay at least 1e-3 from 0 (no kinks). */
+    private static Tensor scores() {
+        Tensor s = Tensor.randn(Generator.seeded(4), DType.FLOAT64, 5, 4).mul(2);
+        double[] v = s.toDoubleArray();
+        long[] y = Y.toLongArray();
+        for (int i = 0; i < 5; i++) {
+            for (int j = 0; j < 4; j++) {
+                double m = v[i * 4 + j] - v[i * 4 + (int) y[i]] + 1;
+                if (j != y[i] && Math.abs(m) < 1e-3) {
+                    v[i * 4 + j] += 0.01;
+                }
+            }
+        }
+        return Tensor.of(v, 5, 4);
+    }
+
+    @TestFactory
+    List<DynamicTest> everyLossPassesFirstAndSecondOrderGradientChecks() {
+        Tensor w = Tensor.of(new double[] {0.5, 2, 1, 1.5});
+        Tensor probs = Tensor.randn(Generator.seeded(5), DType.FLOAT64, 5, 4).softmax(1);
+        Tensor target = Tensor.randn(Generator.seeded(6), DType.FLOAT64, 5, 4);
+        List<Object[]> cases = List.of(
+                new Object[] {"svm", (Function<Tensor, Tensor>) s -> new MulticlassSvmLoss().forward(s, Y)},
+                new Object[] {"svm squared sum", (Function<Tensor, Tensor>) s -> new MulticlassSvmLoss(1,
+                        Variant.WESTON_WATKINS, true, null, Reduction.SUM).forward(s, Y)},
+                new Object[] {"svm crammer-singer", (Function<Tensor, Tensor>) s -> new MulticlassSvmLoss(1,
+                        Variant.CRAMMER_SINGER, false, null, Reduction.MEAN).forward(s, Y)},
+                new Object[] {"svm all classes weighted", (Function<Tensor, Tensor>) s -> new MulticlassSvmLoss(1,
+                        Variant.ALL_CLASSES, false, w, Reduction.NONE).forward(s, Y)},
+                new Object[] {"cross-entropy", (Function<Tensor, Tensor>) s -> new CrossEntropyLoss().forward(s, Y)},
+                new Object[] {"cross-entropy weighted smoothed ignore", (Function<Tensor, Tensor>) s ->
+                        new CrossEntropyLoss(w, 0.2, 3, Reduction.MEAN).forward(s, Y)},
+                new Object[] {"cross-entropy probabilities none", (Function<Tensor, Tensor>) s ->
+                        new CrossEntropyLoss(null, 0, -100, Reduction.NONE).forward(s, probs)},
+                new Object[] {"nll", (Function<Tensor, Tensor>) s -> new NllLoss().forward(s.logSoftmax(1), Y)},
+                new Object[] {"bce with logits", (Function<Tensor, Tensor>) s ->
+                        new BinaryCrossEntropyWithLogits().forward(s, probs)},
+                new Object[] {"mse", (Function<Tensor, Tensor>) s -> new MseLoss().forward(s, target)},
+                new Object[] {"l1", (Function<Tensor, Tensor>) s -> new L1Loss().forward(s, target)},
+                new Object[] {"huber", (Function<Tensor, Tensor>) s -> new HuberLoss().forward(s, target)},
+                new Object[] {"kl", (Function<Tensor, Tensor>) s -> KlDivLoss.batchMean().forward(s.logSoftmax(1), probs)});
+        List<DynamicTest> tests = new ArrayList<>();
+        for (Object[] c : cases) {
+            @SuppressWarnings("unchecked")
+            Function<Tensor, Tensor> f = (Function<Tensor, Tensor>) c[1];
+            tests.add(dynamicTest((String) c[0], () -> {
+                Tensor x = scores().requiresGrad(true);
+                GradCheck.Report first = GradCheck.check(xs -> f.apply(xs.get(0)), x);
+                assertThat(first.passed()).as(first.detail()).isTrue();
+                GradCheck.Report second = GradCheck.checkSecondOrder(xs -> f.apply(xs.get(0)), x);
+                assertThat(second.passed()).as(second.detail()).isTrue();
+            }));
+        }
+        return tests;
+    }
+
+    @Test
+    void crossEntropyBackwardIsSoftmaxMinusOneHotOverN() {
+        Tensor s = scores().requiresGrad(true);
+        new CrossEntropyLoss().forward(s, Y).backward();
+        Tensor expected = s.detach().softmax(1).sub(Y.oneHot(4, DType.FLOAT64)).div(5);
+        assertThat(s.grad().allClose(expected, 1e-12, 1e-15)).isTrue();
+    }
+
+    @Test
+    void hugeScoresGiveFiniteLossesAndGradients() {
+        for (DType dt : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Tensor s = Tensor.of(new double[][] {{1e4, -1e4, 0}, {-1e4, 1e4, 5e3}}).to(dt).requiresGrad(true);
+            Tensor y = Tensor.of(new long[] {1, 1});
+            for (Loss loss : new Loss[] {new CrossEntropyLoss(), new MulticlassSvmLoss()}) {
+                s.setGrad(null);
+                Tensor l = loss.forward(s, y);
+                l.backward();
+                assertThat(l.allFinite()).isTrue();
+                assertThat(s.grad().allFinite()).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void minusInfinityScoresAreHandled() {
+        Tensor s = Tensor.of(new double[][] {{2, Double.NEGATIVE_INFINITY, 1}}).requiresGrad(true);
+        Tensor y = Tensor.of(new long[] {0});
+        Tensor ce = new CrossEntropyLoss().forward(s, y);
+        ce.backward();
+        assertThat(ce.item()).isFinite();
+        assertThat(s.grad().allFinite()).isTrue();
+        assertThat(new MulticlassSvmLoss().forward(s, y).item()).isZero();
+        Tensor targetMinusInf = Tensor.of(new double[][] {{Double.NEGATIVE_INFINITY, 0, 1}});
+        assertThat(new CrossEntropyLoss().forward(targetMinusInf, y).item()).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(new CrossEntropyLoss().forward(Tensor.of(new double[][] {{Double.NaN, 0, 1}}), y).item()).isNaN();
+    }
+
+    @Test
+    void badTargetsNameTheRowAndTheValue() {
+        Tensor s = Tensor.zeros(DType.FLOAT64, 4, 10);
+        for (Loss loss : new Loss[] {new CrossEntropyLoss(), new MulticlassSvmLoss(), new NllLoss()}) {
+            String name = loss.getClass().getSimpleName();
+            assertThatThrownBy(() -> loss.forward(s, Tensor.of(new long[] {1, 2, 3, 10})))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage(name + ": target 10 at batch index 3 out of range [0, 10)");
+            assertThatThrownBy(() -> loss.forward(s, Tensor.of(new long[] {-1, 2, 3, 4})))
+                    .hasMessageContaining("target -1 at batch index 0");
+            assertThatThrownBy(() -> loss.forward(s, Tensor.of(new long[] {1, 2, 3})))
+                    .isInstanceOf(ShapeException.class).hasMessageContaining("expected 4 targets");
+            assertThatThrownBy(() -> loss.forward(s, Tensor.of(new int[] {1, 2, 3, 4}).to(DType.FLOAT32).reshape(4)))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(() -> loss.forward(s)).isInstanceOf(UnsupportedOperationException.class);
+        }
+        assertThatThrownBy(() -> new MseLoss().forward(Tensor.zeros(2, 3), Tensor.zeros(3, 2)))
+                .hasMessageContaining("[2, 3]").hasMessageContaining("[3, 2]");
+    }
+
+    @Test
+    void regularizationIsLambdaTimesTheSumOfSquaredWeightsOnly() {
+        Linear layer = new Linear(3, 2, true, Generator.seeded(1));
+        layer.to(DType.FLOAT64);
+        Tensor weight = layer.namedParameters().get("weight");
+        double expected = 0.01 * weight.square().sum().item();
+        Tensor r = Regularization.l2(0.01, layer);
+        assertThat(r.item()).isEqualTo(expected, org.assertj.core.api.Assertions.within(1e-15));
+        r.backward();
+        assertThat(weight.grad().allClose(weight.detach().mul(0.02), 1e-12, 0)).isTrue();
+        assertThat(layer.namedParameters().get("bias").grad()).isNull();
+        assertThat(Regularization.l1(0.5, layer).item()).isCloseTo(0.5 * weight.abs().sum().item(),
+                org.assertj.core.api.Assertions.within(1e-12));
+        Tensor scores = layer.forward(Tensor.ones(DType.FLOAT64, 4, 3));
+        Tensor total = new MulticlassSvmLoss().forward(scores, Tensor.of(new long[] {0, 1, 0, 1}))
+                .add(Regularization.l2(1e-3, layer));
+        try (var s = Autograd.noGrad()) {
+            assertThat(total.item()).isPositive();
+        }
+    }
+}
