@@ -1629,6 +1629,113 @@ public sealed class Tensor permits Parameter {
         return this;
     }
 
+    /** this += value, in place; returns this. */
+    public Tensor addInPlace(double value) {
+        checkInPlace("addInPlace");
+        return updateInPlace(Update.ADD_SCALAR, null, null, value);
+    }
+
+    /** this += alpha · a · b elementwise (PyTorch's {@code addcmul_}), in place; a and b have this shape. Returns this. */
+    public Tensor addProductInPlace(Tensor a, Tensor b, double alpha) {
+        checkInPlace("addProductInPlace");
+        return updateInPlace(Update.ADDCMUL, a, b, alpha);
+    }
+
+    /** this += alpha · a / b elementwise (PyTorch's {@code addcdiv_}), in place; a and b have this shape. Returns this. */
+    public Tensor addQuotientInPlace(Tensor a, Tensor b, double alpha) {
+        checkInPlace("addQuotientInPlace");
+        return updateInPlace(Update.ADDCDIV, a, b, alpha);
+    }
+
+    /** this = √this elementwise, in place; returns this. */
+    public Tensor sqrtInPlace() {
+        checkInPlace("sqrtInPlace");
+        return updateInPlace(Update.SQRT, null, null, 0);
+    }
+
+    /** this = max(this, other) elementwise, in place; other has this shape. Returns this. */
+    public Tensor maximumInPlace(Tensor other) {
+        checkInPlace("maximumInPlace");
+        return updateInPlace(Update.MAXIMUM, other, null, 0);
+    }
+
+    /** this = min(max(this, min), max) elementwise, in place; returns this. */
+    public Tensor clampInPlace(double min, double max) {
+        checkInPlace("clampInPlace");
+        checkArgument(!(min > max), "clampInPlace: min %s is above max %s", min, max);
+        Tensor r;
+        try (var s = Autograd.noGrad()) {
+            r = detach().clamp(min, max);
+        }
+        Elementwise.copy(r, this);
+        storage.version++;
+        return this;
+    }
+
+    private enum Update { ADD_SCALAR, ADDCMUL, ADDCDIV, SQRT, MAXIMUM }
+
+    private Tensor updateInPlace(Update op, Tensor a, Tensor b, double alpha) {
+        for (Tensor t : new Tensor[] {a, b}) {
+            if (t != null && !Arrays.equals(t.shape, shape)) {
+                throw new ShapeException(op.name().toLowerCase(java.util.Locale.ROOT) + " in place: operand "
+                        + Shapes.str(t.shape) + " must have this tensor's shape " + Shapes.str(shape));
+            }
+        }
+        boolean fast = dtype() == DType.FLOAT32 && isContiguous() && (a == null || a.isContiguous() && a.dtype() == dtype())
+                && (b == null || b.isContiguous() && b.dtype() == dtype());
+        if (fast) {
+            float[] x = storage.f;
+            float[] av = a == null ? null : a.storage.f;
+            float[] bv = b == null ? null : b.storage.f;
+            int ao = a == null ? 0 : a.offset - offset;
+            int bo = b == null ? 0 : b.offset - offset;
+            float al = (float) alpha;
+            int end = offset + numel;
+            switch (op) {
+                case ADD_SCALAR -> {
+                    for (int i = offset; i < end; i++) {
+                        x[i] += al;
+                    }
+                }
+                case ADDCMUL -> {
+                    for (int i = offset; i < end; i++) {
+                        x[i] += al * av[i + ao] * bv[i + bo];
+                    }
+                }
+                case ADDCDIV -> {
+                    for (int i = offset; i < end; i++) {
+                        x[i] += al * av[i + ao] / bv[i + bo];
+                    }
+                }
+                case SQRT -> {
+                    for (int i = offset; i < end; i++) {
+                        x[i] = (float) Math.sqrt(x[i]);
+                    }
+                }
+                case MAXIMUM -> {
+                    for (int i = offset; i < end; i++) {
+                        x[i] = Math.max(x[i], av[i + ao]);
+                    }
+                }
+            }
+        } else {
+            Tensor r;
+            try (var s = Autograd.noGrad()) {
+                Tensor self = detach();
+                r = switch (op) {
+                    case ADD_SCALAR -> self.add(alpha);
+                    case ADDCMUL -> self.add(a.detach().mul(b.detach()).mul(alpha));
+                    case ADDCDIV -> self.add(a.detach().div(b.detach()).mul(alpha));
+                    case SQRT -> self.sqrt();
+                    case MAXIMUM -> self.maximum(a.detach());
+                };
+            }
+            Elementwise.copy(r, this);
+        }
+        storage.version++;
+        return this;
+    }
+
     void addInPlaceRaw(Tensor other, double alpha) {
         if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
                 && dtype() == DType.FLOAT32) {
