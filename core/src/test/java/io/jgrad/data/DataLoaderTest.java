@@ -1,0 +1,74 @@
+package io.jgrad.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jgrad.core.Tensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DataLoaderTest {
+    private static ImageDataset digits(int n) {
+        byte[] px = new byte[n * 4];
+        long[] y = new long[n];
+        for (int i = 0; i < n; i++) {
+            Arrays.fill(px, i * 4, i * 4 + 4, (byte) i);
+            y[i] = i % 10;
+        }
+        return new ImageDataset(px, y, 1, 2, 2);
+    }
+
+    private static List<Long> firstPixels(Iterable<Batch> epoch) {
+        List<Long> out = new ArrayList<>();
+        for (Batch b : epoch) {
+            for (float v : b.inputs().select(1, 0).toFloatArray()) {
+                out.add((long) Math.round(v * 255));
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void batchesCoverEveryExampleOncePerEpochInASeededOrder() {
+        DataLoader a = new DataLoader(digits(10), 3, true, 7, false);
+        assertThat(a.batchesPerEpoch()).isEqualTo(4);
+        List<Long> e0 = firstPixels(a.epoch(0));
+        assertThat(e0).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
+        assertThat(firstPixels(new DataLoader(digits(10), 3, true, 7, false).epoch(0))).isEqualTo(e0);
+        assertThat(firstPixels(a.epoch(1))).isNotEqualTo(e0);
+        assertThat(firstPixels(a.epoch(0, 2))).isEqualTo(e0.subList(6, 10)); // resume mid-epoch
+        assertThat(firstPixels(new DataLoader(digits(10), 3, false, 7, true).epoch(0)))
+                .containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    }
+
+    @Test
+    void batchesConvertBytesWithNormalisation() {
+        ImageDataset d = digits(4).withNormalization(0.5, 2);
+        Batch b = d.batch(new int[] {3, 1});
+        assertThat(b.inputs().shape()).containsExactly(2, 4);
+        assertThat(b.inputs().get(0, 0)).isCloseTo((3 / 255.0 - 0.5) / 2, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(b.targets().toLongArray()).containsExactly(3, 1);
+        assertThat(d.withFlatten(false).batch(new int[] {0}).inputs().shape()).containsExactly(1, 1, 2, 2);
+        assertThatThrownBy(() -> d.batch(new int[] {4})).hasMessageContaining("index 4");
+    }
+
+    @Test
+    void splitsAreDisjointAndSeeded() {
+        Dataset[] parts = digits(100).split(0.2, 1);
+        assertThat(parts[0].size()).isEqualTo(80);
+        assertThat(parts[1].size()).isEqualTo(20);
+        Tensor all = Tensor.cat(List.of(parts[0].batch(range(80)).inputs(), parts[1].batch(range(20)).inputs()), 0);
+        assertThat(Arrays.stream(all.select(1, 0).toDoubleArray()).boxed().map(v -> Math.round(v * 255)).distinct().count())
+                .isEqualTo(100);
+    }
+
+    private static int[] range(int n) {
+        int[] r = new int[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = i;
+        }
+        return r;
+    }
+}
