@@ -51,15 +51,16 @@ public final class Autograd {
      * {@code try (var s = Autograd.noGrad()) { ... }}. Thread-local, like {@code torch.no_grad}.
      */
     public static Scope noGrad() {
-        boolean previous = setGradEnabled(false);
-        return () -> setGradEnabled(previous);
+        return setGradEnabled(false) ? RESTORE_ON : RESTORE_OFF;
     }
 
     /** Re-enables recording inside a {@link #noGrad()} scope. */
     public static Scope enableGrad() {
-        boolean previous = setGradEnabled(true);
-        return () -> setGradEnabled(previous);
+        return setGradEnabled(true) ? RESTORE_ON : RESTORE_OFF;
     }
+
+    private static final Scope RESTORE_ON = () -> setGradEnabled(true);
+    private static final Scope RESTORE_OFF = () -> setGradEnabled(false);
 
     /** True while anomaly detection is on. */
     public static boolean isAnomalyEnabled() {

@@ -1584,7 +1584,11 @@ public sealed class Tensor permits Parameter {
     /** Sets every element to {@code value}, in place; returns this. */
     public Tensor fill(double value) {
         checkInPlace("fill");
-        Elementwise.copy(scalar(dtype(), value), this);
+        if (isContiguous()) {
+            storage.fill(offset, offset + numel, value);
+        } else {
+            Elementwise.copy(scalar(dtype(), value), this);
+        }
         storage.version++;
         return this;
     }
@@ -1592,6 +1596,15 @@ public sealed class Tensor permits Parameter {
     /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor, in place; returns this. */
     public Tensor copyFrom(Tensor src) {
         checkInPlace("copyFrom");
+        if (src.dtype() == dtype() && isContiguous() && src.isContiguous() && Arrays.equals(src.shape, shape)) {
+            switch (dtype()) { // the optimizers' case: no strided walk, no allocation
+                case FLOAT32 -> System.arraycopy(src.storage.f, src.offset, storage.f, offset, numel);
+                case FLOAT64 -> System.arraycopy(src.storage.d, src.offset, storage.d, offset, numel);
+                case INT64 -> System.arraycopy(src.storage.l, src.offset, storage.l, offset, numel);
+            }
+            storage.version++;
+            return this;
+        }
         Shapes.broadcast("copyFrom", shape, src.shape);
         if (!Arrays.equals(Shapes.broadcast("copyFrom", shape, src.shape), shape)) {
             throw new ShapeException("copyFrom: source " + Shapes.str(src.shape) + " does not broadcast to "
@@ -1679,13 +1692,16 @@ public sealed class Tensor permits Parameter {
 
     private enum Update { ADD_SCALAR, ADDCMUL, ADDCDIV, SQRT, MAXIMUM }
 
-    private Tensor updateInPlace(Update op, Tensor a, Tensor b, double alpha) {
-        for (Tensor t : new Tensor[] {a, b}) {
-            if (t != null && !Arrays.equals(t.shape, shape)) {
-                throw new ShapeException(op.name().toLowerCase(java.util.Locale.ROOT) + " in place: operand "
-                        + Shapes.str(t.shape) + " must have this tensor's shape " + Shapes.str(shape));
-            }
+    private void checkOperand(Update op, Tensor t) {
+        if (t != null && !Arrays.equals(t.shape, shape)) {
+            throw new ShapeException(op.name().toLowerCase(java.util.Locale.ROOT) + " in place: operand "
+                    + Shapes.str(t.shape) + " must have this tensor's shape " + Shapes.str(shape));
         }
+    }
+
+    private Tensor updateInPlace(Update op, Tensor a, Tensor b, double alpha) {
+        checkOperand(op, a);
+        checkOperand(op, b);
         boolean fast = dtype() == DType.FLOAT32 && isContiguous() && (a == null || a.isContiguous() && a.dtype() == dtype())
                 && (b == null || b.isContiguous() && b.dtype() == dtype());
         if (fast) {

@@ -27,11 +27,17 @@ public final class Idx {
 
     /** Reads an unsigned-byte file of the given rank (3 for images, 1 for labels). */
     public static Bytes readUnsignedBytes(Path file, int expectedRank) throws IOException {
-        String name = file.toString();
         if (Files.size(file) == 0) {
-            throw new IdxFormatException(name + ": file is empty");
+            throw new IdxFormatException(file + ": file is empty");
         }
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return read(file.toString(), in, expectedRank);
+        }
+    }
+
+    /** Reads an unsigned-byte IDX stream, raw or gzipped; {@code name} is used in messages. */
+    public static Bytes read(String name, InputStream source, int expectedRank) throws IOException {
+        try (InputStream raw = new BufferedInputStream(source, 1 << 16)) {
             raw.mark(2);
             int b0 = raw.read();
             int b1 = raw.read();

@@ -36,12 +36,7 @@ class LinearClassifierTest {
         try {
             System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
             System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            Args args = new Args("LinearClassifier")
-                    .option("loss", "softmax", "").option("reg", "1e-4", "").option("lr", "", "")
-                    .option("schedule", "cosine", "").option("momentum", "0.9", "").option("epochs", "10", "")
-                    .option("batch-size", "128", "").option("seed", "0", "").option("data", "", "")
-                    .option("download", "", "").option("out", "runs/linear", "").option("resume", "", "");
-            int status = LinearClassifier.run(args, argv);
+            int status = LinearClassifier.PROGRAM.run(LinearClassifier.PROGRAM.args(), argv);
             return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } finally {
             System.setOut(oldOut);
@@ -60,9 +55,9 @@ class LinearClassifierTest {
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(accuracy(r.out())).isGreaterThanOrEqualTo(0.80);
         assertThat(r.out().lines().reduce((a, b) -> b).orElseThrow()).startsWith("RESULT {");
-        assertThat(dir.resolve("linear-softmax-curves.png")).exists();
-        assertThat(dir.resolve("linear-softmax-templates.png")).exists();
-        assertThat(Safetensors.load(dir.resolve("linear-softmax-epoch1.safetensors")).tensors())
+        assertThat(dir.resolve("linearclassifier-softmax-curves.png")).exists();
+        assertThat(dir.resolve("linearclassifier-softmax-templates.png")).exists();
+        assertThat(Safetensors.load(dir.resolve("linearclassifier-softmax-epoch1.safetensors")).tensors())
                 .containsKeys("model.weight", "model.bias", "optim.state.0.momentum_buffer");
     }
 
@@ -74,12 +69,12 @@ class LinearClassifierTest {
         // one epoch of a 2-epoch run (same options, so the same schedule), then resume for the second
         Files.createDirectories(resumed);
         assertThat(run("--loss", "svm", "--epochs", "2", "--out", resumed.toString()).status()).isZero();
-        Files.delete(resumed.resolve("linear-svm-epoch2.safetensors"));
+        Files.delete(resumed.resolve("linearclassifier-svm-epoch2.safetensors"));
         Run second = run("--loss", "svm", "--epochs", "2", "--out", resumed.toString(), "--resume");
         assertThat(second.status()).as(second.err()).isZero();
         assertThat(second.out()).contains("resumed from");
-        Map<String, Tensor> a = Safetensors.load(straight.resolve("linear-svm-epoch2.safetensors")).tensors();
-        Map<String, Tensor> b = Safetensors.load(resumed.resolve("linear-svm-epoch2.safetensors")).tensors();
+        Map<String, Tensor> a = Safetensors.load(straight.resolve("linearclassifier-svm-epoch2.safetensors")).tensors();
+        Map<String, Tensor> b = Safetensors.load(resumed.resolve("linearclassifier-svm-epoch2.safetensors")).tensors();
         assertThat(b.keySet()).isEqualTo(a.keySet());
         for (String k : a.keySet()) {
             assertThat(b.get(k).toDoubleArray()).as(k).containsExactly(a.get(k).toDoubleArray());
@@ -91,7 +86,7 @@ class LinearClassifierTest {
         Run r = run("--lr", "1e30", "--epochs", "1", "--schedule", "constant", "--out", dir.toString());
         assertThat(r.status()).isEqualTo(3);
         assertThat(r.err()).containsPattern("loss is (NaN|Infinity) at epoch 1 step \\d+; last good checkpoint: none");
-        assertThat(dir.resolve("linear-softmax-epoch1.safetensors")).doesNotExist();
+        assertThat(dir.resolve("linearclassifier-softmax-epoch1.safetensors")).doesNotExist();
     }
 
     @Test

@@ -109,15 +109,27 @@ public abstract class Optimizer<O> {
 
     /** A state tensor of {@code p} (zeros of p's shape on first use). */
     protected static Tensor buffer(Map<String, Tensor> state, String name, Parameter p) {
-        return state.computeIfAbsent(name, k -> Tensor.zeros(p.dtype(), p.shape().stream().mapToInt(Integer::intValue)
-                .toArray()));
+        Tensor t = state.get(name);
+        if (t == null) {
+            t = Tensor.zeros(p.dtype(), p.shape().stream().mapToInt(Integer::intValue).toArray());
+            state.put(name, t);
+        }
+        return t;
     }
 
-    /** Increments and returns the step count kept in {@code state} (a 0-d INT64 tensor, as saved). */
+    /**
+     * Increments and returns the step count kept in {@code state} as a 0-d INT64 tensor (so it is
+     * saved with the rest); updated in place through its storage, so counting allocates nothing.
+     */
     protected static long nextStep(Map<String, Tensor> state) {
-        Tensor step = state.computeIfAbsent("step", k -> Tensor.zeros(DType.INT64));
-        step.addInPlace(Tensor.scalar(DType.INT64, 1));
-        return (long) step.item();
+        Tensor step = state.get("step");
+        if (step == null) {
+            step = Tensor.zeros(DType.INT64);
+            state.put("step", step);
+        }
+        long next = (long) step.item() + 1;
+        step.fill(next);
+        return next;
     }
 
     /** A working buffer that is not saved (names starting with '~' are scratch). */

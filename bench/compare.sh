@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs jgrad and PyTorch alternately on one workload, pairs times, and prints each pair's ratio
+# and the median ratio (the machine is noisy: compare within a run, medians of several).
+#   bench/compare.sh W1 3          (workload, number of pairs; extra args go to both programs)
+# Needs Debian's python3-torch and libopenblas0-pthread (see bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+w=${1:-W1}; pairs=${2:-3}; shift 2 || true
+case $w in
+  W1) py=(bench/pytorch/w1_linear.py);; W1h) py=(bench/pytorch/w1_linear.py --loss hinge);;
+  W2) py=(bench/pytorch/w2_mlp.py);; W3) py=(bench/pytorch/w3_cnn.py);;
+  W4) py=(bench/pytorch/w4_overhead.py);; W5) py=(bench/pytorch/w5_gemm.py);;
+  *) echo "unknown workload $w" >&2; exit 2;;
+esac
+mkdir -p runs/bench
+for i in $(seq 1 "$pairs"); do
+  bench/run-jgrad.sh "$w" "$@" | tee "runs/bench/$w-jgrad-$i.log" | grep RESULT
+  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} /usr/bin/python3 "${py[@]}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
+done
+/usr/bin/python3 - "$w" "$pairs" <<'PY'
+import json, statistics, sys
+w, pairs = sys.argv[1], int(sys.argv[2])
+def last(path, tag):
+    line = [l for l in open(path) if l.startswith(tag)][-1]
+    return json.loads(line[len(tag):])
+ratios = []
+for i in range(1, pairs + 1):
+    j = last(f"runs/bench/{w}-jgrad-{i}.log", "RESULT ")
+    t = last(f"runs/bench/{w}-torch-{i}.log", "RESULT_JSON ")
+    if w in ("W1", "W1h", "W2", "W3"):
+        tj = j["samples_per_s_median"]
+        tt = t["train"]["throughput_median_excl_first_epoch"] if "train" in t else t["throughput_median_excl_first_epoch"]
+        r = tj / tt
+        print(f"pair {i}: jgrad {tj:.0f} vs PyTorch {tt:.0f} samples/s: ratio {r:.2f}")
+    elif w == "W4":
+        tj = j["fwd_plus_bwd_us_per_op"]; tt = t["chain1000"]["fwd_plus_bwd_us_per_op"]["median"]
+        r = tj / tt
+        print(f"pair {i}: jgrad {tj:.2f} vs PyTorch {tt:.2f} us/op: ratio (jgrad/PyTorch time) {r:.3f}")
+    else:
+        for k, v in j["gflops_median"].items():
+            tt = t["shapes"][k]["torch"]["gflops_median"]
+            print(f"pair {i} {k}: jgrad {v:.1f} vs PyTorch {tt:.1f} GFLOPS: ratio {v / tt:.2f}")
+            ratios.append(v / tt)
+        continue
+    ratios.append(r)
+print(f"median ratio over {len(ratios)}: {statistics.median(ratios):.3f}")
+PY

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs one jgrad workload (W1, W1h, W2, W3, W4, W5) with the same environment as ./run.
+#   bench/run-jgrad.sh W2 [--epochs N] [--samples N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cp_file=benchmarks/target/classpath.txt
+if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file" -type f 2>/dev/null | head -1) ]]; then
+  ./mvnw -q -B -DskipTests install >&2
+  ./mvnw -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2
+fi
+if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
+exec java ${JGRAD_JAVA_OPTS:-} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" io.jgrad.benchmarks.Workloads "$@"

@@ -1,0 +1,232 @@
+package io.jgrad.benchmarks;
+
+import io.jgrad.core.Autograd;
+import io.jgrad.core.Generator;
+import io.jgrad.core.Module;
+import io.jgrad.core.Tensor;
+import io.jgrad.core.Window2d;
+import io.jgrad.data.Batch;
+import io.jgrad.data.DataLoader;
+import io.jgrad.data.FashionMnist;
+import io.jgrad.data.ImageDataset;
+import io.jgrad.layers.Conv2d;
+import io.jgrad.layers.Flatten;
+import io.jgrad.layers.Linear;
+import io.jgrad.layers.MaxPool2d;
+import io.jgrad.layers.Relu;
+import io.jgrad.layers.Sequential;
+import io.jgrad.losses.CrossEntropyLoss;
+import io.jgrad.losses.MulticlassSvmLoss;
+import io.jgrad.losses.Loss;
+import io.jgrad.optim.Sgd;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The speed workloads of the benchmark specification (bench/README.md), measured the way the
+ * PyTorch reference scripts in bench/pytorch measure them: W1 (linear 784→10, softmax or hinge),
+ * W2 (MLP 784-512-256-10), W3 (small CNN), each trained on Fashion-MNIST with SGD lr/momentum as
+ * specified, batch 128, a fresh permutation per epoch; W4 (per-op overhead of a 1,000-op chain of
+ * 4×4 tensors, forward and backward); W5 (sgemm GFLOPS at three shapes). Prints a line per
+ * epoch or sample and ends with {@code RESULT {json}}.
+ *
+ * <pre>./bench/run-jgrad.sh W1 [--epochs N]      (or W1h, W2, W3, W4, W5)</pre>
+ */
+public final class Workloads {
+    private Workloads() {}
+
+    /** Runs one workload: W1, W1h, W2, W3, W4 or W5, with optional {@code --epochs N} and {@code --samples N}. */
+    public static void main(String[] args) throws IOException {
+        String w = args.length > 0 ? args[0] : "W1";
+        int epochs = -1;
+        int samples = 7;
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
+                case "--samples" -> samples = Integer.parseInt(args[i + 1]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        String result = switch (w) {
+            case "W1" -> train("W1", false, 10, 0.01, 0.84, epochs, false);
+            case "W1h" -> train("W1h", false, 10, 0.01, 0.84, epochs, true);
+            case "W2" -> train("W2", false, 10, 0.05, 0.88, epochs, false);
+            case "W3" -> train("W3", true, 2, 0.05, 0.88, epochs, false);
+            case "W4" -> overhead(samples);
+            case "W5" -> gemm(samples);
+            default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5)");
+        };
+        System.out.println("RESULT " + result);
+    }
+
+    private static Module model(String w, Generator g) {
+        return switch (w) {
+            case "W1", "W1h" -> new Linear(784, 10, true, g);
+            case "W2" -> new Sequential(new Linear(784, 512, true, g), new Relu(), new Linear(512, 256, true, g),
+                    new Relu(), new Linear(256, 10, true, g));
+            default -> new Sequential(new Conv2d(1, 32, Window2d.square(3, 1, 0, 1), true, g), new Relu(),
+                    new MaxPool2d(2), new Conv2d(32, 64, Window2d.square(3, 1, 0, 1), true, g), new Relu(),
+                    new MaxPool2d(2), new Flatten(), new Linear(1600, 128, true, g), new Relu(),
+                    new Linear(128, 10, true, g));
+        };
+    }
+
+    private static double accuracy(Module m, ImageDataset test) {
+        long correct = 0;
+        try (var s = Autograd.noGrad()) {
+            for (Batch b : new DataLoader(test, 1000, false, 0, false).epoch(0)) {
+                correct += (long) m.forward(b.inputs()).argmax(1).eq(b.targets()).sum().item();
+            }
+        }
+        return (double) correct / test.size();
+    }
+
+    private static String train(String w, boolean image, int defaultEpochs, double lr, double target, int epochsArg,
+                                boolean hinge) throws IOException {
+        int epochs = epochsArg > 0 ? epochsArg : defaultEpochs;
+        FashionMnist.Splits data = FashionMnist.load(null, false);
+        double[] ms = data.train().pixelMeanStd();
+        ImageDataset train = data.train().withNormalization(ms[0], ms[1]).withFlatten(!image);
+        ImageDataset test = data.test().withNormalization(ms[0], ms[1]).withFlatten(!image);
+        Module m = model(w, Generator.seeded(0));
+        Loss loss = hinge ? new MulticlassSvmLoss() : new CrossEntropyLoss();
+        Sgd opt = new Sgd(m.parameters(), Sgd.Options.lr(lr).withMomentum(0.9));
+        DataLoader loader = new DataLoader(train, 128, true, 0, false);
+        List<Double> rates = new ArrayList<>();
+        List<Double> accs = new ArrayList<>();
+        double clock = 0;
+        double toTarget = -1;
+        int steps = 0;
+        for (int e = 0; e < epochs; e++) {
+            long epochNanos = 0;
+            int seen = 0;
+            for (Batch b : loader.epoch(e)) {
+                long t0 = System.nanoTime();
+                Tensor l = loss.forward(m.forward(b.inputs()), b.targets());
+                opt.zeroGrad();
+                l.backward();
+                opt.step();
+                long dt = System.nanoTime() - t0;
+                epochNanos += dt;
+                clock += dt / 1e9;
+                seen += b.size();
+                if (++steps % 50 == 0 && toTarget < 0 && accuracy(m, test) >= target) {
+                    toTarget = clock;
+                }
+            }
+            double rate = seen / (epochNanos / 1e9);
+            rates.add(rate);
+            double acc = accuracy(m, test);
+            accs.add(acc);
+            System.out.printf(Locale.ROOT, "%s epoch %d: %.0f samples/s, test accuracy %.4f, train clock %.2f s%n", w,
+                    e + 1, rate, acc, clock);
+        }
+        List<Double> after = rates.size() > 1 ? rates.subList(1, rates.size()) : rates;
+        return String.format(Locale.ROOT, "{\"workload\":\"%s\",\"framework\":\"jgrad\",\"samples_per_s_median\":%.0f,"
+                        + "\"test_accuracy\":%s,\"seconds_to_target\":%s,\"target\":%.2f,\"peak_rss_mib\":%.0f,"
+                        + "\"threads\":%d}", w, median(after), accs, toTarget < 0 ? "null" : String.format(Locale.ROOT,
+                        "%.2f", toTarget), target, peakRssMib(), io.jgrad.core.Parallel.threads());
+    }
+
+    private static String overhead(int samples) {
+        Tensor x = Tensor.randn(Generator.seeded(0), 4, 4).requiresGrad(true);
+        Tensor c = Tensor.randn(Generator.seeded(1), 4, 4);
+        int n = 1000;
+        List<Double> fwd = new ArrayList<>();
+        List<Double> bwd = new ArrayList<>();
+        for (int s = -3; s < samples; s++) { // three warm-up samples
+            int reps = 10;
+            long tf = 0;
+            long tb = 0;
+            for (int r = 0; r < reps; r++) {
+                x.setGrad(null);
+                long t0 = System.nanoTime();
+                Tensor y = x;
+                for (int i = 0; i < n; i++) {
+                    int k = i % 3;
+                    y = k == 0 ? y.add(c) : k == 1 ? y.mul(0.5) : y.relu();
+                }
+                long t1 = System.nanoTime();
+                y.sum().backward();
+                tb += System.nanoTime() - t1;
+                tf += t1 - t0;
+            }
+            if (s >= 0) {
+                fwd.add(tf / 1e3 / reps / n);
+                bwd.add(tb / 1e3 / reps / n);
+            }
+        }
+        List<Double> tot = new ArrayList<>();
+        for (int i = 0; i < fwd.size(); i++) {
+            tot.add(fwd.get(i) + bwd.get(i));
+        }
+        Tensor y = x;
+        for (int i = 0; i < 100_000; i++) {
+            int k = i % 3;
+            y = k == 0 ? y.add(c) : k == 1 ? y.mul(0.5) : y.relu();
+        }
+        y.sum().backward();
+        System.out.printf(Locale.ROOT, "chain1000: fwd %.2f bwd %.2f total %.2f us/op; chain of 100000 ops: ok%n",
+                median(fwd), median(bwd), median(tot));
+        return String.format(Locale.ROOT, "{\"workload\":\"W4\",\"framework\":\"jgrad\",\"fwd_us_per_op\":%.3f,"
+                + "\"bwd_us_per_op\":%.3f,\"fwd_plus_bwd_us_per_op\":%.3f,\"chain100000\":\"ok\"}", median(fwd),
+                median(bwd), median(tot));
+    }
+
+    private static String gemm(int samples) {
+        int[][] shapes = {{128, 784, 512}, {512, 512, 512}, {1024, 1024, 1024}};
+        StringBuilder json = new StringBuilder("{\"workload\":\"W5\",\"framework\":\"jgrad\",\"gflops_median\":{");
+        for (int[] s : shapes) {
+            Tensor a = Tensor.randn(Generator.seeded(0), s[0], s[1]);
+            Tensor b = Tensor.randn(Generator.seeded(1), s[1], s[2]);
+            double flop = 2.0 * s[0] * s[1] * s[2];
+            for (int i = 0; i < 3; i++) {
+                a.matmul(b);
+            }
+            long t0 = System.nanoTime();
+            a.matmul(b);
+            int reps = (int) Math.max(1, 0.15 / Math.max(1e-7, (System.nanoTime() - t0) / 1e9));
+            List<Double> g = new ArrayList<>();
+            for (int k = 0; k < samples; k++) {
+                long start = System.nanoTime();
+                for (int r = 0; r < reps; r++) {
+                    a.matmul(b);
+                }
+                g.add(flop * reps / (System.nanoTime() - start));
+            }
+            String key = s[0] + "x" + s[1] + "x" + s[2];
+            System.out.printf(Locale.ROOT, "%s: %.1f GFLOPS [%.1f-%.1f]%n", key, median(g), g.stream()
+                    .mapToDouble(Double::doubleValue).min().orElse(0), g.stream().mapToDouble(Double::doubleValue)
+                    .max().orElse(0));
+            json.append(json.charAt(json.length() - 1) == '{' ? "" : ",").append(String.format(Locale.ROOT,
+                    "\"%s\":%.1f", key, median(g)));
+        }
+        return json.append("}}").toString();
+    }
+
+    static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        if (a.length == 0) {
+            return 0;
+        }
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+    }
+
+    private static double peakRssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
+    }
+
+}

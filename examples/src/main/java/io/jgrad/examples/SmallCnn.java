@@ -1,0 +1,31 @@
+package io.jgrad.examples;
+
+import io.jgrad.core.Window2d;
+import io.jgrad.layers.Conv2d;
+import io.jgrad.layers.Flatten;
+import io.jgrad.layers.Linear;
+import io.jgrad.layers.MaxPool2d;
+import io.jgrad.layers.Relu;
+import io.jgrad.layers.Sequential;
+import java.util.List;
+
+/**
+ * A small convolutional network on Fashion-MNIST images [1, 28, 28]: conv 3×3 (32) → relu →
+ * max-pool 2 → conv 3×3 (64) → relu → max-pool 2 → fc 1600 → 128 → relu → fc 10, the benchmark
+ * suite's W3 model, trained like {@link LinearClassifier}.
+ */
+public final class SmallCnn {
+    static final FashionMnistProgram PROGRAM = new FashionMnistProgram("SmallCnn", false,
+            rng -> new Sequential(
+                    new Conv2d(1, 32, Window2d.square(3, 1, 0, 1), true, rng), new Relu(), new MaxPool2d(2),
+                    new Conv2d(32, 64, Window2d.square(3, 1, 0, 1), true, rng), new Relu(), new MaxPool2d(2),
+                    new Flatten(), new Linear(1600, 128, true, rng), new Relu(), new Linear(128, 10, true, rng)),
+            (model, out, name) -> List.of(), "8", "0.05");
+
+    private SmallCnn() {}
+
+    /** Runs the program; {@code --help} lists the options. */
+    public static void main(String[] argv) {
+        System.exit(PROGRAM.run(PROGRAM.args(), argv));
+    }
+}

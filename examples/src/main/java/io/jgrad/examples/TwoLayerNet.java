@@ -1,0 +1,23 @@
+package io.jgrad.examples;
+
+import io.jgrad.layers.Linear;
+import io.jgrad.layers.Relu;
+import io.jgrad.layers.Sequential;
+import java.util.List;
+
+/**
+ * A two-layer neural network on Fashion-MNIST: the linear classifier's engine with one hidden
+ * layer, s = W2 max(0, W1 x + b1) + b2 (784 → 512 → 10), trained like {@link LinearClassifier}.
+ */
+public final class TwoLayerNet {
+    static final FashionMnistProgram PROGRAM = new FashionMnistProgram("TwoLayerNet", true,
+            rng -> new Sequential(new Linear(784, 512, true, rng), new Relu(), new Linear(512, 10, true, rng)),
+            (model, out, name) -> List.of(), "15", "0.05");
+
+    private TwoLayerNet() {}
+
+    /** Runs the program; {@code --help} lists the options. */
+    public static void main(String[] argv) {
+        System.exit(PROGRAM.run(PROGRAM.args(), argv));
+    }
+}
