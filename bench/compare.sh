@@ -10,6 +10,7 @@ case $w in
   W1) py=(bench/pytorch/w1_linear.py);; W1h) py=(bench/pytorch/w1_linear.py --loss hinge);;
   W2) py=(bench/pytorch/w2_mlp.py);; W3) py=(bench/pytorch/w3_cnn.py);;
   W4) py=(bench/pytorch/w4_overhead.py);; W5) py=(bench/pytorch/w5_gemm.py);;
+  E1) py=(bench/pytorch/e1_elementwise.py);;
   *) echo "unknown workload $w" >&2; exit 2;;
 esac
 mkdir -p runs/bench
@@ -32,6 +33,10 @@ for i in range(1, pairs + 1):
         tt = t["train"]["throughput_median_excl_first_epoch"] if "train" in t else t["throughput_median_excl_first_epoch"]
         r = tj / tt
         print(f"pair {i}: jgrad {tj:.0f} vs PyTorch {tt:.0f} samples/s: ratio {r:.2f}")
+    elif w == "E1":
+        tj = j["fwd_bwd_ms_median"]; tt = t["fwd_bwd_ms_median"]
+        r = tt / tj
+        print(f"pair {i}: jgrad {tj:.3f} vs PyTorch {tt:.3f} ms per fwd+bwd: throughput ratio {r:.2f}")
     elif w == "W4":
         tj = j["fwd_plus_bwd_us_per_op"]; tt = t["chain1000"]["fwd_plus_bwd_us_per_op"]["median"]
         r = tj / tt

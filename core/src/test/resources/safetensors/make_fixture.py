@@ -29,3 +29,21 @@ if len(sys.argv) > 1 and os.path.exists(sys.argv[1]):
         for k in f.keys():
             assert torch.equal(f.get_tensor(k), tensors[k]), k
     print("the reference reader read", sys.argv[1], "and found the same tensors")
+
+# A plain reader with nothing but json and struct, as the format's README describes it.
+if len(sys.argv) > 1 and os.path.exists(sys.argv[1]):
+    import json
+    import struct
+
+    raw = open(sys.argv[1], "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    codes = {"F32": ("f", 4), "F64": ("d", 8), "I64": ("q", 8)}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        code, size = codes[info["dtype"]]
+        b, e = info["data_offsets"]
+        values = struct.unpack("<%d%s" % ((e - b) // size, code), raw[8 + n + b:8 + n + e])
+        assert list(values) == tensors[name].flatten().tolist(), name
+    print("a plain json + struct reader read", sys.argv[1], "and found the same values")

@@ -58,7 +58,8 @@ public final class Workloads {
             case "W3" -> train("W3", true, 2, 0.05, 0.88, epochs, false);
             case "W4" -> overhead(samples);
             case "W5" -> gemm(samples);
-            default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5)");
+            case "E1" -> elementwise(samples);
+            default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5, E1)");
         };
         System.out.println("RESULT " + result);
     }
@@ -206,6 +207,42 @@ public final class Workloads {
                     "\"%s\":%.1f", key, median(g)));
         }
         return json.append("}}").toString();
+    }
+
+    /** E1: y = relu(x + c).sum() and its backward on 1,000,000 floats, as bench/pytorch/e1_elementwise.py. */
+    private static String elementwise(int samples) {
+        Tensor x = Tensor.randn(Generator.seeded(0), 1_000_000).requiresGrad(true);
+        Tensor c = Tensor.randn(Generator.seeded(1), 1_000_000);
+        List<Double> fb = new ArrayList<>();
+        List<Double> add = new ArrayList<>();
+        List<Double> relu = new ArrayList<>();
+        for (int s = -5; s < samples; s++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                x.setGrad(null);
+                x.add(c).relu().sum().backward();
+            }
+            long t1 = System.nanoTime();
+            try (var g = Autograd.noGrad()) {
+                for (int i = 0; i < 50; i++) {
+                    x.add(c);
+                }
+                long t2 = System.nanoTime();
+                for (int i = 0; i < 50; i++) {
+                    x.relu();
+                }
+                long t3 = System.nanoTime();
+                if (s >= 0) {
+                    fb.add((t1 - t0) / 50e6);
+                    add.add((t2 - t1) / 50e6);
+                    relu.add((t3 - t2) / 50e6);
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "1M add+relu+sum fwd+bwd %.3f ms; add %.3f ms; relu %.3f ms%n", median(fb),
+                median(add), median(relu));
+        return String.format(Locale.ROOT, "{\"workload\":\"E1\",\"framework\":\"jgrad\",\"fwd_bwd_ms_median\":%.3f,"
+                + "\"add_ms_median\":%.3f,\"relu_ms_median\":%.3f}", median(fb), median(add), median(relu));
     }
 
     static double median(List<Double> v) {
