@@ -3,12 +3,8 @@ package io.jgrad.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -98,33 +94,8 @@ class OpReferenceTest {
     record Case(String name, List<Tensor> inputs, Tensor expected) {}
 
     static List<Case> load() throws IOException {
-        List<Case> cases = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(
-                OpReferenceTest.class.getResourceAsStream("/reference/ops.txt"), StandardCharsets.UTF_8))) {
-            String name = null;
-            List<Tensor> inputs = new ArrayList<>();
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("case ")) {
-                    name = line.substring(5);
-                    inputs = new ArrayList<>();
-                } else if (line.startsWith("in ")) {
-                    inputs.add(parse(line.substring(3)));
-                } else if (line.startsWith("out ")) {
-                    cases.add(new Case(name, inputs, parse(line.substring(4))));
-                }
-            }
-        }
-        return cases;
-    }
-
-    private static Tensor parse(String s) {
-        String[] parts = s.split(" ");
-        int[] shape = parts[1].equals("-") ? new int[0] : Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
-        String[] vals = Arrays.copyOfRange(parts, 2, parts.length);
-        if (parts[0].equals("i")) {
-            return Tensor.of(Arrays.stream(vals).mapToLong(Long::parseLong).toArray()).reshape(shape);
-        }
-        return Tensor.of(Arrays.stream(vals).mapToDouble(Double::parseDouble).toArray()).reshape(shape);
+        return ReferenceFile.load(OpReferenceTest.class, "/reference/ops.txt").stream()
+                .map(c -> new Case(c.name(), c.all("in"), c.one("out"))).toList();
     }
 
     @Test

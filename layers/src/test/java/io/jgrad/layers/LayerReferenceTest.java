@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Module;
+import io.jgrad.core.ReferenceFile;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,46 +53,9 @@ class LayerReferenceTest {
     record Case(String name, Map<String, Tensor> params, Tensor input, Tensor output, Map<String, Tensor> after) {}
 
     static List<Case> load() throws IOException {
-        List<Case> cases = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(
-                LayerReferenceTest.class.getResourceAsStream("/reference/layers.txt"), StandardCharsets.UTF_8))) {
-            String name = null;
-            Map<String, Tensor> params = null;
-            Map<String, Tensor> after = null;
-            Tensor in = null;
-            Tensor out = null;
-            for (String line; (line = r.readLine()) != null; ) {
-                String[] p = line.split(" ", 3);
-                switch (p[0]) {
-                    case "case" -> {
-                        if (name != null) {
-                            cases.add(new Case(name, params, in, out, after));
-                        }
-                        name = p[1];
-                        params = new LinkedHashMap<>();
-                        after = new LinkedHashMap<>();
-                    }
-                    case "param" -> params.put(p[1], parse(p[2]));
-                    case "after" -> after.put(p[1], parse(p[2]));
-                    case "in" -> in = parse(line.substring(3));
-                    case "out" -> out = parse(line.substring(4));
-                    default -> { }
-                }
-            }
-            cases.add(new Case(name, params, in, out, after));
-        }
-        return cases;
-    }
-
-    static Tensor parse(String s) {
-        String[] parts = s.split(" ");
-        int[] shape = parts[1].equals("-") ? new int[0]
-                : Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
-        String[] vals = Arrays.copyOfRange(parts, 2, parts.length);
-        if (parts[0].equals("i")) {
-            return Tensor.of(Arrays.stream(vals).mapToLong(Long::parseLong).toArray()).reshape(shape);
-        }
-        return Tensor.of(Arrays.stream(vals).mapToDouble(Double::parseDouble).toArray()).reshape(shape);
+        return ReferenceFile.load(LayerReferenceTest.class, "/reference/layers.txt", "param", "after").stream()
+                .map(c -> new Case(c.name(), c.labelled("param"), c.one("in"), c.one("out"), c.labelled("after")))
+                .toList();
     }
 
     @Test

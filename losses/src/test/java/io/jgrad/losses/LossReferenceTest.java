@@ -4,15 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import io.jgrad.core.Autograd;
+import io.jgrad.core.ReferenceFile;
 import io.jgrad.core.Tensor;
 import io.jgrad.losses.Loss.Reduction;
 import io.jgrad.losses.MulticlassSvmLoss.Variant;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -59,37 +56,8 @@ class LossReferenceTest {
     record Case(String name, List<Tensor> inputs, Tensor loss, Tensor grad) {}
 
     static List<Case> load() throws IOException {
-        List<Case> cases = new ArrayList<>();
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(
-                LossReferenceTest.class.getResourceAsStream("/reference/losses.txt"), StandardCharsets.UTF_8))) {
-            String name = null;
-            List<Tensor> in = new ArrayList<>();
-            Tensor out = null;
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("case ")) {
-                    name = line.substring(5);
-                    in = new ArrayList<>();
-                } else if (line.startsWith("in ")) {
-                    in.add(parse(line.substring(3)));
-                } else if (line.startsWith("out ")) {
-                    out = parse(line.substring(4));
-                } else if (line.startsWith("grad ")) {
-                    cases.add(new Case(name, in, out, parse(line.substring(5))));
-                }
-            }
-        }
-        return cases;
-    }
-
-    static Tensor parse(String s) {
-        String[] parts = s.split(" ");
-        int[] shape = parts[1].equals("-") ? new int[0]
-                : Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
-        String[] vals = Arrays.copyOfRange(parts, 2, parts.length);
-        if (parts[0].equals("i")) {
-            return Tensor.of(Arrays.stream(vals).mapToLong(Long::parseLong).toArray()).reshape(shape);
-        }
-        return Tensor.of(Arrays.stream(vals).mapToDouble(Double::parseDouble).toArray()).reshape(shape);
+        return ReferenceFile.load(LossReferenceTest.class, "/reference/losses.txt").stream()
+                .map(c -> new Case(c.name(), c.all("in"), c.one("out"), c.one("grad"))).toList();
     }
 
     @Test

@@ -62,10 +62,7 @@ public final class Adagrad extends Optimizer<Adagrad.Options> {
             sum.fill(o.initialAccumulator());
         }
         long t = nextStep(state);
-        Tensor g = grad;
-        if (o.weightDecay() != 0) {
-            g = scratch(state, p).copyFrom(grad).addInPlace(p, o.weightDecay());
-        }
+        Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
         double clr = lr / (1 + (t - 1) * o.lrDecay());
         sum.addProductInPlace(g, g, 1);
         Tensor std = buffer(state, "~std", p).copyFrom(sum).sqrtInPlace().addInPlace(o.eps());

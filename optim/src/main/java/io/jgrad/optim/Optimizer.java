@@ -132,6 +132,11 @@ public abstract class Optimizer<O> {
         return next;
     }
 
+    /** The gradient with coupled weight decay, grad + λ·p, in a scratch buffer (grad itself when λ is 0). */
+    protected static Tensor withWeightDecay(Map<String, Tensor> state, Parameter p, Tensor grad, double lambda) {
+        return lambda == 0 ? grad : scratch(state, p).copyFrom(grad).addInPlace(p, lambda);
+    }
+
     /** A working buffer that is not saved (names starting with '~' are scratch). */
     protected static Tensor scratch(Map<String, Tensor> state, Parameter p) {
         return buffer(state, "~scratch", p);

@@ -61,10 +61,7 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         nextStep(state);
-        Tensor g = grad;
-        if (o.weightDecay() != 0) {
-            g = scratch(state, p).copyFrom(grad).addInPlace(p, o.weightDecay());
-        }
+        Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
         Tensor sq = buffer(state, "square_avg", p).mulInPlace(o.alpha()).addProductInPlace(g, g, 1 - o.alpha());
         Tensor avg = buffer(state, "~avg", p).copyFrom(sq);
         if (o.centered()) {

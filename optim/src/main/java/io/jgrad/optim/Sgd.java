@@ -69,10 +69,7 @@ public final class Sgd extends Optimizer<Sgd.Options> {
 
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
-        Tensor g = grad;
-        if (o.weightDecay() != 0) {
-            g = scratch(state, p).copyFrom(grad).addInPlace(p, o.weightDecay());
-        }
+        Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
         if (o.momentum() != 0) {
             boolean first = !state.containsKey("momentum_buffer");
             Tensor buf = buffer(state, "momentum_buffer", p);
