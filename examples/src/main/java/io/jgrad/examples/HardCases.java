@@ -1,0 +1,85 @@
+package io.jgrad.examples;
+
+import io.jgrad.core.Generator;
+import io.jgrad.core.Module;
+import io.jgrad.core.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The lecture's three 2-D problems a linear classifier cannot solve, each trained with a linear
+ * model and with a two-layer network: (1) an even vs an odd number of positive coordinates,
+ * (2) 1 ≤ ‖x‖₂ ≤ 2 vs everything else, (3) three modes vs everything else. Prints a table of
+ * accuracies and writes the decision regions as PNGs.
+ */
+public final class HardCases {
+    private HardCases() {}
+
+    record Problem(String name, Tensor x, Tensor y) {}
+
+    static List<Problem> problems(long seed, int n) {
+        Generator g = Generator.seeded(seed);
+        float[] a = new float[2 * n];
+        float[] b = new float[2 * n];
+        float[] c = new float[2 * n];
+        long[] ya = new long[n];
+        long[] yb = new long[n];
+        long[] yc = new long[n];
+        double[][] modes = {{-1.5, 1.2}, {1.4, 1.0}, {0.1, -1.6}};
+        for (int i = 0; i < n; i++) {
+            double u = 6 * g.nextDouble() - 3;
+            double v = 6 * g.nextDouble() - 3;
+            a[2 * i] = (float) u;
+            a[2 * i + 1] = (float) v;
+            ya[i] = ((u > 0 ? 1 : 0) + (v > 0 ? 1 : 0)) % 2;          // odd number of positive coordinates
+            b[2 * i] = (float) u;
+            b[2 * i + 1] = (float) v;
+            double r = Math.hypot(u, v);
+            yb[i] = r >= 1 && r <= 2 ? 1 : 0;                          // the ring
+            if (i % 2 == 0) {                                          // half the points from the three modes
+                double[] m = modes[g.nextInt(3)];
+                c[2 * i] = (float) (m[0] + 0.35 * g.nextGaussian());
+                c[2 * i + 1] = (float) (m[1] + 0.35 * g.nextGaussian());
+                yc[i] = 1;
+            } else {
+                c[2 * i] = (float) u;
+                c[2 * i + 1] = (float) v;
+                yc[i] = 0;
+                for (double[] m : modes) {
+                    if (Math.hypot(u - m[0], v - m[1]) < 0.7) {
+                        yc[i] = 1;
+                    }
+                }
+            }
+        }
+        return List.of(new Problem("odd-even", Tensor.of(a, n, 2), Tensor.of(ya)),
+                new Problem("ring", Tensor.of(b, n, 2), Tensor.of(yb)),
+                new Problem("three-modes", Tensor.of(c, n, 2), Tensor.of(yc)));
+    }
+
+    /** Trains both models on each problem; {@code --out DIR} (default runs/hardcases) receives the PNGs. */
+    public static void main(String[] args) throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        Path out = Path.of(args.length >= 2 && args[0].equals("--out") ? args[1] : "runs/hardcases");
+        Files.createDirectories(out);
+        List<String> files = new ArrayList<>();
+        StringBuilder json = new StringBuilder();
+        System.out.println("problem       linear   two-layer (hidden 64)");
+        for (Problem p : problems(0, 2000)) {
+            Module linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(1)), p.x(), p.y(), 1500, 0.05);
+            Module net = Toy2d.train(Toy2d.model(64, 2, Generator.seeded(1)), p.x(), p.y(), 1500, 0.02);
+            double al = Toy2d.accuracy(linear, p.x(), p.y());
+            double an = Toy2d.accuracy(net, p.x(), p.y());
+            System.out.printf(Locale.ROOT, "%-12s  %.3f    %.3f%n", p.name(), al, an);
+            files.add(Toy2d.plot(linear, p.x(), p.y(), 3, out.resolve(p.name() + "-linear.png")).toString());
+            files.add(Toy2d.plot(net, p.x(), p.y(), 3, out.resolve(p.name() + "-two-layer.png")).toString());
+            json.append(json.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
+                    "\"%s\":{\"linear\":%.4f,\"two_layer\":%.4f}", p.name(), al, an));
+        }
+        System.out.println("RESULT {\"program\":\"hard-cases\"," + json + ",\"files\":" + files.size() + "}");
+    }
+}
