@@ -17,27 +17,32 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.Function;
 
 /**
- * What the Fashion-MNIST programs share: options, data (normalised with the training set's
- * statistics), SGD with momentum and a cosine schedule, the training loop, outputs and exit
- * codes (0 done, 1 I/O problem, 2 bad options, 3 non-finite loss). Each program gives its model.
+ * What the image-classification programs share: options, data (Fashion-MNIST by default, or
+ * CIFAR-10 from a folder or its .tar.gz; normalised with the training set's statistics), SGD
+ * with momentum and a cosine schedule, the training loop, outputs and exit codes (0 done, 1 I/O
+ * problem, 2 bad options, 3 non-finite loss). Each program gives its model for an image shape.
  */
 final class FashionMnistProgram {
-    /** Extra pictures a program draws from its trained model. */
+    /** Extra pictures a program draws from its trained model, for images of {@code shape} [C, H, W]. */
     interface Extras {
-        List<Path> write(Module model, Path out, String name) throws IOException;
+        List<Path> write(Module model, Path out, String name, int[] shape, List<String> classes) throws IOException;
+    }
+
+    /** The model for images of shape [C, H, W] and 10 classes. */
+    interface Model {
+        Module build(int[] shape, Generator rng);
     }
 
     private final String program;
     private final boolean flatten;
-    private final Function<Generator, Module> model;
+    private final Model model;
     private final Extras extras;
     private final String defaultEpochs;
     private final String defaultLr;
 
-    FashionMnistProgram(String program, boolean flatten, Function<Generator, Module> model, Extras extras,
+    FashionMnistProgram(String program, boolean flatten, Model model, Extras extras,
                         String defaultEpochs, String defaultLr) {
         this.program = program;
         this.flatten = flatten;
@@ -57,7 +62,8 @@ final class FashionMnistProgram {
                 .option("epochs", defaultEpochs, "epochs")
                 .option("batch-size", "128", "minibatch size")
                 .option("seed", "0", "seed for initialisation and data order")
-                .option("data", "", "folder with the Fashion-MNIST files (else searched: see README)")
+                .option("dataset", "fashion-mnist", "fashion-mnist or cifar10 (CIFAR-10 needs --data)")
+                .option("data", "", "folder (or CIFAR-10 .tar.gz) with the data; Fashion-MNIST is else searched")
                 .option("download", "", "download Fashion-MNIST if it is not found")
                 .option("out", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
                 .option("resume", "", "continue from the newest checkpoint in --out");
@@ -79,18 +85,39 @@ final class FashionMnistProgram {
             Path out = Path.of(args.get("out"));
             long t0 = System.nanoTime();
 
-            FashionMnist.Splits data = FashionMnist.load(args.get("data").isEmpty() ? null : Path.of(args.get("data")),
-                    args.flag("download"));
-            double[] meanStd = data.train().pixelMeanStd(); // normalise with the training set's statistics
-            ImageDataset train = data.train().withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
-            ImageDataset test = data.test().withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
-            System.out.printf(Locale.ROOT, "Fashion-MNIST from %s: %d train, %d test images; pixel mean %.4f std %.4f%n",
-                    data.folder(), train.size(), test.size(), meanStd[0], meanStd[1]);
+            boolean cifar = args.choice("dataset", "fashion-mnist", "cifar10").equals("cifar10");
+            Path dataPath = args.get("data").isEmpty() ? null : Path.of(args.get("data"));
+            ImageDataset rawTrain;
+            ImageDataset rawTest;
+            int[] shape;
+            List<String> classes;
+            if (cifar) {
+                if (dataPath == null) {
+                    throw args.fail("--dataset cifar10 needs --data (the extracted folder or cifar-10-binary.tar.gz)");
+                }
+                io.jgrad.data.Cifar10.Splits c = io.jgrad.data.Cifar10.load(dataPath);
+                rawTrain = c.train();
+                rawTest = c.test();
+                shape = new int[] {3, 32, 32};
+                classes = io.jgrad.data.Cifar10.CLASSES;
+            } else {
+                FashionMnist.Splits f = FashionMnist.load(dataPath, args.flag("download"));
+                rawTrain = f.train();
+                rawTest = f.test();
+                dataPath = f.folder();
+                shape = new int[] {1, 28, 28};
+                classes = FashionMnist.CLASSES;
+            }
+            double[] meanStd = rawTrain.pixelMeanStd(); // normalise with the training set's statistics
+            ImageDataset train = rawTrain.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
+            ImageDataset test = rawTest.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
+            System.out.printf(Locale.ROOT, "%s from %s: %d train, %d test images; pixel mean %.4f std %.4f%n",
+                    cifar ? "CIFAR-10" : "Fashion-MNIST", dataPath, train.size(), test.size(), meanStd[0], meanStd[1]);
 
-            Module net = model.apply(Generator.seeded(seed));
+            Module net = model.build(shape, Generator.seeded(seed));
             Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
             Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
-            String name = program.toLowerCase(Locale.ROOT) + "-" + lossName;
+            String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
             Trainer trainer = new Trainer(name, net, sgd,
                     (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
                             : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
@@ -112,7 +139,7 @@ final class FashionMnistProgram {
             if (curves != null) {
                 files.add(curves);
             }
-            files.addAll(extras.write(net, out, name));
+            files.addAll(extras.write(net, out, name, shape, classes));
             files.add(trainer.checkpoint(epochs));
             System.out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
             System.out.println(trainer.resultLine(accuracy, (System.nanoTime() - t0) / 1e9, files));

@@ -16,11 +16,17 @@ import java.util.List;
  */
 public final class SmallCnn {
     static final FashionMnistProgram PROGRAM = new FashionMnistProgram("SmallCnn", false,
-            rng -> new Sequential(
-                    new Conv2d(1, 32, Window2d.square(3, 1, 0, 1), true, rng), new Relu(), new MaxPool2d(2),
+            (shape, rng) -> new Sequential(
+                    new Conv2d(shape[0], 32, Window2d.square(3, 1, 0, 1), true, rng), new Relu(), new MaxPool2d(2),
                     new Conv2d(32, 64, Window2d.square(3, 1, 0, 1), true, rng), new Relu(), new MaxPool2d(2),
-                    new Flatten(), new Linear(1600, 128, true, rng), new Relu(), new Linear(128, 10, true, rng)),
-            (model, out, name) -> List.of(), "8", "0.05");
+                    new Flatten(), new Linear(64 * side(shape[1]) * side(shape[2]), 128, true, rng), new Relu(),
+                    new Linear(128, 10, true, rng)),
+            (model, out, name, shape, classes) -> List.of(), "8", "0.05");
+
+    /** Side length after conv 3×3, pool 2, conv 3×3, pool 2: 28 → 5, 32 → 6. */
+    private static int side(int s) {
+        return ((s - 2) / 2 - 2) / 2;
+    }
 
     private SmallCnn() {}
 

@@ -11,8 +11,9 @@ import java.util.List;
  */
 public final class TwoLayerNet {
     static final FashionMnistProgram PROGRAM = new FashionMnistProgram("TwoLayerNet", true,
-            rng -> new Sequential(new Linear(784, 512, true, rng), new Relu(), new Linear(512, 10, true, rng)),
-            (model, out, name) -> List.of(), "15", "0.05");
+            (shape, rng) -> new Sequential(new Linear(shape[0] * shape[1] * shape[2], 512, true, rng), new Relu(),
+                    new Linear(512, 10, true, rng)),
+            (model, out, name, shape, classes) -> List.of(), "15", "0.05");
 
     private TwoLayerNet() {}
 
