@@ -70,6 +70,8 @@ class TensorTest {
                 .isInstanceOf(TensorTooLargeException.class);
         assertThatThrownBy(() -> Tensor.zeros(3, -1)).isInstanceOf(ShapeException.class)
                 .hasMessageContaining("negative dimension -1");
+        assertThatThrownBy(() -> Tensor.zeros(new int[65])).isInstanceOf(ShapeException.class)
+                .hasMessageContaining("has rank 65; limit is 64");
         assertThatThrownBy(() -> Tensor.ones(50_000, 1).matmul(Tensor.ones(1, 50_000)))
                 .isInstanceOf(TensorTooLargeException.class);
     }

@@ -20,8 +20,10 @@ public abstract class Loss extends Module {
         NONE
     }
 
+    /** How this loss combines per-example losses. */
     protected final Reduction reduction;
 
+    /** A loss with the given reduction (not null). */
     protected Loss(Reduction reduction) {
         this.reduction = java.util.Objects.requireNonNull(reduction, "reduction");
     }

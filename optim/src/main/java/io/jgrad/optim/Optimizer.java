@@ -43,6 +43,7 @@ public abstract class Optimizer<O> {
     private final List<Map<String, Tensor>> state = new ArrayList<>();
     private final IdentityHashMap<Parameter, Integer> index = new IdentityHashMap<>();
 
+    /** An optimizer over {@code groups} (non-empty; a parameter may appear in one group only). */
     protected Optimizer(List<Group<O>> groups) {
         checkArgument(!groups.isEmpty(), "%s: no parameter groups", getClass().getSimpleName());
         this.groups = List.copyOf(groups);
