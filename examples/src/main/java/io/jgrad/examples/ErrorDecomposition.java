@@ -43,9 +43,16 @@ public final class ErrorDecomposition {
     }
 
     /** Runs the three sweeps; {@code --out DIR} (default runs/error-decomposition) receives the plot. */
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] argv) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        Path out = Path.of(args.length >= 2 && args[0].equals("--out") ? args[1] : "runs/error-decomposition");
+        Args args = new Args("ErrorDecomposition").option("out", "runs/error-decomposition", "folder for the plot");
+        try {
+            args.parse(argv);
+        } catch (Args.UsageException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+        }
+        Path out = Path.of(args.get("out"));
         Files.createDirectories(out);
         Tensor[] test = sample(20_000, 99);
         System.out.printf(Locale.ROOT, "Bayes error %.3f; empirical error of the Bayes classifier on the test set %.3f%n",

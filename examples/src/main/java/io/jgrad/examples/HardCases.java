@@ -62,16 +62,27 @@ public final class HardCases {
     }
 
     /** Trains both models on each problem; {@code --out DIR} (default runs/hardcases) receives the PNGs. */
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] argv) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        Path out = Path.of(args.length >= 2 && args[0].equals("--out") ? args[1] : "runs/hardcases");
+        Args args = new Args("HardCases").option("out", "runs/hardcases", "folder for the decision-region PNGs")
+                .option("seed", "0", "seed of the data and the initialisation");
+        try {
+            args.parse(argv);
+            Long.parseLong(args.get("seed"));
+        } catch (Args.UsageException | NumberFormatException e) {
+            System.err.println(e instanceof Args.UsageException ? e.getMessage() : "--seed must be an integer\n\n"
+                    + args.usage());
+            System.exit(2);
+        }
+        long seed = Long.parseLong(args.get("seed"));
+        Path out = Path.of(args.get("out"));
         Files.createDirectories(out);
         List<String> files = new ArrayList<>();
         StringBuilder json = new StringBuilder();
         System.out.println("problem       linear   two-layer (hidden 64)");
-        for (Problem p : problems(0, 2000)) {
-            Module linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(1)), p.x(), p.y(), 1500, 0.05);
-            Module net = Toy2d.train(Toy2d.model(64, 2, Generator.seeded(1)), p.x(), p.y(), 1500, 0.02);
+        for (Problem p : problems(seed, 2000)) {
+            Module linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.05);
+            Module net = Toy2d.train(Toy2d.model(64, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.02);
             double al = Toy2d.accuracy(linear, p.x(), p.y());
             double an = Toy2d.accuracy(net, p.x(), p.y());
             System.out.printf(Locale.ROOT, "%-12s  %.3f    %.3f%n", p.name(), al, an);
