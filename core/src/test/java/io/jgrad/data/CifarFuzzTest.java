@@ -8,7 +8,7 @@ import java.util.zip.GZIPOutputStream;
 
 /** Any bytes, as a tar inside gzip, either read as CIFAR-10 or end in {@link CifarFormatException}. */
 class CifarFuzzTest {
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "10m")
     void archiveReaderThrowsOnlyFormatExceptions(byte[] tar) throws Exception {
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
         try (GZIPOutputStream g = new GZIPOutputStream(gz)) {

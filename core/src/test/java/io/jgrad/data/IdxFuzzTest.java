@@ -9,7 +9,7 @@ import java.io.ByteArrayInputStream;
  * {@link IdxFormatException}: nothing else escapes. CI replays the committed seeds.
  */
 class IdxFuzzTest {
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "10m")
     void readerThrowsOnlyFormatExceptions(byte[] data) throws Exception {
         for (int rank : new int[] {1, 3}) {
             try {

@@ -8,7 +8,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  * CI replays the committed seeds (regression mode); {@code JAZZER_FUZZ=1} fuzzes locally.
  */
 class SafetensorsFuzzTest {
-    @FuzzTest(maxDuration = "5m")
+    @FuzzTest(maxDuration = "10m")
     void readerThrowsOnlyFormatExceptions(byte[] data) throws Exception {
         Safetensors.Contents c;
         try {
