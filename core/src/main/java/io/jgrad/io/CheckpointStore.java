@@ -1,0 +1,100 @@
+package io.jgrad.io;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import io.jgrad.core.Tensor;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Numbered checkpoints in one folder: {@code <stem><step>.safetensors}, each written atomically,
+ * then a small pointer file {@code <stem>-latest.txt} (also atomic) naming the newest, for people
+ * and tools, then all but the newest {@code keep} removed. Every file under its final name is
+ * complete, so loading takes the highest step that loads (a crash between a checkpoint and its
+ * pointer loses nothing); a damaged file is skipped with a warning naming it and its replacement.
+ */
+public final class CheckpointStore {
+    private final Path dir;
+    private final String stem;
+    private final int keep;
+
+    /** A store in {@code dir} for files named {@code <stem><step>.safetensors}, keeping the newest {@code keep}. */
+    public CheckpointStore(Path dir, String stem, int keep) {
+        checkArgument(keep >= 1, "CheckpointStore: keep must be at least 1, got %s", keep);
+        checkArgument(!stem.isEmpty() && !stem.contains("/"), "CheckpointStore: bad stem '%s'", stem);
+        this.dir = dir;
+        this.stem = stem;
+        this.keep = keep;
+    }
+
+    /** The file of checkpoint {@code step}. */
+    public Path file(long step) {
+        return dir.resolve(stem + step + ".safetensors");
+    }
+
+    private Path pointer() {
+        return dir.resolve(stem + "-latest.txt");
+    }
+
+    /** Writes checkpoint {@code step}, points {@code latest} at it, and prunes older ones; returns its file. */
+    public Path save(long step, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        checkArgument(step >= 0, "CheckpointStore: step must be >= 0, got %s", step);
+        Files.createDirectories(dir);
+        Path f = file(step);
+        Safetensors.save(f, tensors, metadata);
+        AtomicFiles.write(pointer(), out -> out.write(f.getFileName().toString().getBytes(StandardCharsets.UTF_8)));
+        TreeMap<Long, Path> all = steps();
+        while (all.size() > keep) {
+            Files.deleteIfExists(all.pollFirstEntry().getValue());
+        }
+        return f;
+    }
+
+    /** Every checkpoint file present, by step. */
+    public TreeMap<Long, Path> steps() throws IOException {
+        TreeMap<Long, Path> out = new TreeMap<>();
+        if (!Files.isDirectory(dir)) {
+            return out;
+        }
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, stem + "*.safetensors")) {
+            for (Path p : files) {
+                String n = p.getFileName().toString();
+                String digits = n.substring(stem.length(), n.length() - ".safetensors".length());
+                if (!digits.isEmpty() && digits.chars().allMatch(Character::isDigit) && digits.length() < 18) {
+                    out.put(Long.parseLong(digits), p);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A loaded checkpoint, with the warnings met on the way (a damaged newest file, a stale pointer). */
+    public record Loaded(long step, Path file, Safetensors.Contents contents, List<String> warnings) {}
+
+    /** The newest checkpoint that loads; empty when there is none. */
+    public Optional<Loaded> loadLatest() throws IOException {
+        List<String> warnings = new ArrayList<>();
+        TreeMap<Long, Path> all = steps();
+        for (Long s : all.descendingKeySet()) {
+            Path p = all.get(s);
+            try {
+                Safetensors.Contents c = Safetensors.load(p);
+                if (!warnings.isEmpty()) {
+                    warnings.add("using " + p + " instead");
+                }
+                return Optional.of(new Loaded(s, p, c, warnings));
+            } catch (FormatException e) {
+                warnings.add(p + " is damaged (" + e.getMessage() + ")");
+            }
+        }
+        return Optional.empty();
+    }
+}

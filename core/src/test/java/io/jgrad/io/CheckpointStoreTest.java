@@ -1,0 +1,91 @@
+package io.jgrad.io;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.jgrad.core.Generator;
+import io.jgrad.core.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Keep-last-K with a latest pointer, the fallback past a damaged file, and 50 kills of a saving JVM. */
+class CheckpointStoreTest {
+    @TempDir
+    Path dir;
+
+    private static Map<String, Tensor> state(long step) {
+        return Map.of("w", Tensor.full(step, 128, 128), "step", Tensor.scalar(io.jgrad.core.DType.INT64, step));
+    }
+
+    @Test
+    void keepsTheNewestKAndPointsAtTheLast() throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, "ckpt-", 3);
+        for (int s = 1; s <= 5; s++) {
+            store.save(s, state(s), Map.of());
+        }
+        assertThat(store.steps().keySet()).containsExactly(3L, 4L, 5L);
+        assertThat(Files.readString(dir.resolve("ckpt--latest.txt"))).isEqualTo("ckpt-5.safetensors");
+        CheckpointStore.Loaded l = store.loadLatest().orElseThrow();
+        assertThat(l.step()).isEqualTo(5);
+        assertThat(l.warnings()).isEmpty();
+    }
+
+    @Test
+    void aDamagedNewestCheckpointFallsBackToThePreviousWithAWarningNamingBoth() throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, "ckpt-", 3);
+        store.save(1, state(1), Map.of());
+        store.save(2, state(2), Map.of());
+        Files.write(store.file(2), new byte[] {1, 2, 3});
+        CheckpointStore.Loaded l = store.loadLatest().orElseThrow();
+        assertThat(l.step()).isEqualTo(1);
+        assertThat(String.join("\n", l.warnings())).contains("ckpt-2.safetensors is damaged").contains("using")
+                .contains("ckpt-1.safetensors");
+        assertThat(new CheckpointStore(dir.resolve("none"), "x", 1).loadLatest()).isEmpty();
+    }
+
+    /** Saves checkpoints with increasing steps until killed (run by the kill test). */
+    public static void main(String[] args) throws IOException {
+        CheckpointStore store = new CheckpointStore(Path.of(args[0]), "ckpt-", 3);
+        long start = store.loadLatest().map(CheckpointStore.Loaded::step).orElse(0L);
+        for (long s = start + 1; ; s++) {
+            store.save(s, state(s), Map.of("step", Long.toString(s)));
+        }
+    }
+
+    @Test
+    @Timeout(300)
+    void fiftyKillsWhileSavingNeverLeaveAnUnloadableCheckpointAndResumeTakesTheNewest() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Generator g = Generator.seeded(11);
+        long lastResumed = 0;
+        for (int kill = 0; kill < 50; kill++) {
+            Process p = new ProcessBuilder(java, "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
+                    CheckpointStoreTest.class.getName(), dir.toString()).redirectErrorStream(true).start();
+            Thread.sleep(250 + g.nextInt(500));
+            p.destroyForcibly();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            CheckpointStore store = new CheckpointStore(dir, "ckpt-", 3);
+            long newest = -1;
+            for (var e : store.steps().entrySet()) {
+                Safetensors.Contents c = Safetensors.load(e.getValue()); // every file present loads
+                assertThat(c.tensors().get("w").toFloatArray()[0]).isEqualTo((float) e.getKey());
+                newest = Math.max(newest, e.getKey());
+            }
+            CheckpointStore.Loaded l = store.loadLatest().orElseThrow();
+            assertThat(l.step()).isEqualTo(newest);
+            assertThat(l.step()).isGreaterThanOrEqualTo(lastResumed); // progress is never lost
+            lastResumed = l.step();
+            try (var stray = Files.newDirectoryStream(dir, "*.tmp-*")) {
+                for (Path s : stray) {
+                    assertThat(s.getFileName().toString()).contains(".tmp-"); // a kill may leave one; the next save removes it
+                }
+            }
+        }
+        assertThat(lastResumed).isPositive();
+    }
+}
