@@ -65,6 +65,25 @@ public final class ImageDataset implements Dataset {
         return new double[] {m, Math.sqrt(Math.max(0, sq / pixels.length - m * m))};
     }
 
+    /**
+     * A short digest of the images and labels (SHA-256, first 16 hex digits), stored with
+     * checkpoints so that resuming on other data is noticed.
+     */
+    public String fingerprint() {
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(pixels);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * labels.length);
+            for (long l : labels) {
+                b.putLong(l);
+            }
+            md.update(b.array());
+            return java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
+    }
+
     /** The label of example {@code i}. */
     public long label(int i) {
         return labels[i];

@@ -66,7 +66,9 @@ final class FashionMnistProgram {
                 .option("data", "", "folder (or CIFAR-10 .tar.gz) with the data; Fashion-MNIST is else searched")
                 .option("download", "", "download Fashion-MNIST if it is not found")
                 .option("out", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
-                .option("resume", "", "continue from the newest checkpoint in --out");
+                .option("resume", "", "continue from the newest checkpoint in --out")
+                .option("checkpoint-every", "0", "also checkpoint every N steps (0: at the end of each epoch only)")
+                .option("stop-after", "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)");
     }
 
     int run(Args args, String[] argv) {
@@ -121,17 +123,16 @@ final class FashionMnistProgram {
             Trainer trainer = new Trainer(name, net, sgd,
                     (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
                             : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
-                    args.toJson("out", "data", "download", "resume"), args.toJson());
+                    args.toJson("out", "data", "download", "resume", "checkpoint-every", "stop-after"), args.toJson());
             if (cosine) {
                 trainer.withSchedule(new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)));
             }
-            int done = args.flag("resume") ? trainer.resume() : 0;
-            if (done > 0) {
-                System.out.println("resumed from " + trainer.checkpoint(done));
-            }
+            trainer.withData(rawTrain.fingerprint()).withCheckpointEvery(args.integer("checkpoint-every", 0))
+                    .withStopAfter(args.integer("stop-after", 0));
+            long done = args.flag("resume") ? trainer.resume() : 0;
             System.out.println(net);
             System.out.println(net.parameterCount() + " parameters");
-            trainer.fit(new DataLoader(train, batch, true, seed, false), test, done + 1, epochs);
+            long steps = trainer.fit(new DataLoader(train, batch, true, seed, false), test, done, epochs);
 
             double accuracy = trainer.accuracy(test);
             List<Path> files = new ArrayList<>();
@@ -140,7 +141,7 @@ final class FashionMnistProgram {
                 files.add(curves);
             }
             files.addAll(extras.write(net, out, name, shape, classes));
-            files.add(trainer.checkpoint(epochs));
+            files.add(trainer.checkpoint(steps));
             System.out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
             System.out.println(trainer.resultLine(accuracy, (System.nanoTime() - t0) / 1e9, files));
             return 0;

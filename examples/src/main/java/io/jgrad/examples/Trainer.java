@@ -44,7 +44,29 @@ final class Trainer {
     private final String config;
     private final String options;
     private final List<Epoch> history = new ArrayList<>();
+    private final io.jgrad.io.CheckpointStore store;
     private io.jgrad.optim.LrSchedule schedule;
+    private String dataFingerprint = "";
+    private int checkpointEvery;
+    private long stopAfter;
+
+    /** Records which data the run trains on; resuming on other data warns. */
+    Trainer withData(String fingerprint) {
+        this.dataFingerprint = fingerprint;
+        return this;
+    }
+
+    /** Also checkpoints every {@code steps} optimizer steps (0: only at the end of each epoch). */
+    Trainer withCheckpointEvery(int steps) {
+        this.checkpointEvery = steps;
+        return this;
+    }
+
+    /** Stops after {@code steps} optimizer steps in total, checkpointing there (0: no limit); for interrupting on purpose. */
+    Trainer withStopAfter(long steps) {
+        this.stopAfter = steps;
+        return this;
+    }
 
     /** Steps {@code s} after every epoch (and sets it to the resumed epoch on resume). */
     Trainer withSchedule(io.jgrad.optim.LrSchedule s) {
@@ -65,51 +87,53 @@ final class Trainer {
         this.loss = loss;
         this.out = out;
         this.config = config;
+        this.store = new io.jgrad.io.CheckpointStore(out, name + "-step", 3);
     }
 
     List<Epoch> history() {
         return history;
     }
 
-    Path checkpoint(int epoch) {
-        return out.resolve(name + "-epoch" + epoch + ".safetensors");
+    /** The checkpoint file after {@code step} optimizer steps in total. */
+    Path checkpoint(long step) {
+        return store.file(step);
     }
 
-    /** Loads the newest checkpoint in the output folder (trying older ones if it is damaged); returns its epoch or 0. */
-    int resume() throws IOException {
-        for (int e = 1000; e >= 1; e--) {
-            Path p = checkpoint(e);
-            if (!Files.exists(p)) {
-                continue;
-            }
-            try {
-                Safetensors.Contents c = Safetensors.load(p);
-                if (!config.equals(c.metadata().get("config"))) {
-                    throw new IOException(p + " was written with other options: " + c.metadata().get("config"));
-                }
-                Map<String, Tensor> modelState = new LinkedHashMap<>();
-                Map<String, Tensor> optimState = new LinkedHashMap<>();
-                c.tensors().forEach((k, v) -> {
-                    if (k.startsWith("model.")) {
-                        modelState.put(k.substring(6), v);
-                    } else if (k.startsWith("optim.")) {
-                        optimState.put(k.substring(6), v);
-                    }
-                });
-                model.loadStateDict(modelState, true);
-                optimizer.loadStateDict(optimState);
-                if (schedule != null) {
-                    schedule.setEpoch(e);
-                }
-                return e;
-            } catch (io.jgrad.io.FormatException bad) {
-                System.err.println("warning: skipping damaged checkpoint " + p + ": " + bad.getMessage());
-            }
+    /**
+     * Loads the newest loadable checkpoint in the output folder (a damaged newest one is skipped
+     * with a warning); returns the number of optimizer steps it had done, or 0.
+     */
+    long resume() throws IOException {
+        var found = store.loadLatest();
+        if (found.isEmpty()) {
+            return 0;
         }
-        return 0;
+        var l = found.get();
+        l.warnings().forEach(w -> System.err.println("warning: " + w));
+        Safetensors.Contents c = l.contents();
+        if (!config.equals(c.metadata().get("config"))) {
+            throw new IOException(l.file() + " was written with other options: " + c.metadata().get("config"));
+        }
+        if (!dataFingerprint.equals(c.metadata().getOrDefault("data", ""))) {
+            System.err.println("warning: resuming on different data: " + l.file() + " was trained on data "
+                    + c.metadata().get("data") + ", this run has " + dataFingerprint);
+        }
+        Map<String, Tensor> modelState = new LinkedHashMap<>();
+        Map<String, Tensor> optimState = new LinkedHashMap<>();
+        c.tensors().forEach((k, v) -> {
+            if (k.startsWith("model.")) {
+                modelState.put(k.substring(6), v);
+            } else if (k.startsWith("optim.")) {
+                optimState.put(k.substring(6), v);
+            }
+        });
+        model.loadStateDict(modelState, true);
+        optimizer.loadStateDict(optimState);
+        System.out.println("resumed from " + l.file());
+        return l.step();
     }
 
-    private void save(int epoch) throws IOException {
+    private Path save(long step) throws IOException {
         Map<String, Tensor> all = new LinkedHashMap<>();
         model.stateDict().forEach((k, v) -> all.put("model." + k, v));
         optimizer.stateDict().forEach((k, v) -> all.put("optim." + k, v));
@@ -118,23 +142,38 @@ final class Trainer {
                 throw new NonFiniteException("refusing to save a non-finite model: " + e.getKey() + " has NaN or Inf");
             }
         }
-        Safetensors.save(checkpoint(epoch), all, Map.of("config", config, "epoch", Integer.toString(epoch)));
+        return store.save(step, all, Map.of("config", config, "data", dataFingerprint, "step", Long.toString(step)));
     }
 
-    /** Trains from {@code firstEpoch} (1-based) to {@code epochs}, evaluating on {@code test} after each. */
-    void fit(DataLoader train, Dataset test, int firstEpoch, int epochs) throws IOException {
+    private String lastGood(long step) throws IOException {
+        var steps = store.steps();
+        return steps.isEmpty() ? "none" : steps.lastEntry().getValue().toString();
+    }
+
+    /**
+     * Trains until {@code epochs} epochs are done, starting after {@code done} optimizer steps
+     * (0, or what {@link #resume()} returned: the data order of each epoch is a function of the
+     * seed, so the run continues exactly where it stopped). Returns the steps done in total.
+     */
+    long fit(DataLoader train, Dataset test, long done, int epochs) throws IOException {
         Files.createDirectories(out);
-        for (int epoch = firstEpoch; epoch <= epochs; epoch++) {
+        int perEpoch = train.batchesPerEpoch();
+        long step = done;
+        if (schedule != null) {
+            schedule.setEpoch((int) (done / perEpoch));
+        }
+        for (int epoch = (int) (done / perEpoch) + 1; epoch <= epochs; epoch++) {
             model.train();
             double lossSum = 0;
             long correct = 0;
             long seen = 0;
             long start = System.nanoTime();
-            int step = 0;
+            int first = (int) (step - (long) (epoch - 1) * perEpoch);
             try (ProgressBar bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch, epochs))
-                    .setInitialMax(train.batchesPerEpoch()).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                    .setInitialMax(perEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
                     .continuousUpdate().setMaxRenderedLength(100).build()) {
-                for (Batch b : train.epoch(epoch - 1)) {
+                bar.stepTo(first);
+                for (Batch b : train.epoch(epoch - 1, first)) {
                     step++;
                     Tensor scores = model.forward(b.inputs());
                     Tensor l = loss.apply(scores, b.targets());
@@ -142,10 +181,17 @@ final class Trainer {
                     if (!Double.isFinite(lv)) {
                         throw new NonFiniteException(String.format(Locale.ROOT,
                                 "loss is %s at epoch %d step %d; last good checkpoint: %s", lv, epoch, step,
-                                epoch > 1 ? checkpoint(epoch - 1) : "none"));
+                                lastGood(step)));
                     }
                     optimizer.zeroGrad();
                     l.backward();
+                    for (var p : model.namedParameters().entrySet()) {
+                        if (p.getValue().grad() != null && !p.getValue().grad().allFinite()) {
+                            throw new NonFiniteException(String.format(Locale.ROOT,
+                                    "gradient of %s is not finite at epoch %d step %d; last good checkpoint: %s",
+                                    p.getKey(), epoch, step, lastGood(step)));
+                        }
+                    }
                     optimizer.step();
                     lossSum += lv * b.size();
                     try (var s = Autograd.noGrad()) {
@@ -158,11 +204,21 @@ final class Trainer {
                         bar.setExtraMessage(String.format(Locale.ROOT, "loss %.4f  %.0f samples/s", lossSum / seen,
                                 seen / secs));
                     }
+                    boolean lastOfEpoch = step == (long) epoch * perEpoch;
+                    if (!lastOfEpoch && checkpointEvery > 0 && step % checkpointEvery == 0) {
+                        save(step);
+                    }
+                    if (stopAfter > 0 && step >= stopAfter && !lastOfEpoch) {
+                        save(step);
+                        System.out.println("stopped after " + step + " steps as asked; resume with --resume");
+                        return step;
+                    }
                 }
             }
             double secs = (System.nanoTime() - start) / 1e9;
             double testAcc = accuracy(test);
-            Epoch e = new Epoch(epoch, lossSum / seen, (double) correct / seen, testAcc, secs, seen / secs);
+            Epoch e = new Epoch(epoch, seen == 0 ? 0 : lossSum / seen, seen == 0 ? 0 : (double) correct / seen, testAcc,
+                    secs, seen / secs);
             history.add(e);
             System.out.printf(Locale.ROOT, "epoch %2d  train loss %.4f  train acc %.4f  test acc %.4f  %.1f s  "
                     + "%.0f samples/s  lr %.5f%n", epoch, e.trainLoss(), e.trainAccuracy(), testAcc, secs,
@@ -170,8 +226,13 @@ final class Trainer {
             if (schedule != null) {
                 schedule.step();
             }
-            save(epoch);
+            save(step);
+            if (stopAfter > 0 && step >= stopAfter) {
+                System.out.println("stopped after " + step + " steps as asked; resume with --resume");
+                return step;
+            }
         }
+        return step;
     }
 
     /** Accuracy of the model (in eval mode) on a dataset. */

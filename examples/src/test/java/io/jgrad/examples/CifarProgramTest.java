@@ -52,7 +52,7 @@ class CifarProgramTest {
         assertThat(text).contains("CIFAR-10 from").contains("50000 train, 10000 test").contains("in=3072, out=10");
         var templates = ImageIO.read(out.resolve("linearclassifier-cifar10-softmax-templates.png").toFile());
         assertThat(templates.getWidth()).isEqualTo(5 * 32 * 4);
-        assertThat(Safetensors.load(out.resolve("linearclassifier-cifar10-softmax-epoch1.safetensors")).tensors()
+        assertThat(Safetensors.load(out.resolve("linearclassifier-cifar10-softmax-step391.safetensors")).tensors()
                 .get("model.weight").shape()).containsExactly(10, 3072);
     }
 }

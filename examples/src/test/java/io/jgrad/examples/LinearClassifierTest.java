@@ -57,27 +57,57 @@ class LinearClassifierTest {
         assertThat(r.out().lines().reduce((a, b) -> b).orElseThrow()).startsWith("RESULT {");
         assertThat(dir.resolve("linearclassifier-softmax-curves.png")).exists();
         assertThat(dir.resolve("linearclassifier-softmax-templates.png")).exists();
-        assertThat(Safetensors.load(dir.resolve("linearclassifier-softmax-epoch1.safetensors")).tensors())
+        assertThat(Safetensors.load(dir.resolve("linearclassifier-softmax-step469.safetensors")).tensors())
                 .containsKeys("model.weight", "model.bias", "optim.state.0.momentum_buffer");
     }
 
+    /**
+     * Two epochs straight, against: 300 steps (inside the first epoch) in a second JVM that stops
+     * there, then a resume in this JVM; the final checkpoints must match bit for bit.
+     */
     @Test
-    void resumingGivesBitIdenticalWeights() throws Exception {
+    void resumingInsideAnEpochInASecondJvmGivesBitIdenticalWeights() throws Exception {
         Path straight = dir.resolve("straight");
         Path resumed = dir.resolve("resumed");
         assertThat(run("--loss", "svm", "--epochs", "2", "--out", straight.toString()).status()).isZero();
-        // one epoch of a 2-epoch run (same options, so the same schedule), then resume for the second
-        Files.createDirectories(resumed);
-        assertThat(run("--loss", "svm", "--epochs", "2", "--out", resumed.toString()).status()).isZero();
-        Files.delete(resumed.resolve("linearclassifier-svm-epoch2.safetensors"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                LinearClassifier.class.getName(), "--loss", "svm", "--epochs", "2", "--out", resumed.toString(),
+                "--stop-after", "300").redirectErrorStream(true).start();
+        String childOut = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor()).as(childOut).isZero();
+        assertThat(childOut).contains("stopped after 300 steps");
+        assertThat(resumed.resolve("linearclassifier-svm-step300.safetensors")).exists();
         Run second = run("--loss", "svm", "--epochs", "2", "--out", resumed.toString(), "--resume");
         assertThat(second.status()).as(second.err()).isZero();
-        assertThat(second.out()).contains("resumed from");
-        Map<String, Tensor> a = Safetensors.load(straight.resolve("linearclassifier-svm-epoch2.safetensors")).tensors();
-        Map<String, Tensor> b = Safetensors.load(resumed.resolve("linearclassifier-svm-epoch2.safetensors")).tensors();
+        assertThat(second.out()).contains("resumed from").contains("step300");
+        Map<String, Tensor> a = Safetensors.load(straight.resolve("linearclassifier-svm-step938.safetensors")).tensors();
+        Map<String, Tensor> b = Safetensors.load(resumed.resolve("linearclassifier-svm-step938.safetensors")).tensors();
         assertThat(b.keySet()).isEqualTo(a.keySet());
         for (String k : a.keySet()) {
             assertThat(b.get(k).toDoubleArray()).as(k).containsExactly(a.get(k).toDoubleArray());
+        }
+    }
+
+    @Test
+    void runsWithTheSameSeedGiveBitIdenticalWeightsWhateverTheThreadCount() throws Exception {
+        int saved = io.jgrad.core.Parallel.threads();
+        try {
+            Path[] outs = {dir.resolve("a"), dir.resolve("b"), dir.resolve("c")};
+            int[] threads = {2, 2, 1};
+            for (int i = 0; i < 3; i++) {
+                io.jgrad.core.Parallel.setThreads(threads[i]);
+                assertThat(run("--epochs", "1", "--out", outs[i].toString()).status()).isZero();
+            }
+            Map<String, Tensor> a = Safetensors.load(outs[0].resolve("linearclassifier-softmax-step469.safetensors")).tensors();
+            for (Path o : new Path[] {outs[1], outs[2]}) {
+                Map<String, Tensor> b = Safetensors.load(o.resolve("linearclassifier-softmax-step469.safetensors")).tensors();
+                for (String k : a.keySet()) {
+                    assertThat(b.get(k).toDoubleArray()).as(k).containsExactly(a.get(k).toDoubleArray());
+                }
+            }
+        } finally {
+            io.jgrad.core.Parallel.setThreads(saved);
         }
     }
 
@@ -86,7 +116,7 @@ class LinearClassifierTest {
         Run r = run("--lr", "1e30", "--epochs", "1", "--schedule", "constant", "--out", dir.toString());
         assertThat(r.status()).isEqualTo(3);
         assertThat(r.err()).containsPattern("loss is (NaN|Infinity) at epoch 1 step \\d+; last good checkpoint: none");
-        assertThat(dir.resolve("linearclassifier-softmax-epoch1.safetensors")).doesNotExist();
+        assertThat(dir.resolve("linearclassifier-softmax-step469.safetensors")).doesNotExist();
     }
 
     @Test
