@@ -355,7 +355,12 @@ public final class Safetensors {
             }
             int[] shape = new int[e.shape().length];
             for (int i = 0; i < shape.length; i++) {
-                shape[i] = e.shape()[i].intValueExact(); // count fits an int, so each dim does
+                // with a zero dim the count fits although another dim may not (a Jazzer finding)
+                if (e.shape()[i].compareTo(BigInteger.valueOf(Integer.MAX_VALUE - 8)) > 0) {
+                    throw bad(file, "tensor '" + e.name() + "': dimension " + i + " of shape " + Arrays.toString(e.shape())
+                            + " exceeds jgrad's limit " + (Integer.MAX_VALUE - 8));
+                }
+                shape[i] = e.shape()[i].intValue();
             }
             shapes.add(shape);
             expect = e.end();

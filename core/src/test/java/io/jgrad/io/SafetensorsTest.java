@@ -205,6 +205,8 @@ class SafetensorsTest {
         rejects(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", new byte[8]), "must begin at 0");
         rejects(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[2,18446744073709551614],\"data_offsets\":[0,8]}}",
                 new byte[8]), "tensor 'w': element count of shape [2, 18446744073709551614] overflows");             // 11
+        rejects(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[0,1099511627776],\"data_offsets\":[0,0]}}", new byte[0]),
+                "tensor 'w': dimension 1 of shape [0, 1099511627776] exceeds jgrad's limit 2147483639"); // fuzz finding
         rejects(file("{\"w\":{\"dtype\":\"I32\",\"shape\":[2,2],\"data_offsets\":[0,4]}}", new byte[4]),
                 "tensor 'w': data_offsets give 4 bytes but I32 × [2, 2] needs 16");                               // 12
         rejects(file(W, new byte[50]), "data section is 50 bytes but tensors cover 8");                          // 13
