@@ -132,7 +132,13 @@ final class FashionMnistProgram {
             long done = args.flag("resume") ? trainer.resume() : 0;
             System.out.println(net);
             System.out.println(net.parameterCount() + " parameters");
-            long steps = trainer.fit(new DataLoader(train, batch, true, seed, false), test, done, epochs);
+            DataLoader loader = new DataLoader(train, batch, true, seed, false);
+            long steps = trainer.fit(loader, test, done, epochs);
+            if (steps < (long) epochs * loader.batchesPerEpoch()) {
+                System.out.println("RESULT {\"program\":" + Trainer.quote(name) + ",\"stopped_after_steps\":" + steps
+                        + ",\"checkpoint\":" + Trainer.quote(trainer.checkpoint(steps).toString()) + "}");
+                return 0; // interrupted on purpose: no final evaluation
+            }
 
             double accuracy = trainer.accuracy(test);
             List<Path> files = new ArrayList<>();
