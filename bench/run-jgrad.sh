@@ -10,4 +10,6 @@ if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file"
 fi
 if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
-exec java ${JGRAD_JAVA_OPTS:-} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" io.jgrad.benchmarks.Workloads "$@"
+# a heap cap keeps the resident size near what training needs (W2: 779 MiB RSS uncapped, 293 at 512 MB);
+# JGRAD_JAVA_OPTS replaces it
+exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" io.jgrad.benchmarks.Workloads "$@"
