@@ -49,6 +49,11 @@ public final class Adagrad extends Optimizer<Adagrad.Options> {
         super(single(params, options));
     }
 
+    /** Several groups, each with its own options. */
+    public Adagrad(List<Group<Options>> groups) {
+        super(groups);
+    }
+
     @Override
     protected double learningRateOf(Options o) {
         return o.lr();

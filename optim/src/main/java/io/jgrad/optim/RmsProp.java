@@ -53,6 +53,11 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
         super(single(params, options));
     }
 
+    /** Several groups, each with its own options. */
+    public RmsProp(List<Group<Options>> groups) {
+        super(groups);
+    }
+
     @Override
     protected double learningRateOf(Options o) {
         return o.lr();

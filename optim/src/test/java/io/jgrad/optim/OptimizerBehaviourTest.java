@@ -124,6 +124,21 @@ class OptimizerBehaviourTest {
     }
 
     @Test
+    void everyOptimizerTakesParameterGroupsWithTheirOwnOptions() {
+        Parameter a = new Parameter(Tensor.ones(2));
+        Parameter b = new Parameter(Tensor.ones(2));
+        a.setGrad(Tensor.ones(2));
+        b.setGrad(Tensor.ones(2));
+        new RmsProp(List.of(new Optimizer.Group<>(List.of(a), RmsProp.Options.lr(0.1)),
+                new Optimizer.Group<>(List.of(b), RmsProp.Options.lr(0)))).step();
+        assertThat(a.toFloatArray()[0]).isLessThan(1f);
+        assertThat(b.toFloatArray()).containsExactly(1f, 1f);
+        new Adagrad(List.of(new Optimizer.Group<>(List.of(a), Adagrad.Options.lr(0)),
+                new Optimizer.Group<>(List.of(b), Adagrad.Options.lr(0.1)))).step();
+        assertThat(b.toFloatArray()[0]).isLessThan(1f);
+    }
+
+    @Test
     void parametersWithoutGradientsAreSkipped() {
         Parameter p = new Parameter(Tensor.ones(2));
         new Sgd(List.of(p), Sgd.Options.lr(1)).step();
