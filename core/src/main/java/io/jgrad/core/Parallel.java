@@ -169,13 +169,4 @@ public final class Parallel {
             BUSY.unlock();
         }
     }
-
-    /** Runs independent tasks, on the workers and the caller; used to split a matrix product in two. */
-    static void invokeAll(Runnable... tasks) {
-        forRange(tasks.length, 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                tasks[i].run();
-            }
-        });
-    }
 }

@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public final class Adagrad extends Optimizer<Adagrad.Options> {
     /** Hyperparameters; build with {@link #lr(double)} and the {@code with*} methods. */
-    public record Options(double lr, double lrDecay, double weightDecay, double initialAccumulator, double eps) {
+    public record Options(double lr, double lrDecay, double weightDecay, double initialAccumulator, double eps) implements Optimizer.Hyperparameters {
         /** Validates every value, naming the bad one. */
         public Options {
             check("Adagrad", lr >= 0 && Double.isFinite(lr), "learning rate must be finite and >= 0", lr);
@@ -54,10 +54,6 @@ public final class Adagrad extends Optimizer<Adagrad.Options> {
         super(groups);
     }
 
-    @Override
-    protected double learningRateOf(Options o) {
-        return o.lr();
-    }
 
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {

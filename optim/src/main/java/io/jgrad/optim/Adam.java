@@ -14,7 +14,7 @@ import java.util.Map;
 public final class Adam extends Optimizer<Adam.Options> {
     /** Hyperparameters; build with {@link #lr(double)} or {@link #adamW(double)} and the {@code with*} methods. */
     public record Options(double lr, double beta1, double beta2, double eps, double weightDecay, boolean amsgrad,
-                          boolean decoupled) {
+                          boolean decoupled) implements Optimizer.Hyperparameters {
         /** Validates every value, naming the bad one. */
         public Options {
             check("Adam", lr >= 0 && Double.isFinite(lr), "learning rate must be finite and >= 0", lr);
@@ -71,10 +71,6 @@ public final class Adam extends Optimizer<Adam.Options> {
         return new Adam(params, Options.adamW(lr));
     }
 
-    @Override
-    protected double learningRateOf(Options o) {
-        return o.lr();
-    }
 
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {

@@ -27,9 +27,15 @@ import java.util.TreeSet;
  *
  * @param <O> the hyperparameter record of the optimizer
  */
-public abstract class Optimizer<O> {
+public abstract class Optimizer<O extends Optimizer.Hyperparameters> {
+    /** What every optimizer's options have: the initial learning rate of a group. */
+    public interface Hyperparameters {
+        /** The learning rate a group starts with (schedules change it later). */
+        double lr();
+    }
+
     /** Parameters sharing one set of hyperparameters. */
-    public record Group<O>(List<Parameter> params, O options) {
+    public record Group<O extends Hyperparameters>(List<Parameter> params, O options) {
         /** Copies the parameter list; checks it is non-empty. */
         public Group {
             checkArgument(params != null && !params.isEmpty(), "Optimizer: a parameter group needs parameters");
@@ -49,7 +55,7 @@ public abstract class Optimizer<O> {
         this.groups = List.copyOf(groups);
         this.lrs = new double[groups.size()];
         for (int g = 0; g < groups.size(); g++) {
-            lrs[g] = learningRateOf(groups.get(g).options());
+            lrs[g] = groups.get(g).options().lr();
             for (Parameter p : groups.get(g).params()) {
                 checkArgument(index.put(p, all.size()) == null, "%s: a parameter appears in more than one group",
                         getClass().getSimpleName());
@@ -58,9 +64,6 @@ public abstract class Optimizer<O> {
             }
         }
     }
-
-    /** The initial learning rate in an options record. */
-    protected abstract double learningRateOf(O options);
 
     /** One parameter's update, with its group's options and current learning rate; runs under no-grad. */
     protected abstract void update(Parameter p, Tensor grad, O options, double lr, Map<String, Tensor> state);
@@ -217,7 +220,7 @@ public abstract class Optimizer<O> {
     }
 
     /** One group holding all of {@code params}. */
-    protected static <O> List<Group<O>> single(List<Parameter> params, O options) {
+    protected static <O extends Hyperparameters> List<Group<O>> single(List<Parameter> params, O options) {
         return List.of(new Group<>(params, options));
     }
 

@@ -11,7 +11,7 @@ import java.util.Map;
  */
 public final class RmsProp extends Optimizer<RmsProp.Options> {
     /** Hyperparameters; build with {@link #lr(double)} and the {@code with*} methods. */
-    public record Options(double lr, double alpha, double eps, double weightDecay, double momentum, boolean centered) {
+    public record Options(double lr, double alpha, double eps, double weightDecay, double momentum, boolean centered) implements Optimizer.Hyperparameters {
         /** Validates every value, naming the bad one. */
         public Options {
             check("RmsProp", lr >= 0 && Double.isFinite(lr), "learning rate must be finite and >= 0", lr);
@@ -58,10 +58,6 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
         super(groups);
     }
 
-    @Override
-    protected double learningRateOf(Options o) {
-        return o.lr();
-    }
 
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {

@@ -12,7 +12,7 @@ import java.util.Map;
  */
 public final class Sgd extends Optimizer<Sgd.Options> {
     /** Hyperparameters; build with {@link #lr(double)} and the {@code with*} methods. */
-    public record Options(double lr, double momentum, double dampening, double weightDecay, boolean nesterov) {
+    public record Options(double lr, double momentum, double dampening, double weightDecay, boolean nesterov) implements Optimizer.Hyperparameters {
         /** Validates every value, naming the bad one. */
         public Options {
             check("Sgd", lr >= 0 && Double.isFinite(lr), "learning rate must be finite and >= 0", lr);
@@ -62,10 +62,6 @@ public final class Sgd extends Optimizer<Sgd.Options> {
         super(groups);
     }
 
-    @Override
-    protected double learningRateOf(Options o) {
-        return o.lr();
-    }
 
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
