@@ -54,7 +54,6 @@ public final class Adagrad extends Optimizer<Adagrad.Options> {
         super(groups);
     }
 
-
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         boolean fresh = !state.containsKey("sum");

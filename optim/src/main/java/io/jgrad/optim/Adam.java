@@ -71,7 +71,6 @@ public final class Adam extends Optimizer<Adam.Options> {
         return new Adam(params, Options.adamW(lr));
     }
 
-
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         long t = nextStep(state);

@@ -58,7 +58,6 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
         super(groups);
     }
 
-
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         nextStep(state);

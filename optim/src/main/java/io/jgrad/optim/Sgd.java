@@ -62,7 +62,6 @@ public final class Sgd extends Optimizer<Sgd.Options> {
         super(groups);
     }
 
-
     @Override
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
