@@ -129,8 +129,9 @@ public final class Workloads {
         List<Double> after = rates.size() > 1 ? rates.subList(1, rates.size()) : rates;
         return String.format(Locale.ROOT, "{\"workload\":\"%s\",\"framework\":\"jgrad\",\"samples_per_s_median\":%.0f,"
                         + "\"test_accuracy\":%s,\"seconds_to_target\":%s,\"target\":%.2f,\"peak_rss_mib\":%.0f,"
-                        + "\"threads\":%d}", w, median(after), accs, toTarget < 0 ? "null" : String.format(Locale.ROOT,
-                        "%.2f", toTarget), target, peakRssMib(), io.jgrad.core.Parallel.threads());
+                        + "\"threads\":%d,\"blas\":\"%s\"}", w, median(after), accs, toTarget < 0 ? "null"
+                        : String.format(Locale.ROOT, "%.2f", toTarget), target, peakRssMib(),
+                io.jgrad.core.Parallel.threads(), io.jgrad.core.Blas.backend());
     }
 
     private static String overhead(int samples) {
@@ -180,7 +181,8 @@ public final class Workloads {
 
     private static String gemm(int samples) {
         int[][] shapes = {{128, 784, 512}, {512, 512, 512}, {1024, 1024, 1024}};
-        StringBuilder json = new StringBuilder("{\"workload\":\"W5\",\"framework\":\"jgrad\",\"gflops_median\":{");
+        StringBuilder json = new StringBuilder("{\"workload\":\"W5\",\"framework\":\"jgrad\",\"blas\":\""
+                + io.jgrad.core.Blas.backend() + "\",\"gflops_median\":{");
         for (int[] s : shapes) {
             Tensor a = Tensor.randn(Generator.seeded(0), s[0], s[1]);
             Tensor b = Tensor.randn(Generator.seeded(1), s[1], s[2]);

@@ -1,34 +1,104 @@
 package io.jgrad.core;
 
-import org.jblas.NativeBlas;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Matrix products through jblas's bundled OpenBLAS.
+ * Matrix products: every {@link Tensor#matmul}, linear layer and convolution ends in one call here.
  *
- * <p>jblas is column-major and row-major data is the column-major view of its transpose, so the
- * row-major product C = A·B is the column-major product Cᵀ = Bᵀ·Aᵀ: one gemm call with the
- * operands swapped. A transposed operand (a {@link Tensor#transpose} view) is passed with the
- * 'T' flag instead of being copied. jblas's JNI layer copies each whole Java array into native
- * memory on every call, so an operand that is a small window of a much larger array is copied
- * out first.
+ * <p>Two BLAS libraries can do the work, chosen once when the first product runs:
+ * <ul>
+ *   <li>{@code openblas}: the machine's own OpenBLAS ({@code libopenblas.so.0}, Debian's
+ *       {@code libopenblas0-pthread}), called through JNA. It has kernels for current CPUs
+ *       (AVX-512), splits large products across {@link Parallel#threads()} threads and gives the
+ *       same bits whatever that number is;
+ *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, which needs nothing installed
+ *       but is older, runs one thread and is about half as fast on the same machine.
+ * </ul>
+ * The default ({@code auto}) takes the system OpenBLAS when it loads and jblas otherwise. The
+ * system property {@code jgrad.blas} ({@code auto}, {@code openblas} or {@code jblas}) forces a
+ * choice, and {@code jgrad.blas.library} names the OpenBLAS file to load. The two libraries
+ * round differently (different kernels sum in a different order), so a seed reproduces a run
+ * bit for bit only on the same library.
  *
- * <p>Concurrency: the OpenBLAS that jblas 1.2.5 bundles is not safe for concurrent calls. Two
- * threads multiplying their own, unshared arrays got wrong products (every element off) in 8
- * of 207,000 calls at 64×784×512 on this project's machine. So every call goes through one
- * lock, products are not split across threads, and several user threads sharing a model stay correct.
+ * <p>Row-major data is handed over without transposing copies: a {@link Tensor#transpose} view
+ * is passed with the 'T' flag. Both paths copy the operands into native memory on each call
+ * (Java arrays cannot be handed to C in place); the system path copies only the window a view
+ * covers and reuses its native buffers.
+ *
+ * <p>Concurrency: the OpenBLAS that jblas bundles is not safe for concurrent calls (two threads
+ * multiplying their own, unshared arrays got wrong products in 8 of 207,000 calls at 64×784×512
+ * on this project's machine), and the system path shares its native buffers. So every product
+ * goes through one lock: several user threads sharing a model stay correct, and a product
+ * still uses all cores through OpenBLAS's own threads.
  */
-final class Blas {
-    private static final java.util.concurrent.locks.ReentrantLock LOCK = new java.util.concurrent.locks.ReentrantLock();
-
-    static {
-        // jblas logs native-library housekeeping at INFO to the console; a library must stay quiet
-        org.jblas.util.Logger.getLogger().setLevel(org.jblas.util.Logger.WARNING);
-    }
+public final class Blas {
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    /** Tests run every product through each backend in turn; null means the chosen one. */
+    private static volatile Backend forced;
 
     private Blas() {}
 
-    /** How a 2-D view is handed to gemm: array, offset, leading dimension and 'N' (row-major) or 'T'. */
-    private record Operand(Storage storage, int offset, int ld, char trans) {}
+    /** A BLAS library jgrad can call. */
+    interface Backend {
+        /** out[m, n] (contiguous, at outOffset) = op(a) · op(b); called under {@link #LOCK}. */
+        void gemm(DType dtype, Operand a, Operand b, int m, int n, int k, Storage out, int outOffset);
+
+        String description();
+    }
+
+    /**
+     * How a 2-D view is handed to gemm: the row-major matrix at {@code offset} of {@code storage}
+     * with leading dimension {@code ld}, {@code outer} rows of {@code inner} elements, used as is
+     * ('N') or transposed ('T').
+     */
+    record Operand(Storage storage, int offset, int ld, int outer, int inner, char trans) {
+        /** Elements from the first to the last one the view covers. */
+        long span() {
+            return outer == 0 || inner == 0 ? 0 : (long) (outer - 1) * ld + inner;
+        }
+    }
+
+    private static final class Chosen {
+        static final Backend BACKEND = choose(System.getProperty("jgrad.blas", "auto"));
+    }
+
+    static Backend choose(String wanted) {
+        switch (wanted) {
+            case "jblas":
+                return new JblasBackend();
+            case "openblas":
+                return SystemOpenBlas.load(System.getProperty("jgrad.blas.library"));
+            case "auto":
+                try {
+                    return SystemOpenBlas.load(System.getProperty("jgrad.blas.library"));
+                } catch (IllegalStateException | LinkageError e) {
+                    return new JblasBackend();
+                }
+            default:
+                throw new IllegalArgumentException(
+                        "jgrad.blas must be auto, openblas or jblas, got '" + wanted + "'");
+        }
+    }
+
+    /**
+     * Which BLAS library does jgrad's matrix products, for logs and benchmark reports, e.g.
+     * {@code "OpenBLAS 0.3.21 ... (system library libopenblas.so.0, 2 threads)"}.
+     */
+    public static String backend() {
+        return Chosen.BACKEND.description();
+    }
+
+    /** Runs {@code body} with every product going through {@code backend} (for tests). */
+    static <T> T with(Backend backend, java.util.function.Supplier<T> body) {
+        LOCK.lock();
+        try {
+            forced = backend;
+            return body.get();
+        } finally {
+            forced = null;
+            LOCK.unlock();
+        }
+    }
 
     /** out[m, n] (contiguous, at outOffset of out's storage) = a[m, k] · b[k, n] for 2-D views a and b. */
     static void gemm(Tensor a, Tensor b, Storage out, int outOffset) {
@@ -44,42 +114,20 @@ final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        Storage target = out.length() > 2L * m * n + 4096 ? Storage.allocate(out.dtype, m * n) : out;
-        int at = target == out ? outOffset : 0; // JNI would copy a large output array whole: use a small one
+        Backend backend = forced != null ? forced : Chosen.BACKEND;
         LOCK.lock();
         try {
-            if (out.dtype == DType.FLOAT32) {
-                NativeBlas.sgemm(pb.trans, pa.trans, n, m, k, 1f, pb.storage.f, pb.offset, pb.ld,
-                        pa.storage.f, pa.offset, pa.ld, 0f, target.f, at, n);
-            } else {
-                NativeBlas.dgemm(pb.trans, pa.trans, n, m, k, 1.0, pb.storage.d, pb.offset, pb.ld,
-                        pa.storage.d, pa.offset, pa.ld, 0.0, target.d, at, n);
-            }
+            backend.gemm(out.dtype, pa, pb, m, n, k, out, outOffset);
         } finally {
             LOCK.unlock();
         }
-        if (target != out) {
-            copyInto(target, out, outOffset, m * n);
-        }
-    }
-
-    private static void copyInto(Storage src, Storage dst, int at, int n) {
-        switch (dst.dtype) {
-            case FLOAT32 -> System.arraycopy(src.f, 0, dst.f, at, n);
-            case FLOAT64 -> System.arraycopy(src.d, 0, dst.d, at, n);
-            default -> throw new IllegalStateException("gemm on " + dst.dtype);
-        }
-    }
-
-    private static boolean isSmallWindow(Tensor t) {
-        return t.storage.length() > 2L * t.numel() + 4096; // JNI would copy the whole array: copy the window instead
     }
 
     private static Operand operand(Tensor t) {
-        Operand op = isSmallWindow(t) ? null : operandLayout(t);
+        Operand op = operandLayout(t);
         if (op == null) {
             Tensor c = t.contiguousCopyNoGrad();
-            return new Operand(c.storage, 0, Math.max(1, c.shape[1]), 'N');
+            return new Operand(c.storage, 0, Math.max(1, c.shape[1]), c.shape[0], c.shape[1], 'N');
         }
         return op;
     }
@@ -91,10 +139,10 @@ final class Blas {
         int s0 = t.strides[0];
         int s1 = t.strides[1];
         if ((cols == 1 || s1 == 1) && (rows == 1 || s0 >= cols)) {
-            return new Operand(t.storage, t.offset, rows == 1 ? Math.max(1, cols) : s0, 'N');
+            return new Operand(t.storage, t.offset, rows == 1 ? Math.max(1, cols) : s0, rows, cols, 'N');
         }
         if ((rows == 1 || s0 == 1) && (cols == 1 || s1 >= rows)) {
-            return new Operand(t.storage, t.offset, cols == 1 ? Math.max(1, rows) : s1, 'T');
+            return new Operand(t.storage, t.offset, cols == 1 ? Math.max(1, rows) : s1, cols, rows, 'T');
         }
         return null;
     }

@@ -1193,9 +1193,22 @@ public sealed class Tensor permits Parameter {
         checkArgument(dt.isFloatingPoint(), "matmul: %s operands are not supported; convert with to(FLOAT32)", dt);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
+        // dA = dOut · Bᵀ and dB = Aᵀ · dOut, each computed in its operand's own layout: for a
+        // transposed view (a linear layer's Wᵀ) the gradient comes out as a transposed view of a
+        // contiguous product, so it reaches the weight's gradient contiguous instead of being
+        // transposed element by element on the way
+        boolean matrices = a.shape.length == 2 && b.shape.length == 2;
         return derive("matmul", MatMul.forward(a, b), in(a, b), in(a, b), dOut -> in(
-                a.requiresGrad ? dOut.matmul(b.transpose(-1, -2)) : null,   // dA = dOut · Bᵀ
-                b.requiresGrad ? a.transpose(-1, -2).matmul(dOut) : null)); // dB = Aᵀ · dOut
+                !a.requiresGrad ? null : matrices && isTransposedMatrix(a) ? b.matmul(dOut.t()).t()
+                        : dOut.matmul(b.transpose(-1, -2)),
+                !b.requiresGrad ? null : matrices && isTransposedMatrix(b) ? dOut.t().matmul(a).t()
+                        : a.transpose(-1, -2).matmul(dOut)));
+    }
+
+    /** A 2-D view laid out column by column (the transpose of a contiguous matrix), at least 2×2. */
+    private static boolean isTransposedMatrix(Tensor t) {
+        return t.shape[0] > 1 && t.shape[1] > 1 && t.strides[0] == 1
+                && t.strides[1] >= t.shape[0];
     }
 
     // =================================================================== shape

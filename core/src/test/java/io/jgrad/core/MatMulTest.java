@@ -2,10 +2,36 @@ package io.jgrad.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Test;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
-/** matmul against a plain triple loop, through every layout path (transposed views, windows, batches, split). */
+/**
+ * matmul against a plain triple loop, through every layout path (transposed views, windows,
+ * batches, products split into blocks), on each BLAS library jgrad can use.
+ */
 class MatMulTest {
+    /**
+     * jblas always; the system OpenBLAS where it is installed. CI installs it and sets
+     * JGRAD_REQUIRE_OPENBLAS=1, so there a missing library fails instead of being skipped.
+     */
+    static List<String> backends() {
+        return List.of("jblas", "openblas");
+    }
+
+    private static Blas.Backend backend(String name) {
+        if (name.equals("openblas")) {
+            try {
+                return Blas.choose("openblas");
+            } catch (IllegalStateException e) {
+                Assumptions.assumeFalse(System.getenv("JGRAD_REQUIRE_OPENBLAS") == null, e.getMessage());
+                throw e;
+            }
+        }
+        return Blas.choose(name);
+    }
+
     private static double[] naive(Tensor a, Tensor b) {
         int m = a.size(0);
         int k = a.size(1);
@@ -31,46 +57,103 @@ class MatMulTest {
         }
     }
 
-    @Test
-    void transposedOperandsUseTheRightLayout() {
-        Generator g = Generator.seeded(5);
-        Tensor a = Tensor.randn(g, DType.FLOAT64, 7, 5);
-        Tensor b = Tensor.randn(g, DType.FLOAT64, 6, 7);
-        assertClose(a.t().matmul(b.t()).toDoubleArray(), naive(a.t(), b.t()), 1e-12);
-        assertClose(a.t().matmul(a).toDoubleArray(), naive(a.t(), a), 1e-12);
-        Tensor window = Tensor.randn(g, DType.FLOAT64, 50, 40).narrow(0, 10, 3).narrow(1, 5, 7);
-        assertClose(window.matmul(a).toDoubleArray(), naive(window, a), 1e-12);
-        Tensor strided = Tensor.randn(g, DType.FLOAT64, 7, 12).slice(1, 0, 12, 2);
-        assertClose(strided.t().matmul(strided).toDoubleArray(), naive(strided.t(), strided), 1e-12);
+    private static void assertProduct(Tensor a, Tensor b, double tol) {
+        assertClose(a.matmul(b).toDoubleArray(), naive(a, b), tol);
     }
 
-    @Test
-    void largeProductsAreRight() {
-        Generator g = Generator.seeded(6);
-        Tensor a = Tensor.randn(g, DType.FLOAT64, 300, 200);
-        Tensor b = Tensor.randn(g, DType.FLOAT64, 200, 100);
-        assertClose(a.matmul(b).toDoubleArray(), naive(a, b), 1e-12);
-        Tensor f = a.to(DType.FLOAT32).matmul(b.to(DType.FLOAT32));
-        assertClose(f.toDoubleArray(), naive(a, b), 1e-4);
+    @ParameterizedTest
+    @MethodSource("backends")
+    void transposedOperandsUseTheRightLayout(String name) {
+        Blas.with(backend(name), () -> {
+            Generator g = Generator.seeded(5);
+            Tensor a = Tensor.randn(g, DType.FLOAT64, 7, 5);
+            Tensor b = Tensor.randn(g, DType.FLOAT64, 6, 7);
+            assertProduct(a.t(), b.t(), 1e-12);
+            assertProduct(a.t(), a, 1e-12);
+            Tensor window = Tensor.randn(g, DType.FLOAT64, 50, 40).narrow(0, 10, 3).narrow(1, 5, 7);
+            assertProduct(window, a, 1e-12);
+            Tensor strided = Tensor.randn(g, DType.FLOAT64, 7, 12).slice(1, 0, 12, 2);
+            assertProduct(strided.t(), strided, 1e-12);
+            assertProduct(Tensor.randn(g, DType.FLOAT64, 1, 7), a, 1e-12);
+            assertProduct(a.t(), Tensor.randn(g, DType.FLOAT64, 7, 1), 1e-12);
+            return null;
+        });
     }
 
-    @Test
-    void batchedProductsBroadcastBatchDims() {
-        Generator g = Generator.seeded(7);
-        Tensor a = Tensor.randn(g, DType.FLOAT64, 2, 1, 3, 4);
-        Tensor b = Tensor.randn(g, DType.FLOAT64, 5, 4, 2);
-        Tensor c = a.matmul(b);
-        assertThat(c.shape()).containsExactly(2, 5, 3, 2);
-        for (int i = 0; i < 2; i++) {
-            for (int j = 0; j < 5; j++) {
-                Tensor ai = a.select(0, i).select(0, 0);
-                Tensor bj = b.select(0, j);
-                assertClose(c.select(0, i).select(0, j).toDoubleArray(), naive(ai, bj), 1e-12);
+    @ParameterizedTest
+    @MethodSource("backends")
+    void largeProductsAreRightWhereverTheyAreCut(String name) {
+        Blas.with(backend(name), () -> {
+            Generator g = Generator.seeded(6);
+            Tensor a = Tensor.randn(g, DType.FLOAT64, 300, 200);
+            Tensor b = Tensor.randn(g, DType.FLOAT64, 200, 100);
+            assertProduct(a, b, 1e-12); // cut into row blocks 160, 140
+            assertClose(a.to(DType.FLOAT32).matmul(b.to(DType.FLOAT32)).toDoubleArray(), naive(a, b), 1e-4);
+            Tensor wide = Tensor.randn(g, DType.FLOAT64, 333, 200);
+            Tensor rows = Tensor.randn(g, DType.FLOAT64, 90, 200);
+            assertProduct(rows, wide.t(), 1e-12); // column blocks of a transposed right operand
+            assertProduct(wide, rows.t(), 1e-12); // row blocks
+            assertProduct(a.t().t(), b, 1e-12);
+            Tensor at = Tensor.randn(g, DType.FLOAT64, 200, 300);
+            assertProduct(at.t(), b, 1e-12); // row blocks of a transposed left operand
+            Tensor big = Tensor.randn(g, DType.FLOAT64, 400, 600);
+            Tensor window = big.narrow(0, 5, 300).narrow(1, 17, 200); // rows far apart: copied row by row
+            assertProduct(window, b, 1e-12);
+            assertProduct(b.t(), window.t(), 1e-12);
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void batchedProductsBroadcastBatchDims(String name) {
+        Blas.with(backend(name), () -> {
+            Generator g = Generator.seeded(7);
+            Tensor a = Tensor.randn(g, DType.FLOAT64, 2, 1, 3, 4);
+            Tensor b = Tensor.randn(g, DType.FLOAT64, 5, 4, 2);
+            Tensor c = a.matmul(b);
+            assertThat(c.shape()).containsExactly(2, 5, 3, 2);
+            for (int i = 0; i < 2; i++) {
+                for (int j = 0; j < 5; j++) {
+                    Tensor ai = a.select(0, i).select(0, 0);
+                    Tensor bj = b.select(0, j);
+                    assertClose(c.select(0, i).select(0, j).toDoubleArray(), naive(ai, bj), 1e-12);
+                }
             }
-        }
-        Tensor shared = Tensor.randn(g, DType.FLOAT64, 4, 2);
-        Tensor folded = a.matmul(shared);
-        assertThat(folded.shape()).containsExactly(2, 1, 3, 2);
-        assertClose(folded.reshape(6, 2).toDoubleArray(), naive(a.reshape(6, 4), shared), 1e-12);
+            Tensor shared = Tensor.randn(g, DType.FLOAT64, 4, 2);
+            Tensor folded = a.matmul(shared);
+            assertThat(folded.shape()).containsExactly(2, 1, 3, 2);
+            assertClose(folded.reshape(6, 2).toDoubleArray(), naive(a.reshape(6, 4), shared), 1e-12);
+            return null;
+        });
+    }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void emptyAndZeroInnerProducts(String name) {
+        Blas.with(backend(name), () -> {
+            assertThat(Tensor.ones(3, 0).matmul(Tensor.ones(0, 4)).toDoubleArray()).containsOnly(0).hasSize(12);
+            assertThat(Tensor.ones(0, 5).matmul(Tensor.ones(5, 4)).shape()).containsExactly(0, 4);
+            return null;
+        });
+    }
+
+    @org.junit.jupiter.api.Test
+    void largeProductsAreCutIntoFixedBlocksOfSixteens() {
+        assertThat(SystemOpenBlas.chunkLength(300, 2.0 * 300 * 200 * 100)).isEqualTo(160); // 2 pieces: 160, 140
+        assertThat(SystemOpenBlas.chunkLength(512, 2.0 * 128 * 784 * 512)).isEqualTo(256);
+        assertThat(SystemOpenBlas.chunkLength(512, 2.0 * 512 * 512 * 512)).isEqualTo(128); // 4 pieces
+        assertThat(SystemOpenBlas.chunkLength(1000, 1e12)).isEqualTo(128); // at most 8 pieces
+        assertThat(SystemOpenBlas.chunkLength(300, 1e6)).isEqualTo(300); // small: one call
+        assertThat(SystemOpenBlas.chunkLength(20, 1e9)).isEqualTo(20); // too thin to cut
+    }
+
+    @org.junit.jupiter.api.Test
+    void unknownLibraryNamesAreRejected() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Blas.choose("mkl"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'mkl'");
+        org.assertj.core.api.Assertions.assertThat(Blas.backend()).isNotBlank();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SystemOpenBlas.load("/no/such/libopenblas.so"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("/no/such/libopenblas.so");
     }
 }

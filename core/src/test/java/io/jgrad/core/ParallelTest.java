@@ -14,10 +14,13 @@ class ParallelTest {
             Tensor x = Tensor.randn(g, 1_000_003);
             Tensor a = Tensor.randn(g, 256, 300);
             Tensor b = Tensor.randn(g, 300, 200);
+            Tensor x128 = Tensor.randn(g, 128, 784);
+            Tensor w = Tensor.randn(g, 512, 784); // 128×784×512 with a transposed operand: cut into column blocks
             Tensor sums = Tensor.cat(java.util.List.of(x.sum().reshape(1), x.exp().mean().reshape(1),
                     x.narrow(0, 3, 1_000_000).reshape(1000, 1000).sum(0).sum().reshape(1), x.narrow(0, 0, 1_000_000).reshape(1000, 1000)
                             .softmax(1).sum().reshape(1)), 0);
-            return Tensor.cat(java.util.List.of(sums, a.matmul(b).reshape(-1), x.relu().add(x).reshape(-1)), 0)
+            return Tensor.cat(java.util.List.of(sums, a.matmul(b).reshape(-1), x128.matmul(w.t()).reshape(-1),
+                    w.matmul(x128.t()).reshape(-1), x.relu().add(x).reshape(-1)), 0)
                     .toFloatArray();
         } finally {
             Parallel.setThreads(saved);

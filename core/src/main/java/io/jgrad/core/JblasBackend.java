@@ -1,0 +1,62 @@
+package io.jgrad.core;
+
+import org.jblas.NativeBlas;
+
+/**
+ * Products through the OpenBLAS bundled in jblas 1.2.5 (column-major). Row-major data is the
+ * column-major view of its transpose, so C = A·B is computed as Cᵀ = Bᵀ·Aᵀ: one gemm with the
+ * operands swapped. jblas's JNI layer copies each whole Java array into native memory and back
+ * on every call, so an operand or output that is a small window of a much larger array is
+ * copied out first.
+ */
+final class JblasBackend implements Blas.Backend {
+    JblasBackend() {
+        // jblas logs native-library housekeeping at INFO to the console; a library must stay quiet
+        org.jblas.util.Logger.getLogger().setLevel(org.jblas.util.Logger.WARNING);
+    }
+
+    @Override
+    public String description() {
+        return "jblas 1.2.5 (bundled OpenBLAS, 1 thread)";
+    }
+
+    @Override
+    public void gemm(DType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, Storage out, int outOffset) {
+        Blas.Operand pa = compact(a);
+        Blas.Operand pb = compact(b);
+        Storage target = out.length() > 2L * m * n + 4096 ? Storage.allocate(dtype, m * n) : out;
+        int at = target == out ? outOffset : 0;
+        if (dtype == DType.FLOAT32) {
+            NativeBlas.sgemm(pb.trans(), pa.trans(), n, m, k, 1f, pb.storage().f, pb.offset(), pb.ld(),
+                    pa.storage().f, pa.offset(), pa.ld(), 0f, target.f, at, n);
+        } else {
+            NativeBlas.dgemm(pb.trans(), pa.trans(), n, m, k, 1.0, pb.storage().d, pb.offset(), pb.ld(),
+                    pa.storage().d, pa.offset(), pa.ld(), 0.0, target.d, at, n);
+        }
+        if (target != out) {
+            if (dtype == DType.FLOAT32) {
+                System.arraycopy(target.f, 0, out.f, outOffset, m * n);
+            } else {
+                System.arraycopy(target.d, 0, out.d, outOffset, m * n);
+            }
+        }
+    }
+
+    /** The operand itself, or a packed copy of it when it is a small window of a large array. */
+    private static Blas.Operand compact(Blas.Operand op) {
+        long size = (long) op.outer() * op.inner();
+        if (op.storage().length() <= 2 * size + 4096) {
+            return op;
+        }
+        Storage packed = Storage.allocate(op.storage().dtype, (int) size);
+        for (int r = 0; r < op.outer(); r++) {
+            int from = op.offset() + r * op.ld();
+            if (packed.dtype == DType.FLOAT32) {
+                System.arraycopy(op.storage().f, from, packed.f, r * op.inner(), op.inner());
+            } else {
+                System.arraycopy(op.storage().d, from, packed.d, r * op.inner(), op.inner());
+            }
+        }
+        return new Blas.Operand(packed, 0, Math.max(1, op.inner()), op.outer(), op.inner(), op.trans());
+    }
+}
