@@ -84,14 +84,22 @@ final class SystemOpenBlas implements Blas.Backend {
         bufA = ensure(bufA, copiedElements(a) * bytes);
         bufB = ensure(bufB, copiedElements(b) * bytes);
         bufC = ensure(bufC, (long) m * n * bytes);
-        int lda = copyIn(a, bufA);
-        int ldb = copyIn(b, bufB);
         Memory pa = bufA;
         Memory pb = bufB;
         Memory pc = bufC;
+        int lda = leadingDimension(a);
+        int ldb = leadingDimension(b);
+        double flops = 2.0 * m * n * k;
+        if (flops < SPLIT_FLOPS) {
+            copyIn(a, pa);
+            copyIn(b, pb);
+        } else {
+            // both copies at once: also wakes the worker that will take the second block
+            Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa));
+        }
         boolean alongRows = m > n;
         int length = alongRows ? m : n;
-        int per = chunkLength(length, 2.0 * m * n * k);
+        int per = chunkLength(length, flops);
         Parallel.forRange(length, per, (from, to) -> {
             // rows [from, to) of C need rows of A (columns of a transposed A); columns need those of B
             long at = alongRows ? (a.trans() == 'T' ? from : (long) from * lda) : 0;
@@ -151,11 +159,16 @@ final class SystemOpenBlas implements Blas.Backend {
         return copiesSpan(op) ? op.span() : (long) op.outer() * op.inner();
     }
 
+    /** The operand's leading dimension in its native buffer (see {@link #copyIn}). */
+    private static int leadingDimension(Blas.Operand op) {
+        return copiesSpan(op) ? op.ld() : Math.max(1, op.inner());
+    }
+
     /**
-     * Copies the operand's window into {@code buffer} and returns the leading dimension there:
-     * the view's own when its rows are close together, else the rows packed tight.
+     * Copies the operand's window into {@code buffer}: its whole span when its rows are close
+     * together, else the rows packed tight.
      */
-    private static int copyIn(Blas.Operand op, Memory buffer) {
+    private static void copyIn(Blas.Operand op, Memory buffer) {
         Storage s = op.storage();
         if (copiesSpan(op)) {
             int span = (int) op.span();
@@ -164,7 +177,7 @@ final class SystemOpenBlas implements Blas.Backend {
             } else {
                 buffer.write(0, s.d, op.offset(), span);
             }
-            return op.ld();
+            return;
         }
         long rowBytes = (long) op.inner() * s.dtype.byteSize();
         for (int r = 0; r < op.outer(); r++) {
@@ -175,6 +188,5 @@ final class SystemOpenBlas implements Blas.Backend {
                 buffer.write(r * rowBytes, s.d, from, op.inner());
             }
         }
-        return Math.max(1, op.inner());
     }
 }

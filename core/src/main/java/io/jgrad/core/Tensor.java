@@ -1660,6 +1660,32 @@ public sealed class Tensor permits Parameter {
         return this;
     }
 
+    /**
+     * this = factor · this + alpha · other, in place, in one pass (an optimizer's momentum update
+     * {@code buf.mul_(m).add_(g, alpha=1 - d)}, with the same rounding as those two calls); other
+     * has this shape. Returns this.
+     */
+    public Tensor mulAddInPlace(double factor, Tensor other, double alpha) {
+        checkInPlace("mulAddInPlace");
+        if (!Arrays.equals(other.shape, shape)) {
+            throw new ShapeException("mulAddInPlace: operand " + Shapes.str(other.shape) + " must have this tensor's shape "
+                    + Shapes.str(shape));
+        }
+        if (isContiguous() && other.isContiguous() && dtype() == DType.FLOAT32 && other.dtype() == DType.FLOAT32) {
+            float f = (float) factor;
+            float al = (float) alpha;
+            float[] a = storage.f;
+            float[] b = other.storage.f;
+            int bo = other.offset - offset;
+            for (int i = offset, end = offset + numel; i < end; i++) {
+                a[i] = a[i] * f + al * b[i + bo];
+            }
+            storage.version++;
+            return this;
+        }
+        return mulInPlace(factor).addInPlace(other, alpha);
+    }
+
     /** this += value, in place; returns this. */
     public Tensor addInPlace(double value) {
         checkInPlace("addInPlace");

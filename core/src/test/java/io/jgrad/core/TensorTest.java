@@ -219,4 +219,22 @@ class TensorTest {
         assertThat(g.toString()).endsWith("dtype=float64, requiresGrad=true)");
         assertThat(g.mul(2).toString()).endsWith("gradFn=mul)");
     }
+
+    @Test
+    void mulAddInPlaceRoundsExactlyLikeItsTwoSteps() {
+        Generator g = Generator.seeded(21);
+        for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            Tensor buf = Tensor.randn(g, dt, 1000);
+            Tensor grad = Tensor.randn(g, dt, 1000);
+            Tensor twoSteps = buf.clone().mulInPlace(0.9).addInPlace(grad, 0.3);
+            int version = buf.version();
+            assertThat(buf.mulAddInPlace(0.9, grad, 0.3).toDoubleArray()).containsExactly(twoSteps.toDoubleArray());
+            assertThat(buf.version()).isGreaterThan(version);
+        }
+        Tensor strided = Tensor.ones(4, 6).slice(1, 0, 6, 2);
+        strided.mulAddInPlace(2, Tensor.ones(4, 3), -0.5);
+        assertThat(strided.toDoubleArray()).containsOnly(1.5);
+        assertThatThrownBy(() -> Tensor.ones(3).mulAddInPlace(1, Tensor.ones(4), 1))
+                .isInstanceOf(ShapeException.class).hasMessageContaining("[4]").hasMessageContaining("[3]");
+    }
 }

@@ -82,7 +82,7 @@ public final class Adam extends Optimizer<Adam.Options> {
                 g = scratch(state, p).copyFrom(grad).addInPlace(p, o.weightDecay());
             }
         }
-        Tensor m = buffer(state, "exp_avg", p).mulInPlace(o.beta1()).addInPlace(g, 1 - o.beta1());
+        Tensor m = buffer(state, "exp_avg", p).mulAddInPlace(o.beta1(), g, 1 - o.beta1());
         Tensor v = buffer(state, "exp_avg_sq", p).mulInPlace(o.beta2()).addProductInPlace(g, g, 1 - o.beta2());
         if (o.amsgrad()) {
             v = buffer(state, "max_exp_avg_sq", p).maximumInPlace(v);

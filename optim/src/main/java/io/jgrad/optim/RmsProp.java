@@ -65,7 +65,7 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
         Tensor sq = buffer(state, "square_avg", p).mulInPlace(o.alpha()).addProductInPlace(g, g, 1 - o.alpha());
         Tensor avg = buffer(state, "~avg", p).copyFrom(sq);
         if (o.centered()) {
-            Tensor ga = buffer(state, "grad_avg", p).mulInPlace(o.alpha()).addInPlace(g, 1 - o.alpha());
+            Tensor ga = buffer(state, "grad_avg", p).mulAddInPlace(o.alpha(), g, 1 - o.alpha());
             avg.addProductInPlace(ga, ga, -1);
         }
         avg.sqrtInPlace().addInPlace(o.eps());

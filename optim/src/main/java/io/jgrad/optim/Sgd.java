@@ -71,7 +71,7 @@ public final class Sgd extends Optimizer<Sgd.Options> {
             if (first) {
                 buf.copyFrom(g);
             } else {
-                buf.mulInPlace(o.momentum()).addInPlace(g, 1 - o.dampening());
+                buf.mulAddInPlace(o.momentum(), g, 1 - o.dampening());
             }
             if (o.nesterov()) {
                 g = (g == grad ? scratch(state, p).copyFrom(grad) : g).addInPlace(buf, o.momentum());
