@@ -2,6 +2,7 @@ package io.jgrad.losses;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import io.jgrad.core.Autograd;
 import io.jgrad.core.CustomOp;
 import io.jgrad.core.DType;
 import io.jgrad.core.ShapeException;
@@ -72,6 +73,9 @@ public final class CrossEntropyLoss extends Loss {
             denominator = Tensor.scalar(dt, n);
         } else {
             long[] y = checkClassTargets("CrossEntropyLoss", scores, target, ignoreIndex);
+            if (classWeights == null && labelSmoothing == 0) {
+                return new IndexTargets(y, ignoreIndex, reduction).apply(scores.to(dt));
+            }
             long[] safe = new long[n];
             double[] keep = new double[n];
             for (int i = 0; i < n; i++) {
@@ -125,6 +129,109 @@ public final class CrossEntropyLoss extends Loss {
             Tensor p = s.softmax(1);
             Tensor grad = p.mul(coef.sum(1, true)).sub(coef);
             return new Tensor[] {grad.mul(dOut.unsqueeze(1))};
+        }
+    }
+
+    /**
+     * The common case (class indices, no weights, no smoothing) in one loop over the rows, with
+     * the reduction folded in: L_i = logsumexp(s_i) − s_i[y_i], and backward
+     * g_i·(softmax(s_i) − onehot(y_i)). About 15 tensor ops of the general path become one, which
+     * matters for small models (a linear classifier's step is ~200 µs). Ignored rows count
+     * nowhere. When the gradient's own graph is being built (grad of grad), backward uses tensor
+     * ops instead of the loop, so it stays differentiable.
+     */
+    private static final class IndexTargets extends CustomOp {
+        private final long[] y;
+        private final long ignore;
+        private final Reduction reduction;
+
+        IndexTargets(long[] y, long ignore, Reduction reduction) {
+            this.y = y;
+            this.ignore = ignore;
+            this.reduction = reduction;
+        }
+
+        @Override
+        public String name() {
+            return "crossEntropy";
+        }
+
+        @Override
+        protected Tensor forward(Context ctx, Tensor... in) {
+            Tensor s = in[0];
+            int n = s.size(0);
+            int k = s.size(1);
+            double[] v = s.toDoubleArray();
+            double[] lse = new double[n];
+            double[] prob = new double[n * k]; // softmax, kept for backward
+            double[] loss = new double[n];
+            int kept = 0;
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                int row = i * k;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int c = 0; c < k; c++) {
+                    max = Math.max(max, v[row + c]); // NaN propagates through Math.max
+                }
+                double shift = Double.isInfinite(max) ? 0 : max;
+                double sum = 0;
+                for (int c = 0; c < k; c++) {
+                    prob[row + c] = Math.exp(v[row + c] - shift);
+                    sum += prob[row + c];
+                }
+                for (int c = 0; c < k; c++) {
+                    prob[row + c] /= sum;
+                }
+                lse[i] = shift + Math.log(sum);
+                if (y[i] != ignore) {
+                    loss[i] = lse[i] - v[row + (int) y[i]];
+                    total += loss[i];
+                    kept++;
+                }
+            }
+            ctx.put("prob", prob);
+            ctx.put("kept", kept);
+            ctx.saveForBackward(s);
+            return switch (reduction) {
+                case MEAN -> Tensor.scalar(s.dtype(), total / kept);
+                case SUM -> Tensor.scalar(s.dtype(), total);
+                case NONE -> Tensor.of(loss, n).to(s.dtype());
+            };
+        }
+
+        @Override
+        protected Tensor[] backward(Context ctx, Tensor dOut) {
+            Tensor s = ctx.saved().get(0);
+            int n = s.size(0);
+            int k = s.size(1);
+            double scale = reduction == Reduction.MEAN ? 1.0 / (int) ctx.get("kept") : 1;
+            if (Autograd.isGradEnabled()) {
+                double[] keep = new double[n];
+                long[] safe = new long[n];
+                for (int i = 0; i < n; i++) {
+                    keep[i] = y[i] == ignore ? 0 : 1;
+                    safe[i] = y[i] == ignore ? 0 : y[i];
+                }
+                Tensor kept = Tensor.of(keep).to(s.dtype()).unsqueeze(1);
+                Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
+                Tensor diff = s.softmax(1).sub(Tensor.of(safe).oneHot(k, s.dtype())).mul(kept);
+                return new Tensor[] {diff.mul(g)};
+            }
+            double[] prob = (double[]) ctx.get("prob");
+            double[] g = dOut.toDoubleArray();
+            double[] grad = new double[n * k];
+            for (int i = 0; i < n; i++) {
+                if (y[i] == ignore) {
+                    continue;
+                }
+                double gi = (reduction == Reduction.NONE ? g[i] : g[0]) * scale;
+                int row = i * k;
+                for (int c = 0; c < k; c++) {
+                    grad[row + c] = gi * prob[row + c];
+                }
+                grad[row + (int) y[i]] -= gi;
+            }
+            return new Tensor[] {Tensor.of(grad, n, k).to(s.dtype())};
         }
     }
 

@@ -56,6 +56,10 @@ class LossBehaviourTest {
                 new Object[] {"cross-entropy", (Function<Tensor, Tensor>) s -> new CrossEntropyLoss().forward(s, Y)},
                 new Object[] {"cross-entropy weighted smoothed ignore", (Function<Tensor, Tensor>) s ->
                         new CrossEntropyLoss(w, 0.2, 3, Reduction.MEAN).forward(s, Y)},
+                new Object[] {"cross-entropy ignore none (one-loop path)", (Function<Tensor, Tensor>) s ->
+                        new CrossEntropyLoss(null, 0, 3, Reduction.NONE).forward(s, Y)},
+                new Object[] {"cross-entropy ignore sum (one-loop path)", (Function<Tensor, Tensor>) s ->
+                        new CrossEntropyLoss(null, 0, 3, Reduction.SUM).forward(s, Y)},
                 new Object[] {"cross-entropy probabilities none", (Function<Tensor, Tensor>) s ->
                         new CrossEntropyLoss(null, 0, -100, Reduction.NONE).forward(s, probs)},
                 new Object[] {"nll", (Function<Tensor, Tensor>) s -> new NllLoss().forward(s.logSoftmax(1), Y)},
@@ -78,6 +82,24 @@ class LossBehaviourTest {
             }));
         }
         return tests;
+    }
+
+    /** The one-loop path (no weights, no smoothing) against the general path with unit weights. */
+    @Test
+    void crossEntropyFastPathEqualsTheGeneralPath() {
+        Tensor s = Tensor.randn(Generator.seeded(8), DType.FLOAT64, 6, 5).mul(3);
+        Tensor y = Tensor.of(new long[] {0, 4, -100, 2, 2, 1});
+        for (Reduction r : Reduction.values()) {
+            Tensor a = s.clone().requiresGrad(true);
+            Tensor b = s.clone().requiresGrad(true);
+            Tensor fast = new CrossEntropyLoss(null, 0, -100, r).forward(a, y);
+            Tensor general = new CrossEntropyLoss(Tensor.ones(DType.FLOAT64, 5), 0, -100, r).forward(b, y);
+            assertThat(fast.allClose(general, 1e-12, 1e-12)).as("%s: %s vs %s", r, fast, general).isTrue();
+            fast.sum().backward();
+            general.sum().backward();
+            assertThat(a.grad().allClose(b.grad(), 1e-12, 1e-12)).as("%s gradient", r).isTrue();
+            assertThat(a.grad().select(0, 2).toDoubleArray()).as("ignored row").containsOnly(0);
+        }
     }
 
     @Test
