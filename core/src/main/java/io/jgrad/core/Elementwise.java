@@ -421,11 +421,61 @@ final class Elementwise {
      * converting the dtype; dst may itself be a strided view.
      */
     static void copy(Tensor src, Tensor dst) {
+        if (transposingCopy(src, dst)) {
+            return;
+        }
         int[][] strides = {dst.strides, StridedLoop.broadcastStrides(src, dst.shape)};
         int[] offsets = {dst.offset, src.offset};
         Storage d = dst.storage;
         Storage s = src.storage;
         StridedLoop.forEach(dst.shape, strides, offsets, (off, n, st) -> copyRow(s, off[1], st[1], d, off[0], st[0], n));
+    }
+
+    /**
+     * The copy of a float32 view whose last two dims are transposed (a convolution's [N, HW, C]
+     * result read as [N, C, HW]) into a contiguous tensor, in 32×32 tiles so that reads and
+     * writes both stay within cache lines. Returns false, doing nothing, for any other copy.
+     */
+    private static boolean transposingCopy(Tensor src, Tensor dst) {
+        int r = dst.shape.length;
+        if (r < 2 || src.dtype() != DType.FLOAT32 || dst.dtype() != DType.FLOAT32 || !dst.isContiguous()
+                || !java.util.Arrays.equals(src.shape, dst.shape)) {
+            return false;
+        }
+        int rows = src.shape[r - 2];
+        int cols = src.shape[r - 1];
+        int rowStride = src.strides[r - 2];
+        int colStride = src.strides[r - 1];
+        if (rowStride != 1 || colStride < rows || rows < 8 || cols < 8) {
+            return false;
+        }
+        int batches = Shapes.prod(src.shape, 0, r - 2);
+        int[] batchShape = java.util.Arrays.copyOf(src.shape, r - 2);
+        float[] in = src.storage.f;
+        float[] out = dst.storage.f;
+        int plane = rows * cols;
+        Parallel.forRange(batches, Math.max(1, GRAIN / plane), (from, to) -> {
+            for (int b = from; b < to; b++) {
+                int so = src.offset;
+                for (int d = r - 3, rest = b; d >= 0; d--) {
+                    so += (rest % batchShape[d]) * src.strides[d];
+                    rest /= batchShape[d];
+                }
+                int dof = dst.offset + b * plane;
+                for (int i0 = 0; i0 < rows; i0 += 32) {
+                    int i1 = Math.min(rows, i0 + 32);
+                    for (int j0 = 0; j0 < cols; j0 += 32) {
+                        int j1 = Math.min(cols, j0 + 32);
+                        for (int i = i0; i < i1; i++) {
+                            for (int j = j0; j < j1; j++) {
+                                out[dof + i * cols + j] = in[so + i + j * colStride];
+                            }
+                        }
+                    }
+                }
+            }
+        });
+        return true;
     }
 
     private static void copyRow(Storage s, int so, int ss, Storage d, int dof, int ds, int n) {

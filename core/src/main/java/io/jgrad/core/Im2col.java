@@ -18,6 +18,10 @@ final class Im2col {
         Tensor out = Tensor.empty(x.dtype(), new int[] {n, oh * ow, cols});
         Storage s = c.storage;
         Storage o = out.storage;
+        if (s.dtype == DType.FLOAT32) {
+            Parallel.forRange(n, 1, (from, to) -> forwardF(s.f, c.offset, o.f, ch, h, wd, w, (float) padValue, from, to));
+            return out;
+        }
         Parallel.forRange(n, 1, (from, to) -> {
             for (int b = from; b < to; b++) {
                 for (int y = 0; y < oh; y++) {
@@ -46,6 +50,106 @@ final class Im2col {
         return out;
     }
 
+    /**
+     * The float32 forward for images [from, to): invariants hoisted, and windows that lie wholly
+     * inside the image (all of them without padding) copied without bounds checks.
+     */
+    private static void forwardF(float[] src, int srcOff, float[] dst, int ch, int h, int wd, Window2d w, float pad,
+                                 int from, int to) {
+        int kh = w.kernelH();
+        int kw = w.kernelW();
+        int sh = w.strideH();
+        int sw = w.strideW();
+        int ph = w.padH();
+        int pw = w.padW();
+        int dh = w.dilationH();
+        int dw = w.dilationW();
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        int plane = h * wd;
+        int o = from * oh * ow * ch * kh * kw;
+        for (int b = from; b < to; b++) {
+            int image = srcOff + b * ch * plane;
+            for (int y = 0; y < oh; y++) {
+                int iy0 = y * sh - ph;
+                boolean rowsInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
+                for (int x = 0; x < ow; x++) {
+                    int ix0 = x * sw - pw;
+                    if (rowsInside && ix0 >= 0 && ix0 + (kw - 1) * dw < wd) {
+                        for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
+                            for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd) {
+                                for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
+                                    dst[o++] = src[at];
+                                }
+                            }
+                        }
+                    } else {
+                        for (int cc = 0; cc < ch; cc++) {
+                            int p = image + cc * plane;
+                            for (int ki = 0; ki < kh; ki++) {
+                                int iy = iy0 + ki * dh;
+                                for (int kj = 0; kj < kw; kj++) {
+                                    int ix = ix0 + kj * dw;
+                                    dst[o++] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? src[p + iy * wd + ix] : pad;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** The float32 adjoint for images [from, to): sums each column entry back into its pixel. */
+    private static void backwardF(float[] src, int srcOff, float[] dst, int ch, int h, int wd, Window2d w, int from,
+                                  int to) {
+        int kh = w.kernelH();
+        int kw = w.kernelW();
+        int sh = w.strideH();
+        int sw = w.strideW();
+        int ph = w.padH();
+        int pw = w.padW();
+        int dh = w.dilationH();
+        int dw = w.dilationW();
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        int plane = h * wd;
+        int o = srcOff + from * oh * ow * ch * kh * kw;
+        for (int b = from; b < to; b++) {
+            int image = b * ch * plane;
+            for (int y = 0; y < oh; y++) {
+                int iy0 = y * sh - ph;
+                boolean rowsInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
+                for (int x = 0; x < ow; x++) {
+                    int ix0 = x * sw - pw;
+                    if (rowsInside && ix0 >= 0 && ix0 + (kw - 1) * dw < wd) {
+                        for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
+                            for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd) {
+                                for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
+                                    dst[at] += src[o++];
+                                }
+                            }
+                        }
+                    } else {
+                        for (int cc = 0; cc < ch; cc++) {
+                            int p = image + cc * plane;
+                            for (int ki = 0; ki < kh; ki++) {
+                                int iy = iy0 + ki * dh;
+                                for (int kj = 0; kj < kw; kj++) {
+                                    int ix = ix0 + kj * dw;
+                                    if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
+                                        dst[p + iy * wd + ix] += src[o];
+                                    }
+                                    o++;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /** The adjoint: cols [N, Ho*Wo, C*kh*kw] summed back into an image of {@code shape} [N, C, H, W]. */
     static Tensor backward(Tensor cols, int[] shape, Window2d w) {
         Tensor c = cols.contiguousNoGrad();
@@ -64,6 +168,10 @@ final class Im2col {
         Tensor out = Tensor.empty(cols.dtype(), shape);
         Storage s = c.storage;
         Storage o = out.storage;
+        if (s.dtype == DType.FLOAT32) {
+            Parallel.forRange(n, 1, (from, to) -> backwardF(s.f, c.offset, o.f, ch, h, wd, w, from, to));
+            return out;
+        }
         Parallel.forRange(n, 1, (from, to) -> {
             for (int b = from; b < to; b++) {
                 for (int y = 0; y < oh; y++) {

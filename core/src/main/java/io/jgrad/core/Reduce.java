@@ -130,6 +130,31 @@ final class Reduce {
         Tensor values = Tensor.empty(x.dtype(), shape);
         Tensor indices = Tensor.empty(DType.INT64, shape);
         Storage s = c.storage;
+        if (s.dtype == DType.FLOAT32) {
+            float[] v = s.f;
+            float[] vo = values.storage.f;
+            long[] io = indices.storage.l;
+            int off = c.offset;
+            Parallel.forRange(outer, Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner)), (from, to) -> {
+                for (int r = from; r < to; r++) {
+                    for (int i = 0; i < inner; i++) {
+                        int at = off + r * k * inner + i;
+                        int best = 0;
+                        float bv = v[at];
+                        for (int j = 1; j < k && bv == bv; j++) { // bv != bv: a NaN, which wins
+                            float x1 = v[at + j * inner];
+                            if (x1 != x1 || (max ? x1 > bv : x1 < bv)) {
+                                bv = x1;
+                                best = j;
+                            }
+                        }
+                        vo[r * inner + i] = bv;
+                        io[r * inner + i] = best;
+                    }
+                }
+            });
+            return new Tensor[] {values, indices};
+        }
         for (int r = 0; r < outer; r++) {
             for (int i = 0; i < inner; i++) {
                 int at = c.offset + r * k * inner + i;

@@ -1515,6 +1515,39 @@ public sealed class Tensor permits Parameter {
     }
 
     /**
+     * Max pooling (PyTorch's {@code F.max_pool2d}): the max of each window of [N, C, H, W], per
+     * channel, with padding that never wins. The gradient goes to the first max of each window
+     * (overlapping windows add up); a NaN in a window is its max.
+     *
+     * @throws IllegalArgumentException if the padding exceeds half the kernel (as in PyTorch)
+     */
+    public Tensor maxPool2d(Window2d window) {
+        if (shape.length != 4) {
+            throw new ShapeException("maxPool2d: expects [N, C, H, W], got " + Shapes.str(shape));
+        }
+        checkArgument(window.padH() <= window.kernelH() / 2 && window.padW() <= window.kernelW() / 2,
+                "maxPool2d: padding must be at most half the kernel, got %s", window);
+        Tensor x = floatSelf();
+        int[] s = shape;
+        int[] argmax = new int[Shapes.numel(new int[] {s[0], s[1], window.outH(s[2]), window.outW(s[3])})];
+        Tensor out = Pool.maxForward(x, window, argmax);
+        return derive("maxPool2d", out, in(x), NONE, dOut -> {
+            if (!Autograd.isGradEnabled()) {
+                return in(Pool.maxBackward(dOut, argmax, s));
+            }
+            // building the gradient's own graph: the same scatter in differentiable ops
+            long[] idx = new long[argmax.length];
+            double[] keep = new double[argmax.length];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = Math.max(0, argmax[i]);
+                keep[i] = argmax[i] < 0 ? 0 : 1;
+            }
+            Tensor g = dOut.reshape(-1).mul(Tensor.of(keep).to(dOut.dtype()));
+            return in(Tensor.zeros(dOut.dtype(), Shapes.numel(s)).scatterAdd(0, Tensor.of(idx), g).reshape(s));
+        });
+    }
+
+    /**
      * The adjoint of {@link #im2col}: patch rows [N, Ho·Wo, C·kh·kw] summed back into an image of
      * {@code imageShape} [N, C, H, W] (overlapping windows add up).
      */

@@ -155,6 +155,10 @@ final class OpTable {
                 List.of(List.of(In.any(1, 2, 5, 6)))));
         ops.add(new Op("col2im", xs -> xs.get(0).col2im(new int[] {1, 2, 4, 4}, Window2d.square(2, 1, 0, 1)),
                 List.of(List.of(In.any(1, 9, 8)))));
+        ops.add(new Op("maxPool2d", xs -> xs.get(0).maxPool2d(Window2d.square(2, 2, 0, 1)),
+                List.of(List.of(In.any(2, 2, 4, 4)))));
+        ops.add(new Op("maxPool2d overlapping, padded", xs -> xs.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)),
+                List.of(List.of(In.any(1, 2, 5, 4)))));
         ops.add(new Op("custom op (cube)", xs -> new Cube().apply(xs.get(0)),
                 List.of(List.of(In.any(3, 4)), List.of(In.any()))));
         return ops;

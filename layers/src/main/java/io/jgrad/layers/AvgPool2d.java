@@ -16,12 +16,11 @@ public final class AvgPool2d extends Pool2d {
     }
 
     @Override
-    Tensor reduce(Tensor windows) {
-        return windows.mean(-1);
-    }
-
-    @Override
-    double padValue() {
-        return 0;
+    Tensor pool(Tensor x, Window2d window) {
+        int n = x.size(0);
+        int c = x.size(1);
+        // every channel as its own one-channel image, so each patch row is one channel's window
+        Tensor windows = x.reshape(n * c, 1, x.size(2), x.size(3)).im2col(window, 0);
+        return windows.mean(-1).reshape(n, c, window.outH(x.size(2)), window.outW(x.size(3)));
     }
 }

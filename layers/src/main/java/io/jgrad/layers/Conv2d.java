@@ -54,7 +54,8 @@ public final class Conv2d extends Module {
         if (bias) {
             y = y.add(param("bias"));
         }
-        return y.reshape(n, oh, ow, out).permute(0, 3, 1, 2).contiguous();
+        // [N·Ho·Wo, out] -> [N, out, Ho, Wo]: a batch of transposes, copied in tiles
+        return y.reshape(n, oh * ow, out).transpose(1, 2).contiguous().reshape(n, out, oh, ow);
     }
 
     @Override

@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 
-/** The max of each window, per channel; padding counts as -infinity; the gradient goes to the (first) max. */
+/** The max of each window, per channel ({@link Tensor#maxPool2d}); padding never wins; the gradient goes to the (first) max. */
 public final class MaxPool2d extends Pool2d {
     /** Square kernel, stride equal to the kernel, no padding (PyTorch's default). */
     public MaxPool2d(int kernel) {
@@ -16,12 +16,7 @@ public final class MaxPool2d extends Pool2d {
     }
 
     @Override
-    Tensor reduce(Tensor windows) {
-        return windows.max(-1, false).values();
-    }
-
-    @Override
-    double padValue() {
-        return Double.NEGATIVE_INFINITY;
+    Tensor pool(Tensor x, Window2d window) {
+        return x.maxPool2d(window);
     }
 }

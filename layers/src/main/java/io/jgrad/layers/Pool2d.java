@@ -5,7 +5,7 @@ import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 
-/** Shared forward of {@link MaxPool2d} and {@link AvgPool2d}: each channel's windows reduced by max or mean. */
+/** Shared shape check and description of {@link MaxPool2d} and {@link AvgPool2d}. */
 abstract class Pool2d extends Module {
     private final Window2d window;
 
@@ -13,22 +13,15 @@ abstract class Pool2d extends Module {
         this.window = window;
     }
 
-    abstract Tensor reduce(Tensor windows);
-
-    abstract double padValue();
+    /** The pooled image [N, C, Ho, Wo] of x [N, C, H, W]. */
+    abstract Tensor pool(Tensor x, Window2d window);
 
     @Override
     public Tensor forward(Tensor x) {
         if (x.dim() != 4) {
             throw new ShapeException(getClass().getSimpleName() + ": input " + x.shape() + " must be [N, C, H, W]");
         }
-        int n = x.size(0);
-        int c = x.size(1);
-        int oh = window.outH(x.size(2));
-        int ow = window.outW(x.size(3));
-        // every channel as its own one-channel image, so each patch row is one channel's window
-        Tensor windows = x.reshape(n * c, 1, x.size(2), x.size(3)).im2col(window, padValue());
-        return reduce(windows).reshape(n, c, oh, ow);
+        return pool(x, window);
     }
 
     @Override

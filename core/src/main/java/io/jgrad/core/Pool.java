@@ -1,0 +1,163 @@
+package io.jgrad.core;
+
+/**
+ * Kernels of {@link Tensor#maxPool2d}: each window's max read straight from the image, and the
+ * flat index of the element it came from, which backward sends the gradient to.
+ */
+final class Pool {
+    private Pool() {}
+
+    /** Max of each window of x [N, C, H, W]; {@code argmax} receives the flat index into x (-1: no pixel in the window). */
+    static Tensor maxForward(Tensor x, Window2d w, int[] argmax) {
+        Tensor c = x.contiguousNoGrad();
+        int planes = c.shape[0] * c.shape[1];
+        int h = c.shape[2];
+        int wd = c.shape[3];
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        Tensor out = Tensor.empty(x.dtype(), new int[] {c.shape[0], c.shape[1], oh, ow});
+        Storage s = c.storage;
+        Storage o = out.storage;
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, h * wd));
+        if (s.dtype == DType.FLOAT32) {
+            Parallel.forRange(planes, grain, (from, to) -> maxForwardF(s.f, c.offset, o.f, argmax, h, wd, w, from, to));
+            return out;
+        }
+        Parallel.forRange(planes, grain, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int plane = p * h * wd;
+                int outAt = p * oh * ow;
+                for (int y = 0; y < oh; y++) {
+                    for (int xx = 0; xx < ow; xx++) {
+                        int best = -1;
+                        double bv = Double.NEGATIVE_INFINITY;
+                        for (int ki = 0; ki < w.kernelH() && !Double.isNaN(bv); ki++) {
+                            int iy = y * w.strideH() - w.padH() + ki * w.dilationH();
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            for (int kj = 0; kj < w.kernelW(); kj++) {
+                                int ix = xx * w.strideW() - w.padW() + kj * w.dilationW();
+                                if (ix < 0 || ix >= wd) {
+                                    continue;
+                                }
+                                int at = plane + iy * wd + ix;
+                                double v = s.dtype == DType.FLOAT32 ? s.f[c.offset + at] : s.d[c.offset + at];
+                                if (best < 0 || v > bv || Double.isNaN(v)) { // the first max; a NaN wins
+                                    bv = v;
+                                    best = at;
+                                    if (Double.isNaN(v)) {
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                        argmax[outAt] = best;
+                        if (o.dtype == DType.FLOAT32) {
+                            o.f[outAt++] = (float) bv;
+                        } else {
+                            o.d[outAt++] = bv;
+                        }
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /** The float32 forward for planes [from, to): windows wholly inside the image skip the bounds checks. */
+    private static void maxForwardF(float[] v, int off, float[] out, int[] argmax, int h, int wd, Window2d w, int from,
+                                    int to) {
+        int kh = w.kernelH();
+        int kw = w.kernelW();
+        int sh = w.strideH();
+        int sw = w.strideW();
+        int ph = w.padH();
+        int pw = w.padW();
+        int dh = w.dilationH();
+        int dw = w.dilationW();
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        for (int p = from; p < to; p++) {
+            int plane = p * h * wd;
+            int o = p * oh * ow;
+            for (int y = 0; y < oh; y++) {
+                int iy0 = y * sh - ph;
+                boolean rowsInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
+                for (int x = 0; x < ow; x++, o++) {
+                    int ix0 = x * sw - pw;
+                    int best = -1;
+                    float bv = Float.NEGATIVE_INFINITY;
+                    if (rowsInside && ix0 >= 0 && ix0 + (kw - 1) * dw < wd) {
+                        int first = plane + iy0 * wd + ix0;
+                        best = first;
+                        bv = v[off + first];
+                        window:
+                        for (int ki = 0, r = first; ki < kh && bv == bv; ki++, r += dh * wd) {
+                            for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
+                                float t = v[off + at];
+                                if (t > bv || t != t) { // the first max; a NaN wins
+                                    bv = t;
+                                    best = at;
+                                    if (t != t) {
+                                        break window;
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        window:
+                        for (int ki = 0; ki < kh; ki++) {
+                            int iy = iy0 + ki * dh;
+                            if (iy < 0 || iy >= h) {
+                                continue;
+                            }
+                            for (int kj = 0; kj < kw; kj++) {
+                                int ix = ix0 + kj * dw;
+                                if (ix < 0 || ix >= wd) {
+                                    continue;
+                                }
+                                int at = plane + iy * wd + ix;
+                                float t = v[off + at];
+                                if (best < 0 || t > bv || t != t) {
+                                    bv = t;
+                                    best = at;
+                                    if (t != t) {
+                                        break window;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    argmax[o] = best;
+                    out[o] = bv;
+                }
+            }
+        }
+    }
+
+    /** Sends each output gradient to its window's max: dx[argmax[i]] += dOut[i]; windows stay within their plane. */
+    static Tensor maxBackward(Tensor dOut, int[] argmax, int[] inputShape) {
+        Tensor g = dOut.contiguousNoGrad();
+        Tensor dx = Tensor.zeros(dOut.dtype(), inputShape);
+        int planes = inputShape[0] * inputShape[1];
+        int per = argmax.length / Math.max(1, planes);
+        Storage s = g.storage;
+        Storage o = dx.storage;
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, per));
+        Parallel.forRange(planes, grain, (from, to) -> {
+            for (int i = from * per, end = to * per; i < end; i++) {
+                int at = argmax[i];
+                if (at < 0) {
+                    continue;
+                }
+                if (o.dtype == DType.FLOAT32) {
+                    o.f[at] += s.f[g.offset + i];
+                } else {
+                    o.d[at] += s.d[g.offset + i];
+                }
+            }
+        });
+        return dx;
+    }
+}

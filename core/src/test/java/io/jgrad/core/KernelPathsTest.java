@@ -1,0 +1,85 @@
+package io.jgrad.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kernels with a float32 fast path give what their general path gives on the same values (run
+ * in float64): patches, their adjoint, and max/min with indices, NaN and ties.
+ */
+class KernelPathsTest {
+    private static final List<Window2d> WINDOWS = List.of(
+            Window2d.square(3, 1, 0, 1), Window2d.square(2, 2, 0, 1), Window2d.square(3, 2, 1, 1),
+            Window2d.square(3, 1, 2, 2), new Window2d(2, 3, 1, 2, 1, 0, 1, 2));
+
+    @Test
+    void im2colAndItsAdjointMatchTheGeneralPath() {
+        Generator g = Generator.seeded(31);
+        for (Window2d w : WINDOWS) {
+            Tensor x = Tensor.randn(g, 3, 2, 7, 8);
+            Tensor fast = x.im2col(w, -5);
+            Tensor general = x.to(DType.FLOAT64).im2col(w, -5);
+            assertThat(fast.toDoubleArray()).as("%s", w).containsExactly(general.toDoubleArray());
+            Tensor cols = Tensor.randn(g, fast.shape().stream().mapToInt(Integer::intValue).toArray());
+            Tensor back = cols.col2im(new int[] {3, 2, 7, 8}, w);
+            Tensor backGeneral = cols.to(DType.FLOAT64).col2im(new int[] {3, 2, 7, 8}, w);
+            assertThat(back.allClose(backGeneral.to(DType.FLOAT32), 1e-5, 1e-5)).as("%s adjoint", w).isTrue();
+        }
+    }
+
+    @Test
+    void maxAndMinMatchTheGeneralPathWithNaNAndTies() {
+        Tensor x = Tensor.of(new double[][] {{1, 3, 3, -2}, {Double.NaN, 5, 9, 0}, {4, 4, 4, 4}, {-1, Double.NaN, 7, -9}});
+        for (int dim : new int[] {0, 1}) {
+            for (boolean max : new boolean[] {true, false}) {
+                Tensor.ValuesIndices f = max ? x.to(DType.FLOAT32).max(dim, false) : x.to(DType.FLOAT32).min(dim, false);
+                Tensor.ValuesIndices d = max ? x.to(DType.FLOAT64).max(dim, false) : x.to(DType.FLOAT64).min(dim, false);
+                assertThat(f.values().toDoubleArray()).as("dim %s max %s", dim, max)
+                        .containsExactly(d.values().toDoubleArray());
+                assertThat(f.indices().toLongArray()).containsExactly(d.indices().toLongArray());
+            }
+        }
+        assertThat(x.to(DType.FLOAT32).max(1, false).indices().toLongArray()).containsExactly(1, 0, 0, 1);
+    }
+
+    @Test
+    void maxPoolingReadsTheImageDirectly() {
+        for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            Tensor x = Tensor.of(new double[] {1, 5, 2, Double.NaN, 3, 5, 0, 4, -1, -2, 7, 7, -3, -4, 6, 8}, 1, 1, 4, 4)
+                    .to(dt).requiresGrad(true);
+            Tensor y = x.maxPool2d(Window2d.square(2, 2, 0, 1));
+            assertThat(y.toDoubleArray()).as("%s", dt).containsExactly(5, Double.NaN, -1, 8);
+            y.sum().backward();
+            // first max of each window gets the gradient: 5 at index 1 (not the tie at 5), the NaN, -1, 8
+            assertThat(x.grad().toDoubleArray()).containsExactly(0, 1, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1);
+        }
+        Tensor f = Tensor.randn(Generator.seeded(3), 2, 3, 9, 7);
+        for (Window2d w : List.of(Window2d.square(3, 2, 1, 1), Window2d.square(2, 1, 0, 2))) {
+            assertThat(f.maxPool2d(w).toDoubleArray()).as("%s", w)
+                    .containsExactly(f.to(DType.FLOAT64).maxPool2d(w).toDoubleArray());
+            assertThat(f.maxPool2d(w).toDoubleArray()).as("%s against im2col + max", w)
+                    .containsExactly(f.reshape(6, 1, 9, 7).im2col(w, Double.NEGATIVE_INFINITY).max(-1, false).values()
+                            .toDoubleArray());
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.maxPool2d(Window2d.square(2, 2, 2, 1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at most half the kernel");
+    }
+
+    @Test
+    void transposingCopiesMatchTheGeneralPath() {
+        Generator g = Generator.seeded(4);
+        List<Tensor> views = List.of(
+                Tensor.randn(g, 33, 45).t(),
+                Tensor.randn(g, 3, 50, 9).transpose(1, 2),
+                Tensor.randn(g, 4, 3, 40, 12).permute(1, 0, 3, 2),               // batch dims permuted too
+                Tensor.randn(g, 2, 70, 20).narrow(1, 5, 60).transpose(1, 2));   // a window
+        for (Tensor v : views) {
+            Tensor fast = v.contiguous();
+            Tensor general = v.to(DType.FLOAT64).contiguous();
+            assertThat(fast.isContiguous()).isTrue();
+            assertThat(fast.toDoubleArray()).as("%s", v.shape()).containsExactly(general.toDoubleArray());
+        }
+    }
+}
