@@ -51,11 +51,10 @@ public final class Conv2d extends Module {
         int ow = window.outW(x.size(3));
         Tensor cols = x.im2col(window).reshape(n * oh * ow, -1);             // [N·Ho·Wo, in·kh·kw]
         Tensor y = cols.matmul(param("weight").reshape(out, -1).t());        // one gemm: [N·Ho·Wo, out]
-        if (bias) {
-            y = y.add(param("bias"));
-        }
         // [N·Ho·Wo, out] -> [N, out, Ho, Wo]: a batch of transposes, copied in tiles
-        return y.reshape(n, oh * ow, out).transpose(1, 2).contiguous().reshape(n, out, oh, ow);
+        y = y.reshape(n, oh * ow, out).transpose(1, 2).contiguous().reshape(n, out, oh, ow);
+        // the bias after the transpose: each channel's value is added along a whole Ho·Wo row
+        return bias ? y.add(param("bias").reshape(out, 1, 1)) : y;
     }
 
     @Override
