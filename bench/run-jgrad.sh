@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs one jgrad workload (W1, W1h, W2, W3, W4, W5) with the same environment as ./run.
+# Runs one jgrad workload (W1, W1h, W2, W3, W4, W5, E1) with the same environment as ./run.
 #   bench/run-jgrad.sh W2 [--epochs N] [--samples N]
+#   bench/run-jgrad.sh Scaling [--batches 32,1024] [--widths 512] [--threads 1,2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cp_file=benchmarks/target/classpath.txt
@@ -12,4 +13,6 @@ if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENB
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
 # a heap cap keeps the resident size near what training needs (W2: 779 MiB RSS uncapped, 293 at 512 MB);
 # JGRAD_JAVA_OPTS replaces it
-exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" io.jgrad.benchmarks.Workloads "$@"
+main=io.jgrad.benchmarks.Workloads
+if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
+exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" $main "$@"

@@ -38,9 +38,23 @@ final class Reduce {
         Parallel.forRange(n, BLOCK, (from, to) -> {
             double acc = 0;
             if (s.dtype == DType.FLOAT32) {
-                for (int i = from; i < to; i++) {
-                    acc += s.f[base + i];
+                // four independent sums: one chain of dependent adds ran at a quarter of the speed
+                double a0 = 0;
+                double a1 = 0;
+                double a2 = 0;
+                double a3 = 0;
+                float[] v = s.f;
+                int i = from;
+                for (; i + 3 < to; i += 4) {
+                    a0 += v[base + i];
+                    a1 += v[base + i + 1];
+                    a2 += v[base + i + 2];
+                    a3 += v[base + i + 3];
                 }
+                for (; i < to; i++) {
+                    a0 += v[base + i];
+                }
+                acc = (a0 + a1) + (a2 + a3);
             } else {
                 for (int i = from; i < to; i++) {
                     acc += s.d[base + i];
