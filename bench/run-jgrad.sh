@@ -4,15 +4,10 @@
 #   bench/run-jgrad.sh Scaling [--batches 32,1024] [--widths 512] [--threads 1,2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cp_file=benchmarks/target/classpath.txt
-if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file" -type f 2>/dev/null | head -1) ]]; then
-  ./mvnw -q -B -DskipTests install >&2
-  ./mvnw -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2
-fi
-if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
+source bench/env.sh
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
 # a heap cap keeps the resident size near what training needs (W2: 779 MiB RSS uncapped, 293 at 512 MB);
 # JGRAD_JAVA_OPTS replaces it
 main=io.jgrad.benchmarks.Workloads
 if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
-exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$(pwd)/benchmarks/target/classes:$(cat "$cp_file")" $main "$@"
+exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$classpath" $main "$@"

@@ -19,7 +19,8 @@ final class Im2col {
         Storage s = c.storage;
         Storage o = out.storage;
         if (s.dtype == DType.FLOAT32) {
-            Parallel.forRange(n, 1, (from, to) -> forwardF(s.f, c.offset, o.f, ch, h, wd, w, (float) padValue, from, to));
+            Parallel.forRange(n, 1, (from, to) -> patchesF(s.f, c.offset, o.f, 0, ch, h, wd, w, (float) padValue, false,
+                    from, to));
             return out;
         }
         Parallel.forRange(n, 1, (from, to) -> {
@@ -51,116 +52,68 @@ final class Im2col {
     }
 
     /**
-     * The float32 forward for images [from, to): invariants hoisted, and windows that lie wholly
-     * inside the image (all of them without padding) copied without bounds checks.
+     * The float32 kernel for images [from, to), both directions: {@code cols[o] = image[at]}
+     * (im2col) or, with {@code adjoint}, {@code image[at] += cols[o]} (col2im). Invariants are
+     * hoisted, windows wholly inside the image (all of them without padding) skip the bounds
+     * checks, and the usual 3-wide row is unrolled (loops of three ran slowly).
      */
-    private static void forwardF(float[] src, int srcOff, float[] dst, int ch, int h, int wd, Window2d w, float pad,
-                                 int from, int to) {
+    private static void patchesF(float[] image, int imageOff, float[] cols, int colsOff, int ch, int h, int wd,
+                                 Window2d w, float pad, boolean adjoint, int from, int to) {
         int kh = w.kernelH();
         int kw = w.kernelW();
-        int sh = w.strideH();
-        int sw = w.strideW();
-        int ph = w.padH();
-        int pw = w.padW();
         int dh = w.dilationH();
         int dw = w.dilationW();
         int oh = w.outH(h);
         int ow = w.outW(wd);
         int plane = h * wd;
-        int o = from * oh * ow * ch * kh * kw;
+        int o = colsOff + from * oh * ow * ch * kh * kw;
         for (int b = from; b < to; b++) {
-            int image = srcOff + b * ch * plane;
+            int first = imageOff + b * ch * plane;
             for (int y = 0; y < oh; y++) {
-                int iy0 = y * sh - ph;
+                int iy0 = y * w.strideH() - w.padH();
                 boolean rowsInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
                 for (int x = 0; x < ow; x++) {
-                    int ix0 = x * sw - pw;
+                    int ix0 = x * w.strideW() - w.padW();
                     if (rowsInside && ix0 >= 0 && ix0 + (kw - 1) * dw < wd) {
-                        if (kw == 3 && dw == 1) { // the usual 3-wide window, unrolled: loops of three run slowly
-                            for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
-                                for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd, o += 3) {
-                                    dst[o] = src[r];
-                                    dst[o + 1] = src[r + 1];
-                                    dst[o + 2] = src[r + 2];
-                                }
-                            }
-                            continue;
-                        }
-                        for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
+                        for (int cc = 0, base = first + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
                             for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd) {
-                                for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
-                                    dst[o++] = src[at];
-                                }
-                            }
-                        }
-                    } else {
-                        for (int cc = 0; cc < ch; cc++) {
-                            int p = image + cc * plane;
-                            for (int ki = 0; ki < kh; ki++) {
-                                int iy = iy0 + ki * dh;
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int ix = ix0 + kj * dw;
-                                    dst[o++] = iy >= 0 && iy < h && ix >= 0 && ix < wd ? src[p + iy * wd + ix] : pad;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /** The float32 adjoint for images [from, to): sums each column entry back into its pixel. */
-    private static void backwardF(float[] src, int srcOff, float[] dst, int ch, int h, int wd, Window2d w, int from,
-                                  int to) {
-        int kh = w.kernelH();
-        int kw = w.kernelW();
-        int sh = w.strideH();
-        int sw = w.strideW();
-        int ph = w.padH();
-        int pw = w.padW();
-        int dh = w.dilationH();
-        int dw = w.dilationW();
-        int oh = w.outH(h);
-        int ow = w.outW(wd);
-        int plane = h * wd;
-        int o = srcOff + from * oh * ow * ch * kh * kw;
-        for (int b = from; b < to; b++) {
-            int image = b * ch * plane;
-            for (int y = 0; y < oh; y++) {
-                int iy0 = y * sh - ph;
-                boolean rowsInside = iy0 >= 0 && iy0 + (kh - 1) * dh < h;
-                for (int x = 0; x < ow; x++) {
-                    int ix0 = x * sw - pw;
-                    if (rowsInside && ix0 >= 0 && ix0 + (kw - 1) * dw < wd) {
-                        if (kw == 3 && dw == 1) {
-                            for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
-                                for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd, o += 3) {
-                                    dst[r] += src[o];
-                                    dst[r + 1] += src[o + 1];
-                                    dst[r + 2] += src[o + 2];
-                                }
-                            }
-                            continue;
-                        }
-                        for (int cc = 0, base = image + iy0 * wd + ix0; cc < ch; cc++, base += plane) {
-                            for (int ki = 0, r = base; ki < kh; ki++, r += dh * wd) {
-                                for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
-                                    dst[at] += src[o++];
-                                }
-                            }
-                        }
-                    } else {
-                        for (int cc = 0; cc < ch; cc++) {
-                            int p = image + cc * plane;
-                            for (int ki = 0; ki < kh; ki++) {
-                                int iy = iy0 + ki * dh;
-                                for (int kj = 0; kj < kw; kj++) {
-                                    int ix = ix0 + kj * dw;
-                                    if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
-                                        dst[p + iy * wd + ix] += src[o];
+                                if (kw == 3 && dw == 1) {
+                                    if (adjoint) {
+                                        image[r] += cols[o];
+                                        image[r + 1] += cols[o + 1];
+                                        image[r + 2] += cols[o + 2];
+                                    } else {
+                                        cols[o] = image[r];
+                                        cols[o + 1] = image[r + 1];
+                                        cols[o + 2] = image[r + 2];
                                     }
-                                    o++;
+                                    o += 3;
+                                    continue;
+                                }
+                                for (int kj = 0, at = r; kj < kw; kj++, at += dw, o++) {
+                                    if (adjoint) {
+                                        image[at] += cols[o];
+                                    } else {
+                                        cols[o] = image[at];
+                                    }
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    for (int cc = 0; cc < ch; cc++) {
+                        int p = first + cc * plane;
+                        for (int ki = 0; ki < kh; ki++) {
+                            int iy = iy0 + ki * dh;
+                            for (int kj = 0; kj < kw; kj++, o++) {
+                                int ix = ix0 + kj * dw;
+                                boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
+                                if (adjoint) {
+                                    if (inside) {
+                                        image[p + iy * wd + ix] += cols[o];
+                                    }
+                                } else {
+                                    cols[o] = inside ? image[p + iy * wd + ix] : pad;
                                 }
                             }
                         }
@@ -189,7 +142,7 @@ final class Im2col {
         Storage s = c.storage;
         Storage o = out.storage;
         if (s.dtype == DType.FLOAT32) {
-            Parallel.forRange(n, 1, (from, to) -> backwardF(s.f, c.offset, o.f, ch, h, wd, w, from, to));
+            Parallel.forRange(n, 1, (from, to) -> patchesF(o.f, 0, s.f, c.offset, ch, h, wd, w, 0, true, from, to));
             return out;
         }
         Parallel.forRange(n, 1, (from, to) -> {

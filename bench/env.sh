@@ -1,0 +1,10 @@
+# Sourced by bench/run-jgrad.sh and bench/jmh.sh: builds what changed, writes the benchmarks
+# module's classpath to $cp_file, and sets the environment ./run uses.
+cp_file=benchmarks/target/classpath.txt
+if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file" -type f 2>/dev/null | head -1) ]]; then
+  ./mvnw -q -B -DskipTests install >&2
+  ./mvnw -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2
+fi
+# jblas's bundled OpenBLAS (used when the system has none) needs the core type on newer CPUs
+if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
+classpath="$(pwd)/benchmarks/target/classes:$(cat "$cp_file")"
