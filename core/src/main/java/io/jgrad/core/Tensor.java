@@ -1710,8 +1710,14 @@ public sealed class Tensor permits Parameter {
             float[] a = storage.f;
             float[] b = other.storage.f;
             int bo = other.offset - offset;
-            for (int i = offset, end = offset + numel; i < end; i++) {
-                a[i] = a[i] * f + al * b[i + bo];
+            if (bo == 0) {
+                for (int i = offset, end = offset + numel; i < end; i++) {
+                    a[i] = a[i] * f + al * b[i];
+                }
+            } else {
+                for (int i = offset, end = offset + numel; i < end; i++) {
+                    a[i] = a[i] * f + al * b[i + bo];
+                }
             }
             storage.version++;
             return this;
@@ -1791,13 +1797,25 @@ public sealed class Tensor permits Parameter {
                     }
                 }
                 case ADDCMUL -> {
-                    for (int i = offset; i < end; i++) {
-                        x[i] += al * av[i + ao] * bv[i + bo];
+                    if (ao == 0 && bo == 0) { // one index for all arrays: the form C2 vectorizes
+                        for (int i = offset; i < end; i++) {
+                            x[i] += al * av[i] * bv[i];
+                        }
+                    } else {
+                        for (int i = offset; i < end; i++) {
+                            x[i] += al * av[i + ao] * bv[i + bo];
+                        }
                     }
                 }
                 case ADDCDIV -> {
-                    for (int i = offset; i < end; i++) {
-                        x[i] += al * av[i + ao] / bv[i + bo];
+                    if (ao == 0 && bo == 0) {
+                        for (int i = offset; i < end; i++) {
+                            x[i] += al * av[i] / bv[i];
+                        }
+                    } else {
+                        for (int i = offset; i < end; i++) {
+                            x[i] += al * av[i + ao] / bv[i + bo];
+                        }
                     }
                 }
                 case SQRT -> {
@@ -1836,8 +1854,14 @@ public sealed class Tensor permits Parameter {
             float[] b = other.storage.f;
             float al = (float) alpha;
             int bo = other.offset - offset;
-            for (int i = offset, end = offset + numel; i < end; i++) {
-                a[i] += al * b[i + bo];
+            if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)
+                for (int i = offset, end = offset + numel; i < end; i++) {
+                    a[i] += al * b[i];
+                }
+            } else {
+                for (int i = offset, end = offset + numel; i < end; i++) {
+                    a[i] += al * b[i + bo];
+                }
             }
         } else {
             Tensor r;

@@ -82,4 +82,38 @@ class KernelPathsTest {
             assertThat(fast.toDoubleArray()).as("%s", v.shape()).containsExactly(general.toDoubleArray());
         }
     }
+
+    /** A view at a non-zero offset (the general loops) against the same values at offset 0 (the vectorized loops). */
+    private static Tensor shifted(Tensor t) {
+        Tensor big = Tensor.zeros(t.dtype(), t.numel() + 3);
+        big.narrow(0, 3, t.numel()).copyFrom(t);
+        return big.narrow(0, 3, t.numel());
+    }
+
+    @Test
+    void alignedAndOffsetLoopsGiveTheSameBits() {
+        Generator g = Generator.seeded(12);
+        Tensor a = Tensor.randn(g, 200_000);
+        Tensor b = Tensor.randn(g, 200_000).add(0.1);
+        Tensor sa = shifted(a);
+        Tensor sb = shifted(b);
+        List<java.util.function.BinaryOperator<Tensor>> binary = List.of(Tensor::add, Tensor::sub, Tensor::mul, Tensor::div,
+                Tensor::maximum, Tensor::minimum, (x, y) -> x.add(2.5), (x, y) -> x.mul(-3), (x, y) -> x.relu(),
+                (x, y) -> x.neg(), (x, y) -> x.abs(), (x, y) -> x.clamp(-0.5, 0.7));
+        for (int i = 0; i < binary.size(); i++) {
+            assertThat(binary.get(i).apply(a, b).toFloatArray()).as("op %s", i)
+                    .isEqualTo(binary.get(i).apply(sa, sb).toFloatArray());
+        }
+        assertThat(a.clone().addInPlace(b, 0.3).toFloatArray()).isEqualTo(sa.clone().addInPlace(sb, 0.3).toFloatArray());
+        Tensor viewTarget = shifted(a);
+        viewTarget.addInPlace(sb, 0.3);
+        assertThat(viewTarget.toFloatArray()).isEqualTo(a.clone().addInPlace(b, 0.3).toFloatArray());
+        Tensor m1 = a.clone().mulAddInPlace(0.9, b, 0.1);
+        Tensor m2 = shifted(a);
+        m2.mulAddInPlace(0.9, b, 0.1);
+        assertThat(m2.toFloatArray()).isEqualTo(m1.toFloatArray());
+        Tensor p1 = a.clone().addProductInPlace(a, b, 0.5).addQuotientInPlace(a, b, 0.25);
+        Tensor p2 = a.clone().addProductInPlace(sa, sb, 0.5).addQuotientInPlace(sa, sb, 0.25);
+        assertThat(p2.toFloatArray()).isEqualTo(p1.toFloatArray());
+    }
 }
