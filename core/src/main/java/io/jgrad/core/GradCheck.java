@@ -221,17 +221,21 @@ public final class GradCheck {
                                           List<Tensor> diff, int m) {
         double[][][] jac = new double[diff.size()][m][];
         for (int i = 0; i < diff.size(); i++) {
-            double[] data = diff.get(i).storage.d;
+            Storage storage = diff.get(i).storage;
+            double[] data = storage.d;
             for (int j = 0; j < m; j++) {
                 jac[i][j] = new double[data.length];
             }
             for (int k = 0; k < data.length; k++) {
                 double saved = data[k];
                 data[k] = saved + eps;
+                storage.version++; // a write like any other: nothing may keep the old values (BLAS copies)
                 double[] plus = evaluate(f, xs);
                 data[k] = saved - eps;
+                storage.version++;
                 double[] minus = evaluate(f, xs);
                 data[k] = saved;
+                storage.version++;
                 for (int j = 0; j < m; j++) {
                     jac[i][j][k] = (plus[j] - minus[j]) / (2 * eps);
                 }

@@ -9,7 +9,8 @@ import com.sun.jna.Pointer;
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),
  * bound with JNA's direct mapping. Operands are copied into native buffers that grow as needed
  * and are kept (callers hold {@link Blas}'s lock); a view that is a small window of a large array
- * is copied row by row, so only the elements it covers cross over.
+ * is copied row by row, so only the elements it covers cross over, and an operand whose storage
+ * has not changed since it was last copied (same version counter) is not copied again.
  *
  * <p>OpenBLAS runs one thread per call: its own threading gives different bits with one thread
  * than with two (measured at 128×784×512 and other shapes). Instead jgrad cuts a large product
@@ -29,8 +30,6 @@ final class SystemOpenBlas implements Blas.Backend {
     private static final int MAX_PIECES = 8;
 
     private final String description;
-    private Memory bufA = new Memory(1 << 16);
-    private Memory bufB = new Memory(1 << 16);
     private Memory bufC = new Memory(1 << 16);
 
     private SystemOpenBlas(String description) {
@@ -78,24 +77,86 @@ final class SystemOpenBlas implements Blas.Backend {
         return description + ", " + Parallel.threads() + (Parallel.threads() == 1 ? " thread" : " threads");
     }
 
+    /**
+     * A native copy of an operand's window, reused while the operand is unchanged: training copies
+     * each layer's input and weight in the forward pass and needs them again in the backward
+     * (dW = dYᵀ·X, dX = dY·W). An entry matches by storage identity and that storage's version
+     * counter, which every in-place write bumps, so a changed operand is always copied again.
+     */
+    private static final class Slot {
+        Memory memory = new Memory(1 << 16);
+        Storage storage; // null: holds nothing reusable
+        int version;
+        int offset;
+        int ld;
+        int outer;
+        int inner;
+        long lastUse;
+
+        boolean holds(Blas.Operand op) {
+            return storage == op.storage() && version == op.storage().version && offset == op.offset()
+                    && ld == op.ld() && outer == op.outer() && inner == op.inner();
+        }
+    }
+
+    private final Slot[] slots = {new Slot(), new Slot(), new Slot(), new Slot()};
+    private long clock;
+
+    /** The slot holding op, or the least recently used one other than {@code keep}, emptied and sized for op. */
+    private Slot slotFor(Blas.Operand op, Slot keep, boolean[] hit) {
+        Slot oldest = null;
+        for (Slot s : slots) {
+            if (s.holds(op)) {
+                s.lastUse = ++clock;
+                hit[0] = true;
+                return s;
+            }
+            if (s != keep && (oldest == null || s.lastUse < oldest.lastUse)) {
+                oldest = s;
+            }
+        }
+        oldest.memory = ensure(oldest.memory, copiedElements(op) * op.storage().dtype.byteSize());
+        oldest.storage = op.storage();
+        oldest.version = op.storage().version;
+        oldest.offset = op.offset();
+        oldest.ld = op.ld();
+        oldest.outer = op.outer();
+        oldest.inner = op.inner();
+        oldest.lastUse = ++clock;
+        hit[0] = false;
+        return oldest;
+    }
+
     @Override
     public void gemm(DType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, Storage out, int outOffset) {
         int bytes = dtype.byteSize();
-        bufA = ensure(bufA, copiedElements(a) * bytes);
-        bufB = ensure(bufB, copiedElements(b) * bytes);
+        boolean[] hitA = new boolean[1];
+        boolean[] hitB = new boolean[1];
+        Slot sa = slotFor(a, null, hitA);
+        Slot sb = slotFor(b, sa, hitB);
         bufC = ensure(bufC, (long) m * n * bytes);
-        Memory pa = bufA;
-        Memory pb = bufB;
+        Memory pa = sa.memory;
+        Memory pb = sb.memory;
         Memory pc = bufC;
         int lda = leadingDimension(a);
         int ldb = leadingDimension(b);
         double flops = 2.0 * m * n * k;
-        if (flops < SPLIT_FLOPS) {
-            copyIn(a, pa);
-            copyIn(b, pb);
-        } else {
-            // both copies at once: also wakes the worker that will take the second block
-            Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa));
+        try {
+            if (flops < SPLIT_FLOPS || hitA[0] || hitB[0]) {
+                if (!hitA[0]) {
+                    copyIn(a, pa);
+                }
+                if (!hitB[0] && sb != sa) {
+                    copyIn(b, pb);
+                }
+            } else {
+                // both copies at once: also wakes the worker that will take the second block
+                Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa));
+            }
+        } catch (RuntimeException | Error e) {
+            sa.storage = null; // a copy that did not finish must not be reused
+            sb.storage = null;
+            throw e;
         }
         boolean alongRows = m > n;
         int length = alongRows ? m : n;

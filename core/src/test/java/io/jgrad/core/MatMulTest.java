@@ -138,6 +138,36 @@ class MatMulTest {
         });
     }
 
+    /** The system path reuses native copies of unchanged operands: every kind of in-place write must invalidate them. */
+    @ParameterizedTest
+    @MethodSource("backends")
+    void operandsChangedInPlaceAreCopiedAgain(String name) {
+        Blas.with(backend(name), () -> {
+            Generator g = Generator.seeded(8);
+            Tensor a = Tensor.randn(g, DType.FLOAT64, 40, 30);
+            Tensor b = Tensor.randn(g, DType.FLOAT64, 30, 20);
+            Tensor other = Tensor.randn(g, DType.FLOAT64, 30, 20);
+            List<java.util.function.Consumer<Tensor>> writes = List.of(
+                    t -> t.addInPlace(other, 0.5), t -> t.mulInPlace(-2), t -> t.fill(0.25), t -> t.copyFrom(other),
+                    t -> t.mulAddInPlace(0.9, other, 0.1), t -> t.addInPlace(1.5),
+                    t -> t.addProductInPlace(other, other, 0.3), t -> t.narrow(0, 3, 5).fill(7));
+            for (var write : writes) {
+                assertProduct(a, b, 1e-12);       // copies b
+                assertProduct(a, b.t().t(), 1e-12);
+                write.accept(b);
+                assertProduct(a, b, 1e-12);       // must see the new values
+                assertProduct(b.t(), a.t(), 1e-12);
+            }
+            Tensor big = Tensor.randn(g, DType.FLOAT64, 60, 30);
+            assertProduct(big.narrow(0, 0, 30).t(), b, 1e-12);
+            assertProduct(big.narrow(0, 30, 30).t(), b, 1e-12); // same storage, another window
+            Tensor leaf = Tensor.randn(g, DType.FLOAT64, 30, 20).requiresGrad(true);
+            GradCheck.Report report = GradCheck.check(xs -> a.matmul(xs.get(0)).sum(), leaf); // writes inputs raw
+            assertThat(report.passed()).as(report.detail()).isTrue();
+            return null;
+        });
+    }
+
     @org.junit.jupiter.api.Test
     void largeProductsAreCutIntoFixedBlocksOfSixteens() {
         assertThat(SystemOpenBlas.chunkLength(300, 2.0 * 300 * 200 * 100)).isEqualTo(160); // 2 pieces: 160, 140
