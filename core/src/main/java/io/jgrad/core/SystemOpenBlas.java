@@ -130,6 +130,10 @@ final class SystemOpenBlas implements Blas.Backend {
     @Override
     public void gemm(DType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, Storage out, int outOffset) {
         int bytes = dtype.byteSize();
+        double flops = 2.0 * m * n * k;
+        if (flops >= SPLIT_FLOPS) {
+            Parallel.wake(); // the worker that takes the second block wakes while the operands are copied
+        }
         boolean[] hitA = new boolean[1];
         boolean[] hitB = new boolean[1];
         Slot sa = slotFor(a, null, hitA);
@@ -140,7 +144,6 @@ final class SystemOpenBlas implements Blas.Backend {
         Memory pc = bufC;
         int lda = leadingDimension(a);
         int ldb = leadingDimension(b);
-        double flops = 2.0 * m * n * k;
         try {
             if (flops < SPLIT_FLOPS || hitA[0] || hitB[0]) {
                 if (!hitA[0]) {
