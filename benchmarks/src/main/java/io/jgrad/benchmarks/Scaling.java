@@ -15,8 +15,8 @@ import java.util.Locale;
 /**
  * How a training step's cost grows with batch size, hidden width and threads: W2's MLP
  * (784-H-H/2-10, ReLU, softmax cross-entropy, SGD momentum 0.9) on random inputs, so only speed
- * is measured. For each configuration: 20 warm-up steps, then the median samples/s of 5 samples of
- * about 0.3 s each. Prints one line per configuration and ends with {@code RESULT {json}};
+ * is measured. For each configuration: at least 20 warm-up steps and 1 s (for the JIT), then the
+ * median samples/s of 5 samples of about 0.3 s each. Prints one line per configuration and ends with {@code RESULT {json}};
  * {@code bench/pytorch/scaling.py} does the same in PyTorch.
  *
  * <pre>bench/run-jgrad.sh Scaling [--batches 32,128,1024] [--widths 512] [--threads 1,2]</pre>
@@ -68,7 +68,8 @@ public final class Scaling {
             ys[i] = Tensor.randint(g, 0, 10, batch);
         }
         int step = 0;
-        for (; step < 20; step++) {
+        long warmUntil = System.nanoTime() + 1_000_000_000L; // the JIT compiles during the first second or so
+        for (; step < 20 || System.nanoTime() < warmUntil; step++) {
             step(model, opt, loss, xs[step % 8], ys[step % 8]);
         }
         long t0 = System.nanoTime();
