@@ -23,7 +23,7 @@ final class Im2col {
                     from, to));
             return out;
         }
-        Parallel.forRange(n, 1, (from, to) -> {
+        Parallel.forRange(n, 1, (from, to) -> { // any other dtype, element by element
             for (int b = from; b < to; b++) {
                 for (int y = 0; y < oh; y++) {
                     for (int xx = 0; xx < ow; xx++) {
@@ -36,11 +36,7 @@ final class Im2col {
                                     int ix = xx * w.strideW() - w.padW() + kj * w.dilationW();
                                     int at = row + cc * kk + ki * w.kernelW() + kj;
                                     boolean inside = iy >= 0 && iy < h && ix >= 0 && ix < wd;
-                                    if (s.dtype == DType.FLOAT32) {
-                                        o.f[at] = inside ? s.f[plane + iy * wd + ix] : (float) padValue;
-                                    } else {
-                                        o.set(at, inside ? s.get(plane + iy * wd + ix) : padValue);
-                                    }
+                                    o.set(at, inside ? s.get(plane + iy * wd + ix) : padValue);
                                 }
                             }
                         }
@@ -163,11 +159,7 @@ final class Im2col {
                                         continue;
                                     }
                                     int at = row + cc * kk + ki * w.kernelW() + kj;
-                                    if (s.dtype == DType.FLOAT32) {
-                                        o.f[plane + iy * wd + ix] += s.f[at];
-                                    } else {
-                                        o.set(plane + iy * wd + ix, o.get(plane + iy * wd + ix) + s.get(at));
-                                    }
+                                    o.set(plane + iy * wd + ix, o.get(plane + iy * wd + ix) + s.get(at));
                                 }
                             }
                         }

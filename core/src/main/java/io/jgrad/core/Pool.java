@@ -23,7 +23,7 @@ final class Pool {
             Parallel.forRange(planes, grain, (from, to) -> maxForwardF(s.f, c.offset, o.f, argmax, h, wd, w, from, to));
             return out;
         }
-        Parallel.forRange(planes, grain, (from, to) -> {
+        Parallel.forRange(planes, grain, (from, to) -> { // float64 (x is floating point)
             for (int p = from; p < to; p++) {
                 int plane = p * h * wd;
                 int outAt = p * oh * ow;
@@ -42,7 +42,7 @@ final class Pool {
                                     continue;
                                 }
                                 int at = plane + iy * wd + ix;
-                                double v = s.dtype == DType.FLOAT32 ? s.f[c.offset + at] : s.d[c.offset + at];
+                                double v = s.d[c.offset + at];
                                 if (best < 0 || v > bv || Double.isNaN(v)) { // the first max; a NaN wins
                                     bv = v;
                                     best = at;
@@ -53,11 +53,7 @@ final class Pool {
                             }
                         }
                         argmax[outAt] = best;
-                        if (o.dtype == DType.FLOAT32) {
-                            o.f[outAt++] = (float) bv;
-                        } else {
-                            o.d[outAt++] = bv;
-                        }
+                        o.d[outAt++] = bv;
                     }
                 }
             }

@@ -95,35 +95,45 @@ final class SystemOpenBlas implements Blas.Backend {
 
         boolean holds(Blas.Operand op) {
             return storage == op.storage() && version == op.storage().version && offset == op.offset()
-                    && ld == op.ld() && outer == op.outer() && inner == op.inner();
+                    && ld == op.ld() && outer == op.outer() && inner == op.inner(); // the window, whatever its flag
+        }
+
+        /** Records that the memory now holds op's window (after the copy has finished). */
+        void hold(Blas.Operand op) {
+            storage = op.storage();
+            version = op.storage().version;
+            offset = op.offset();
+            ld = op.ld();
+            outer = op.outer();
+            inner = op.inner();
         }
     }
 
     private final Slot[] slots = {new Slot(), new Slot(), new Slot(), new Slot()};
     private long clock;
 
-    /** The slot holding op, or the least recently used one other than {@code keep}, emptied and sized for op. */
-    private Slot slotFor(Blas.Operand op, Slot keep, boolean[] hit) {
-        Slot oldest = null;
+    /** The slot holding op, or null. */
+    private Slot find(Blas.Operand op) {
         for (Slot s : slots) {
             if (s.holds(op)) {
                 s.lastUse = ++clock;
-                hit[0] = true;
                 return s;
             }
+        }
+        return null;
+    }
+
+    /** The least recently used slot other than {@code keep}, emptied and sized for op. */
+    private Slot evict(Slot keep, Blas.Operand op) {
+        Slot oldest = null;
+        for (Slot s : slots) {
             if (s != keep && (oldest == null || s.lastUse < oldest.lastUse)) {
                 oldest = s;
             }
         }
+        oldest.storage = null;
         oldest.memory = ensure(oldest.memory, copiedElements(op) * op.storage().dtype.byteSize());
-        oldest.storage = op.storage();
-        oldest.version = op.storage().version;
-        oldest.offset = op.offset();
-        oldest.ld = op.ld();
-        oldest.outer = op.outer();
-        oldest.inner = op.inner();
         oldest.lastUse = ++clock;
-        hit[0] = false;
         return oldest;
     }
 
@@ -134,32 +144,38 @@ final class SystemOpenBlas implements Blas.Backend {
         if (flops >= SPLIT_FLOPS) {
             Parallel.wake(); // the worker that takes the second block wakes while the operands are copied
         }
-        boolean[] hitA = new boolean[1];
-        boolean[] hitB = new boolean[1];
-        Slot sa = slotFor(a, null, hitA);
-        Slot sb = slotFor(b, sa, hitB);
+        boolean shared = a.sameWindow(b); // x·xᵀ: one copy serves both
+        Slot sa = find(a);
+        Slot sb = shared ? sa : find(b);
+        boolean copyA = sa == null;
+        boolean copyB = sb == null && !shared;
+        if (copyA) {
+            sa = evict(null, a);
+        }
+        if (sb == null) {
+            sb = shared ? sa : evict(sa, b);
+        }
         bufC = ensure(bufC, (long) m * n * bytes);
         Memory pa = sa.memory;
         Memory pb = sb.memory;
         Memory pc = bufC;
         int lda = leadingDimension(a);
         int ldb = leadingDimension(b);
-        try {
-            if (flops < SPLIT_FLOPS || hitA[0] || hitB[0]) {
-                if (!hitA[0]) {
-                    copyIn(a, pa);
-                }
-                if (!hitB[0] && sb != sa) {
-                    copyIn(b, pb);
-                }
-            } else {
-                // both copies at once: also wakes the worker that will take the second block
-                Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa));
+        if (copyA && copyB && flops >= SPLIT_FLOPS) {
+            Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa)); // both at once
+        } else {
+            if (copyA) {
+                copyIn(a, pa);
             }
-        } catch (RuntimeException | Error e) {
-            sa.storage = null; // a copy that did not finish must not be reused
-            sb.storage = null;
-            throw e;
+            if (copyB) {
+                copyIn(b, pb);
+            }
+        }
+        if (copyA) {
+            sa.hold(a);
+        }
+        if (copyB) {
+            sb.hold(b);
         }
         boolean alongRows = m > n;
         int length = alongRows ? m : n;
