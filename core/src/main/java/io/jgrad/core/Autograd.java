@@ -5,9 +5,11 @@ import static com.google.common.base.Preconditions.checkArgument;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The reverse-mode engine and its switches: gradient recording on or off ({@link #noGrad()}),
@@ -146,9 +148,9 @@ public final class Autograd {
     static void run(Tensor[] roots, Tensor[] seeds, boolean retainGraph, boolean createGraph,
                     Map<Tensor, Tensor> captured) {
         IdentityHashMap<Tensor, int[]> pending = countUses(roots);
-        IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        Pass pass = new Pass(captured == null && !createGraph);
         for (int i = 0; i < roots.length; i++) {
-            grads.merge(roots[i], seeds[i], Autograd::accumulate);
+            pass.add(roots[i], seeds[i]);
         }
         ArrayDeque<Tensor> ready = new ArrayDeque<>();
         for (Tensor r : roots) {
@@ -160,21 +162,26 @@ public final class Autograd {
         try {
             while (!ready.isEmpty()) {
                 Tensor t = ready.poll();
-                Tensor g = grads.remove(t);
+                Tensor g = pass.take(t);
                 if (g != null && t.hooks != null) {
                     for (var hook : t.hooks) {
+                        pass.expose(g);
                         Tensor replaced = hook.apply(g);
                         g = replaced != null ? replaced : g;
+                        pass.expose(g);
                     }
                 }
                 if (g != null) {
-                    deliver(t, g, captured, createGraph);
+                    deliver(t, g, captured, createGraph, pass);
                 }
                 Node node = t.gradFn;
                 if (node == null) {
                     continue;
                 }
                 Tensor[] inputs = node.inputs;
+                if (g != null && node.userCode) {
+                    pass.expose(g);
+                }
                 Tensor[] inGrads = g == null ? null : callBackward(node, g);
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
@@ -182,7 +189,10 @@ public final class Autograd {
                         continue;
                     }
                     if (inGrads != null && i < inGrads.length && inGrads[i] != null) {
-                        grads.merge(in, conform(inGrads[i], in, node.op), Autograd::accumulate);
+                        if (node.userCode) {
+                            pass.expose(inGrads[i]);
+                        }
+                        pass.add(in, conform(inGrads[i], in, node.op));
                     }
                     if (--pending.get(in)[0] == 0) {
                         ready.add(in);
@@ -194,6 +204,69 @@ public final class Autograd {
             }
         } finally {
             setGradEnabled(previous);
+        }
+    }
+
+    /**
+     * The gradients in flight during one backward, summed per tensor, and what is known of who
+     * else can see their storage. A leaf whose {@code grad} is empty takes over the storage of
+     * its gradient instead of copying it (as PyTorch does when nothing else refers to it) when
+     * the storage was created during this backward by jgrad's own ops, covers exactly that
+     * gradient, backs no other gradient still in flight, and was never seen by user code (a
+     * hook, or a {@link CustomOp}'s backward, which may keep what it is given or return what
+     * it holds). Otherwise the leaf gets a copy.
+     */
+    private static final class Pass {
+        final IdentityHashMap<Tensor, Tensor> grads = new IdentityHashMap<>();
+        /** How many in-flight gradients use each storage; null when nothing may be taken over. */
+        final IdentityHashMap<Storage, int[]> users;
+        final Set<Storage> exposed = Collections.newSetFromMap(new IdentityHashMap<>());
+        final long start = Storage.lastSerial();
+
+        Pass(boolean mayTakeOver) {
+            users = mayTakeOver ? new IdentityHashMap<>() : null;
+        }
+
+        /** Adds {@code g} to the gradient in flight for {@code t}. */
+        void add(Tensor t, Tensor g) {
+            Tensor prev = grads.get(t);
+            Tensor sum = prev == null ? g : accumulate(prev, g);
+            grads.put(t, sum);
+            if (users != null) {
+                if (prev != null) {
+                    release(prev);
+                }
+                users.computeIfAbsent(sum.storage, k -> new int[1])[0]++;
+            }
+        }
+
+        /** Removes and returns t's gradient (null if none reached it). */
+        Tensor take(Tensor t) {
+            Tensor g = grads.remove(t);
+            if (g != null && users != null) {
+                release(g);
+            }
+            return g;
+        }
+
+        private void release(Tensor g) {
+            int[] n = users.get(g.storage);
+            if (--n[0] == 0) {
+                users.remove(g.storage);
+            }
+        }
+
+        void expose(Tensor g) {
+            if (users != null && g != null) {
+                exposed.add(g.storage);
+            }
+        }
+
+        /** Whether a leaf may keep g's storage as its own grad (see the class comment). */
+        boolean mayTakeOver(Tensor g) {
+            Storage st = g.storage;
+            return users != null && st.serial > start && g.offset == 0 && g.numel() == st.length()
+                    && g.isContiguous() && !users.containsKey(st) && !exposed.contains(st);
         }
     }
 
@@ -271,7 +344,7 @@ public final class Autograd {
         return a.add(b);
     }
 
-    private static void deliver(Tensor t, Tensor g, Map<Tensor, Tensor> captured, boolean createGraph) {
+    private static void deliver(Tensor t, Tensor g, Map<Tensor, Tensor> captured, boolean createGraph, Pass pass) {
         if (captured != null) {
             if (captured.containsKey(t)) {
                 Tensor prev = captured.get(t);
@@ -283,8 +356,14 @@ public final class Autograd {
             return;
         }
         if (t.grad == null) {
-            // the gradient may be shared with other tensors (add passes dOut through): own a copy
-            t.grad = createGraph ? g : g.detach().contiguousCopyNoGrad();
+            if (createGraph) {
+                t.grad = g;
+            } else if (t.gradFn == null && pass.mayTakeOver(g)) { // a leaf: g goes nowhere else
+                t.grad = g.requiresGrad ? g.detach() : g;
+            } else {
+                // the gradient may be shared with other tensors (add passes dOut through): own a copy
+                t.grad = g.detach().contiguousCopyNoGrad();
+            }
         } else if (createGraph || t.grad.requiresGrad) {
             t.grad = t.grad.add(g);
         } else {

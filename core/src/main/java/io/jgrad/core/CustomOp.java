@@ -84,11 +84,15 @@ public abstract class CustomOp {
         }
         Tensor result = out;
         int count = inputs.length;
-        return Tensor.derive(name(), result, inputs.clone(), ctx.saved.toArray(new Tensor[0]), dOut -> {
+        Tensor derived = Tensor.derive(name(), result, inputs.clone(), ctx.saved.toArray(new Tensor[0]), dOut -> {
             Tensor[] grads = backward(ctx, dOut);
             checkArgument(grads != null && grads.length == count, "%s: backward returned %s gradients for %s inputs",
                     name(), grads == null ? "null" : grads.length, count);
             return grads;
         });
+        if (derived.gradFn != null) {
+            derived.gradFn.userCode = true;
+        }
+        return derived;
     }
 }

@@ -17,6 +17,11 @@ final class Node {
     Tensor[] saved;
     int[] savedVersions;
     Backward backward;
+    /**
+     * Whether backward is user code (a {@link CustomOp}): it may keep the gradient it is given or
+     * return one it holds, so backward never takes over such a gradient's storage.
+     */
+    boolean userCode;
     /** Where the op was created; recorded only in anomaly mode. */
     final Throwable createdAt;
 

@@ -1,6 +1,7 @@
 package io.jgrad.core;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The flat, row-major element array behind one or more tensors (views share it), plus the
@@ -13,6 +14,18 @@ final class Storage {
     final double[] d;
     final long[] l;
     int version;
+    /**
+     * Creation order (increasing): lets backward tell a gradient it computed itself, which
+     * nothing outside the engine can hold, from one it was handed (see {@link Autograd}).
+     */
+    final long serial = SERIALS.incrementAndGet();
+
+    private static final AtomicLong SERIALS = new AtomicLong();
+
+    /** The serial the next storage will exceed: storages created after this call have a larger one. */
+    static long lastSerial() {
+        return SERIALS.get();
+    }
 
     private Storage(DType dtype, float[] f, double[] d, long[] l) {
         this.dtype = dtype;
