@@ -10,4 +10,8 @@ export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_
 # JGRAD_JAVA_OPTS replaces it
 main=io.jgrad.benchmarks.Workloads
 if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
-exec java ${JGRAD_JAVA_OPTS:--Xmx512m} -cp "$classpath" $main "$@"
+# W3's 11-17 MB activations need room: at 512 MB G1 spent 2.4 s of a 40 s epoch in 2,230 pauses and
+# the batch-1000 evaluation could run out of memory; 1 GB runs as fast as 4 GB (BENCHMARKS.md)
+heap=-Xmx512m
+if [[ ${1:-} == W3 ]]; then heap=-Xmx1g; fi
+exec java ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"

@@ -104,6 +104,12 @@ grad_case("grad:softmax", lambda x: torch.softmax(x, 1), a34)
 grad_case("grad:log_softmax", lambda x: torch.log_softmax(x, 0), a34)
 grad_case("grad:max_dim", lambda x: x.max(1).values, a34)
 grad_case("grad:var_dim", lambda x: x.var(1), a34)
+conv = torch.nn.functional.conv2d
+case("conv2d", lambda x, w, b: conv(x, w, b, stride=2, padding=1), t(2, 3, 5, 6), t(4, 3, 3, 3), t(4))
+case("conv2d_dilated_nobias", lambda x, w: conv(x, w, None, stride=(1, 2), padding=(0, 1), dilation=(2, 1)),
+     t(1, 2, 6, 7), t(3, 2, 2, 3))
+grad_case("grad:conv2d_input", lambda x, w: conv(x, w, None, stride=2, padding=1), t(2, 3, 5, 6), t(4, 3, 3, 3))
+grad_case("grad:conv2d_weight", lambda w, x: conv(x, w, None, padding=1, dilation=2), t(4, 3, 3, 3), t(2, 3, 6, 6))
 
 
 def fmt(x):

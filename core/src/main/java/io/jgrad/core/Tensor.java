@@ -1515,6 +1515,71 @@ public sealed class Tensor permits Parameter {
     }
 
     /**
+     * 2-D convolution (cross-correlation), as PyTorch's {@code F.conv2d} with one group: this
+     * [N, C, H, W], {@code weight} [O, C, kh, kw] and {@code bias} [O] (null for none) give
+     * [N, O, Ho, Wo], with the stride, zero padding and dilation of {@code window}, whose kernel
+     * must be the weight's kh × kw. Computed as one matrix product over the whole batch; its
+     * gradients (and their gradients) are those of the same sum written with {@link #im2col}
+     * and {@link #matmul}.
+     *
+     * @throws ShapeException if the shapes do not fit together (naming all of them)
+     * @throws IllegalArgumentException if the dtypes differ or are not floating point
+     */
+    public Tensor conv2d(Tensor weight, Tensor bias, Window2d window) {
+        checkArgument(weight != null && window != null, "conv2d: weight and window are required");
+        if (shape.length != 4 || weight.shape.length != 4 || weight.shape[1] != shape[1]
+                || weight.shape[2] != window.kernelH() || weight.shape[3] != window.kernelW()
+                || (bias != null && (bias.shape.length != 1 || bias.shape[0] != weight.shape[0]))) {
+            throw new ShapeException("conv2d: input " + Shapes.str(shape) + " [N, C, H, W], weight "
+                    + Shapes.str(weight.shape) + " [O, C, kh, kw], bias " + (bias == null ? "none" : Shapes.str(bias.shape))
+                    + " [O] and kernel " + window.kernelH() + "x" + window.kernelW() + " do not fit together");
+        }
+        checkArgument(dtype().isFloatingPoint() && weight.dtype() == dtype() && (bias == null || bias.dtype() == dtype()),
+                "conv2d: input, weight and bias must have the same floating-point dtype, got %s, %s and %s",
+                dtype(), weight.dtype(), bias == null ? "none" : bias.dtype());
+        int n = shape[0];
+        int o = weight.shape[0];
+        int oh = window.outH(shape[2]);
+        int ow = window.outW(shape[3]);
+        int plane = oh * ow;
+        int taps = weight.shape[1] * window.kernelH() * window.kernelW();
+        Tensor wc = weight.contiguousNoGrad();
+        Tensor wm = new Tensor(wc.storage, wc.offset, new int[] {o, taps}, new int[] {taps, 1});
+        Tensor cols = Conv.columns(contiguousNoGrad(), window); // [C·kh·kw, N·Ho·Wo]
+        Tensor y = empty(dtype(), new int[] {o, n * plane});
+        Blas.gemm(wm, cols, y.storage, 0);
+        Tensor out = empty(dtype(), new int[] {n, o, oh, ow});
+        Conv.scatter(y, bias, out, n, o, plane);
+        Tensor x = this;
+        int[] xs = shape;
+        return derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
+            if (Autograd.isGradEnabled()) { // building the gradient's own graph: the same sums in differentiable ops
+                Tensor dy = dOut.reshape(n, o, plane).transpose(1, 2).reshape(n * plane, o);
+                Tensor gx = x.requiresGrad ? dy.matmul(weight.reshape(o, taps)).reshape(n, plane, taps).col2im(xs, window)
+                        : null;
+                Tensor gw = weight.requiresGrad
+                        ? dy.t().matmul(x.im2col(window).reshape(n * plane, taps)).reshape(weight.shape) : null;
+                Tensor gb = bias != null && bias.requiresGrad ? dOut.sum(new int[] {0, 2, 3}, false) : null;
+                return in(gx, gw, gb);
+            }
+            double[] db = bias != null && bias.requiresGrad ? new double[o] : null;
+            Tensor dy = Conv.gather(dOut.contiguousNoGrad(), n, o, plane, db); // [O, N·Ho·Wo]
+            Tensor gw = null;
+            if (weight.requiresGrad) {
+                gw = empty(dtype(), weight.shape.clone());
+                Blas.gemm(dy, cols.t(), gw.storage, 0);
+            }
+            Tensor gx = null;
+            if (x.requiresGrad) {
+                Tensor dcols = empty(dtype(), new int[] {taps, n * plane});
+                Blas.gemm(wm.t(), dy, dcols.storage, 0);
+                gx = Conv.image(dcols, xs, window);
+            }
+            return in(gx, gw, db == null ? null : Tensor.of(db).to(dOut.dtype()));
+        });
+    }
+
+    /**
      * Max pooling (PyTorch's {@code F.max_pool2d}): the max of each window of [N, C, H, W], per
      * channel, with padding that never wins. The gradient goes to the first max of each window
      * (overlapping windows add up); a NaN in a window is its max.

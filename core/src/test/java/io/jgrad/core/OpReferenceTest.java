@@ -80,6 +80,10 @@ class OpReferenceTest {
         OPS.put("erf", x -> x.get(0).erf());
         OPS.put("im2col", x -> x.get(0).im2col(Window2d.square(3, 2, 1, 1)));
         OPS.put("im2col_dilated", x -> x.get(0).im2col(new Window2d(2, 3, 1, 1, 0, 0, 2, 1)));
+        OPS.put("conv2d", x -> x.get(0).conv2d(x.get(1), x.get(2), Window2d.square(3, 2, 1, 1)));
+        OPS.put("conv2d_dilated_nobias", x -> x.get(0).conv2d(x.get(1), null, new Window2d(2, 3, 1, 2, 0, 1, 2, 1)));
+        OPS.put("grad:conv2d_input", x -> x.get(0).conv2d(x.get(1), null, Window2d.square(3, 2, 1, 1)));
+        OPS.put("grad:conv2d_weight", x -> x.get(1).conv2d(x.get(0), null, Window2d.square(3, 1, 1, 2)));
         OPS.put("grad:relu_at_zero", x -> x.get(0).relu());
         OPS.put("grad:abs_at_zero", x -> x.get(0).abs());
         OPS.put("grad:clamp_at_bounds", x -> x.get(0).clamp(-0.5, 0.5));

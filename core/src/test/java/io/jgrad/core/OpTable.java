@@ -159,6 +159,12 @@ final class OpTable {
                 List.of(List.of(In.any(2, 2, 4, 4)))));
         ops.add(new Op("maxPool2d overlapping, padded", xs -> xs.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)),
                 List.of(List.of(In.any(1, 2, 5, 4)))));
+        ops.add(new Op("conv2d", xs -> xs.get(0).conv2d(xs.get(1), xs.get(2), Window2d.square(3, 2, 1, 1)),
+                List.of(List.of(In.any(2, 2, 5, 4), In.any(3, 2, 3, 3), In.any(3)))));
+        ops.add(new Op("conv2d dilated, no bias", xs -> xs.get(0).conv2d(xs.get(1), null,
+                new Window2d(2, 3, 1, 2, 0, 1, 2, 1)), List.of(List.of(In.any(1, 2, 5, 6), In.any(2, 2, 2, 3)))));
+        ops.add(new Op("conv2d 1x1", xs -> xs.get(0).conv2d(xs.get(1), xs.get(2), Window2d.square(1, 1, 0, 1)),
+                List.of(List.of(In.any(1, 3, 2, 2), In.any(2, 3, 1, 1), In.any(2)))));
         ops.add(new Op("custom op (cube)", xs -> new Cube().apply(xs.get(0)),
                 List.of(List.of(In.any(3, 4)), List.of(In.any()))));
         return ops;

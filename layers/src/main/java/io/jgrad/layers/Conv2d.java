@@ -12,7 +12,7 @@ import io.jgrad.core.Window2d;
 /**
  * 2-D convolution (cross-correlation, as in PyTorch) of NCHW input: x [N, in, H, W] ->
  * [N, out, Ho, Wo]; weight [out, in, kh, kw], bias [out]; initialised uniform on ±1/√(in·kh·kw)
- * like PyTorch. Computed as im2col + one matrix product for the whole batch.
+ * like PyTorch. Computed by {@link Tensor#conv2d}: one matrix product for the whole batch.
  */
 public final class Conv2d extends Module {
     private final int in;
@@ -46,15 +46,7 @@ public final class Conv2d extends Module {
             throw new ShapeException("Conv2d(" + in + " -> " + out + "): input " + x.shape() + " must be [N, " + in
                     + ", H, W]");
         }
-        int n = x.size(0);
-        int oh = window.outH(x.size(2));
-        int ow = window.outW(x.size(3));
-        Tensor cols = x.im2col(window).reshape(n * oh * ow, -1);             // [N·Ho·Wo, in·kh·kw]
-        Tensor y = cols.matmul(param("weight").reshape(out, -1).t());        // one gemm: [N·Ho·Wo, out]
-        // [N·Ho·Wo, out] -> [N, out, Ho, Wo]: a batch of transposes, copied in tiles
-        y = y.reshape(n, oh * ow, out).transpose(1, 2).contiguous().reshape(n, out, oh, ow);
-        // the bias after the transpose: each channel's value is added along a whole Ho·Wo row
-        return bias ? y.add(param("bias").reshape(out, 1, 1)) : y;
+        return x.conv2d(param("weight"), bias ? param("bias") : null, window);
     }
 
     @Override
