@@ -1,159 +1,236 @@
 package io.jgrad.core;
 
 /**
- * The kernels of {@link Tensor#conv2d}. The image batch is unfolded channel-major, as
- * columns [C·kh·kw, N·Ho·Wo] (one row per kernel tap, holding that tap's input for every output
- * position of every image), so that the whole convolution is one product
- * [O, C·kh·kw] · [C·kh·kw, N·Ho·Wo] = [O, N·Ho·Wo]. In this layout the unfolding copies runs of
- * whole output rows, the result reaches NCHW by copying runs of Ho·Wo values (with the bias
- * added on the way), and the backward gathers the output gradient the same way, summing the
- * bias gradient as it goes. The patch-row layout of {@link Tensor#im2col} instead needed a
- * transposing copy of the result, a separate bias pass, and the same again in backward.
+ * The kernels of {@link Tensor#conv2d}. Images are unfolded channel-major, as columns
+ * [C·kh·kw, images·Ho·Wo] (one row per kernel tap, holding that tap's input at every output
+ * position), so a convolution is the product [O, C·kh·kw] · columns = [O, images·Ho·Wo]. The
+ * batch goes through in chunks of whole images sized so that a chunk's columns and product
+ * stay in cache (a few MB): the columns are built, multiplied and the product copied to NCHW
+ * with the bias added, chunk after chunk, into buffers reused across chunks. Backward rebuilds
+ * each chunk's columns rather than keeping the whole batch's (at W3's second layer 18 MB per
+ * step) and applies the adjoint of the unfolding chunk by chunk as well.
+ *
+ * <p>The chunking depends only on the shapes, and partial sums across chunks are added in a
+ * fixed order, so results do not depend on the thread count.
  */
 final class Conv {
+    /** Target size of a chunk's columns or product (4 MB; tests set it smaller to cut more chunks). */
+    static volatile long chunkBytes = 4L << 20;
+
     private Conv() {}
 
-    /** Columns [C·kh·kw, N·Ho·Wo] of x [N, C, H, W] (contiguous, float32 or float64); zero outside the image. */
-    static Tensor columns(Tensor x, Window2d w) {
-        int n = x.shape[0];
-        int ch = x.shape[1];
-        int h = x.shape[2];
-        int wd = x.shape[3];
-        int oh = w.outH(h);
-        int ow = w.outW(wd);
-        int taps = w.kernelH() * w.kernelW();
-        int positions = n * oh * ow;
-        Tensor out = Tensor.empty(x.dtype(), new int[] {ch * taps, positions});
-        Object src = x.dtype() == DType.FLOAT32 ? x.storage.f : x.storage.d;
-        Object dst = out.dtype() == DType.FLOAT32 ? out.storage.f : out.storage.d;
-        Parallel.forRange(ch * taps, 1, (from, to) -> {
-            for (int r = from; r < to; r++) {
-                int row = r;
-                int c = row / taps;
-                int ki = row % taps / w.kernelW();
+    /** Shapes of one convolution: input [n, ch, h, wd], o output channels, output oh × ow, taps = ch·kh·kw. */
+    record Geometry(int n, int ch, int h, int wd, int o, Window2d w) {
+        int oh() {
+            return w.outH(h);
+        }
+
+        int ow() {
+            return w.outW(wd);
+        }
+
+        int plane() {
+            return oh() * ow();
+        }
+
+        int taps() {
+            return ch * w.kernelH() * w.kernelW();
+        }
+
+        /** Whole images per chunk: as many as keep the larger of its columns and product near {@link #chunkBytes}. */
+        int imagesPerChunk(int bytes) {
+            long perImage = (long) Math.max(taps(), o) * plane() * bytes;
+            return (int) Math.max(1, Math.min(n, chunkBytes / Math.max(1, perImage)));
+        }
+    }
+
+    /** out [n, o, oh, ow] = conv(x, w) + bias; x contiguous, wm the weight as [o, taps], bias [o] or null. */
+    static Tensor forward(Tensor x, Tensor wm, Tensor bias, Geometry g) {
+        DType dt = x.dtype();
+        int plane = g.plane();
+        int per = g.imagesPerChunk(dt.byteSize());
+        Tensor out = Tensor.empty(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
+        Storage cols = Storage.allocate(dt, Math.multiplyExact(g.taps(), per * plane));
+        Storage prod = Storage.allocate(dt, Math.multiplyExact(g.o(), per * plane));
+        for (int n0 = 0; n0 < g.n(); n0 += per) {
+            int n1 = Math.min(g.n(), n0 + per);
+            int m = (n1 - n0) * plane;
+            Tensor cv = fillColumns(x, g, n0, n1, cols);
+            Blas.gemm(wm, cv, prod, 0);
+            scatter(prod, m, bias, out, g, n0, n1);
+        }
+        return out;
+    }
+
+    /**
+     * Gradients of x, w and bias (each only if asked for, else null) from dOut [n, o, oh, ow]
+     * (contiguous); x contiguous and wm the weight as [o, taps] as in {@link #forward}.
+     */
+    static Tensor[] backward(Tensor dOut, Tensor x, Tensor wm, Geometry g, boolean needX, boolean needW,
+                             boolean needB, int[] weightShape) {
+        DType dt = dOut.dtype();
+        int plane = g.plane();
+        int taps = g.taps();
+        int o = g.o();
+        int per = g.imagesPerChunk(dt.byteSize());
+        Tensor gx = needX ? Tensor.empty(dt, new int[] {g.n(), g.ch(), g.h(), g.wd()}) : null;
+        double[] gw = needW ? new double[o * taps] : null;
+        double[] gb = needB ? new double[o] : null;
+        Storage dy = Storage.allocate(dt, Math.multiplyExact(o, per * plane));
+        Storage cols = needW || needX ? Storage.allocate(dt, Math.multiplyExact(taps, per * plane)) : null;
+        Storage part = needW ? Storage.allocate(dt, o * taps) : null;
+        for (int n0 = 0; n0 < g.n(); n0 += per) {
+            int n1 = Math.min(g.n(), n0 + per);
+            int m = (n1 - n0) * plane;
+            Tensor dyv = gather(dOut, g, n0, n1, dy, gb);
+            if (needW) {
+                Tensor cv = fillColumns(x, g, n0, n1, cols);
+                Blas.gemm(dyv, cv.t(), part, 0); // this chunk's share of dW, summed over chunks in order
+                for (int i = 0; i < gw.length; i++) {
+                    gw[i] += part.get(i);
+                }
+            }
+            if (needX) {
+                Blas.gemm(wm.t(), dyv, cols, 0); // the columns' gradient, into the columns buffer
+                cols.version++;
+                addImages(cols, m, g, n0, n1, gx);
+            }
+        }
+        return new Tensor[] {gx, gw == null ? null : Tensor.of(gw, weightShape).to(dt),
+            gb == null ? null : Tensor.of(gb).to(dt)};
+    }
+
+    /** Writes the columns of images [n0, n1) to buf as [taps, (n1-n0)·plane] (zeros outside the image) and returns that view. */
+    private static Tensor fillColumns(Tensor x, Geometry g, int n0, int n1, Storage buf) {
+        Window2d w = g.w();
+        int taps = g.taps();
+        int kk = w.kernelH() * w.kernelW();
+        int oh = g.oh();
+        int ow = g.ow();
+        int m = (n1 - n0) * oh * ow;
+        boolean f32 = buf.dtype == DType.FLOAT32;
+        Parallel.forRange(taps, 1, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                int c = row / kk;
+                int ki = row % kk / w.kernelW();
                 int kj = row % w.kernelW();
-                walk(w, n, ch, h, wd, c, ki, kj, (imageAt, colAt, len, step) -> {
-                    int at = row * positions + colAt;
-                    int from0 = x.offset + imageAt;
-                    if (step == 1) {
-                        System.arraycopy(src, from0, dst, at, len);
-                    } else if (src instanceof float[] s) {
-                        float[] d = (float[]) dst;
-                        for (int i = 0; i < len; i++) {
-                            d[at + i] = s[from0 + i * step];
-                        }
-                    } else {
-                        double[] s = (double[]) src;
-                        double[] d = (double[]) dst;
-                        for (int i = 0; i < len; i++) {
-                            d[at + i] = s[from0 + i * step];
+                int sw = w.strideW();
+                int dx = kj * w.dilationW() - w.padW(); // input column of output column 0
+                int lo = Math.min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw); // first output column inside
+                int hi = Math.max(lo, g.wd() - dx <= 0 ? 0 : Math.min(ow, (g.wd() - dx - 1) / sw + 1));
+                int at = row * m;
+                for (int b = n0; b < n1; b++) {
+                    for (int oy = 0; oy < oh; oy++, at += ow) {
+                        int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
+                        boolean rowInside = iy >= 0 && iy < g.h();
+                        int src = x.offset + ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
+                        if (f32) {
+                            float[] s = x.storage.f;
+                            float[] d = buf.f;
+                            if (!rowInside) {
+                                java.util.Arrays.fill(d, at, at + ow, 0f);
+                                continue;
+                            }
+                            for (int i = 0; i < lo; i++) {
+                                d[at + i] = 0;
+                            }
+                            if (sw == 1) {
+                                for (int i = lo; i < hi; i++) {
+                                    d[at + i] = s[src + i];
+                                }
+                            } else {
+                                for (int i = lo; i < hi; i++) {
+                                    d[at + i] = s[src + i * sw];
+                                }
+                            }
+                            for (int i = hi; i < ow; i++) {
+                                d[at + i] = 0;
+                            }
+                        } else {
+                            double[] s = x.storage.d;
+                            double[] d = buf.d;
+                            for (int i = 0; i < ow; i++) {
+                                d[at + i] = rowInside && i >= lo && i < hi ? s[src + i * sw] : 0;
+                            }
                         }
                     }
-                });
+                }
             }
         });
-        return out;
+        buf.version++; // the buffer is reused: the BLAS copy cache must not take it for what it held before
+        return new Tensor(buf, 0, new int[] {taps, m}, new int[] {m, 1});
     }
 
-    /** The adjoint of {@link #columns}: columns [C·kh·kw, N·Ho·Wo] (contiguous) summed into an image of {@code shape}. */
-    static Tensor image(Tensor cols, int[] shape, Window2d w) {
-        int n = shape[0];
-        int ch = shape[1];
-        int h = shape[2];
-        int wd = shape[3];
-        int taps = w.kernelH() * w.kernelW();
-        int positions = n * w.outH(h) * w.outW(wd);
-        Tensor out = Tensor.empty(cols.dtype(), shape);
-        boolean f32 = cols.dtype() == DType.FLOAT32;
+    /** The adjoint of {@link #fillColumns}: adds the columns [taps, (n1-n0)·plane] in buf into images [n0, n1) of gx. */
+    private static void addImages(Storage buf, int m, Geometry g, int n0, int n1, Tensor gx) {
+        Window2d w = g.w();
+        int kk = w.kernelH() * w.kernelW();
+        int oh = g.oh();
+        int ow = g.ow();
+        boolean f32 = buf.dtype == DType.FLOAT32;
         // one image per task: every write of a task lands in its own image
-        Parallel.forRange(n, 1, (from, to) -> {
-            for (int c = 0; c < ch; c++) {
-                for (int tap = 0; tap < taps; tap++) {
-                    int row = c * taps + tap;
-                    walkImages(w, from, to, ch, h, wd, c, tap / w.kernelW(), tap % w.kernelW(),
-                            (imageAt, colAt, len, step) -> {
-                                int src = cols.offset + row * positions + colAt;
-                                if (f32) {
-                                    float[] s = cols.storage.f;
-                                    float[] d = out.storage.f;
-                                    for (int i = 0; i < len; i++) {
-                                        d[imageAt + i * step] += s[src + i];
-                                    }
-                                } else {
-                                    double[] s = cols.storage.d;
-                                    double[] d = out.storage.d;
-                                    for (int i = 0; i < len; i++) {
-                                        d[imageAt + i * step] += s[src + i];
-                                    }
+        Parallel.forRange(n1 - n0, 1, (from, to) -> {
+            for (int b = n0 + from; b < n0 + to; b++) {
+                for (int row = 0; row < g.taps(); row++) {
+                    int c = row / kk;
+                    int ki = row % kk / w.kernelW();
+                    int kj = row % w.kernelW();
+                    int sw = w.strideW();
+                    int dx = kj * w.dilationW() - w.padW();
+                    int lo = Math.min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
+                    int hi = Math.max(lo, g.wd() - dx <= 0 ? 0 : Math.min(ow, (g.wd() - dx - 1) / sw + 1));
+                    int at = row * m + (b - n0) * oh * ow;
+                    for (int oy = 0; oy < oh; oy++, at += ow) {
+                        int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
+                        if (iy < 0 || iy >= g.h()) {
+                            continue;
+                        }
+                        int dst = ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
+                        if (f32) {
+                            float[] s = buf.f;
+                            float[] d = gx.storage.f;
+                            if (sw == 1) {
+                                for (int i = lo; i < hi; i++) {
+                                    d[dst + i] += s[at + i];
                                 }
-                            });
+                            } else {
+                                for (int i = lo; i < hi; i++) {
+                                    d[dst + i * sw] += s[at + i];
+                                }
+                            }
+                        } else {
+                            double[] s = buf.d;
+                            double[] d = gx.storage.d;
+                            for (int i = lo; i < hi; i++) {
+                                d[dst + i * sw] += s[at + i];
+                            }
+                        }
+                    }
                 }
             }
         });
-        return out;
     }
 
-    /** A run of one kernel tap's inputs: image elements imageAt, imageAt+step, ... for columns colAt.. colAt+len. */
-    @FunctionalInterface
-    private interface Run {
-        void copy(int imageAt, int colAt, int len, int step);
-    }
-
-    private static void walk(Window2d w, int n, int ch, int h, int wd, int c, int ki, int kj, Run run) {
-        walkImages(w, 0, n, ch, h, wd, c, ki, kj, run);
-    }
-
-    /**
-     * Calls {@code run} for each output row of images [from, to) with the stretch of output
-     * columns whose input (tap ki, kj of channel c) lies inside the image; positions outside
-     * stay zero in the columns and contribute nothing to the image.
-     */
-    private static void walkImages(Window2d w, int from, int to, int ch, int h, int wd, int c, int ki, int kj,
-                                   Run run) {
-        int oh = w.outH(h);
-        int ow = w.outW(wd);
-        int sw = w.strideW();
-        int dx = kj * w.dilationW() - w.padW(); // input column of output column 0
-        // output columns ox with 0 <= ox*sw + dx < wd
-        int lo = dx >= 0 ? 0 : (-dx + sw - 1) / sw;
-        int hi = wd - dx <= 0 ? 0 : Math.min(ow, (wd - dx - 1) / sw + 1);
-        if (lo >= hi) {
-            return;
-        }
-        for (int b = from; b < to; b++) {
-            for (int oy = 0; oy < oh; oy++) {
-                int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
-                if (iy < 0 || iy >= h) {
-                    continue;
-                }
-                int imageAt = ((b * ch + c) * h + iy) * wd + lo * sw + dx;
-                int colAt = (b * oh + oy) * ow + lo;
-                run.copy(imageAt, colAt, hi - lo, sw);
-            }
-        }
-    }
-
-    /**
-     * out [N, O, Ho·Wo] (contiguous) from the product y [O, N·Ho·Wo]: out[n, o, :] = y[o, n·L:(n+1)·L] + bias[o].
-     */
-    static void scatter(Tensor y, Tensor bias, Tensor out, int n, int o, int plane) {
-        boolean f32 = y.dtype() == DType.FLOAT32;
-        int positions = n * plane;
-        Parallel.forRange(n, Math.max(1, Elementwise.GRAIN / Math.max(1, o * plane)), (from, to) -> {
-            for (int b = from; b < to; b++) {
+    /** out[b, k, :] = prod[k, (b-n0)·plane : ...] + bias[k] for images [n0, n1); prod is [o, m]. */
+    private static void scatter(Storage prod, int m, Tensor bias, Tensor out, Geometry g, int n0, int n1) {
+        int o = g.o();
+        int plane = g.plane();
+        boolean f32 = prod.dtype == DType.FLOAT32;
+        Parallel.forRange(n1 - n0, Math.max(1, Elementwise.GRAIN / Math.max(1, o * plane)), (from, to) -> {
+            for (int b = n0 + from; b < n0 + to; b++) {
                 for (int k = 0; k < o; k++) {
-                    int src = k * positions + b * plane;
+                    int src = k * m + (b - n0) * plane;
                     int dst = (b * o + k) * plane;
                     double add = bias == null ? 0 : bias.storage.get(bias.offset + k * bias.strides[0]);
                     if (f32) {
-                        float[] s = y.storage.f;
+                        float[] s = prod.f;
                         float[] d = out.storage.f;
                         float bf = (float) add;
                         for (int i = 0; i < plane; i++) {
                             d[dst + i] = s[src + i] + bf;
                         }
                     } else {
-                        double[] s = y.storage.d;
+                        double[] s = prod.d;
                         double[] d = out.storage.d;
                         for (int i = 0; i < plane; i++) {
                             d[dst + i] = s[src + i] + add;
@@ -165,39 +242,38 @@ final class Conv {
     }
 
     /**
-     * The reverse of {@link #scatter} for gradients: dOut [N, O, L] (contiguous) -> [O, N·L]; with
-     * {@code biasGrad} non-null also sums each channel's gradient into it (in double, images in
-     * order, so the sum does not depend on the thread count).
+     * The reverse of {@link #scatter} for gradients: dOut [n, o, plane] images [n0, n1) into buf
+     * as [o, (n1-n0)·plane], returning that view; with {@code biasGrad} non-null also adds each
+     * channel's sum to it (in double, images in order, so the sum does not depend on the thread count).
      */
-    static Tensor gather(Tensor dOut, int n, int o, int plane, double[] biasGrad) {
-        Tensor y = Tensor.empty(dOut.dtype(), new int[] {o, n * plane});
-        boolean f32 = dOut.dtype() == DType.FLOAT32;
-        int positions = n * plane;
-        double[] partial = biasGrad == null ? null : new double[n * o];
-        Parallel.forRange(n, Math.max(1, Elementwise.GRAIN / Math.max(1, o * plane)), (from, to) -> {
-            for (int b = from; b < to; b++) {
+    private static Tensor gather(Tensor dOut, Geometry g, int n0, int n1, Storage buf, double[] biasGrad) {
+        int o = g.o();
+        int plane = g.plane();
+        int m = (n1 - n0) * plane;
+        double[] partial = biasGrad == null ? null : new double[(n1 - n0) * o];
+        Parallel.forRange(n1 - n0, Math.max(1, Elementwise.GRAIN / Math.max(1, o * plane)), (from, to) -> {
+            for (int b = n0 + from; b < n0 + to; b++) {
                 for (int k = 0; k < o; k++) {
                     int src = dOut.offset + (b * o + k) * plane;
-                    int dst = k * positions + b * plane;
-                    if (f32) {
-                        System.arraycopy(dOut.storage.f, src, y.storage.f, dst, plane);
+                    int dst = k * m + (b - n0) * plane;
+                    if (buf.dtype == DType.FLOAT32) {
+                        System.arraycopy(dOut.storage.f, src, buf.f, dst, plane);
                     } else {
-                        System.arraycopy(dOut.storage.d, src, y.storage.d, dst, plane);
+                        System.arraycopy(dOut.storage.d, src, buf.d, dst, plane);
                     }
                     if (partial != null) {
-                        partial[b * o + k] = sum(dOut.storage, src, plane);
+                        partial[(b - n0) * o + k] = sum(dOut.storage, src, plane);
                     }
                 }
             }
         });
         if (biasGrad != null) {
-            for (int b = 0; b < n; b++) {
-                for (int k = 0; k < o; k++) {
-                    biasGrad[k] += partial[b * o + k];
-                }
+            for (int i = 0; i < partial.length; i++) {
+                biasGrad[i % o] += partial[i];
             }
         }
-        return y;
+        buf.version++;
+        return new Tensor(buf, 0, new int[] {o, m}, new int[] {m, 1});
     }
 
     private static double sum(Storage s, int from, int len) {

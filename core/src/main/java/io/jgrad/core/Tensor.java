@@ -1518,9 +1518,9 @@ public sealed class Tensor permits Parameter {
      * 2-D convolution (cross-correlation), as PyTorch's {@code F.conv2d} with one group: this
      * [N, C, H, W], {@code weight} [O, C, kh, kw] and {@code bias} [O] (null for none) give
      * [N, O, Ho, Wo], with the stride, zero padding and dilation of {@code window}, whose kernel
-     * must be the weight's kh × kw. Computed as one matrix product over the whole batch; its
-     * gradients (and their gradients) are those of the same sum written with {@link #im2col}
-     * and {@link #matmul}.
+     * must be the weight's kh × kw. Computed as matrix products over chunks of the batch (see
+     * {@code Conv}); its gradients (and their gradients) are those of the same sum written with
+     * {@link #im2col} and {@link #matmul}.
      *
      * @throws ShapeException if the shapes do not fit together (naming all of them)
      * @throws IllegalArgumentException if the dtypes differ or are not floating point
@@ -1539,17 +1539,13 @@ public sealed class Tensor permits Parameter {
                 dtype(), weight.dtype(), bias == null ? "none" : bias.dtype());
         int n = shape[0];
         int o = weight.shape[0];
-        int oh = window.outH(shape[2]);
-        int ow = window.outW(shape[3]);
-        int plane = oh * ow;
-        int taps = weight.shape[1] * window.kernelH() * window.kernelW();
+        Conv.Geometry g = new Conv.Geometry(n, shape[1], shape[2], shape[3], o, window);
+        int plane = g.plane();
+        int taps = g.taps();
         Tensor wc = weight.contiguousNoGrad();
         Tensor wm = new Tensor(wc.storage, wc.offset, new int[] {o, taps}, new int[] {taps, 1});
-        Tensor cols = Conv.columns(contiguousNoGrad(), window); // [C·kh·kw, N·Ho·Wo]
-        Tensor y = empty(dtype(), new int[] {o, n * plane});
-        Blas.gemm(wm, cols, y.storage, 0);
-        Tensor out = empty(dtype(), new int[] {n, o, oh, ow});
-        Conv.scatter(y, bias, out, n, o, plane);
+        Tensor xc = contiguousNoGrad();
+        Tensor out = Conv.forward(xc, wm, bias, g);
         Tensor x = this;
         int[] xs = shape;
         return derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
@@ -1562,20 +1558,8 @@ public sealed class Tensor permits Parameter {
                 Tensor gb = bias != null && bias.requiresGrad ? dOut.sum(new int[] {0, 2, 3}, false) : null;
                 return in(gx, gw, gb);
             }
-            double[] db = bias != null && bias.requiresGrad ? new double[o] : null;
-            Tensor dy = Conv.gather(dOut.contiguousNoGrad(), n, o, plane, db); // [O, N·Ho·Wo]
-            Tensor gw = null;
-            if (weight.requiresGrad) {
-                gw = empty(dtype(), weight.shape.clone());
-                Blas.gemm(dy, cols.t(), gw.storage, 0);
-            }
-            Tensor gx = null;
-            if (x.requiresGrad) {
-                Tensor dcols = empty(dtype(), new int[] {taps, n * plane});
-                Blas.gemm(wm.t(), dy, dcols.storage, 0);
-                gx = Conv.image(dcols, xs, window);
-            }
-            return in(gx, gw, db == null ? null : Tensor.of(db).to(dOut.dtype()));
+            return Conv.backward(dOut.contiguousNoGrad(), xc, wm, g, x.requiresGrad, weight.requiresGrad,
+                    bias != null && bias.requiresGrad, weight.shape.clone());
         });
     }
 

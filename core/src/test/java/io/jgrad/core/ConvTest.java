@@ -23,6 +23,7 @@ class ConvTest {
                 Arguments.of(new int[] {1, 2, 9, 7}, 3, new Window2d(2, 3, 2, 1, 1, 0, 1, 2), false),
                 Arguments.of(new int[] {2, 1, 5, 5}, 2, new Window2d(3, 2, 1, 3, 2, 2, 2, 1), true),
                 Arguments.of(new int[] {2, 4, 3, 3}, 3, Window2d.square(1, 1, 0, 1), true),
+                Arguments.of(new int[] {3, 2, 6, 5}, 2, new Window2d(3, 3, 1, 2, 2, 1, 1, 1), true),
                 Arguments.of(new int[] {130, 1, 28, 28}, 8, Window2d.square(3, 1, 0, 1), true)); // split products
     }
 
@@ -40,6 +41,19 @@ class ConvTest {
     @ParameterizedTest
     @MethodSource("cases")
     void matchesTheCompositeInValuesAndGradients(int[] xs, int o, Window2d win, boolean bias) {
+        long chunk = Conv.chunkBytes;
+        try {
+            // one chunk, then chunks of one image, then of a few (the last one shorter)
+            for (long bytes : new long[] {chunk, 1, 5000}) {
+                Conv.chunkBytes = bytes;
+                checkAgainstComposite(xs, o, win, bias);
+            }
+        } finally {
+            Conv.chunkBytes = chunk;
+        }
+    }
+
+    private static void checkAgainstComposite(int[] xs, int o, Window2d win, boolean bias) {
         for (DType dt : List.of(DType.FLOAT64, DType.FLOAT32)) {
             Generator g = Generator.seeded(7);
             Tensor x = Tensor.randn(g, xs).to(dt).requiresGrad(true);
