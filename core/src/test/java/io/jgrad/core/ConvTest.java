@@ -126,6 +126,27 @@ class ConvTest {
     }
 
     @Test
+    void zeroSizedBatchesChannelsAndFiltersWork() {
+        Window2d win = Window2d.square(3, 1, 1, 1);
+        Tensor noImages = Tensor.zeros(DType.FLOAT32, new int[] {0, 2, 4, 4}).requiresGrad(true);
+        Tensor w = Tensor.ones(DType.FLOAT32, new int[] {3, 2, 3, 3}).requiresGrad(true);
+        Tensor y = noImages.conv2d(w, null, win);
+        assertThat(y.shape()).containsExactly(0, 3, 4, 4);
+        y.sum().backward();
+        assertThat(w.grad().toDoubleArray()).containsOnly(0.0);
+
+        Tensor noChannels = Tensor.zeros(DType.FLOAT32, new int[] {2, 0, 4, 4});
+        Tensor b = Tensor.of(new float[] {1, 2, 3});
+        Tensor z = noChannels.conv2d(Tensor.zeros(DType.FLOAT32, new int[] {3, 0, 3, 3}), b, win);
+        assertThat(z.shape()).containsExactly(2, 3, 4, 4);
+        assertThat(z.select(1, 2).toDoubleArray()).containsOnly(3.0); // only the bias
+
+        Tensor noFilters = Tensor.ones(DType.FLOAT32, new int[] {2, 2, 4, 4})
+                .conv2d(Tensor.zeros(DType.FLOAT32, new int[] {0, 2, 3, 3}), null, win);
+        assertThat(noFilters.shape()).containsExactly(2, 0, 4, 4);
+    }
+
+    @Test
     void badShapesAndDtypesAreNamed() {
         Tensor x = Tensor.zeros(DType.FLOAT32, new int[] {1, 3, 5, 5});
         Window2d win = Window2d.square(3, 1, 0, 1);
