@@ -14,6 +14,10 @@ case $w in
   *) echo "unknown workload $w" >&2; exit 2;;
 esac
 mkdir -p runs/bench
+# both sides get the malloc settings run-jgrad.sh uses: with glibc's defaults PyTorch's E1 is
+# bimodal (0.57 ms per iteration, or ~4 ms when freed 4 MB blocks go back to the OS and are
+# faulted in again), which would flatter jgrad
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
 for i in $(seq 1 "$pairs"); do
   bench/run-jgrad.sh "$w" "$@" | tee "runs/bench/$w-jgrad-$i.log" | grep RESULT
   OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} /usr/bin/python3 "${py[@]}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
