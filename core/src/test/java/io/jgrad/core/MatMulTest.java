@@ -173,7 +173,7 @@ class MatMulTest {
         assertThat(SystemOpenBlas.chunkLength(300, 2.0 * 300 * 200 * 100)).isEqualTo(160); // 2 pieces: 160, 140
         assertThat(SystemOpenBlas.chunkLength(512, 2.0 * 128 * 784 * 512)).isEqualTo(256);
         assertThat(SystemOpenBlas.chunkLength(512, 2.0 * 512 * 512 * 512)).isEqualTo(128); // 4 pieces
-        assertThat(SystemOpenBlas.chunkLength(1000, 1e12)).isEqualTo(128); // at most 8 pieces
+        assertThat(SystemOpenBlas.chunkLength(1000, 1e12)).isEqualTo(256); // at most 4 pieces
         assertThat(SystemOpenBlas.chunkLength(300, 1e6)).isEqualTo(300); // small: one call
         assertThat(SystemOpenBlas.chunkLength(20, 1e9)).isEqualTo(20); // too thin to cut
     }
