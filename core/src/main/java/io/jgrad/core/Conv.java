@@ -37,6 +37,24 @@ final class Conv {
             return ch * w.kernelH() * w.kernelW();
         }
 
+        /** The input column that output column 0 reads for kernel column kj (negative inside the padding). */
+        int columnShift(int kj) {
+            return kj * w.dilationW() - w.padW();
+        }
+
+        /** The first output column whose input for kernel column kj lies inside the image. */
+        int firstInside(int kj) {
+            int dx = columnShift(kj);
+            return Math.min(ow(), dx >= 0 ? 0 : (-dx + w.strideW() - 1) / w.strideW());
+        }
+
+        /** One past the last output column whose input for kernel column kj lies inside the image. */
+        int endInside(int kj) {
+            int dx = columnShift(kj);
+            int end = wd - dx <= 0 ? 0 : Math.min(ow(), (wd - dx - 1) / w.strideW() + 1);
+            return Math.max(firstInside(kj), end);
+        }
+
         /** Whole images per chunk: as many as keep the larger of its columns and product near {@link #chunkBytes}. */
         int imagesPerChunk(int bytes) {
             long perImage = (long) Math.max(taps(), o) * plane() * bytes;
@@ -115,9 +133,9 @@ final class Conv {
                 int ki = row % kk / w.kernelW();
                 int kj = row % w.kernelW();
                 int sw = w.strideW();
-                int dx = kj * w.dilationW() - w.padW(); // input column of output column 0
-                int lo = Math.min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw); // first output column inside
-                int hi = Math.max(lo, g.wd() - dx <= 0 ? 0 : Math.min(ow, (g.wd() - dx - 1) / sw + 1));
+                int dx = g.columnShift(kj);
+                int lo = g.firstInside(kj);
+                int hi = g.endInside(kj);
                 int at = row * m;
                 for (int b = n0; b < n1; b++) {
                     for (int oy = 0; oy < oh; oy++, at += ow) {
@@ -176,9 +194,9 @@ final class Conv {
                     int ki = row % kk / w.kernelW();
                     int kj = row % w.kernelW();
                     int sw = w.strideW();
-                    int dx = kj * w.dilationW() - w.padW();
-                    int lo = Math.min(ow, dx >= 0 ? 0 : (-dx + sw - 1) / sw);
-                    int hi = Math.max(lo, g.wd() - dx <= 0 ? 0 : Math.min(ow, (g.wd() - dx - 1) / sw + 1));
+                    int dx = g.columnShift(kj);
+                    int lo = g.firstInside(kj);
+                    int hi = g.endInside(kj);
                     int at = row * m + (b - n0) * oh * ow;
                     for (int oy = 0; oy < oh; oy++, at += ow) {
                         int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
@@ -262,7 +280,7 @@ final class Conv {
                         System.arraycopy(dOut.storage.d, src, buf.d, dst, plane);
                     }
                     if (partial != null) {
-                        partial[(b - n0) * o + k] = sum(dOut.storage, src, plane);
+                        partial[(b - n0) * o + k] = Reduce.sumRange(dOut.storage, src, plane);
                     }
                 }
             }
@@ -274,37 +292,5 @@ final class Conv {
         }
         buf.version++;
         return new Tensor(buf, 0, new int[] {o, m}, new int[] {m, 1});
-    }
-
-    private static double sum(Storage s, int from, int len) {
-        double a0 = 0;
-        double a1 = 0;
-        double a2 = 0;
-        double a3 = 0;
-        int i = 0;
-        if (s.dtype == DType.FLOAT32) {
-            float[] v = s.f;
-            for (; i + 3 < len; i += 4) {
-                a0 += v[from + i];
-                a1 += v[from + i + 1];
-                a2 += v[from + i + 2];
-                a3 += v[from + i + 3];
-            }
-            for (; i < len; i++) {
-                a0 += v[from + i];
-            }
-        } else {
-            double[] v = s.d;
-            for (; i + 3 < len; i += 4) {
-                a0 += v[from + i];
-                a1 += v[from + i + 1];
-                a2 += v[from + i + 2];
-                a3 += v[from + i + 3];
-            }
-            for (; i < len; i++) {
-                a0 += v[from + i];
-            }
-        }
-        return (a0 + a1) + (a2 + a3);
     }
 }
