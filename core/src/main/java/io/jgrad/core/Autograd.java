@@ -369,6 +369,8 @@ public final class Autograd {
         } else {
             t.grad.addInPlaceRaw(g, 1.0);
         }
+        // a .grad holds values, not a deferred expression (Fused) that would keep its inputs alive
+        t.grad.storage.materialize();
     }
 
     /** In anomaly mode: the creation site to record on a new node. */

@@ -143,8 +143,8 @@ final class Conv {
                         boolean rowInside = iy >= 0 && iy < g.h();
                         int src = x.offset + ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
                         if (f32) {
-                            float[] s = x.storage.f;
-                            float[] d = buf.f;
+                            float[] s = x.storage.f();
+                            float[] d = buf.f();
                             if (!rowInside) {
                                 java.util.Arrays.fill(d, at, at + ow, 0f);
                                 continue;
@@ -205,8 +205,8 @@ final class Conv {
                         }
                         int dst = ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
                         if (f32) {
-                            float[] s = buf.f;
-                            float[] d = gx.storage.f;
+                            float[] s = buf.f();
+                            float[] d = gx.storage.f();
                             if (sw == 1) {
                                 for (int i = lo; i < hi; i++) {
                                     d[dst + i] += s[at + i];
@@ -241,8 +241,8 @@ final class Conv {
                     int dst = (b * o + k) * plane;
                     double add = bias == null ? 0 : bias.storage.get(bias.offset + k * bias.strides[0]);
                     if (f32) {
-                        float[] s = prod.f;
-                        float[] d = out.storage.f;
+                        float[] s = prod.f();
+                        float[] d = out.storage.f();
                         float bf = (float) add;
                         for (int i = 0; i < plane; i++) {
                             d[dst + i] = s[src + i] + bf;
@@ -275,7 +275,7 @@ final class Conv {
                     int src = dOut.offset + (b * o + k) * plane;
                     int dst = k * m + (b - n0) * plane;
                     if (buf.dtype == DType.FLOAT32) {
-                        System.arraycopy(dOut.storage.f, src, buf.f, dst, plane);
+                        System.arraycopy(dOut.storage.f(), src, buf.f(), dst, plane);
                     } else {
                         System.arraycopy(dOut.storage.d, src, buf.d, dst, plane);
                     }

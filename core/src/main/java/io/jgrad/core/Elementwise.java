@@ -27,6 +27,10 @@ final class Elementwise {
 
     /** y = op(x) elementwise; p and q are POW's exponent and CLAMP's bounds. */
     static Tensor unary(Unary op, Tensor x, double p, double q) {
+        Tensor deferred = Fused.unary(op, x);
+        if (deferred != null) {
+            return deferred;
+        }
         Tensor c = x.contiguousNoGrad();
         Tensor out = Tensor.empty(x.dtype(), x.shape);
         int n = out.numel();
@@ -35,7 +39,7 @@ final class Elementwise {
         int xo = c.offset;
         Parallel.forRange(n, GRAIN, (from, to) -> {
             switch (in.dtype) {
-                case FLOAT32 -> unaryF(op, in.f, xo, o.f, from, to, p, q);
+                case FLOAT32 -> unaryF(op, in.f(), xo, o.f(), from, to, p, q);
                 case FLOAT64 -> unaryD(op, in.d, xo, o.d, from, to, p, q);
                 case INT64 -> unaryL(op, in.l, xo, o.l, from, to, p, q);
             }
@@ -207,6 +211,10 @@ final class Elementwise {
 
     /** out = a op b with NumPy broadcasting; a and b must already have the same dtype. */
     static Tensor binary(Binary op, Tensor a, Tensor b) {
+        Tensor deferred = Fused.binary(op, a, b);
+        if (deferred != null) {
+            return deferred;
+        }
         int[] shape = Shapes.broadcast(op.name().toLowerCase(java.util.Locale.ROOT), a.shape, b.shape);
         Tensor out = Tensor.empty(a.dtype(), shape);
         int[][] strides = {out.strides, StridedLoop.broadcastStrides(a, shape), StridedLoop.broadcastStrides(b, shape)};
@@ -226,7 +234,7 @@ final class Elementwise {
 
     private static void binaryRow(Binary op, Storage o, int oo, Storage a, int ao, int as, Storage b, int bo, int bs, int n) {
         switch (o.dtype) {
-            case FLOAT32 -> binaryF(op, a.f, ao, as, b.f, bo, bs, o.f, oo, n);
+            case FLOAT32 -> binaryF(op, a.f(), ao, as, b.f(), bo, bs, o.f(), oo, n);
             case FLOAT64 -> binaryD(op, a.d, ao, as, b.d, bo, bs, o.d, oo, n);
             case INT64 -> binaryL(op, a.l, ao, as, b.l, bo, bs, o.l, oo, n);
         }
@@ -465,6 +473,10 @@ final class Elementwise {
 
     /** out = x > 0 ? dOut : 0 (relu's backward in one pass; dOut may broadcast, e.g. the expanded 1 of a sum). */
     static Tensor reluBackward(Tensor dOut, Tensor x) {
+        Tensor deferred = Fused.reluBackward(dOut, x);
+        if (deferred != null) {
+            return deferred;
+        }
         Tensor out = Tensor.empty(dOut.dtype(), x.shape);
         int[][] strides = {out.strides, StridedLoop.broadcastStrides(dOut, x.shape), x.strides};
         int[] offsets = {0, dOut.offset, x.offset};
@@ -478,9 +490,9 @@ final class Elementwise {
             int xo = off[2];
             int xs = st[2];
             if (so.dtype == DType.FLOAT32 && xs == 1) {
-                float[] o = so.f;
-                float[] g = sg.f;
-                float[] xv = sx.f;
+                float[] o = so.f();
+                float[] g = sg.f();
+                float[] xv = sx.f();
                 Parallel.forRange(n, GRAIN, (from, to) -> {
                     for (int i = from; i < to; i++) {
                         o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i * gs])
@@ -501,7 +513,7 @@ final class Elementwise {
      * PyTorch's threshold_backward does), else 0; branch-free, because a data-dependent branch
      * on random signs mispredicts half the time and costs ten times the loop.
      */
-    private static int positiveMask(float x) {
+    static int positiveMask(float x) {
         int b = Float.floatToRawIntBits(x);
         return ((-b) & ~b) >> 31; // sign of -b is set iff b > 0; "& ~b" excludes -0.0 (b = MIN_VALUE)
     }
@@ -522,7 +534,7 @@ final class Elementwise {
                 int src = c ? off[2] + i * st[2] : off[3] + i * st[3];
                 Storage from = c ? a.storage : b.storage;
                 switch (so.dtype) {
-                    case FLOAT32 -> so.f[off[0] + i] = from.f[src];
+                    case FLOAT32 -> so.f()[off[0] + i] = from.f()[src];
                     case FLOAT64 -> so.d[off[0] + i] = from.d[src];
                     case INT64 -> so.l[off[0] + i] = from.l[src];
                 }
@@ -566,8 +578,8 @@ final class Elementwise {
         }
         int batches = Shapes.prod(src.shape, 0, r - 2);
         int[] batchShape = java.util.Arrays.copyOf(src.shape, r - 2);
-        float[] in = src.storage.f;
-        float[] out = dst.storage.f;
+        float[] in = src.storage.f();
+        float[] out = dst.storage.f();
         int plane = rows * cols;
         Parallel.forRange(batches, Math.max(1, GRAIN / plane), (from, to) -> {
             for (int b = from; b < to; b++) {
@@ -596,15 +608,17 @@ final class Elementwise {
     private static void copyRow(Storage s, int so, int ss, Storage d, int dof, int ds, int n) {
         if (s.dtype == d.dtype && ss == 1 && ds == 1) {
             switch (s.dtype) {
-                case FLOAT32 -> System.arraycopy(s.f, so, d.f, dof, n);
+                case FLOAT32 -> System.arraycopy(s.f(), so, d.f(), dof, n);
                 case FLOAT64 -> System.arraycopy(s.d, so, d.d, dof, n);
                 case INT64 -> System.arraycopy(s.l, so, d.l, dof, n);
             }
             return;
         }
         if (s.dtype == DType.FLOAT32 && d.dtype == DType.FLOAT32) {
+            float[] dv = d.f();
+            float[] sv = s.f();
             for (int i = 0; i < n; i++) {
-                d.f[dof + i * ds] = s.f[so + i * ss];
+                dv[dof + i * ds] = sv[so + i * ss];
             }
             return;
         }

@@ -223,6 +223,7 @@ public final class GradCheck {
         for (int i = 0; i < diff.size(); i++) {
             Storage storage = diff.get(i).storage;
             double[] data = storage.d;
+            storage.beforeWrite(); // deferred results read it: fix their values before perturbing it
             for (int j = 0; j < m; j++) {
                 jac[i][j] = new double[data.length];
             }

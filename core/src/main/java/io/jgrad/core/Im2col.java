@@ -19,7 +19,7 @@ final class Im2col {
         Storage s = c.storage;
         Storage o = out.storage;
         if (s.dtype == DType.FLOAT32) {
-            Parallel.forRange(n, 1, (from, to) -> patchesF(s.f, c.offset, o.f, 0, ch, h, wd, w, (float) padValue, false,
+            Parallel.forRange(n, 1, (from, to) -> patchesF(s.f(), c.offset, o.f(), 0, ch, h, wd, w, (float) padValue, false,
                     from, to));
             return out;
         }
@@ -138,7 +138,7 @@ final class Im2col {
         Storage s = c.storage;
         Storage o = out.storage;
         if (s.dtype == DType.FLOAT32) {
-            Parallel.forRange(n, 1, (from, to) -> patchesF(o.f, 0, s.f, c.offset, ch, h, wd, w, 0, true, from, to));
+            Parallel.forRange(n, 1, (from, to) -> patchesF(o.f(), 0, s.f(), c.offset, ch, h, wd, w, 0, true, from, to));
             return out;
         }
         Parallel.forRange(n, 1, (from, to) -> {

@@ -150,7 +150,7 @@ final class Indexing {
 
     private static void copyBlock(Storage s, int so, Storage d, int dof, int n) {
         switch (s.dtype) {
-            case FLOAT32 -> System.arraycopy(s.f, so, d.f, dof, n);
+            case FLOAT32 -> System.arraycopy(s.f(), so, d.f(), dof, n);
             case FLOAT64 -> System.arraycopy(s.d, so, d.d, dof, n);
             case INT64 -> System.arraycopy(s.l, so, d.l, dof, n);
         }
@@ -159,8 +159,10 @@ final class Indexing {
     private static void addBlock(Storage s, int so, Storage d, int dof, int n) {
         switch (s.dtype) {
             case FLOAT32 -> {
+                float[] dv = d.f();
+                float[] sv = s.f();
                 for (int i = 0; i < n; i++) {
-                    d.f[dof + i] += s.f[so + i];
+                    dv[dof + i] += sv[so + i];
                 }
             }
             case FLOAT64 -> {

@@ -27,15 +27,15 @@ final class JblasBackend implements Blas.Backend {
         Storage target = out.length() > 2L * m * n + 4096 ? Storage.allocate(dtype, m * n) : out;
         int at = target == out ? outOffset : 0;
         if (dtype == DType.FLOAT32) {
-            NativeBlas.sgemm(pb.trans(), pa.trans(), n, m, k, 1f, pb.storage().f, pb.offset(), pb.ld(),
-                    pa.storage().f, pa.offset(), pa.ld(), 0f, target.f, at, n);
+            NativeBlas.sgemm(pb.trans(), pa.trans(), n, m, k, 1f, pb.storage().f(), pb.offset(), pb.ld(),
+                    pa.storage().f(), pa.offset(), pa.ld(), 0f, target.f(), at, n);
         } else {
             NativeBlas.dgemm(pb.trans(), pa.trans(), n, m, k, 1.0, pb.storage().d, pb.offset(), pb.ld(),
                     pa.storage().d, pa.offset(), pa.ld(), 0.0, target.d, at, n);
         }
         if (target != out) {
             if (dtype == DType.FLOAT32) {
-                System.arraycopy(target.f, 0, out.f, outOffset, m * n);
+                System.arraycopy(target.f(), 0, out.f(), outOffset, m * n);
             } else {
                 System.arraycopy(target.d, 0, out.d, outOffset, m * n);
             }
@@ -52,7 +52,7 @@ final class JblasBackend implements Blas.Backend {
         for (int r = 0; r < op.outer(); r++) {
             int from = op.offset() + r * op.ld();
             if (packed.dtype == DType.FLOAT32) {
-                System.arraycopy(op.storage().f, from, packed.f, r * op.inner(), op.inner());
+                System.arraycopy(op.storage().f(), from, packed.f(), r * op.inner(), op.inner());
             } else {
                 System.arraycopy(op.storage().d, from, packed.d, r * op.inner(), op.inner());
             }

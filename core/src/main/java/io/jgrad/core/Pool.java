@@ -20,7 +20,7 @@ final class Pool {
         Storage o = out.storage;
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, h * wd));
         if (s.dtype == DType.FLOAT32) {
-            Parallel.forRange(planes, grain, (from, to) -> maxForwardF(s.f, c.offset, o.f, argmax, h, wd, w, from, to));
+            Parallel.forRange(planes, grain, (from, to) -> maxForwardF(s.f(), c.offset, o.f(), argmax, h, wd, w, from, to));
             return out;
         }
         Parallel.forRange(planes, grain, (from, to) -> { // float64 (x is floating point)
@@ -172,14 +172,16 @@ final class Pool {
         Storage s = g.storage;
         Storage o = dx.storage;
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, per));
+        float[] of = o.dtype == DType.FLOAT32 ? o.f() : null;
+        float[] sf = s.dtype == DType.FLOAT32 ? s.f() : null;
         Parallel.forRange(planes, grain, (from, to) -> {
             for (int i = from * per, end = to * per; i < end; i++) {
                 int at = argmax[i];
                 if (at < 0) {
                     continue;
                 }
-                if (o.dtype == DType.FLOAT32) {
-                    o.f[at] += s.f[g.offset + i];
+                if (of != null) {
+                    of[at] += sf[g.offset + i];
                 } else {
                     o.d[at] += s.d[g.offset + i];
                 }

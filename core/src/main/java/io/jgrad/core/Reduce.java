@@ -35,7 +35,11 @@ final class Reduce {
             return out;
         }
         double[] partial = new double[blocks];
-        Parallel.forRange(n, BLOCK, (from, to) -> partial[from / BLOCK] = sumRange(s, base + from, to - from));
+        Fused deferred = s.pending();
+        // the same blocks and order, without storing the elements
+        if (deferred == null || base != 0 || n != s.length() || !deferred.sumBlocks(n, BLOCK, partial)) {
+            Parallel.forRange(n, BLOCK, (from, to) -> partial[from / BLOCK] = sumRange(s, base + from, to - from));
+        }
         double total = 0;
         for (double p : partial) {
             total += p;
@@ -57,6 +61,11 @@ final class Reduce {
             }
             return acc;
         }
+        return sumRange(s.f(), from, len);
+    }
+
+    /** {@link #sumRange(Storage, int, int)} for float32 values. */
+    static double sumRange(float[] v, int from, int len) {
         double a0 = 0;
         double a1 = 0;
         double a2 = 0;
@@ -65,7 +74,6 @@ final class Reduce {
         double a5 = 0;
         double a6 = 0;
         double a7 = 0;
-        float[] v = s.f;
         int i = 0;
         for (; i + 7 < len; i += 8) {
             int j = from + i;
@@ -113,8 +121,9 @@ final class Reduce {
                 if (inner == 1) {
                     double a = 0;
                     if (s.dtype == DType.FLOAT32) {
+                        float[] v = s.f();
                         for (int j = 0; j < k; j++) {
-                            a += s.f[rowBase + j];
+                            a += v[rowBase + j];
                         }
                     } else {
                         for (int j = 0; j < k; j++) {
@@ -123,10 +132,11 @@ final class Reduce {
                     }
                     acc[0] = a;
                 } else if (s.dtype == DType.FLOAT32) {
+                    float[] v = s.f();
                     for (int j = 0; j < k; j++) {
                         int at = rowBase + j * inner;
                         for (int i = 0; i < inner; i++) {
-                            acc[i] += s.f[at + i];
+                            acc[i] += v[at + i];
                         }
                     }
                 } else {
@@ -159,8 +169,8 @@ final class Reduce {
         Tensor indices = Tensor.empty(DType.INT64, shape);
         Storage s = c.storage;
         if (s.dtype == DType.FLOAT32) {
-            float[] v = s.f;
-            float[] vo = values.storage.f;
+            float[] v = s.f();
+            float[] vo = values.storage.f();
             long[] io = indices.storage.l;
             int off = c.offset;
             Parallel.forRange(outer, Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner)), (from, to) -> {
@@ -237,7 +247,7 @@ final class Reduce {
                     int in = c.offset + r * k * inner + i;
                     int on = r * k * inner + i;
                     if (s.dtype == DType.FLOAT32 && inner == 1) {
-                        softmaxRowF(s.f, in, o.f, on, k, log);
+                        softmaxRowF(s.f(), in, o.f(), on, k, log);
                     } else {
                         softmaxRowGeneric(s, in, o, on, k, inner, log);
                     }

@@ -196,7 +196,7 @@ final class SystemOpenBlas implements Blas.Backend {
             }
         });
         if (dtype == DType.FLOAT32) {
-            pc.read(0, out.f, outOffset, m * n);
+            pc.read(0, out.f(), outOffset, m * n);
         } else {
             pc.read(0, out.d, outOffset, m * n);
         }
@@ -255,7 +255,7 @@ final class SystemOpenBlas implements Blas.Backend {
         if (copiesSpan(op)) {
             int span = (int) op.span();
             if (s.dtype == DType.FLOAT32) {
-                buffer.write(0, s.f, op.offset(), span);
+                buffer.write(0, s.f(), op.offset(), span);
             } else {
                 buffer.write(0, s.d, op.offset(), span);
             }
@@ -265,7 +265,7 @@ final class SystemOpenBlas implements Blas.Backend {
         for (int r = 0; r < op.outer(); r++) {
             int from = op.offset() + r * op.ld();
             if (s.dtype == DType.FLOAT32) {
-                buffer.write(r * rowBytes, s.f, from, op.inner());
+                buffer.write(r * rowBytes, s.f(), from, op.inner());
             } else {
                 buffer.write(r * rowBytes, s.d, from, op.inner());
             }

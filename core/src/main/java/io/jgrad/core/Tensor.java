@@ -395,7 +395,7 @@ public sealed class Tensor permits Parameter {
 
     /** The elements in row-major order, converted to float. */
     public float[] toFloatArray() {
-        return to(DType.FLOAT32).contiguousCopyNoGrad().storage.f;
+        return to(DType.FLOAT32).contiguousCopyNoGrad().storage.f();
     }
 
     /** The elements in row-major order, converted to double. */
@@ -512,6 +512,7 @@ public sealed class Tensor permits Parameter {
         if (grad.requiresGrad) {
             grad = null;
         } else {
+            grad.storage.beforeWrite();
             grad.storage.fill(grad.offset, grad.offset + grad.numel, 0);
             grad.storage.version++;
         }
@@ -898,7 +899,7 @@ public sealed class Tensor permits Parameter {
         }
         Tensor c = contiguousNoGrad();
         if (c.dtype() == DType.FLOAT32) {
-            float[] f = c.storage.f;
+            float[] f = c.storage.f();
             for (int i = c.offset, end = c.offset + numel; i < end; i++) {
                 if (!Float.isFinite(f[i])) {
                     return false;
@@ -1674,6 +1675,7 @@ public sealed class Tensor permits Parameter {
                     + (gradFn == null ? "a leaf" : "output of '" + gradFn.op + "'")
                     + ") is only allowed inside Autograd.noGrad()");
         }
+        storage.beforeWrite();
     }
 
     /** Sets every element to {@code value}, in place; returns this. */
@@ -1693,7 +1695,7 @@ public sealed class Tensor permits Parameter {
         checkInPlace("copyFrom");
         if (src.dtype() == dtype() && isContiguous() && src.isContiguous() && Arrays.equals(src.shape, shape)) {
             switch (dtype()) { // the optimizers' case: no strided walk, no allocation
-                case FLOAT32 -> System.arraycopy(src.storage.f, src.offset, storage.f, offset, numel);
+                case FLOAT32 -> System.arraycopy(src.storage.f(), src.offset, storage.f(), offset, numel);
                 case FLOAT64 -> System.arraycopy(src.storage.d, src.offset, storage.d, offset, numel);
                 case INT64 -> System.arraycopy(src.storage.l, src.offset, storage.l, offset, numel);
             }
@@ -1727,7 +1729,7 @@ public sealed class Tensor permits Parameter {
         checkInPlace("mulInPlace");
         if (isContiguous() && dtype() == DType.FLOAT32) {
             float f = (float) factor;
-            float[] a = storage.f;
+            float[] a = storage.f();
             for (int i = offset, end = offset + numel; i < end; i++) {
                 a[i] *= f;
             }
@@ -1756,8 +1758,8 @@ public sealed class Tensor permits Parameter {
         if (isContiguous() && other.isContiguous() && dtype() == DType.FLOAT32 && other.dtype() == DType.FLOAT32) {
             float f = (float) factor;
             float al = (float) alpha;
-            float[] a = storage.f;
-            float[] b = other.storage.f;
+            float[] a = storage.f();
+            float[] b = other.storage.f();
             int bo = other.offset - offset;
             if (bo == 0) {
                 for (int i = offset, end = offset + numel; i < end; i++) {
@@ -1832,9 +1834,9 @@ public sealed class Tensor permits Parameter {
         boolean fast = dtype() == DType.FLOAT32 && isContiguous() && (a == null || a.isContiguous() && a.dtype() == dtype())
                 && (b == null || b.isContiguous() && b.dtype() == dtype());
         if (fast) {
-            float[] x = storage.f;
-            float[] av = a == null ? null : a.storage.f;
-            float[] bv = b == null ? null : b.storage.f;
+            float[] x = storage.f();
+            float[] av = a == null ? null : a.storage.f();
+            float[] bv = b == null ? null : b.storage.f();
             int ao = a == null ? 0 : a.offset - offset;
             int bo = b == null ? 0 : b.offset - offset;
             float al = (float) alpha;
@@ -1897,10 +1899,11 @@ public sealed class Tensor permits Parameter {
     }
 
     void addInPlaceRaw(Tensor other, double alpha) {
+        storage.beforeWrite();
         if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
                 && dtype() == DType.FLOAT32) {
-            float[] a = storage.f;
-            float[] b = other.storage.f;
+            float[] a = storage.f();
+            float[] b = other.storage.f();
             float al = (float) alpha;
             int bo = other.offset - offset;
             if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)

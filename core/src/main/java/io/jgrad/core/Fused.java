@@ -1,0 +1,536 @@
+package io.jgrad.core;
+
+import java.lang.ref.SoftReference;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Loop fusion for large FLOAT32 elementwise results: {@code add}, {@code sub}, {@code mul},
+ * {@code neg}, {@code relu} and relu's backward return a tensor whose {@link Storage} holds the
+ * expression instead of its values. A fusable op on such a tensor extends the expression; a
+ * whole-tensor {@code sum} evaluates it block by block without ever storing it; anything else
+ * that reads it computes it once into an array ({@link Storage#f()}). So
+ * {@code x.add(c).relu().sum()} reads x and c once and allocates nothing the size of x, where
+ * evaluating op by op writes and reads two fresh arrays.
+ *
+ * <p>Results are bit-for-bit those of the op-by-op kernels: each element goes through the same
+ * float operations in the same order, and the fused sum keeps {@link Reduce#sumAll}'s blocks
+ * and accumulation order. What changes is only when the work happens; the values a deferred
+ * tensor stands for are fixed when it is created, because an in-place write to any storage it
+ * reads first computes it ({@link Storage#beforeWrite()}).
+ *
+ * <p>Not deferred: results under {@link #minElements} elements (nothing to save), expressions
+ * past {@link #MAX_OPS} ops or {@link #MAX_LEAVES} inputs, operands that are strided or broadcast
+ * along some dimensions only, other dtypes, and everything while anomaly detection is on (it
+ * checks each op's output as the op runs). The system property {@code jgrad.fusion=false}
+ * turns fusion off; {@code jgrad.fusion.minElements} sets the size threshold.
+ */
+final class Fused {
+    enum Op { ADD, SUB, MUL, NEG, RELU, RELU_BACKWARD }
+
+    /** Whether fusable ops defer their results. */
+    static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("jgrad.fusion"));
+    /** Results with fewer elements are computed at once (tests lower it to run everything fused). */
+    static volatile int minElements = Math.max(1, Integer.getInteger("jgrad.fusion.minElements", 1 << 15));
+    static final int MAX_OPS = 16;
+    static final int MAX_LEAVES = 8;
+    /** Elements per step of the evaluation loop: every intermediate of a step stays in L1/L2. */
+    private static final int CHUNK = 1024;
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
+    private static final ThreadLocal<float[]> BLOCK_BUFFER = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** The op of an inner node; null for a leaf. */
+    final Op op;
+    final Fused x;
+    final Fused y;
+    /** A leaf's storage (never deferred itself) and the offset of element 0 in it. */
+    final Storage leaf;
+    final int offset;
+    /** A leaf that is one value for every element (a 1-element or expanded tensor). */
+    final boolean scalar;
+    /** Number of ops in this tree, counting shared subtrees once per use. */
+    final int ops;
+
+    private Fused(Op op, Fused x, Fused y) {
+        this.op = op;
+        this.x = x;
+        this.y = y;
+        this.leaf = null;
+        this.offset = 0;
+        this.scalar = false;
+        this.ops = 1 + x.ops + (y == null ? 0 : y.ops);
+    }
+
+    private Fused(Storage leaf, int offset, boolean scalar) {
+        this.op = null;
+        this.x = null;
+        this.y = null;
+        this.leaf = leaf;
+        this.offset = offset;
+        this.scalar = scalar;
+        this.ops = 0;
+    }
+
+    private static boolean active() {
+        return enabled && !Autograd.isAnomalyEnabled();
+    }
+
+    // ---------------------------------------------------------------- building
+
+    /** a op b deferred, or null when the op must run now (see the class comment). */
+    static Tensor binary(Elementwise.Binary kind, Tensor a, Tensor b) {
+        Op op = switch (kind) {
+            case ADD -> Op.ADD;
+            case SUB -> Op.SUB;
+            case MUL -> Op.MUL;
+            default -> null;
+        };
+        if (op == null || !active() || a.dtype() != DType.FLOAT32 || b.dtype() != DType.FLOAT32) {
+            return null;
+        }
+        int[] shape = Shapes.broadcast(kind.name().toLowerCase(Locale.ROOT), a.shape, b.shape);
+        if (Shapes.numel(shape) < minElements) {
+            return null;
+        }
+        Fused ea = operand(a, shape);
+        Fused eb = ea == null ? null : operand(b, shape);
+        return eb == null ? null : make(new Fused(op, ea, eb), shape);
+    }
+
+    /** op(x) deferred for NEG and RELU, or null. */
+    static Tensor unary(Elementwise.Unary kind, Tensor x) {
+        Op op = kind == Elementwise.Unary.NEG ? Op.NEG : kind == Elementwise.Unary.RELU ? Op.RELU : null;
+        if (op == null || !active() || x.dtype() != DType.FLOAT32 || x.numel() < minElements) {
+            return null;
+        }
+        Fused ex = operand(x, x.shape);
+        return ex == null ? null : make(new Fused(op, ex, null), x.shape);
+    }
+
+    /** dOut where x > 0 (relu's backward, see {@link Elementwise#reluBackward}) deferred, or null. */
+    static Tensor reluBackward(Tensor dOut, Tensor x) {
+        if (!active() || dOut.dtype() != DType.FLOAT32 || x.dtype() != DType.FLOAT32 || x.numel() < minElements) {
+            return null;
+        }
+        boolean fits = Arrays.equals(dOut.shape, x.shape)
+                || dOut.numel() == 1 && dOut.shape.length <= x.shape.length;
+        Fused eg = fits ? operand(dOut, x.shape) : null;
+        Fused ex = eg == null ? null : operand(x, x.shape);
+        return ex == null ? null : make(new Fused(Op.RELU_BACKWARD, eg, ex), x.shape);
+    }
+
+    /** t (already known to broadcast to shape) as an expression, or null if it cannot be one. */
+    private static Fused operand(Tensor t, int[] shape) {
+        if (t.numel() == 1) {
+            return new Fused(scalarStorage(t), t.offset, true);
+        }
+        if (!Arrays.equals(t.shape, shape)) {
+            return null;
+        }
+        if (isConstant(t)) {
+            return new Fused(scalarStorage(t), t.offset, true);
+        }
+        Storage s = t.storage;
+        Fused p = s.pending();
+        if (p != null && t.offset == 0 && t.numel() == s.length() && t.isContiguous()) {
+            return p;
+        }
+        if (!t.isContiguous()) {
+            return null;
+        }
+        s.materialize(); // a view of part of a deferred storage reads its values
+        return new Fused(s, t.offset, false);
+    }
+
+    private static Storage scalarStorage(Tensor t) {
+        t.storage.materialize();
+        return t.storage;
+    }
+
+    /** Every element at the same offset (an expanded scalar, such as the gradient of a sum). */
+    private static boolean isConstant(Tensor t) {
+        for (int d = 0; d < t.shape.length; d++) {
+            if (t.shape[d] != 1 && t.strides[d] != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Tensor make(Fused e, int[] shape) {
+        if (e.ops > MAX_OPS) {
+            return null;
+        }
+        List<Storage> leaves = new ArrayList<>();
+        e.collectLeafStorages(leaves);
+        if (leaves.size() > MAX_LEAVES) {
+            return null;
+        }
+        int[] s = shape.clone();
+        Storage out = Storage.deferred(e, Shapes.numel(s));
+        for (Storage leaf : leaves) {
+            leaf.addDependent(out);
+        }
+        return new Tensor(out, 0, s, Shapes.contiguousStrides(s));
+    }
+
+    private void collectLeafStorages(List<Storage> into) {
+        if (op == null) {
+            for (Storage s : into) {
+                if (s == leaf) {
+                    return;
+                }
+            }
+            into.add(leaf);
+            return;
+        }
+        x.collectLeafStorages(into);
+        if (y != null) {
+            y.collectLeafStorages(into);
+        }
+    }
+
+    // ---------------------------------------------------------------- evaluation
+
+    /** The tree as straight-line code over registers: leaves first, then one register per op. */
+    private static final class Program {
+        final List<Fused> leaves = new ArrayList<>();
+        final List<Op> code = new ArrayList<>();
+        final List<int[]> args = new ArrayList<>();
+        float[][] arrays;
+        int[] offsets;
+        float[] values;
+
+        Program(Fused root) {
+            collect(root);
+            int n = leaves.size();
+            arrays = new float[n][];
+            offsets = new int[n];
+            values = new float[n];
+            for (int i = 0; i < n; i++) {
+                Fused l = leaves.get(i);
+                float[] a = l.leaf.f();
+                offsets[i] = l.offset;
+                if (l.scalar) {
+                    values[i] = a[l.offset];
+                } else {
+                    arrays[i] = a;
+                }
+            }
+            emit(root);
+        }
+
+        private void collect(Fused e) {
+            if (e.op == null) {
+                if (indexOf(e) < 0) {
+                    leaves.add(e);
+                }
+                return;
+            }
+            collect(e.x);
+            if (e.y != null) {
+                collect(e.y);
+            }
+        }
+
+        private int indexOf(Fused l) {
+            for (int i = 0; i < leaves.size(); i++) {
+                Fused m = leaves.get(i);
+                if (m.leaf == l.leaf && m.offset == l.offset && m.scalar == l.scalar) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        private int emit(Fused e) {
+            if (e.op == null) {
+                return indexOf(e);
+            }
+            int a = emit(e.x);
+            int b = e.y == null ? -1 : emit(e.y);
+            code.add(e.op);
+            args.add(new int[] {a, b});
+            return leaves.size() + code.size() - 1;
+        }
+
+        int registers() {
+            return leaves.size() + code.size();
+        }
+
+        /** Scratch registers for this thread, with the scalar leaves filled in. */
+        float[][] scratch() {
+            float[][] regs = SCRATCH.get();
+            if (regs.length < registers()) {
+                regs = new float[registers()][CHUNK];
+                SCRATCH.set(regs);
+            }
+            for (int i = 0; i < leaves.size(); i++) {
+                if (arrays[i] == null) {
+                    Arrays.fill(regs[i], values[i]);
+                }
+            }
+            return regs;
+        }
+
+        /** Evaluates elements [start, start + len), len <= CHUNK; returns the register holding them. */
+        float[] run(int start, int len, float[][] regs) {
+            int nl = leaves.size();
+            for (int i = 0; i < nl; i++) {
+                if (arrays[i] != null) {
+                    System.arraycopy(arrays[i], offsets[i] + start, regs[i], 0, len);
+                }
+            }
+            for (int k = 0; k < code.size(); k++) {
+                int[] ab = args.get(k);
+                if (ab[1] < 0) {
+                    unaryStep(code.get(k), regs[ab[0]], regs[nl + k], 0, len);
+                } else {
+                    arrayStep(code.get(k), regs[ab[0]], regs[ab[1]], regs[nl + k], 0, len);
+                }
+            }
+            return regs[nl + code.size() - 1];
+        }
+    }
+
+    /**
+     * The common case, run without copies: a chain (every op has at most one op below it) whose
+     * array inputs start at offset 0, so element i of every input, of the running result and of
+     * the output share the index i, the only form C2 vectorizes. Each step updates the running
+     * result in place, chunk by chunk, while the chunk is in L1.
+     */
+    private static final class Chain {
+        final List<Op> ops = new ArrayList<>();
+        /** Per step: the operands' arrays (null: the running result, or a scalar in the values). */
+        final List<float[][]> arrays = new ArrayList<>();
+        final List<float[]> values = new ArrayList<>();
+        final List<boolean[]> isScalar = new ArrayList<>();
+
+        /** The chain for root, or null when root is not one. */
+        static Chain of(Fused root) {
+            Chain c = new Chain();
+            return c.emit(root) == Source.RESULT ? c : null;
+        }
+
+        /** What an operand is: the running result, an array input, a one-value input, or not a chain. */
+        private enum Source { RESULT, INPUT, SCALAR, FAIL }
+
+        private Source emit(Fused e) {
+            if (e.op == null) {
+                return e.scalar ? Source.SCALAR : e.offset == 0 ? Source.INPUT : Source.FAIL;
+            }
+            Source a = emit(e.x);
+            Source b = e.y == null ? null : emit(e.y);
+            if (a == Source.FAIL || b == Source.FAIL || a == Source.RESULT && b == Source.RESULT) {
+                return Source.FAIL;
+            }
+            if (a == Source.SCALAR && (b == null || b == Source.SCALAR)) {
+                return Source.FAIL; // every input one value: the general path fills registers with them
+            }
+            Fused[] in = e.y == null ? new Fused[] {e.x} : new Fused[] {e.x, e.y};
+            float[][] arr = new float[in.length][];
+            float[] val = new float[in.length];
+            boolean[] sc = new boolean[in.length];
+            for (int k = 0; k < in.length; k++) {
+                Fused l = in[k];
+                if (l.op == null) {
+                    float[] data = l.leaf.f();
+                    sc[k] = l.scalar;
+                    if (l.scalar) {
+                        val[k] = data[l.offset];
+                    } else {
+                        arr[k] = data;
+                    }
+                }
+            }
+            ops.add(e.op);
+            arrays.add(arr);
+            values.add(val);
+            isScalar.add(sc);
+            return Source.RESULT;
+        }
+
+        /** Runs every step over [from, to), the running result living in r (indexed like the output). */
+        void run(float[] r, int from, int to) {
+            for (int s = from; s < to; s += CHUNK) {
+                int e = Math.min(to, s + CHUNK);
+                for (int k = 0; k < ops.size(); k++) {
+                    float[][] arr = arrays.get(k);
+                    float[] val = values.get(k);
+                    boolean[] sc = isScalar.get(k);
+                    float[] a = arr[0] != null ? arr[0] : r;
+                    Op op = ops.get(k);
+                    if (arr.length == 1) {
+                        unaryStep(op, a, r, s, e);
+                    } else if (sc[0]) {
+                        scalarArrayStep(op, val[0], arr[1] != null ? arr[1] : r, r, s, e);
+                    } else if (sc[1]) {
+                        arrayScalarStep(op, a, val[1], r, s, e);
+                    } else {
+                        arrayStep(op, a, arr[1] != null ? arr[1] : r, r, s, e);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void unaryStep(Op op, float[] a, float[] o, int from, int to) {
+        if (op == Op.NEG) {
+            for (int i = from; i < to; i++) {
+                o[i] = -a[i];
+            }
+        } else {
+            for (int i = from; i < to; i++) {
+                o[i] = Math.max(a[i], 0f); // RELU, as Elementwise: NaN stays NaN
+            }
+        }
+    }
+
+    private static void arrayStep(Op op, float[] a, float[] b, float[] o, int from, int to) {
+        switch (op) {
+            case ADD -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] + b[i];
+                }
+            }
+            case SUB -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] - b[i];
+                }
+            }
+            case MUL -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] * b[i];
+                }
+            }
+            default -> { // RELU_BACKWARD: the bit form is exact for every input but stays scalar
+                for (int i = from; i < to; i++) {
+                    o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & Elementwise.positiveMask(b[i]));
+                }
+            }
+        }
+    }
+
+    private static void arrayScalarStep(Op op, float[] a, float b, float[] o, int from, int to) {
+        switch (op) {
+            case ADD -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] + b;
+                }
+            }
+            case SUB -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] - b;
+                }
+            }
+            case MUL -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a[i] * b;
+                }
+            }
+            default -> {
+                int mask = Elementwise.positiveMask(b);
+                for (int i = from; i < to; i++) {
+                    o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & mask);
+                }
+            }
+        }
+    }
+
+    private static void scalarArrayStep(Op op, float a, float[] b, float[] o, int from, int to) {
+        switch (op) {
+            case ADD -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a + b[i];
+                }
+            }
+            case SUB -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a - b[i];
+                }
+            }
+            case MUL -> {
+                for (int i = from; i < to; i++) {
+                    o[i] = a * b[i];
+                }
+            }
+            default -> { // the gradient of a sum reaching relu: one value, masked
+                int g = Float.floatToRawIntBits(a);
+                for (int i = from; i < to; i++) {
+                    o[i] = Float.intBitsToFloat(g & Elementwise.positiveMask(b[i]));
+                }
+            }
+        }
+    }
+
+    /** Computes every element into {@code out} (length = the deferred storage's). */
+    void evaluateInto(float[] out) {
+        Chain c = Chain.of(this);
+        if (c != null) {
+            Parallel.forRange(out.length, Elementwise.GRAIN, (from, to) -> c.run(out, from, to));
+            return;
+        }
+        Program p = new Program(this);
+        Parallel.forRange(out.length, Elementwise.GRAIN, (from, to) -> {
+            float[][] regs = p.scratch();
+            for (int s = from; s < to; s += CHUNK) {
+                int len = Math.min(CHUNK, to - s);
+                System.arraycopy(p.run(s, len, regs), 0, out, s, len);
+            }
+        });
+    }
+
+    /**
+     * The sums of the n elements in blocks of {@code block} (block i into partial[i]) with
+     * {@link Reduce#sumRange}'s accumulation, without storing the elements. A chain runs into a
+     * per-thread workspace the size of the result (it stays warm in the cache from one call to
+     * the next, where a fresh array would not); false when the result is too large for one,
+     * and the caller should materialize instead.
+     */
+    boolean sumBlocks(int n, int block, double[] partial) {
+        Chain c = Chain.of(this);
+        if (c != null) {
+            if (n > MAX_WORKSPACE) {
+                return false;
+            }
+            Parallel.forRange(n, block, (from, to) -> {
+                float[] ws = workspace(n);
+                c.run(ws, from, to);
+                partial[from / block] = Reduce.sumRange(ws, from, to - from);
+            });
+            return true;
+        }
+        Program p = new Program(this);
+        Parallel.forRange(n, block, (from, to) -> {
+            float[][] regs = p.scratch();
+            float[] buf = BLOCK_BUFFER.get();
+            if (buf.length < to - from) {
+                buf = new float[block];
+                BLOCK_BUFFER.set(buf);
+            }
+            for (int s = from; s < to; s += CHUNK) {
+                int len = Math.min(CHUNK, to - s);
+                System.arraycopy(p.run(s, len, regs), 0, buf, s - from, len);
+            }
+            partial[from / block] = Reduce.sumRange(buf, 0, to - from);
+        });
+        return true;
+    }
+
+    /** Largest result (elements) a fused sum evaluates through a workspace: 16 MB per thread. */
+    static final int MAX_WORKSPACE = 1 << 22;
+    /** Softly held, so that the collector can take it back when memory runs short. */
+    private static final ThreadLocal<SoftReference<float[]>> WORKSPACE = new ThreadLocal<>();
+
+    private static float[] workspace(int n) {
+        SoftReference<float[]> ref = WORKSPACE.get();
+        float[] ws = ref == null ? null : ref.get();
+        if (ws == null || ws.length < n) {
+            ws = new float[n];
+            WORKSPACE.set(new SoftReference<>(ws));
+        }
+        return ws;
+    }
+}
