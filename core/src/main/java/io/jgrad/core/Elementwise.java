@@ -87,7 +87,7 @@ final class Elementwise {
      * offset 0): C2 in Java 17 vectorizes {@code y[i] = f(x[i])} but not {@code y[i] = f(x[xo + i])}
      * (it cannot rule out overlap), a 3-5x difference on large arrays. False if op has no such loop.
      */
-    private static boolean unaryAlignedF(Unary op, float[] x, float[] y, int from, int to, double p, double q) {
+    static boolean unaryAlignedF(Unary op, float[] x, float[] y, int from, int to, double p, double q) {
         switch (op) {
             case NEG -> {
                 for (int i = from; i < to; i++) {
@@ -341,7 +341,7 @@ final class Elementwise {
     }
 
     /** o[i] = a[i] op b[i] over [from, to), one index for all three so that C2 vectorizes it (see {@link #unaryAlignedF}). */
-    private static boolean binaryAlignedF(Binary op, float[] a, float[] b, float[] o, int from, int to) {
+    static boolean binaryAlignedF(Binary op, float[] a, float[] b, float[] o, int from, int to) {
         switch (op) {
             case ADD -> {
                 for (int i = from; i < to; i++) {
@@ -381,7 +381,7 @@ final class Elementwise {
     }
 
     /** o[i] = a[i] op s over [from, to), one index for both arrays. */
-    private static boolean scalarAlignedF(Binary op, float[] a, float s, float[] o, int from, int to) {
+    static boolean scalarAlignedF(Binary op, float[] a, float s, float[] o, int from, int to) {
         switch (op) {
             case ADD -> {
                 for (int i = from; i < to; i++) {

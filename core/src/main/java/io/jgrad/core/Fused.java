@@ -28,7 +28,19 @@ import java.util.Locale;
  * turns fusion off; {@code jgrad.fusion.minElements} sets the size threshold.
  */
 final class Fused {
-    enum Op { ADD, SUB, MUL, NEG, RELU, RELU_BACKWARD }
+    enum Op {
+        ADD(Elementwise.Binary.ADD, null), SUB(Elementwise.Binary.SUB, null), MUL(Elementwise.Binary.MUL, null),
+        NEG(null, Elementwise.Unary.NEG), RELU(null, Elementwise.Unary.RELU), RELU_BACKWARD(null, null);
+
+        /** The op-by-op kernel this op shares its loops with (null for relu's backward). */
+        final Elementwise.Binary binary;
+        final Elementwise.Unary unary;
+
+        Op(Elementwise.Binary binary, Elementwise.Unary unary) {
+            this.binary = binary;
+            this.unary = unary;
+        }
+    }
 
     /** Whether fusable ops defer their results. */
     static volatile boolean enabled = !"false".equalsIgnoreCase(System.getProperty("jgrad.fusion"));
@@ -376,84 +388,39 @@ final class Fused {
         }
     }
 
+    // The steps reuse Elementwise's same-index loops, so fused and op-by-op values are the same code.
+
     private static void unaryStep(Op op, float[] a, float[] o, int from, int to) {
-        if (op == Op.NEG) {
-            for (int i = from; i < to; i++) {
-                o[i] = -a[i];
-            }
-        } else {
-            for (int i = from; i < to; i++) {
-                o[i] = Math.max(a[i], 0f); // RELU, as Elementwise: NaN stays NaN
-            }
-        }
+        Elementwise.unaryAlignedF(op.unary, a, o, from, to, 0, 0);
     }
 
     private static void arrayStep(Op op, float[] a, float[] b, float[] o, int from, int to) {
-        switch (op) {
-            case ADD -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] + b[i];
-                }
-            }
-            case SUB -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] - b[i];
-                }
-            }
-            case MUL -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] * b[i];
-                }
-            }
-            default -> { // RELU_BACKWARD: the bit form is exact for every input but stays scalar
-                for (int i = from; i < to; i++) {
-                    o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & Elementwise.positiveMask(b[i]));
-                }
-            }
+        if (op.binary != null) {
+            Elementwise.binaryAlignedF(op.binary, a, b, o, from, to);
+            return;
+        }
+        for (int i = from; i < to; i++) { // RELU_BACKWARD: the bit form is exact for every input but stays scalar
+            o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & Elementwise.positiveMask(b[i]));
         }
     }
 
     private static void arrayScalarStep(Op op, float[] a, float b, float[] o, int from, int to) {
-        switch (op) {
-            case ADD -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] + b;
-                }
-            }
-            case SUB -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] - b;
-                }
-            }
-            case MUL -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a[i] * b;
-                }
-            }
-            default -> {
-                int mask = Elementwise.positiveMask(b);
-                for (int i = from; i < to; i++) {
-                    o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & mask);
-                }
-            }
+        if (op.binary != null) {
+            Elementwise.scalarAlignedF(op.binary, a, b, o, from, to);
+            return;
+        }
+        int mask = Elementwise.positiveMask(b);
+        for (int i = from; i < to; i++) {
+            o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & mask);
         }
     }
 
     private static void scalarArrayStep(Op op, float a, float[] b, float[] o, int from, int to) {
         switch (op) {
-            case ADD -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a + b[i];
-                }
-            }
+            case ADD, MUL -> Elementwise.scalarAlignedF(op.binary, b, a, o, from, to); // commute, as Elementwise does
             case SUB -> {
                 for (int i = from; i < to; i++) {
                     o[i] = a - b[i];
-                }
-            }
-            case MUL -> {
-                for (int i = from; i < to; i++) {
-                    o[i] = a * b[i];
                 }
             }
             default -> { // the gradient of a sum reaching relu: one value, masked
