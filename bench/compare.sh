@@ -2,6 +2,7 @@
 # Runs jgrad and PyTorch alternately on one workload, pairs times, and prints each pair's ratio
 # and the median ratio (the machine is noisy: compare within a run, medians of several).
 #   bench/compare.sh W1 3          (workload, number of pairs; extra args go to both programs)
+#   PYTORCH_THREADS=2 bench/compare.sh E1 5 --reset zero   (PyTorch's intra-op threads; default 1)
 # Needs Debian's python3-torch and libopenblas0-pthread (see bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ mkdir -p runs/bench
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
 for i in $(seq 1 "$pairs"); do
   bench/run-jgrad.sh "$w" "$@" | tee "runs/bench/$w-jgrad-$i.log" | grep RESULT
-  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} /usr/bin/python3 "${py[@]}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
+  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} /usr/bin/python3 "${py[@]}" --threads "${PYTORCH_THREADS:-1}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
 done
 /usr/bin/python3 - "$w" "$pairs" <<'PY'
 import json, statistics, sys

@@ -7,4 +7,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
-exec java -cp "$classpath" org.openjdk.jmh.Main "$@"
+# forked benchmark JVMs inherit these options, among them the Vector API jgrad's Simd kernels use
+exec java --add-modules=jdk.incubator.vector -cp "$classpath" org.openjdk.jmh.Main "$@"

@@ -14,4 +14,5 @@ if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
 # the batch-1000 evaluation could run out of memory; 1 GB runs as fast as 4 GB (BENCHMARKS.md)
 heap=-Xmx512m
 if [[ ${1:-} == W3 ]]; then heap=-Xmx1g; fi
-exec java ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
+# jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
+exec java --add-modules=jdk.incubator.vector ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"

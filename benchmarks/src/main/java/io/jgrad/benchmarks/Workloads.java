@@ -3,6 +3,7 @@ package io.jgrad.benchmarks;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.Generator;
 import io.jgrad.core.Module;
+import io.jgrad.core.Parallel;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.data.Batch;
@@ -39,15 +40,20 @@ import java.util.Locale;
 public final class Workloads {
     private Workloads() {}
 
-    /** Runs one workload: W1, W1h, W2, W3, W4 or W5, with optional {@code --epochs N} and {@code --samples N}. */
+    /**
+     * Runs one workload: W1, W1h, W2, W3, W4, W5 or E1, with optional {@code --epochs N} and
+     * {@code --samples N}; E1 also takes {@code --reset none|zero}.
+     */
     public static void main(String[] args) throws IOException {
         String w = args.length > 0 ? args[0] : "W1";
         int epochs = -1;
         int samples = 7;
+        String reset = "none";
         for (int i = 1; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
                 case "--samples" -> samples = Integer.parseInt(args[i + 1]);
+                case "--reset" -> reset = args[i + 1];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -58,7 +64,7 @@ public final class Workloads {
             case "W3" -> train("W3", true, 2, 0.05, 0.88, epochs, false);
             case "W4" -> overhead(samples);
             case "W5" -> gemm(samples);
-            case "E1" -> elementwise(samples);
+            case "E1" -> elementwise(samples, reset);
             default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5, E1)");
         };
         System.out.println("RESULT " + result);
@@ -227,17 +233,29 @@ public final class Workloads {
 
     /**
      * E1: y = relu(x + c).sum() and its backward on 1,000,000 floats, as bench/pytorch/e1_elementwise.py.
+     * Before each iteration x's gradient is reset as PyTorch's script does it: {@code none} drops
+     * it ({@code x.grad = None}: backward stores a new one), {@code zero} zeroes it in place
+     * ({@code x.grad.zero_()}: backward adds into it, as jgrad's optimizers' zeroGrad does).
      * PyTorch's script also times add and relu alone under no_grad; jgrad defers those results
      * (loop fusion) until something reads them, so timing them alone would time nothing.
      */
-    private static String elementwise(int samples) {
+    private static String elementwise(int samples, String reset) {
+        if (!reset.equals("none") && !reset.equals("zero")) {
+            throw new IllegalArgumentException("--reset must be none or zero, not " + reset);
+        }
+        boolean zero = reset.equals("zero");
         Tensor x = Tensor.randn(Generator.seeded(0), 1_000_000).requiresGrad(true);
         Tensor c = Tensor.randn(Generator.seeded(1), 1_000_000);
+        x.add(c).relu().sum().backward();
         List<Double> fb = new ArrayList<>();
         for (int s = -5; s < samples; s++) {
             long t0 = System.nanoTime();
             for (int i = 0; i < 50; i++) {
-                x.setGrad(null);
+                if (zero) {
+                    x.zeroGrad();
+                } else {
+                    x.setGrad(null);
+                }
                 x.add(c).relu().sum().backward();
             }
             long t1 = System.nanoTime();
@@ -245,9 +263,10 @@ public final class Workloads {
                 fb.add((t1 - t0) / 50e6);
             }
         }
-        System.out.printf(Locale.ROOT, "1M add+relu+sum fwd+bwd %.3f ms%n", median(fb));
-        return String.format(Locale.ROOT, "{\"workload\":\"E1\",\"framework\":\"jgrad\",\"fwd_bwd_ms_median\":%.3f}",
-                median(fb));
+        System.out.printf(Locale.ROOT, "1M add+relu+sum fwd+bwd (grad reset: %s) %.3f ms; %s%n", reset, median(fb),
+                "vectorized kernels " + Parallel.vectorization());
+        return String.format(Locale.ROOT, "{\"workload\":\"E1\",\"framework\":\"jgrad\",\"reset\":\"%s\","
+                + "\"fwd_bwd_ms_median\":%.3f}", reset, median(fb));
     }
 
     static double median(List<Double> v) {

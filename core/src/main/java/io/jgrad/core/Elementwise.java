@@ -471,7 +471,7 @@ final class Elementwise {
         }
     }
 
-    /** out = x > 0 ? dOut : 0 (relu's backward in one pass; dOut may broadcast, e.g. the expanded 1 of a sum). */
+    /** out = x <= 0 ? 0 : dOut (relu's backward in one pass; dOut may broadcast, e.g. the expanded 1 of a sum). */
     static Tensor reluBackward(Tensor dOut, Tensor x) {
         Tensor deferred = Fused.reluBackward(dOut, x);
         if (deferred != null) {
@@ -494,28 +494,36 @@ final class Elementwise {
                 float[] g = sg.f();
                 float[] xv = sx.f();
                 Parallel.forRange(n, GRAIN, (from, to) -> {
-                    for (int i = from; i < to; i++) {
-                        o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i * gs])
-                                & positiveMask(xv[xo + i]));
+                    if (Simd.ENABLED && gs == 1) {
+                        SimdKernels.reluBackward(g, go + from, xv, xo + from, o, oo + from, to - from);
+                    } else if (Simd.ENABLED && gs == 0) {
+                        SimdKernels.reluBackward(g[go], xv, xo + from, o, oo + from, to - from);
+                    } else {
+                        for (int i = from; i < to; i++) {
+                            o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i * gs])
+                                    & reluMask(xv[xo + i]));
+                        }
                     }
                 });
                 return;
             }
             for (int i = 0; i < n; i++) {
-                so.set(oo + i, sx.get(xo + i * xs) > 0 ? sg.get(go + i * gs) : 0);
+                so.set(oo + i, sx.get(xo + i * xs) <= 0 ? 0 : sg.get(go + i * gs));
             }
         });
         return out;
     }
 
     /**
-     * All ones where x > 0 (or x is a NaN with the sign bit clear, which passes the gradient as
-     * PyTorch's threshold_backward does), else 0; branch-free, because a data-dependent branch
-     * on random signs mispredicts half the time and costs ten times the loop.
+     * All ones where relu passes the gradient, that is where {@code !(x <= 0)}: x > 0 or x is a
+     * NaN of either sign (PyTorch's threshold_backward), else 0. Branch-free, because a
+     * data-dependent branch on random signs mispredicts half the time and costs ten times the loop.
      */
-    static int positiveMask(float x) {
+    static int reluMask(float x) {
         int b = Float.floatToRawIntBits(x);
-        return ((-b) & ~b) >> 31; // sign of -b is set iff b > 0; "& ~b" excludes -0.0 (b = MIN_VALUE)
+        int positive = ((-b) & ~b) >> 31; // the sign of -b is set iff b > 0 as an int; "& ~b" excludes b = MIN_VALUE (-0.0)
+        int nan = (0x7f800000 - (b & 0x7fffffff)) >> 31; // negative iff the magnitude's bits exceed infinity's
+        return positive | nan;
     }
 
     // ---------------------------------------------------------------- where, copy

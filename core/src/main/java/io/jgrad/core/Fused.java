@@ -121,7 +121,7 @@ final class Fused {
         return ex == null ? null : make(new Fused(op, ex, null), x.shape);
     }
 
-    /** dOut where x > 0 (relu's backward, see {@link Elementwise#reluBackward}) deferred, or null. */
+    /** dOut where !(x <= 0) (relu's backward, see {@link Elementwise#reluBackward}) deferred, or null. */
     static Tensor reluBackward(Tensor dOut, Tensor x) {
         if (!active() || dOut.dtype() != DType.FLOAT32 || x.dtype() != DType.FLOAT32 || x.numel() < minElements) {
             return null;
@@ -298,9 +298,9 @@ final class Fused {
             for (int k = 0; k < code.size(); k++) {
                 int[] ab = args.get(k);
                 if (ab[1] < 0) {
-                    unaryStep(code.get(k), regs[ab[0]], regs[nl + k], 0, len);
+                    unaryStep(code.get(k), regs[ab[0]], 0, regs[nl + k], 0, len);
                 } else {
-                    arrayStep(code.get(k), regs[ab[0]], regs[ab[1]], regs[nl + k], 0, len);
+                    arrayStep(code.get(k), regs[ab[0]], 0, regs[ab[1]], 0, regs[nl + k], 0, len);
                 }
             }
             return regs[nl + code.size() - 1];
@@ -320,10 +320,60 @@ final class Fused {
         final List<float[]> values = new ArrayList<>();
         final List<boolean[]> isScalar = new ArrayList<>();
 
+        /** This chain's compiled loop ({@link ChainKernels}), when it has one ready; its operands. */
+        ChainKernels.Kernel kernel;
+        float[][] kernelArrays;
+        float[] kernelScalars;
+
         /** The chain for root, or null when root is not one. */
         static Chain of(Fused root) {
             Chain c = new Chain();
-            return c.emit(root) == Source.RESULT ? c : null;
+            if (c.emit(root) != Source.RESULT) {
+                return null;
+            }
+            if (ChainKernels.ENABLED && c.ops.size() <= ChainKernels.MAX_STEPS) {
+                c.findKernel();
+            }
+            return c;
+        }
+
+        /** Describes the chain as ChainKernel's class data and asks for its kernel. */
+        private void findKernel() {
+            int[] sig = new int[ChainKernels.SIGNATURE_LENGTH];
+            float[][] a = new float[ChainKernels.MAX_STEPS + 1][];
+            float[] v = new float[ChainKernels.MAX_STEPS + 1];
+            sig[0] = ops.size();
+            for (int k = 0; k < ops.size(); k++) {
+                float[][] arr = arrays.get(k);
+                float[] val = values.get(k);
+                boolean[] sc = isScalar.get(k);
+                int operand; // which of the step's operands goes to slot k + 1; -1: none (unary)
+                int side = 0;
+                if (k == 0) { // both operands are inputs: the first starts the chain
+                    sig[1] = sc[0] ? 2 : 1;
+                    a[0] = arr[0];
+                    v[0] = val[0];
+                    operand = arr.length == 2 ? 1 : -1;
+                } else if (arr.length == 1) {
+                    operand = -1;
+                } else if (arr[0] == null && !sc[0]) { // the running result on the left
+                    operand = 1;
+                } else {
+                    operand = 0;
+                    side = 1;
+                }
+                int at = 2 + 3 * k;
+                sig[at] = ops.get(k).ordinal();
+                if (operand >= 0) {
+                    sig[at + 1] = sc[operand] ? 2 : 1;
+                    a[k + 1] = arr[operand];
+                    v[k + 1] = val[operand];
+                }
+                sig[at + 2] = side;
+            }
+            kernel = ChainKernels.get(sig);
+            kernelArrays = a;
+            kernelScalars = v;
         }
 
         /** What an operand is: the running result, an array input, a one-value input, or not a chain. */
@@ -364,79 +414,112 @@ final class Fused {
             return Source.RESULT;
         }
 
-        /** Runs every step over [from, to), the running result living in r (indexed like the output). */
-        void run(float[] r, int from, int to) {
+        /**
+         * Runs every step over [from, to), the running result living in r at index i - base.
+         * The plain loops need base 0 (shared indices); the vectorized ones take any base.
+         */
+        void run(float[] r, int base, int from, int to) {
             for (int s = from; s < to; s += CHUNK) {
-                int e = Math.min(to, s + CHUNK);
+                int n = Math.min(to, s + CHUNK) - s;
+                int ro = s - base;
                 for (int k = 0; k < ops.size(); k++) {
                     float[][] arr = arrays.get(k);
                     float[] val = values.get(k);
                     boolean[] sc = isScalar.get(k);
-                    float[] a = arr[0] != null ? arr[0] : r;
                     Op op = ops.get(k);
+                    float[] a = arr[0] != null ? arr[0] : r;
+                    int ao = arr[0] != null ? s : ro;
                     if (arr.length == 1) {
-                        unaryStep(op, a, r, s, e);
-                    } else if (sc[0]) {
-                        scalarArrayStep(op, val[0], arr[1] != null ? arr[1] : r, r, s, e);
+                        unaryStep(op, a, ao, r, ro, n);
+                        continue;
+                    }
+                    float[] b = arr[1] != null ? arr[1] : r;
+                    int bo = arr[1] != null ? s : ro;
+                    if (sc[0]) {
+                        scalarArrayStep(op, val[0], b, bo, r, ro, n);
                     } else if (sc[1]) {
-                        arrayScalarStep(op, a, val[1], r, s, e);
+                        arrayScalarStep(op, a, ao, val[1], r, ro, n);
                     } else {
-                        arrayStep(op, a, arr[1] != null ? arr[1] : r, r, s, e);
+                        arrayStep(op, a, ao, b, bo, r, ro, n);
                     }
                 }
             }
         }
     }
 
-    // The steps reuse Elementwise's same-index loops, so fused and op-by-op values are the same code.
+    // Each step runs n elements: SimdKernels' loops when enabled (any offsets), else Elementwise's
+    // same-index loops (offsets equal), so fused and op-by-op values are the same code.
 
-    private static void unaryStep(Op op, float[] a, float[] o, int from, int to) {
-        Elementwise.unaryAlignedF(op.unary, a, o, from, to, 0, 0);
-    }
-
-    private static void arrayStep(Op op, float[] a, float[] b, float[] o, int from, int to) {
-        if (op.binary != null) {
-            Elementwise.binaryAlignedF(op.binary, a, b, o, from, to);
+    private static void unaryStep(Op op, float[] a, int ao, float[] o, int oo, int n) {
+        if (Simd.ENABLED) {
+            SimdKernels.unary(op, a, ao, o, oo, n);
             return;
         }
-        for (int i = from; i < to; i++) { // RELU_BACKWARD: the bit form is exact for every input but stays scalar
-            o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & Elementwise.positiveMask(b[i]));
+        Elementwise.unaryAlignedF(op.unary, a, o, oo, oo + n, 0, 0);
+    }
+
+    private static void arrayStep(Op op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+        if (Simd.ENABLED) {
+            SimdKernels.binary(op, a, ao, b, bo, o, oo, n);
+        } else if (op.binary != null) {
+            Elementwise.binaryAlignedF(op.binary, a, b, o, oo, oo + n);
+        } else {
+            for (int i = oo; i < oo + n; i++) { // RELU_BACKWARD: the bit form is exact for every input but stays scalar
+                o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & Elementwise.reluMask(b[i]));
+            }
         }
     }
 
-    private static void arrayScalarStep(Op op, float[] a, float b, float[] o, int from, int to) {
-        if (op.binary != null) {
-            Elementwise.scalarAlignedF(op.binary, a, b, o, from, to);
+    private static void arrayScalarStep(Op op, float[] a, int ao, float b, float[] o, int oo, int n) {
+        if (Simd.ENABLED) {
+            SimdKernels.arrayScalar(op, a, ao, b, o, oo, n);
+        } else if (op.binary != null) {
+            Elementwise.scalarAlignedF(op.binary, a, b, o, oo, oo + n);
+        } else {
+            int mask = Elementwise.reluMask(b);
+            for (int i = oo; i < oo + n; i++) {
+                o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & mask);
+            }
+        }
+    }
+
+    private static void scalarArrayStep(Op op, float a, float[] b, int bo, float[] o, int oo, int n) {
+        if (Simd.ENABLED) {
+            SimdKernels.scalarArray(op, a, b, bo, o, oo, n);
             return;
         }
-        int mask = Elementwise.positiveMask(b);
-        for (int i = from; i < to; i++) {
-            o[i] = Float.intBitsToFloat(Float.floatToRawIntBits(a[i]) & mask);
-        }
-    }
-
-    private static void scalarArrayStep(Op op, float a, float[] b, float[] o, int from, int to) {
         switch (op) {
-            case ADD, MUL -> Elementwise.scalarAlignedF(op.binary, b, a, o, from, to); // commute, as Elementwise does
+            case ADD, MUL -> Elementwise.scalarAlignedF(op.binary, b, a, o, oo, oo + n); // commute, as Elementwise does
             case SUB -> {
-                for (int i = from; i < to; i++) {
+                for (int i = oo; i < oo + n; i++) {
                     o[i] = a - b[i];
                 }
             }
             default -> { // the gradient of a sum reaching relu: one value, masked
                 int g = Float.floatToRawIntBits(a);
-                for (int i = from; i < to; i++) {
-                    o[i] = Float.intBitsToFloat(g & Elementwise.positiveMask(b[i]));
+                for (int i = oo; i < oo + n; i++) {
+                    o[i] = Float.intBitsToFloat(g & Elementwise.reluMask(b[i]));
                 }
             }
         }
     }
 
+    /** Whether this expression runs through a ready per-expression kernel (tests). */
+    boolean hasKernel() {
+        Chain c = Chain.of(this);
+        return c != null && c.kernel != null;
+    }
+
     /** Computes every element into {@code out} (length = the deferred storage's). */
     void evaluateInto(float[] out) {
         Chain c = Chain.of(this);
+        if (c != null && c.kernel != null) {
+            Parallel.forRange(out.length, Elementwise.GRAIN,
+                    (from, to) -> c.kernel.store(c.kernelArrays, c.kernelScalars, out, from, to));
+            return;
+        }
         if (c != null) {
-            Parallel.forRange(out.length, Elementwise.GRAIN, (from, to) -> c.run(out, from, to));
+            Parallel.forRange(out.length, Elementwise.GRAIN, (from, to) -> c.run(out, 0, from, to));
             return;
         }
         Program p = new Program(this);
@@ -458,13 +541,35 @@ final class Fused {
      */
     boolean sumBlocks(int n, int block, double[] partial) {
         Chain c = Chain.of(this);
+        if (c != null && c.kernel != null) {
+            Parallel.forRange(n, block, (from, to) -> {
+                double[] lanes = new double[8];
+                c.kernel.sum(c.kernelArrays, c.kernelScalars, from, to, lanes);
+                partial[from / block] = SimdKernels.combine(lanes);
+            });
+            return true;
+        }
+        if (c != null && Simd.ENABLED) {
+            // each chunk in a buffer that stays in L1, summed while there (vectorized loops take any offsets)
+            Parallel.forRange(n, block, (from, to) -> {
+                float[] buf = chunkBuffer();
+                double[] lanes = new double[8];
+                for (int s = from; s < to; s += CHUNK) {
+                    int len = Math.min(CHUNK, to - s);
+                    c.run(buf, s, s, s + len);
+                    SimdKernels.accumulate(buf, 0, len, lanes);
+                }
+                partial[from / block] = SimdKernels.combine(lanes);
+            });
+            return true;
+        }
         if (c != null) {
             if (n > MAX_WORKSPACE) {
                 return false;
             }
             Parallel.forRange(n, block, (from, to) -> {
                 float[] ws = workspace(n);
-                c.run(ws, from, to);
+                c.run(ws, 0, from, to);
                 partial[from / block] = Reduce.sumRange(ws, from, to - from);
             });
             return true;
@@ -486,10 +591,43 @@ final class Fused {
         return true;
     }
 
+    /**
+     * dest[destOffset + i] += alpha * element i for every element, each chunk evaluated in a
+     * buffer that stays in L1 and added from there (the accumulation of a gradient in flight into
+     * a {@code .grad}). The same bits as computing the elements and then adding. False when the
+     * expression is not a chain or the vectorized kernels are off; the caller then materializes.
+     */
+    boolean addInto(float[] dest, int destOffset, float alpha, int n) {
+        Chain c = Simd.ENABLED ? Chain.of(this) : null;
+        if (c == null) {
+            return false;
+        }
+        if (c.kernel != null) {
+            Parallel.forRange(n, Elementwise.GRAIN,
+                    (from, to) -> c.kernel.addScaled(c.kernelArrays, c.kernelScalars, alpha, dest, destOffset, from, to));
+            return true;
+        }
+        Parallel.forRange(n, Elementwise.GRAIN, (from, to) -> {
+            float[] buf = chunkBuffer();
+            for (int s = from; s < to; s += CHUNK) {
+                int len = Math.min(CHUNK, to - s);
+                c.run(buf, s, s, s + len);
+                SimdKernels.addScaled(buf, 0, alpha, dest, destOffset + s, len);
+            }
+        });
+        return true;
+    }
+
     /** Largest result (elements) a fused sum evaluates through a workspace: 16 MB per thread. */
     static final int MAX_WORKSPACE = 1 << 22;
     /** Softly held, so that the collector can take it back when memory runs short. */
     private static final ThreadLocal<SoftReference<float[]>> WORKSPACE = new ThreadLocal<>();
+
+    private static final ThreadLocal<float[]> CHUNK_BUFFER = ThreadLocal.withInitial(() -> new float[CHUNK]);
+
+    private static float[] chunkBuffer() {
+        return CHUNK_BUFFER.get();
+    }
 
     private static float[] workspace(int n) {
         SoftReference<float[]> ref = WORKSPACE.get();

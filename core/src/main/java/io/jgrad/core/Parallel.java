@@ -42,6 +42,17 @@ public final class Parallel {
         return threads;
     }
 
+    /**
+     * Whether jgrad's explicitly vectorized float kernels run, and with what, or why not: for
+     * example {@code "on (Vector API, 256-bit vectors)"} or {@code "off (run java with
+     * --add-modules jdk.incubator.vector to enable)"}. They need that JVM option (the incubating
+     * Vector API); without it the plain Java loops run, with the same results, slower in sums,
+     * relu's backward and fused elementwise expressions. {@code -Djgrad.simd=false} turns them off.
+     */
+    public static String vectorization() {
+        return Simd.describe();
+    }
+
     /** Sets the number of threads for jgrad's kernels; results do not depend on it. */
     public static void setThreads(int n) {
         checkArgument(n >= 1, "Parallel.setThreads: need at least 1 thread, got %s", n);

@@ -66,6 +66,11 @@ final class Reduce {
 
     /** {@link #sumRange(Storage, int, int)} for float32 values. */
     static double sumRange(float[] v, int from, int len) {
+        return Simd.ENABLED ? SimdKernels.sum(v, from, len) : sumRangePlain(v, from, len);
+    }
+
+    /** {@link #sumRange(float[], int, int)} in plain Java (what the vectorized sum must equal bit for bit). */
+    static double sumRangePlain(float[] v, int from, int len) {
         double a0 = 0;
         double a1 = 0;
         double a2 = 0;

@@ -759,7 +759,7 @@ public sealed class Tensor permits Parameter {
         return unary("relu", Unary.RELU, 0, 0, in(this), dOut -> in(reluBackward(dOut, this)));
     }
 
-    /** dOut where x > 0, else 0: relu's backward fused into one pass, itself differentiable in dOut. */
+    /** dOut where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): relu's backward fused into one pass, itself differentiable in dOut. */
     private static Tensor reluBackward(Tensor dOut, Tensor x) {
         Tensor mask = x.dtype() == dOut.dtype() ? x : x.to(dOut.dtype()).detach();
         return derive("reluBackward", Elementwise.reluBackward(dOut, mask), in(dOut), in(x),
@@ -1903,8 +1903,14 @@ public sealed class Tensor permits Parameter {
         if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
                 && dtype() == DType.FLOAT32) {
             float[] a = storage.f();
-            float[] b = other.storage.f();
             float al = (float) alpha;
+            Fused deferred = other.storage.pending();
+            if (deferred != null && other.offset == 0 && other.numel == other.storage.length()
+                    && deferred.addInto(a, offset, al, numel)) { // a gradient in flight: added without storing it
+                storage.version++;
+                return;
+            }
+            float[] b = other.storage.f();
             int bo = other.offset - offset;
             if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)
                 for (int i = offset, end = offset + numel; i < end; i++) {

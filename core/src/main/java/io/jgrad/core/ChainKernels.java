@@ -1,0 +1,153 @@
+package io.jgrad.core;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * One compiled loop per fused expression: for a chain of up to {@link #MAX_STEPS} ops
+ * ({@link Fused}), a copy of {@link ChainKernel} specialised to it by class data, so the
+ * elements go from op to op in vector registers instead of through memory. On one thread, 1M
+ * floats: relu(x + c) summed in 0.16 ms against 0.31 step by step; relu's backward of it
+ * stored in 0.17 against 0.30.
+ *
+ * <p>A new expression's kernel starts cold: HotSpot runs it in the interpreter until C2 has
+ * compiled it, which at a million elements costs 50-300 ms in the first calls. So a kernel is
+ * first warmed on small arrays on a background daemon thread, and until that ends
+ * {@link #get} returns null and the caller evaluates step by step (the same bits). Each
+ * expression is defined once per JVM; there are as many as a program has different chains
+ * (a handful).
+ *
+ * <p>On only with {@link Simd#ENABLED}; {@code -Djgrad.fusion.kernels=false} turns it off.
+ */
+final class ChainKernels {
+    /** The three ways a fused chain is consumed. */
+    interface Kernel {
+        /** out[i] = element i for i in [from, to). */
+        void store(float[][] a, float[] s, float[] out, int from, int to);
+
+        /**
+         * Adds element from + j to lanes[j mod 8] for j below (to - from) rounded down to a
+         * multiple of 8, then the rest to lanes[0] in order: {@link SimdKernels#accumulate}'s order.
+         */
+        void sum(float[][] a, float[] s, int from, int to, double[] lanes);
+
+        /** out[outOffset + i] += alpha * element i for i in [from, to). */
+        void addScaled(float[][] a, float[] s, float alpha, float[] out, int outOffset, int from, int to);
+    }
+
+    /** Longest chain one kernel computes (ChainKernel has this many steps' constants). */
+    static final int MAX_STEPS = 4;
+    /** Length of a signature: steps, the first operand's kind, then op, kind and side per step. */
+    static final int SIGNATURE_LENGTH = 2 + 3 * MAX_STEPS;
+
+    static final boolean ENABLED = Simd.ENABLED
+            && !"false".equalsIgnoreCase(System.getProperty("jgrad.fusion.kernels"));
+
+    private static final Map<Long, Entry> KERNELS = new ConcurrentHashMap<>();
+    private static final ExecutorService WARMER = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "jgrad-kernel-warmup");
+        t.setDaemon(true);
+        return t;
+    });
+    private static volatile byte[] template;
+
+    private ChainKernels() {}
+
+    private static final class Entry {
+        volatile Kernel kernel;
+    }
+
+    /**
+     * The ready kernel for this signature ({@link #SIGNATURE_LENGTH} ints), or null while it is
+     * being defined and warmed (the first request starts that), or when it could not be.
+     */
+    static Kernel get(int[] signature) {
+        long key = key(signature);
+        Entry e = KERNELS.get(key);
+        if (e != null) {
+            return e.kernel;
+        }
+        Entry fresh = new Entry();
+        if (KERNELS.putIfAbsent(key, fresh) == null) {
+            int[] sig = signature.clone();
+            WARMER.execute(() -> {
+                try {
+                    Kernel k = define(sig);
+                    warm(k, sig);
+                    fresh.kernel = k;
+                } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
+                    fresh.kernel = null;
+                }
+            });
+        }
+        return null;
+    }
+
+    /** Waits until every kernel requested so far is ready or failed (tests). */
+    static void awaitWarm() throws InterruptedException, java.util.concurrent.ExecutionException {
+        WARMER.submit(() -> { }).get();
+    }
+
+    /** A new kernel for the signature, defined now and not warmed (tests call it directly). */
+    static Kernel define(int[] signature) {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup()
+                    .defineHiddenClassWithClassData(template(), signature.clone(), true);
+            return (Kernel) lookup.findConstructor(lookup.lookupClass(), MethodType.methodType(void.class)).invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot define a kernel for " + java.util.Arrays.toString(signature), t);
+        }
+    }
+
+    private static byte[] template() throws IOException {
+        byte[] t = template;
+        if (t == null) {
+            try (InputStream in = ChainKernels.class.getResourceAsStream("ChainKernel.class")) {
+                if (in == null) {
+                    throw new IOException("ChainKernel.class is not on the class path as a resource");
+                }
+                t = in.readAllBytes();
+            }
+            template = t;
+        }
+        return t;
+    }
+
+    /** Runs each method often enough on small arrays that C2 compiles it. */
+    private static void warm(Kernel k, int[] signature) {
+        int n = 4096;
+        Random r = new Random(signature.length);
+        float[][] a = new float[MAX_STEPS + 1][n];
+        for (float[] v : a) {
+            for (int i = 0; i < n; i++) {
+                v[i] = (float) r.nextGaussian();
+            }
+        }
+        float[] s = {0.5f, -1.5f, 2f, 0.25f, -0.75f};
+        float[] out = new float[n];
+        double[] lanes = new double[8];
+        for (int round = 0; round < 3000; round++) {
+            k.store(a, s, out, 0, n - (round & 7));
+            k.sum(a, s, 0, n - (round & 7), lanes);
+            k.addScaled(a, s, 0.5f, out, 0, 0, n - (round & 7));
+        }
+    }
+
+    /** Signatures as a number: each field below 8, so three bits each. */
+    private static long key(int[] signature) {
+        long k = 0;
+        for (int v : signature) {
+            k = k << 3 | v;
+        }
+        return k;
+    }
+}

@@ -1,0 +1,255 @@
+package io.jgrad.core;
+
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The FLOAT32 kernels of {@link Simd}, written with the incubating Vector API. Only called when
+ * {@link Simd#ENABLED}: loading this class needs {@code jdk.incubator.vector}. Each kernel gives
+ * the bits of the plain loop it replaces (named in its comment); {@code SimdTest} checks that on
+ * NaNs of both signs, signed zeros, infinities and subnormals.
+ *
+ * <p>Offsets are explicit: unlike C2's auto-vectorizer, these loops do not need input and output
+ * to share their indices, so the fused evaluation can run in a small buffer that stays in L1.
+ */
+final class SimdKernels {
+    /*
+     * 256-bit vectors everywhere, also where the machine has 512: one vector shape keeps the
+     * type profiles of the Vector API's shared methods monomorphic. Mixing shapes made C2 leave
+     * the per-expression kernels (ChainKernel) partly boxed, 4x slower (measured).
+     */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /** Eight floats, widened to two vectors of four doubles: the eight accumulators of a sum. */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
+
+    private SimdKernels() {}
+
+    /** Null when these kernels can run well here, else why not. */
+    static String unsupportedReason() {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        if (bits < 256) {
+            return "vector registers of " + bits + " bits; jgrad's kernels want 256 or more";
+        }
+        return null;
+    }
+
+    static String describe() {
+        return "Vector API, " + F.vectorBitSize() + "-bit vectors";
+    }
+
+    // ---------------------------------------------------------------- sums
+
+    /** {@link Reduce#sumRange(float[], int, int)}: the same eight double accumulators, the same combination. */
+    static double sum(float[] v, int from, int len) {
+        double[] lanes = new double[8];
+        accumulate(v, from, len, lanes);
+        return combine(lanes);
+    }
+
+    /**
+     * Adds v[from + i] to lanes[i mod 8] for i below len rounded down to a multiple of 8, then the
+     * remaining elements to lanes[0] in order: called on consecutive pieces whose lengths are
+     * multiples of 8 (all but the last), this is one {@link #sum} over their concatenation.
+     */
+    static void accumulate(float[] v, int from, int len, double[] lanes) {
+        DoubleVector lo = DoubleVector.fromArray(D4, lanes, 0);
+        DoubleVector hi = DoubleVector.fromArray(D4, lanes, 4);
+        int i = 0;
+        for (int end = len & ~7; i < end; i += 8) {
+            FloatVector f = FloatVector.fromArray(F8, v, from + i);
+            lo = lo.add(f.convertShape(VectorOperators.F2D, D4, 0));
+            hi = hi.add(f.convertShape(VectorOperators.F2D, D4, 1));
+        }
+        lo.intoArray(lanes, 0);
+        hi.intoArray(lanes, 4);
+        for (; i < len; i++) {
+            lanes[0] += v[from + i];
+        }
+    }
+
+    /** The final combination of {@link Reduce#sumRange}: pairwise, in this order. */
+    static double combine(double[] a) {
+        return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+    }
+
+    // ---------------------------------------------------------------- relu's backward
+
+    /** o = x <= 0 ? +0 : g, relu's backward ({@link Elementwise#reluMask}): the gradient masked. */
+    static void reluBackward(float[] g, int go, float[] x, int xo, float[] o, int oo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            VectorMask<Float> blocked = FloatVector.fromArray(F, x, xo + i).compare(VectorOperators.LE, 0f);
+            FloatVector.fromArray(F, g, go + i).blend(0f, blocked).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i]) & Elementwise.reluMask(x[xo + i]));
+        }
+    }
+
+    /** {@link #reluBackward} with one gradient value for every element (the gradient of a sum). */
+    static void reluBackward(float g, float[] x, int xo, float[] o, int oo, int n) {
+        FloatVector gv = FloatVector.broadcast(F, g);
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            gv.blend(0f, FloatVector.fromArray(F, x, xo + i).compare(VectorOperators.LE, 0f)).intoArray(o, oo + i);
+        }
+        int gb = Float.floatToRawIntBits(g);
+        for (; i < n; i++) {
+            o[oo + i] = Float.intBitsToFloat(gb & Elementwise.reluMask(x[xo + i]));
+        }
+    }
+
+    /** o = g & mask(x) with x one value (the mask is then all or nothing). */
+    static void maskScalar(float[] g, int go, float x, float[] o, int oo, int n) {
+        IntVector mask = IntVector.broadcast(I, Elementwise.reluMask(x));
+        int m = Elementwise.reluMask(x);
+        int i = 0;
+        for (int end = I.loopBound(n); i < end; i += I.length()) {
+            FloatVector.fromArray(F, g, go + i).reinterpretAsInts().and(mask).reinterpretAsFloats().intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[go + i]) & m);
+        }
+    }
+
+    /** o[oo + i] += alpha * b[bo + i] (a multiply, then an add: no fused multiply-add, as in plain Java). */
+    static void addScaled(float[] b, int bo, float alpha, float[] o, int oo, int n) {
+        int i = 0;
+        for (int end = F.loopBound(n); i < end; i += F.length()) {
+            FloatVector.fromArray(F, o, oo + i).add(FloatVector.fromArray(F, b, bo + i).mul(alpha)).intoArray(o, oo + i);
+        }
+        for (; i < n; i++) {
+            o[oo + i] += alpha * b[bo + i];
+        }
+    }
+
+    // ---------------------------------------------------------------- the fused ops
+
+    /** o = a op b for ADD, SUB, MUL. */
+    static void binary(Fused.Op op, float[] a, int ao, float[] b, int bo, float[] o, int oo, int n) {
+        int i = 0;
+        int end = F.loopBound(n);
+        int step = F.length();
+        switch (op) {
+            case ADD -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).add(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] + b[bo + i];
+                }
+            }
+            case SUB -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] - b[bo + i];
+                }
+            }
+            case MUL -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).mul(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] * b[bo + i];
+                }
+            }
+            case RELU_BACKWARD -> reluBackward(a, ao, b, bo, o, oo, n);
+            default -> throw new IllegalArgumentException(op + " is not binary");
+        }
+    }
+
+    /** o = a op s (for RELU_BACKWARD: the gradient a masked by the one value s). */
+    static void arrayScalar(Fused.Op op, float[] a, int ao, float s, float[] o, int oo, int n) {
+        if (op == Fused.Op.RELU_BACKWARD) {
+            maskScalar(a, ao, s, o, oo, n);
+            return;
+        }
+        FloatVector sv = FloatVector.broadcast(F, s);
+        int i = 0;
+        int end = F.loopBound(n);
+        int step = F.length();
+        switch (op) {
+            case ADD -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).add(sv).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] + s;
+                }
+            }
+            case SUB -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).sub(sv).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] - s;
+                }
+            }
+            case MUL -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).mul(sv).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = a[ao + i] * s;
+                }
+            }
+            default -> throw new IllegalArgumentException(op + " is not binary");
+        }
+    }
+
+    /** o = s op b: ADD and MUL as b op s (as the plain kernels commute them), SUB as s - b, RELU_BACKWARD as s masked by b. */
+    static void scalarArray(Fused.Op op, float s, float[] b, int bo, float[] o, int oo, int n) {
+        switch (op) {
+            case ADD, MUL -> arrayScalar(op, b, bo, s, o, oo, n);
+            case SUB -> {
+                FloatVector sv = FloatVector.broadcast(F, s);
+                int i = 0;
+                for (int end = F.loopBound(n); i < end; i += F.length()) {
+                    sv.sub(FloatVector.fromArray(F, b, bo + i)).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = s - b[bo + i];
+                }
+            }
+            case RELU_BACKWARD -> reluBackward(s, b, bo, o, oo, n);
+            default -> throw new IllegalArgumentException(op + " is not binary");
+        }
+    }
+
+    /** o = -a or Math.max(a, 0f). */
+    static void unary(Fused.Op op, float[] a, int ao, float[] o, int oo, int n) {
+        int i = 0;
+        int end = F.loopBound(n);
+        int step = F.length();
+        switch (op) {
+            case NEG -> {
+                for (; i < end; i += step) {
+                    FloatVector.fromArray(F, a, ao + i).neg().intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = -a[ao + i];
+                }
+            }
+            case RELU -> {
+                // Math.max(v, 0f) is +0 where v <= 0 (-0 included) and v itself elsewhere (NaN too):
+                // a compare and a blend, shorter than max's NaN and signed-zero handling
+                for (; i < end; i += step) {
+                    FloatVector v = FloatVector.fromArray(F, a, ao + i);
+                    v.blend(0f, v.compare(VectorOperators.LE, 0f)).intoArray(o, oo + i);
+                }
+                for (; i < n; i++) {
+                    o[oo + i] = Math.max(a[ao + i], 0f);
+                }
+            }
+            default -> throw new IllegalArgumentException(op + " is not unary");
+        }
+    }
+}
