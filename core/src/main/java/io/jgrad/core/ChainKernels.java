@@ -80,8 +80,9 @@ final class ChainKernels {
             WARMER.execute(() -> {
                 try {
                     Kernel k = define(sig);
-                    warm(k, sig);
-                    fresh.kernel = k;
+                    if (warm(k, sig)) {
+                        fresh.kernel = k;
+                    }
                 } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
                     fresh.kernel = null;
                 }
@@ -122,9 +123,18 @@ final class ChainKernels {
         return t;
     }
 
-    /** Runs each method often enough on small arrays that C2 compiles it. */
-    private static void warm(Kernel k, int[] signature) {
-        int n = 4096;
+    /** Longest a warm-up may take before the kernel is given up (the step-by-step path stays). */
+    private static final long WARM_LIMIT_NANOS = 10_000_000_000L;
+
+    /**
+     * Runs the three methods on small arrays until they run at compiled speed: C2 compiles in the
+     * background, so having called them often enough is not enough (the first 1M-element calls
+     * after a fixed count of rounds took 3-30 ms instead of 0.4 while C2 was still at work). Fast
+     * means under 2 ns per element and method, 200 rounds in a row; C2's loops take about 0.3, the
+     * interpreter's and C1's (which box every vector) 10 or more. False if that never happens.
+     */
+    private static boolean warm(Kernel k, int[] signature) {
+        int n = 1024;
         Random r = new Random(signature.length);
         float[][] a = new float[MAX_STEPS + 1][n];
         for (float[] v : a) {
@@ -135,11 +145,21 @@ final class ChainKernels {
         float[] s = {0.5f, -1.5f, 2f, 0.25f, -0.75f};
         float[] out = new float[n];
         double[] lanes = new double[8];
-        for (int round = 0; round < 3000; round++) {
-            k.store(a, s, out, 0, n - (round & 7));
-            k.sum(a, s, 0, n - (round & 7), lanes);
-            k.addScaled(a, s, 0.5f, out, 0, 0, n - (round & 7));
+        long start = System.nanoTime();
+        long fastNanos = 3 * 2L * n;
+        for (int round = 0, fast = 0; fast < 200; round++) {
+            int to = n - (round & 7);
+            long t0 = System.nanoTime();
+            k.store(a, s, out, 0, to);
+            k.sum(a, s, 0, to, lanes);
+            k.addScaled(a, s, 0.5f, out, 0, 0, to);
+            long t1 = System.nanoTime();
+            fast = t1 - t0 < fastNanos ? fast + 1 : 0;
+            if (t1 - start > WARM_LIMIT_NANOS) {
+                return false;
+            }
         }
+        return true;
     }
 
     /** Signatures as a number: each field below 8, so three bits each. */
