@@ -21,6 +21,12 @@ import java.util.Locale;
  * tensor stands for are fixed when it is created, because an in-place write to any storage it
  * reads first computes it ({@link Storage#beforeWrite()}).
  *
+ * <p>How an expression is evaluated: a chain (each op has at most one op below it) of up to
+ * four ops runs through a loop compiled for it alone ({@link ChainKernels}) once that is ready,
+ * when the vectorized kernels are on ({@link Simd}); otherwise op by op over chunks of 1024
+ * elements that stay in L1 (vectorized, or plain same-index loops that C2 vectorizes); other
+ * trees through a small register interpreter.
+ *
  * <p>Not deferred: results under {@link #minElements} elements (nothing to save), expressions
  * past {@link #MAX_OPS} ops or {@link #MAX_LEAVES} inputs, operands that are strided or broadcast
  * along some dimensions only, other dtypes, and everything while anomaly detection is on (it
@@ -534,10 +540,12 @@ final class Fused {
 
     /**
      * The sums of the n elements in blocks of {@code block} (block i into partial[i]) with
-     * {@link Reduce#sumRange}'s accumulation, without storing the elements. A chain runs into a
-     * per-thread workspace the size of the result (it stays warm in the cache from one call to
-     * the next, where a fresh array would not); false when the result is too large for one,
-     * and the caller should materialize instead.
+     * {@link Reduce#sumRange}'s accumulation, without storing the elements. A chain runs through
+     * its compiled kernel when one is ready ({@link ChainKernels}); else, with the vectorized
+     * kernels, step by step in a chunk buffer that stays in L1; else (plain loops, which need
+     * shared indices) into a per-thread workspace the size of the result (it stays warm in the
+     * cache from one call to the next, where a fresh array would not). False when the result is
+     * too large for the workspace, and the caller should materialize instead.
      */
     boolean sumBlocks(int n, int block, double[] partial) {
         Chain c = Chain.of(this);

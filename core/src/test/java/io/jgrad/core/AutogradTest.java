@@ -16,6 +16,24 @@ class AutogradTest {
     }
 
     @Test
+    void reluPassesTheGradientAtNaNsOfEitherSignAndNotAtZerosAsPyTorchDoes() {
+        // PyTorch 2.x on the same inputs (threshold_backward: x <= 0 ? 0 : grad): 1, 1, 0, 0, 1, 0
+        float[] v = {Float.NaN, Float.intBitsToFloat(0xffc00000), 0f, -0f, 2f, -3f};
+        for (int n : new int[] {6, 40_000}) { // also large enough to run fused (and vectorized when on)
+            float[] big = new float[n];
+            for (int i = 0; i < n; i++) {
+                big[i] = v[i % 6];
+            }
+            Tensor x = Tensor.of(big, n).requiresGrad(true);
+            x.mul(1f).relu().sum().backward();
+            float[] g = x.grad().toFloatArray();
+            for (int i = 0; i < n; i++) {
+                assertThat(g[i]).as("element %d (input %s)", i, big[i]).isEqualTo(i % 6 == 0 || i % 6 == 1 || i % 6 == 4 ? 1f : 0f);
+            }
+        }
+    }
+
+    @Test
     void gradientsAccumulateAcrossBackwardCallsUntilZeroGrad() {
         Tensor x = leaf(1, 2, 3);
         x.mul(x).sum().backward();
