@@ -227,6 +227,18 @@ final class Elementwise {
                     sb, b.offset + from, 1, to - from));
             return out;
         }
+        int last = shape.length - 1;
+        if (out.numel() >= GRAIN && last >= 0 && shape[last] > 1 && a.isContiguous() && java.util.Arrays.equals(a.shape, shape)
+                && b.isContiguous() && b.numel() == shape[last] && b.shape[b.shape.length - 1] == shape[last]) {
+            // a row (a bias) applied to every row of a: rows in parallel
+            int n = shape[last];
+            Parallel.forRange(out.numel() / n, Math.max(1, GRAIN / n), (r0, r1) -> {
+                for (int r = r0; r < r1; r++) {
+                    binaryRow(op, so, r * n, sa, a.offset + r * n, 1, sb, b.offset, 1, n);
+                }
+            });
+            return out;
+        }
         StridedLoop.forEach(shape, strides, offsets, (off, n, st) ->
                 binaryRow(op, so, off[0], sa, off[1], st[1], sb, off[2], st[2], n));
         return out;
@@ -253,6 +265,20 @@ final class Elementwise {
             return;
         }
         if (as == 1 && bs == 0 && ao == oo && scalarAlignedF(op, a, b[bo], o, oo, oo + n)) {
+            return;
+        }
+        Fused.Op vectorized = !Simd.ENABLED ? null : switch (op) {
+            case ADD -> Fused.Op.ADD;
+            case SUB -> Fused.Op.SUB;
+            case MUL -> Fused.Op.MUL;
+            default -> null;
+        };
+        if (vectorized != null && as == 1 && bs == 1) { // any offsets (C2 vectorizes only shared indices)
+            SimdKernels.binary(vectorized, a, ao, b, bo, o, oo, n);
+            return;
+        }
+        if (vectorized != null && as == 1 && bs == 0) {
+            SimdKernels.arrayScalar(vectorized, a, ao, b[bo], o, oo, n);
             return;
         }
         if (as == 1 && bs == 1) {

@@ -1761,15 +1761,18 @@ public sealed class Tensor permits Parameter {
             float[] a = storage.f();
             float[] b = other.storage.f();
             int bo = other.offset - offset;
-            if (bo == 0) {
-                for (int i = offset, end = offset + numel; i < end; i++) {
-                    a[i] = a[i] * f + al * b[i];
+            int start = offset;
+            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> {
+                if (bo == 0) {
+                    for (int i = start + from, end = start + to; i < end; i++) {
+                        a[i] = a[i] * f + al * b[i];
+                    }
+                } else {
+                    for (int i = start + from, end = start + to; i < end; i++) {
+                        a[i] = a[i] * f + al * b[i + bo];
+                    }
                 }
-            } else {
-                for (int i = offset, end = offset + numel; i < end; i++) {
-                    a[i] = a[i] * f + al * b[i + bo];
-                }
-            }
+            });
             storage.version++;
             return this;
         }
@@ -1840,46 +1843,8 @@ public sealed class Tensor permits Parameter {
             int ao = a == null ? 0 : a.offset - offset;
             int bo = b == null ? 0 : b.offset - offset;
             float al = (float) alpha;
-            int end = offset + numel;
-            switch (op) {
-                case ADD_SCALAR -> {
-                    for (int i = offset; i < end; i++) {
-                        x[i] += al;
-                    }
-                }
-                case ADDCMUL -> {
-                    if (ao == 0 && bo == 0) { // one index for all arrays: the form C2 vectorizes
-                        for (int i = offset; i < end; i++) {
-                            x[i] += al * av[i] * bv[i];
-                        }
-                    } else {
-                        for (int i = offset; i < end; i++) {
-                            x[i] += al * av[i + ao] * bv[i + bo];
-                        }
-                    }
-                }
-                case ADDCDIV -> {
-                    if (ao == 0 && bo == 0) {
-                        for (int i = offset; i < end; i++) {
-                            x[i] += al * av[i] / bv[i];
-                        }
-                    } else {
-                        for (int i = offset; i < end; i++) {
-                            x[i] += al * av[i + ao] / bv[i + bo];
-                        }
-                    }
-                }
-                case SQRT -> {
-                    for (int i = offset; i < end; i++) {
-                        x[i] = (float) Math.sqrt(x[i]);
-                    }
-                }
-                case MAXIMUM -> {
-                    for (int i = offset; i < end; i++) {
-                        x[i] = Math.max(x[i], av[i + ao]);
-                    }
-                }
-            }
+            int start = offset;
+            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> updateRange(op, x, av, ao, bv, bo, al, start + from, start + to));
         } else {
             Tensor r;
             try (var s = Autograd.noGrad()) {
@@ -1898,6 +1863,49 @@ public sealed class Tensor permits Parameter {
         return this;
     }
 
+    /** The fast path of {@link #updateInPlace} over x[from, to) (operands at x's index plus ao, bo). */
+    private static void updateRange(Update op, float[] x, float[] av, int ao, float[] bv, int bo, float al, int from, int end) {
+        switch (op) {
+            case ADD_SCALAR -> {
+                for (int i = from; i < end; i++) {
+                    x[i] += al;
+                }
+            }
+            case ADDCMUL -> {
+                if (ao == 0 && bo == 0) { // one index for all arrays: the form C2 vectorizes
+                    for (int i = from; i < end; i++) {
+                        x[i] += al * av[i] * bv[i];
+                    }
+                } else {
+                    for (int i = from; i < end; i++) {
+                        x[i] += al * av[i + ao] * bv[i + bo];
+                    }
+                }
+            }
+            case ADDCDIV -> {
+                if (ao == 0 && bo == 0) {
+                    for (int i = from; i < end; i++) {
+                        x[i] += al * av[i] / bv[i];
+                    }
+                } else {
+                    for (int i = from; i < end; i++) {
+                        x[i] += al * av[i + ao] / bv[i + bo];
+                    }
+                }
+            }
+            case SQRT -> {
+                for (int i = from; i < end; i++) {
+                    x[i] = (float) Math.sqrt(x[i]);
+                }
+            }
+            case MAXIMUM -> {
+                for (int i = from; i < end; i++) {
+                    x[i] = Math.max(x[i], av[i + ao]);
+                }
+            }
+        }
+    }
+
     void addInPlaceRaw(Tensor other, double alpha) {
         storage.beforeWrite();
         if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
@@ -1912,15 +1920,18 @@ public sealed class Tensor permits Parameter {
             }
             float[] b = other.storage.f();
             int bo = other.offset - offset;
-            if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)
-                for (int i = offset, end = offset + numel; i < end; i++) {
-                    a[i] += al * b[i];
+            int start = offset;
+            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> {
+                if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)
+                    for (int i = start + from, end = start + to; i < end; i++) {
+                        a[i] += al * b[i];
+                    }
+                } else {
+                    for (int i = start + from, end = start + to; i < end; i++) {
+                        a[i] += al * b[i + bo];
+                    }
                 }
-            } else {
-                for (int i = offset, end = offset + numel; i < end; i++) {
-                    a[i] += al * b[i + bo];
-                }
-            }
+            });
         } else {
             Tensor r;
             try (var s = Autograd.noGrad()) {

@@ -116,4 +116,36 @@ class KernelPathsTest {
         Tensor p2 = a.clone().addProductInPlace(sa, sb, 0.5).addQuotientInPlace(sa, sb, 0.25);
         assertThat(p2.toFloatArray()).isEqualTo(p1.toFloatArray());
     }
+
+    @Test
+    void aRowAppliedToEveryRowMatchesElementByElement() {
+        Generator g = Generator.seeded(13);
+        int rows = 300;
+        int n = 257; // 77,100 elements: the parallel row path
+        Tensor x = Tensor.randn(g, rows, n);
+        Tensor row = Tensor.randn(g, n).add(0.1);
+        float[] xv = x.toFloatArray();
+        float[] rv = row.toFloatArray();
+        Tensor shiftedX = shifted(x.reshape(rows * n)).reshape(rows, n);
+        Tensor shiftedRow = shifted(row).reshape(1, n);
+        List<java.util.function.BinaryOperator<Tensor>> ops = List.of(Tensor::add, Tensor::sub, Tensor::mul, Tensor::div,
+                Tensor::maximum);
+        for (int k = 0; k < ops.size(); k++) {
+            float[] expected = new float[rows * n];
+            for (int i = 0; i < rows * n; i++) {
+                float a = xv[i];
+                float b = rv[i % n];
+                expected[i] = switch (k) {
+                    case 0 -> a + b;
+                    case 1 -> a - b;
+                    case 2 -> a * b;
+                    case 3 -> a / b;
+                    default -> Math.max(a, b);
+                };
+            }
+            assertThat(ops.get(k).apply(x, row).toFloatArray()).as("op %s", k).isEqualTo(expected);
+            assertThat(ops.get(k).apply(shiftedX, shiftedRow).toFloatArray()).as("op %s on offset views", k)
+                    .isEqualTo(expected);
+        }
+    }
 }
