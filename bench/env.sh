@@ -7,4 +7,8 @@ if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file"
 fi
 # jblas's bundled OpenBLAS (used when the system has none) needs the core type on newer CPUs
 if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
-classpath="$(pwd)/benchmarks/target/classes:$(cat "$cp_file")"
+# this checkout's own classes first: the jgrad jars in ~/.m2 are whatever checkout installed last
+# (two worktrees benchmarked side by side would otherwise both run the same jgrad)
+classpath="$(pwd)/benchmarks/target/classes"
+for m in core layers losses optim examples; do classpath="$classpath:$(pwd)/$m/target/classes"; done
+classpath="$classpath:$(cat "$cp_file")"
