@@ -14,8 +14,8 @@ import java.util.concurrent.Executors;
  * One compiled loop per fused expression: for a chain of up to {@link #MAX_STEPS} ops
  * ({@link Fused}), a copy of {@link ChainKernel} specialised to it by class data, so the
  * elements go from op to op in vector registers instead of through memory. On one thread, 1M
- * floats: relu(x + c) summed in 0.16 ms against 0.31 step by step; relu's backward of it
- * stored in 0.17 against 0.30.
+ * floats (KernelBenchmark): relu(x + c) summed in 155 µs against 269 step by step; relu's
+ * backward of it stored in 161 against 264.
  *
  * <p>A new expression's kernel starts cold: HotSpot runs it in the interpreter until C2 has
  * compiled it, which at a million elements costs 50-300 ms in the first calls. So a kernel is
