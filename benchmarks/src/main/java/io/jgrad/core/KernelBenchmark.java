@@ -1,17 +1,11 @@
 package io.jgrad.core;
 
-import java.util.concurrent.TimeUnit;
+import io.jgrad.benchmarks.jmh.Defaults;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * jgrad's float kernels on one thread, plain Java against vectorized ({@link SimdKernels}) and
@@ -21,12 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code bench/jmh.sh KernelBenchmark}.
  */
 @State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
-public class KernelBenchmark {
+public class KernelBenchmark extends Defaults {
     private static final int CHUNK = 1024;
 
     @Param({"1000000"})

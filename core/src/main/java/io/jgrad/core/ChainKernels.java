@@ -80,7 +80,7 @@ final class ChainKernels {
             WARMER.execute(() -> {
                 try {
                     Kernel k = define(sig);
-                    if (warm(k, sig)) {
+                    if (warm(k)) {
                         fresh.kernel = k;
                     }
                 } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
@@ -133,9 +133,9 @@ final class ChainKernels {
      * means under 2 ns per element and method, 200 rounds in a row; C2's loops take about 0.3, the
      * interpreter's and C1's (which box every vector) 10 or more. False if that never happens.
      */
-    private static boolean warm(Kernel k, int[] signature) {
+    private static boolean warm(Kernel k) {
         int n = 1024;
-        Random r = new Random(signature.length);
+        Random r = new Random(0);
         float[][] a = new float[MAX_STEPS + 1][n];
         for (float[] v : a) {
             for (int i = 0; i < n; i++) {

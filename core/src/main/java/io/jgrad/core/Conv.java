@@ -37,6 +37,29 @@ final class Conv {
             return ch * w.kernelH() * w.kernelW();
         }
 
+        /**
+         * Row {@code row} of the columns: input channel, kernel row, the input column that output
+         * column 0 reads ({@link #columnShift}) and the output columns [lo, hi) whose input lies
+         * inside the image.
+         */
+        record Tap(int channel, int ki, int dx, int lo, int hi) {}
+
+        Tap tap(int row) {
+            int kk = w.kernelH() * w.kernelW();
+            int kj = row % w.kernelW();
+            return new Tap(row / kk, row % kk / w.kernelW(), columnShift(kj), firstInside(kj), endInside(kj));
+        }
+
+        /** The input row that output row oy reads for kernel row ki (outside [0, h) in the padding). */
+        int inputRow(int oy, int ki) {
+            return oy * w.strideH() - w.padH() + ki * w.dilationH();
+        }
+
+        /** Offset of row iy of channel c of image b in a contiguous [n, ch, h, wd] tensor. */
+        int rowStart(int b, int c, int iy) {
+            return ((b * ch + c) * h + iy) * wd;
+        }
+
         /** The input column that output column 0 reads for kernel column kj (negative inside the padding). */
         int columnShift(int kj) {
             return kj * w.dilationW() - w.padW();
@@ -120,28 +143,23 @@ final class Conv {
 
     /** Writes the columns of images [n0, n1) to buf as [taps, (n1-n0)·plane] (zeros outside the image) and returns that view. */
     private static Tensor fillColumns(Tensor x, Geometry g, int n0, int n1, Storage buf) {
-        Window2d w = g.w();
         int taps = g.taps();
-        int kk = w.kernelH() * w.kernelW();
+        int sw = g.w().strideW();
         int oh = g.oh();
         int ow = g.ow();
         int m = (n1 - n0) * oh * ow;
         boolean f32 = buf.dtype == DType.FLOAT32;
         Parallel.forRange(taps, 1, (from, to) -> {
             for (int row = from; row < to; row++) {
-                int c = row / kk;
-                int ki = row % kk / w.kernelW();
-                int kj = row % w.kernelW();
-                int sw = w.strideW();
-                int dx = g.columnShift(kj);
-                int lo = g.firstInside(kj);
-                int hi = g.endInside(kj);
+                Geometry.Tap t = g.tap(row);
+                int lo = t.lo();
+                int hi = t.hi();
                 int at = row * m;
                 for (int b = n0; b < n1; b++) {
                     for (int oy = 0; oy < oh; oy++, at += ow) {
-                        int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
+                        int iy = g.inputRow(oy, t.ki());
                         boolean rowInside = iy >= 0 && iy < g.h();
-                        int src = x.offset + ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
+                        int src = x.offset + g.rowStart(b, t.channel(), iy) + t.dx();
                         if (f32) {
                             float[] s = x.storage.f();
                             float[] d = buf.f();
@@ -181,8 +199,7 @@ final class Conv {
 
     /** The adjoint of {@link #fillColumns}: adds the columns [taps, (n1-n0)·plane] in buf into images [n0, n1) of gx. */
     private static void addImages(Storage buf, int m, Geometry g, int n0, int n1, Tensor gx) {
-        Window2d w = g.w();
-        int kk = w.kernelH() * w.kernelW();
+        int sw = g.w().strideW();
         int oh = g.oh();
         int ow = g.ow();
         boolean f32 = buf.dtype == DType.FLOAT32;
@@ -190,20 +207,16 @@ final class Conv {
         Parallel.forRange(n1 - n0, 1, (from, to) -> {
             for (int b = n0 + from; b < n0 + to; b++) {
                 for (int row = 0; row < g.taps(); row++) {
-                    int c = row / kk;
-                    int ki = row % kk / w.kernelW();
-                    int kj = row % w.kernelW();
-                    int sw = w.strideW();
-                    int dx = g.columnShift(kj);
-                    int lo = g.firstInside(kj);
-                    int hi = g.endInside(kj);
+                    Geometry.Tap t = g.tap(row);
+                    int lo = t.lo();
+                    int hi = t.hi();
                     int at = row * m + (b - n0) * oh * ow;
                     for (int oy = 0; oy < oh; oy++, at += ow) {
-                        int iy = oy * w.strideH() - w.padH() + ki * w.dilationH();
+                        int iy = g.inputRow(oy, t.ki());
                         if (iy < 0 || iy >= g.h()) {
                             continue;
                         }
-                        int dst = ((b * g.ch() + c) * g.h() + iy) * g.wd() + dx;
+                        int dst = g.rowStart(b, t.channel(), iy) + t.dx();
                         if (f32) {
                             float[] s = buf.f();
                             float[] d = gx.storage.f();

@@ -267,12 +267,7 @@ final class Elementwise {
         if (as == 1 && bs == 0 && ao == oo && scalarAlignedF(op, a, b[bo], o, oo, oo + n)) {
             return;
         }
-        Fused.Op vectorized = !Simd.ENABLED ? null : switch (op) {
-            case ADD -> Fused.Op.ADD;
-            case SUB -> Fused.Op.SUB;
-            case MUL -> Fused.Op.MUL;
-            default -> null;
-        };
+        Fused.Op vectorized = Simd.ENABLED ? Fused.Op.of(op) : null;
         if (vectorized != null && as == 1 && bs == 1) { // any offsets (C2 vectorizes only shared indices)
             SimdKernels.binary(vectorized, a, ao, b, bo, o, oo, n);
             return;

@@ -46,6 +46,16 @@ final class Fused {
             this.binary = binary;
             this.unary = unary;
         }
+
+        /** The op for a binary kernel: ADD, SUB or MUL; null for the others. */
+        static Op of(Elementwise.Binary kind) {
+            return switch (kind) {
+                case ADD -> ADD;
+                case SUB -> SUB;
+                case MUL -> MUL;
+                default -> null;
+            };
+        }
     }
 
     /** Whether fusable ops defer their results. */
@@ -58,6 +68,8 @@ final class Fused {
     private static final int CHUNK = 1024;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[0][]);
     private static final ThreadLocal<float[]> BLOCK_BUFFER = ThreadLocal.withInitial(() -> new float[0]);
+    /** A chunk's values while they are consumed (stays in L1). */
+    private static final ThreadLocal<float[]> CHUNK_BUFFER = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     /** The op of an inner node; null for a leaf. */
     final Op op;
@@ -99,12 +111,7 @@ final class Fused {
 
     /** a op b deferred, or null when the op must run now (see the class comment). */
     static Tensor binary(Elementwise.Binary kind, Tensor a, Tensor b) {
-        Op op = switch (kind) {
-            case ADD -> Op.ADD;
-            case SUB -> Op.SUB;
-            case MUL -> Op.MUL;
-            default -> null;
-        };
+        Op op = Op.of(kind);
         if (op == null || !active() || a.dtype() != DType.FLOAT32 || b.dtype() != DType.FLOAT32) {
             return null;
         }
@@ -420,6 +427,25 @@ final class Fused {
             return Source.RESULT;
         }
 
+        /** Receives a chunk's elements [start, start + len) in buf[0, len). */
+        interface ChunkSink {
+            void accept(float[] buf, int start, int len);
+        }
+
+        /**
+         * Evaluates [from, to) chunk by chunk into this thread's chunk buffer and hands each chunk
+         * to sink while it is in L1. Vectorized kernels only (the buffer's indices are not the
+         * inputs').
+         */
+        void inChunks(int from, int to, ChunkSink sink) {
+            float[] buf = CHUNK_BUFFER.get();
+            for (int s = from; s < to; s += CHUNK) {
+                int len = Math.min(CHUNK, to - s);
+                run(buf, s, s, s + len);
+                sink.accept(buf, s, len);
+            }
+        }
+
         /**
          * Runs every step over [from, to), the running result living in r at index i - base.
          * The plain loops need base 0 (shared indices); the vectorized ones take any base.
@@ -560,13 +586,8 @@ final class Fused {
         if (c != null && Simd.ENABLED) {
             // each chunk in a buffer that stays in L1, summed while there (vectorized loops take any offsets)
             Parallel.forRange(n, block, (from, to) -> {
-                float[] buf = chunkBuffer();
                 double[] lanes = new double[8];
-                for (int s = from; s < to; s += CHUNK) {
-                    int len = Math.min(CHUNK, to - s);
-                    c.run(buf, s, s, s + len);
-                    SimdKernels.accumulate(buf, 0, len, lanes);
-                }
+                c.inChunks(from, to, (buf, start, len) -> SimdKernels.accumulate(buf, 0, len, lanes));
                 partial[from / block] = SimdKernels.combine(lanes);
             });
             return true;
@@ -615,14 +636,8 @@ final class Fused {
                     (from, to) -> c.kernel.addScaled(c.kernelArrays, c.kernelScalars, alpha, dest, destOffset, from, to));
             return true;
         }
-        Parallel.forRange(n, Elementwise.GRAIN, (from, to) -> {
-            float[] buf = chunkBuffer();
-            for (int s = from; s < to; s += CHUNK) {
-                int len = Math.min(CHUNK, to - s);
-                c.run(buf, s, s, s + len);
-                SimdKernels.addScaled(buf, 0, alpha, dest, destOffset + s, len);
-            }
-        });
+        Parallel.forRange(n, Elementwise.GRAIN, (from, to) -> c.inChunks(from, to,
+                (buf, start, len) -> SimdKernels.addScaled(buf, 0, alpha, dest, destOffset + start, len)));
         return true;
     }
 
@@ -630,12 +645,6 @@ final class Fused {
     static final int MAX_WORKSPACE = 1 << 22;
     /** Softly held, so that the collector can take it back when memory runs short. */
     private static final ThreadLocal<SoftReference<float[]>> WORKSPACE = new ThreadLocal<>();
-
-    private static final ThreadLocal<float[]> CHUNK_BUFFER = ThreadLocal.withInitial(() -> new float[CHUNK]);
-
-    private static float[] chunkBuffer() {
-        return CHUNK_BUFFER.get();
-    }
 
     private static float[] workspace(int n) {
         SoftReference<float[]> ref = WORKSPACE.get();

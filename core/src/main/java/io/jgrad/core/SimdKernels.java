@@ -107,8 +107,8 @@ final class SimdKernels {
 
     /** o = g & mask(x) with x one value (the mask is then all or nothing). */
     static void maskScalar(float[] g, int go, float x, float[] o, int oo, int n) {
-        IntVector mask = IntVector.broadcast(I, Elementwise.reluMask(x));
         int m = Elementwise.reluMask(x);
+        IntVector mask = IntVector.broadcast(I, m);
         int i = 0;
         for (int end = I.loopBound(n); i < end; i += I.length()) {
             FloatVector.fromArray(F, g, go + i).reinterpretAsInts().and(mask).reinterpretAsFloats().intoArray(o, oo + i);

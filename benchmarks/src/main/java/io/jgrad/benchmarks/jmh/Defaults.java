@@ -8,11 +8,14 @@ import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
-/** The settings every benchmark class here shares (JMH reads them from the class's own annotations). */
+/**
+ * The settings every benchmark class shares; JMH finds them on the superclass. Public for
+ * {@code io.jgrad.core.KernelBenchmark}, which sits in jgrad's package to reach its kernels.
+ */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
-abstract class Defaults {
+public abstract class Defaults {
 }
