@@ -83,21 +83,21 @@ public class KernelBenchmark extends Defaults {
     /** relu(x + c) summed, op by op over chunks that stay in L1 (what runs until the kernel is warm). */
     @Benchmark
     public double addReluSumStepByStep() {
-        double[] lanes = new double[8];
+        double[] lanes = new double[Reduce.SUM_LANES];
         for (int s = 0; s < n; s += CHUNK) {
             int len = Math.min(CHUNK, n - s);
             SimdKernels.binary(Fused.Op.ADD, x, s, c, s, buf, 0, len);
             SimdKernels.unary(Fused.Op.RELU, buf, 0, buf, 0, len);
             SimdKernels.accumulate(buf, 0, len, lanes);
         }
-        return SimdKernels.combine(lanes);
+        return Reduce.combine(lanes);
     }
 
     @Benchmark
     public double addReluSumKernel() {
-        double[] lanes = new double[8];
+        double[] lanes = new double[Reduce.SUM_LANES];
         addReluKernel.sum(operands, scalars, 0, n, lanes);
-        return SimdKernels.combine(lanes);
+        return Reduce.combine(lanes);
     }
 
     /** relu's backward of (x + c) for the gradient of a sum, stored, op by op. */

@@ -23,7 +23,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class ChainKernel implements ChainKernels.Kernel {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_256;
+    private static final VectorSpecies<Double> D = SimdKernels.WIDE_DOUBLES ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
     private static final int ADD = 0;
     private static final int SUB = 1;
     private static final int MUL = 2;
@@ -207,18 +207,38 @@ final class ChainKernel implements ChainKernels.Kernel {
         }
     }
 
+    /** {@link SimdKernels#accumulate}'s sixteen lanes, of the chain's elements. */
     @Override
     public void sum(float[][] a, float[] s, int from, int to, double[] lanes) {
-        DoubleVector lo = DoubleVector.fromArray(D, lanes, 0);
-        DoubleVector hi = DoubleVector.fromArray(D, lanes, 4);
         int i = from;
-        for (int end = from + ((to - from) & ~7); i < end; i += 8) {
-            FloatVector v = eval(a, s, i);
-            lo = lo.add(v.convertShape(VectorOperators.F2D, D, 0));
-            hi = hi.add(v.convertShape(VectorOperators.F2D, D, 1));
+        int end = from + ((to - from) & ~15);
+        if (SimdKernels.WIDE_DOUBLES) {
+            DoubleVector lo = DoubleVector.fromArray(D, lanes, 0);
+            DoubleVector hi = DoubleVector.fromArray(D, lanes, 8);
+            for (; i < end; i += 16) {
+                lo = lo.add(eval(a, s, i).convertShape(VectorOperators.F2D, D, 0));
+                hi = hi.add(eval(a, s, i + 8).convertShape(VectorOperators.F2D, D, 0));
+            }
+            lo.intoArray(lanes, 0);
+            hi.intoArray(lanes, 8);
+        } else {
+            DoubleVector l0 = DoubleVector.fromArray(D, lanes, 0);
+            DoubleVector l1 = DoubleVector.fromArray(D, lanes, 4);
+            DoubleVector l2 = DoubleVector.fromArray(D, lanes, 8);
+            DoubleVector l3 = DoubleVector.fromArray(D, lanes, 12);
+            for (; i < end; i += 16) {
+                FloatVector v = eval(a, s, i);
+                FloatVector w = eval(a, s, i + 8);
+                l0 = l0.add(v.convertShape(VectorOperators.F2D, D, 0));
+                l1 = l1.add(v.convertShape(VectorOperators.F2D, D, 1));
+                l2 = l2.add(w.convertShape(VectorOperators.F2D, D, 0));
+                l3 = l3.add(w.convertShape(VectorOperators.F2D, D, 1));
+            }
+            l0.intoArray(lanes, 0);
+            l1.intoArray(lanes, 4);
+            l2.intoArray(lanes, 8);
+            l3.intoArray(lanes, 12);
         }
-        lo.intoArray(lanes, 0);
-        hi.intoArray(lanes, 4);
         for (; i < to; i++) {
             lanes[0] += eval1(a, s, i);
         }

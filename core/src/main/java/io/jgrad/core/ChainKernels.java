@@ -33,8 +33,8 @@ final class ChainKernels {
         void store(float[][] a, float[] s, float[] out, int from, int to);
 
         /**
-         * Adds element from + j to lanes[j mod 8] for j below (to - from) rounded down to a
-         * multiple of 8, then the rest to lanes[0] in order: {@link SimdKernels#accumulate}'s order.
+         * Adds element from + j to lanes[j mod 16] for j below (to - from) rounded down to a
+         * multiple of 16, then the rest to lanes[0] in order: {@link SimdKernels#accumulate}'s order.
          */
         void sum(float[][] a, float[] s, int from, int to, double[] lanes);
 
@@ -144,7 +144,7 @@ final class ChainKernels {
         }
         float[] s = {0.5f, -1.5f, 2f, 0.25f, -0.75f};
         float[] out = new float[n];
-        double[] lanes = new double[8];
+        double[] lanes = new double[Reduce.SUM_LANES];
         long start = System.nanoTime();
         long fastNanos = 3 * 2L * n;
         for (int round = 0, fast = 0; fast < 200; round++) {

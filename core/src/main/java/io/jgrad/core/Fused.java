@@ -577,18 +577,18 @@ final class Fused {
         Chain c = Chain.of(this);
         if (c != null && c.kernel != null) {
             Parallel.forRange(n, block, (from, to) -> {
-                double[] lanes = new double[8];
+                double[] lanes = new double[Reduce.SUM_LANES];
                 c.kernel.sum(c.kernelArrays, c.kernelScalars, from, to, lanes);
-                partial[from / block] = SimdKernels.combine(lanes);
+                partial[from / block] = Reduce.combine(lanes);
             });
             return true;
         }
         if (c != null && Simd.ENABLED) {
             // each chunk in a buffer that stays in L1, summed while there (vectorized loops take any offsets)
             Parallel.forRange(n, block, (from, to) -> {
-                double[] lanes = new double[8];
+                double[] lanes = new double[Reduce.SUM_LANES];
                 c.inChunks(from, to, (buf, start, len) -> SimdKernels.accumulate(buf, 0, len, lanes));
-                partial[from / block] = SimdKernels.combine(lanes);
+                partial[from / block] = Reduce.combine(lanes);
             });
             return true;
         }

@@ -50,8 +50,7 @@ final class Reduce {
 
     /**
      * Sum of {@code len} float32 or float64 elements of {@code s} from {@code from}, in double.
-     * Float32 uses eight independent sums: one chain of dependent adds ran at a quarter of the
-     * speed, four chains at 0.45 ms per 1M floats, eight at 0.27 (one thread).
+     * Float32 uses {@link #SUM_LANES} independent sums (see there).
      */
     static double sumRange(Storage s, int from, int len) {
         if (s.dtype != DType.FLOAT32) {
@@ -69,6 +68,16 @@ final class Reduce {
         return Simd.ENABLED ? SimdKernels.sum(v, from, len) : sumRangePlain(v, from, len);
     }
 
+    /**
+     * The number of independent double sums a float32 sum keeps: element i of a range goes to
+     * sum i mod 16 (the last len mod 16 elements to sum 0, in order), and {@link #combine} adds
+     * the sixteen pairwise. One chain of dependent adds waits for each add's latency: eight chains
+     * summed 1M floats in 0.27 ms (plain loops, one thread) and four in 0.45; with the vectorized
+     * kernels eight chains were still latency-bound and sixteen are 1.8x faster (BENCHMARKS.md).
+     * The plain and vectorized sums share this order, so they give the same bits.
+     */
+    static final int SUM_LANES = 16;
+
     /** {@link #sumRange(float[], int, int)} in plain Java (what the vectorized sum must equal bit for bit). */
     static double sumRangePlain(float[] v, int from, int len) {
         double a0 = 0;
@@ -79,8 +88,16 @@ final class Reduce {
         double a5 = 0;
         double a6 = 0;
         double a7 = 0;
+        double a8 = 0;
+        double a9 = 0;
+        double a10 = 0;
+        double a11 = 0;
+        double a12 = 0;
+        double a13 = 0;
+        double a14 = 0;
+        double a15 = 0;
         int i = 0;
-        for (; i + 7 < len; i += 8) {
+        for (; i + 15 < len; i += 16) {
             int j = from + i;
             a0 += v[j];
             a1 += v[j + 1];
@@ -90,11 +107,25 @@ final class Reduce {
             a5 += v[j + 5];
             a6 += v[j + 6];
             a7 += v[j + 7];
+            a8 += v[j + 8];
+            a9 += v[j + 9];
+            a10 += v[j + 10];
+            a11 += v[j + 11];
+            a12 += v[j + 12];
+            a13 += v[j + 13];
+            a14 += v[j + 14];
+            a15 += v[j + 15];
         }
         for (; i < len; i++) {
             a0 += v[from + i];
         }
-        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+        return combine(new double[] {a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13, a14, a15});
+    }
+
+    /** The final combination of the {@link #SUM_LANES} sums: pairwise, in this order. */
+    static double combine(double[] a) {
+        return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7])))
+                + (((a[8] + a[9]) + (a[10] + a[11])) + ((a[12] + a[13]) + (a[14] + a[15])));
     }
 
     /** Sum over {@code dim}; the result has x's shape without that dim. */

@@ -8,9 +8,9 @@ package io.jgrad.core;
  *
  * <p>Both give the same values, bit for bit (NaN payloads aside, which Java leaves open): the
  * vectorized kernels perform the same IEEE operations on each element, and the float sums keep
- * the plain loop's eight double accumulators, element i going to accumulator i mod 8. They serve
- * where HotSpot's C2 (Java 17) does not vectorize by itself: a float sum accumulated in double
- * (2.6x faster vectorized), relu's backward, a select on the input (8x; KernelBenchmark in the
+ * the plain loop's sixteen double accumulators, element i going to accumulator i mod 16
+ * ({@link Reduce#SUM_LANES}). They serve where HotSpot's C2 (Java 17) does not vectorize by
+ * itself: a float sum accumulated in double (SUMX faster vectorized), relu's backward, a select on the input (8x; KernelBenchmark in the
  * benchmarks module), loops whose input and output start at different offsets, and fused
  * expressions ({@link ChainKernels}). Same-index loops C2 does vectorize are left to it.
  * This is the route Apache Lucene takes for its vector kernels: the incubating API where the

@@ -18,14 +18,21 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class SimdKernels {
     /*
-     * 256-bit vectors everywhere, also where the machine has 512: one vector shape keeps the
-     * type profiles of the Vector API's shared methods monomorphic. Mixing shapes made C2 leave
-     * the per-expression kernels (ChainKernel) partly boxed, 4x slower (measured).
+     * 256-bit float vectors everywhere, also where the machine has 512: one vector shape per
+     * element type keeps the type profiles of the Vector API's shared methods monomorphic. Mixing
+     * float shapes made C2 leave the per-expression kernels (ChainKernel) partly boxed, 4x slower
+     * (measured).
      */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    /** Eight floats, widened to two vectors of four doubles: the eight accumulators of a sum. */
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    /*
+     * A sum widens each float to a double. Where the machine has 512-bit vectors, eight floats
+     * widen in one instruction to one vector of eight doubles (DoubleVector is then used only in
+     * that shape, so its profiles stay monomorphic too); else to two vectors of four.
+     */
+    static final boolean WIDE_DOUBLES = DoubleVector.SPECIES_PREFERRED.length() >= 8
+            && !"false".equalsIgnoreCase(System.getProperty("jgrad.simd.wideDoubles")); // false: the 256-bit path (tests)
+    private static final VectorSpecies<Double> D8 = WIDE_DOUBLES ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
     private static final VectorSpecies<Double> D4 = DoubleVector.SPECIES_256;
 
     private SimdKernels() {}
@@ -40,42 +47,56 @@ final class SimdKernels {
     }
 
     static String describe() {
-        return "Vector API, " + F.vectorBitSize() + "-bit vectors";
+        return "Vector API, " + F.vectorBitSize() + "-bit vectors" + (WIDE_DOUBLES ? ", sums in 512-bit" : "");
     }
 
     // ---------------------------------------------------------------- sums
 
-    /** {@link Reduce#sumRange(float[], int, int)}: the same eight double accumulators, the same combination. */
+    /** {@link Reduce#sumRange(float[], int, int)}: the same sixteen double accumulators, the same combination. */
     static double sum(float[] v, int from, int len) {
-        double[] lanes = new double[8];
+        double[] lanes = new double[Reduce.SUM_LANES];
         accumulate(v, from, len, lanes);
-        return combine(lanes);
+        return Reduce.combine(lanes);
     }
 
     /**
-     * Adds v[from + i] to lanes[i mod 8] for i below len rounded down to a multiple of 8, then the
-     * remaining elements to lanes[0] in order: called on consecutive pieces whose lengths are
-     * multiples of 8 (all but the last), this is one {@link #sum} over their concatenation.
+     * Adds v[from + i] to lanes[i mod 16] for i below len rounded down to a multiple of 16, then
+     * the remaining elements to lanes[0] in order: called on consecutive pieces whose lengths are
+     * multiples of 16 (all but the last), this is one {@link #sum} over their concatenation.
      */
     static void accumulate(float[] v, int from, int len, double[] lanes) {
-        DoubleVector lo = DoubleVector.fromArray(D4, lanes, 0);
-        DoubleVector hi = DoubleVector.fromArray(D4, lanes, 4);
         int i = 0;
-        for (int end = len & ~7; i < end; i += 8) {
-            FloatVector f = FloatVector.fromArray(F8, v, from + i);
-            lo = lo.add(f.convertShape(VectorOperators.F2D, D4, 0));
-            hi = hi.add(f.convertShape(VectorOperators.F2D, D4, 1));
+        int end = len & ~15;
+        if (WIDE_DOUBLES) {
+            DoubleVector a = DoubleVector.fromArray(D8, lanes, 0);
+            DoubleVector b = DoubleVector.fromArray(D8, lanes, 8);
+            for (; i < end; i += 16) {
+                a = a.add(FloatVector.fromArray(F, v, from + i).convertShape(VectorOperators.F2D, D8, 0));
+                b = b.add(FloatVector.fromArray(F, v, from + i + 8).convertShape(VectorOperators.F2D, D8, 0));
+            }
+            a.intoArray(lanes, 0);
+            b.intoArray(lanes, 8);
+        } else {
+            DoubleVector a = DoubleVector.fromArray(D4, lanes, 0);
+            DoubleVector b = DoubleVector.fromArray(D4, lanes, 4);
+            DoubleVector c = DoubleVector.fromArray(D4, lanes, 8);
+            DoubleVector d = DoubleVector.fromArray(D4, lanes, 12);
+            for (; i < end; i += 16) {
+                FloatVector f = FloatVector.fromArray(F, v, from + i);
+                FloatVector g = FloatVector.fromArray(F, v, from + i + 8);
+                a = a.add(f.convertShape(VectorOperators.F2D, D4, 0));
+                b = b.add(f.convertShape(VectorOperators.F2D, D4, 1));
+                c = c.add(g.convertShape(VectorOperators.F2D, D4, 0));
+                d = d.add(g.convertShape(VectorOperators.F2D, D4, 1));
+            }
+            a.intoArray(lanes, 0);
+            b.intoArray(lanes, 4);
+            c.intoArray(lanes, 8);
+            d.intoArray(lanes, 12);
         }
-        lo.intoArray(lanes, 0);
-        hi.intoArray(lanes, 4);
         for (; i < len; i++) {
             lanes[0] += v[from + i];
         }
-    }
-
-    /** The final combination of {@link Reduce#sumRange}: pairwise, in this order. */
-    static double combine(double[] a) {
-        return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
     }
 
     // ---------------------------------------------------------------- relu's backward

@@ -112,10 +112,10 @@ class ChainKernelsTest {
                     assertThat(Float.floatToIntBits(acc[i + 2])).as("addScaled %s element %d", what, i)
                             .isEqualTo(Float.floatToIntBits(0.5f + -1.25f * exp[i]));
                 }
-                double[] lanes = new double[8];
+                double[] lanes = new double[Reduce.SUM_LANES];
                 k.sum(a, s, from, to, lanes);
                 float[] slice = java.util.Arrays.copyOfRange(exp, from, to);
-                assertThat(Double.doubleToLongBits(SimdKernels.combine(lanes))).as("sum %s [%d, %d)", what, from, to)
+                assertThat(Double.doubleToLongBits(Reduce.combine(lanes))).as("sum %s [%d, %d)", what, from, to)
                         .isEqualTo(Double.doubleToLongBits(Reduce.sumRangePlain(slice, 0, slice.length)));
             }
         }

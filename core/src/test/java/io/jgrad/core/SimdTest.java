@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
  * and with payloads, signed zeros, infinities, subnormals and ordinary values, at every length
  * from 0 past several vectors (so every tail length) and at offsets that differ between inputs and
  * output. The Maven build runs the tests with the Vector API; {@code .ci/run}'s second pass
- * runs without it, where these tests are skipped and the plain loops run everywhere else.
+ * runs without it, where these tests are skipped and the plain loops run everywhere else, and its
+ * third with the sums' 256-bit path ({@code -Djgrad.simd.wideDoubles=false}).
  */
 class SimdTest {
     private static final float[] SPECIAL = {Float.NaN, Float.intBitsToFloat(0xffc00000), Float.intBitsToFloat(0x7f800001),
@@ -30,6 +31,9 @@ class SimdTest {
             assertThat(Simd.ENABLED).as(Simd.describe()).isTrue();
         }
         assumeTrue(Simd.ENABLED, Simd.describe());
+        if ("false".equals(System.getProperty("jgrad.simd.wideDoubles"))) {
+            assertThat(SimdKernels.WIDE_DOUBLES).as("the sums' 256-bit path was asked for").isFalse();
+        }
     }
 
     /** len values: specials first (rotated by seed), then random ones of every magnitude. */
@@ -181,21 +185,21 @@ class SimdTest {
     }
 
     @Test
-    void accumulatingInPiecesOfEightIsOneSum() {
+    void accumulatingInPiecesOfSixteenIsOneSum() {
         float[] v = values(1000, 11);
         for (int i = 0; i < v.length; i++) {
             if (!Float.isFinite(v[i])) {
                 v[i] = -0.25f * i;
             }
         }
-        double[] lanes = new double[8];
-        int[] pieces = {16, 8, 0, 256, 64, 997 - 344};
+        double[] lanes = new double[Reduce.SUM_LANES];
+        int[] pieces = {16, 32, 0, 256, 48, 997 - 352};
         int at = 3;
         for (int p : pieces) {
             SimdKernels.accumulate(v, at, p, lanes);
             at += p;
         }
-        assertThat(Double.doubleToRawLongBits(SimdKernels.combine(lanes)))
+        assertThat(Double.doubleToRawLongBits(Reduce.combine(lanes)))
                 .isEqualTo(Double.doubleToRawLongBits(Reduce.sumRangePlain(v, 3, 997)));
     }
 }
