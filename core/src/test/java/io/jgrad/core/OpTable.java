@@ -83,8 +83,10 @@ final class OpTable {
         binary(ops, "div", Domain.ANY, Tensor::div);
         binary(ops, "maximum", Domain.ANY, Tensor::maximum);
         binary(ops, "minimum", Domain.ANY, Tensor::minimum);
-        ops.add(new Op("same tensor twice: x * x", xs -> xs.get(0).mul(xs.get(0)), List.of(List.of(In.any(3, 4)))));
-        ops.add(new Op("same tensor twice: x @ x", xs -> xs.get(0).matmul(xs.get(0)), List.of(List.of(In.any(3, 3)))));
+        ops.add(new Op("same tensor twice: x * x", xs -> xs.get(0).mul(xs.get(0)),
+                List.of(List.of(In.any(3, 4)), List.of(In.any(1)), List.of(In.any()))));
+        ops.add(new Op("same tensor twice: x @ x", xs -> xs.get(0).matmul(xs.get(0)),
+                List.of(List.of(In.any(3, 3)), List.of(In.any(1, 1)), List.of(In.any(2, 2, 2)))));
         ops.add(new Op("where", xs -> Tensor.where(xs.get(0), xs.get(1), xs.get(2)), List.of(
                 List.of(In.fixed(Tensor.of(new double[] {1, 0, 1, 0})), In.any(3, 4), In.any(3, 1)),
                 List.of(In.fixed(Tensor.of(new double[] {1, 0}, 2, 1)), In.any(), In.any(2, 3)))));
@@ -96,7 +98,7 @@ final class OpTable {
         reduce(ops, "sum({0, -1}, keepDim)", reduceShapes, x -> x.sum(new int[] {0, -1}, true));
         reduce(ops, "mean(1)", reduceShapes, x -> x.mean(1));
         reduce(ops, "mean({0, 1})", reduceShapes, x -> x.mean(new int[] {0, 1}, false));
-        reduce(ops, "var()", new int[][] {{3, 4}, {2, 3, 4}}, Tensor::var);
+        reduce(ops, "var()", new int[][] {{3, 4}, {2, 3, 4}, {1, 2}}, Tensor::var);
         reduce(ops, "var(1)", reduceShapes, x -> x.var(1));
         reduce(ops, "var(0, biased, keepDim)", reduceShapes, x -> x.var(0, false, true));
         reduce(ops, "std(1)", reduceShapes, x -> x.std(1, true, false));
@@ -108,7 +110,7 @@ final class OpTable {
         reduce(ops, "softmax(0)", reduceShapes, x -> x.softmax(0));
         reduce(ops, "logSoftmax(-1)", reduceShapes, x -> x.logSoftmax(-1));
         reduce(ops, "logSoftmax(0)", reduceShapes, x -> x.logSoftmax(0));
-        reduce(ops, "sumTo([1, 4])", new int[][] {{3, 4}, {2, 3, 4}}, x -> x.sumTo(1, 4));
+        reduce(ops, "sumTo([1, 4])", new int[][] {{3, 4}, {2, 3, 4}, {1, 4}, {2, 1, 4}}, x -> x.sumTo(1, 4));
 
         ops.add(new Op("matmul", xs -> xs.get(0).matmul(xs.get(1)), List.of(
                 List.of(In.any(3, 4), In.any(4, 5)),
@@ -119,48 +121,71 @@ final class OpTable {
                 List.of(In.any(4), In.any(4)),
                 List.of(In.any(1, 1), In.any(1, 1)))));
         ops.add(new Op("matmul of transposed views", xs -> xs.get(0).t().matmul(xs.get(1).t()),
-                List.of(List.of(In.any(4, 3), In.any(5, 4)))));
+                List.of(List.of(In.any(4, 3), In.any(5, 4)), List.of(In.any(1, 3), In.any(2, 1)),
+                        List.of(In.any(1, 1), In.any(1, 1)))));
 
-        shape(ops, "reshape(2, -1)", new int[] {3, 4}, x -> x.reshape(2, -1));
-        shape(ops, "transpose(0, 2)", new int[] {2, 3, 4}, x -> x.transpose(0, 2));
-        shape(ops, "transpose then reshape", new int[] {3, 4}, x -> x.t().reshape(-1));
-        shape(ops, "permute(2, 0, 1)", new int[] {2, 3, 4}, x -> x.permute(2, 0, 1));
-        shape(ops, "flatten(1, 2)", new int[] {2, 3, 4}, x -> x.flatten(1, 2));
-        shape(ops, "squeeze(1)", new int[] {3, 1, 2}, x -> x.squeeze(1));
-        shape(ops, "expand(2, 3, 4)", new int[] {3, 1}, x -> x.expand(2, 3, 4));
-        shape(ops, "expand then mul", new int[] {1, 4}, x -> x.expand(3, 4).mul(x.expand(3, 4)));
-        shape(ops, "narrow(1, 1, 2)", new int[] {3, 4}, x -> x.narrow(1, 1, 2));
-        shape(ops, "slice(1, 0, 4, 2)", new int[] {3, 4}, x -> x.slice(1, 0, 4, 2));
-        shape(ops, "select(1, -1)", new int[] {2, 4, 3}, x -> x.select(1, -1));
-        shape(ops, "narrow of transpose", new int[] {3, 4}, x -> x.t().narrow(0, 1, 2).mul(2));
-        shape(ops, "contiguous of transpose", new int[] {3, 4}, x -> x.t().contiguous());
+        // each shape op on an ordinary shape, one with size-1 dims and, where the op takes it, a scalar
+        shape(ops, "reshape(2, -1)", x -> x.reshape(2, -1), new int[] {3, 4}, new int[] {2, 1, 1}, new int[] {2});
+        shape(ops, "reshape(1, 1)", x -> x.reshape(1, 1), new int[] {}, new int[] {1}, new int[] {1, 1, 1});
+        shape(ops, "transpose(0, 2)", x -> x.transpose(0, 2), new int[] {2, 3, 4}, new int[] {1, 3, 1},
+                new int[] {4, 1, 2, 2});
+        shape(ops, "transpose then reshape", x -> x.t().reshape(-1), new int[] {3, 4}, new int[] {1, 4},
+                new int[] {1, 1});
+        shape(ops, "permute(2, 0, 1)", x -> x.permute(2, 0, 1), new int[] {2, 3, 4}, new int[] {1, 1, 3});
+        shape(ops, "flatten(1, 2)", x -> x.flatten(1, 2), new int[] {2, 3, 4}, new int[] {1, 1, 1},
+                new int[] {2, 1, 3, 2});
+        shape(ops, "squeeze(1)", x -> x.squeeze(1), new int[] {3, 1, 2}, new int[] {1, 1, 1}, new int[] {2, 3});
+        shape(ops, "expand(2, 3, 4)", x -> x.expand(2, 3, 4), new int[] {3, 1}, new int[] {1}, new int[] {},
+                new int[] {1, 3, 1});
+        shape(ops, "expand then mul", x -> x.expand(3, 4).mul(x.expand(3, 4)), new int[] {1, 4}, new int[] {1, 1},
+                new int[] {});
+        shape(ops, "narrow(1, 1, 2)", x -> x.narrow(1, 1, 2), new int[] {3, 4}, new int[] {1, 3}, new int[] {2, 3, 5});
+        shape(ops, "slice(1, 0, 4, 2)", x -> x.slice(1, 0, 4, 2), new int[] {3, 4}, new int[] {1, 4},
+                new int[] {2, 5, 2});
+        shape(ops, "select(1, -1)", x -> x.select(1, -1), new int[] {2, 4, 3}, new int[] {1, 1}, new int[] {3, 2});
+        shape(ops, "narrow of transpose", x -> x.t().narrow(0, 1, 2).mul(2), new int[] {3, 4}, new int[] {1, 3});
+        shape(ops, "contiguous of transpose", x -> x.t().contiguous(), new int[] {3, 4}, new int[] {1, 4},
+                new int[] {1, 1});
         ops.add(new Op("cat(1)", xs -> Tensor.cat(List.of(xs.get(0), xs.get(1), xs.get(2)), 1),
-                List.of(List.of(In.any(3, 4), In.any(3, 1), In.any(3, 2)))));
+                List.of(List.of(In.any(3, 4), In.any(3, 1), In.any(3, 2)),
+                        List.of(In.any(1, 1), In.any(1, 2), In.any(1, 1)),
+                        List.of(In.any(2, 1, 3), In.any(2, 2, 3), In.any(2, 1, 3)))));
+        ops.add(new Op("cat(0) of vectors", xs -> Tensor.cat(List.of(xs.get(0), xs.get(1)), 0),
+                List.of(List.of(In.any(3), In.any(1)), List.of(In.any(1), In.any(1)))));
         ops.add(new Op("stack(0)", xs -> Tensor.stack(List.of(xs.get(0), xs.get(1)), 0),
-                List.of(List.of(In.any(3, 4), In.any(3, 4)), List.of(In.any(), In.any()))));
+                List.of(List.of(In.any(3, 4), In.any(3, 4)), List.of(In.any(), In.any()),
+                        List.of(In.any(1), In.any(1)))));
 
         Tensor rows = Tensor.of(new long[] {2, 0, 2});
         Tensor cols = Tensor.of(new long[] {0, 3, 1, 1, 2, 0}, 3, 2);
+        Tensor zeros = Tensor.of(new long[] {0, 0});
+        Tensor twice = Tensor.of(new long[] {3, 1, 3});
+        Tensor cols1 = Tensor.of(new long[] {0, 2}, 2, 1);
         ops.add(new Op("indexSelect(0)", xs -> xs.get(0).indexSelect(0, xs.get(1)),
-                List.of(List.of(In.any(3, 4), In.fixed(rows)))));
+                List.of(List.of(In.any(3, 4), In.fixed(rows)), List.of(In.any(1, 4), In.fixed(zeros)),
+                        List.of(In.any(4), In.fixed(twice)))));
         ops.add(new Op("indexAdd(0)", xs -> xs.get(0).indexAdd(0, xs.get(1), xs.get(2)),
-                List.of(List.of(In.any(3, 4), In.fixed(rows), In.any(3, 4)))));
+                List.of(List.of(In.any(3, 4), In.fixed(rows), In.any(3, 4)),
+                        List.of(In.any(1, 2), In.fixed(zeros), In.any(2, 2)),
+                        List.of(In.any(4), In.fixed(twice), In.any(3)))));
         ops.add(new Op("gather(1)", xs -> xs.get(0).gather(1, xs.get(1)),
-                List.of(List.of(In.any(3, 4), In.fixed(cols)))));
+                List.of(List.of(In.any(3, 4), In.fixed(cols)), List.of(In.any(2, 3), In.fixed(cols1)))));
         ops.add(new Op("scatterAdd(1)", xs -> xs.get(0).scatterAdd(1, xs.get(1), xs.get(2)),
-                List.of(List.of(In.any(3, 4), In.fixed(cols), In.any(3, 2)))));
+                List.of(List.of(In.any(3, 4), In.fixed(cols), In.any(3, 2)),
+                        List.of(In.any(2, 3), In.fixed(cols1), In.any(2, 1)))));
         ops.add(new Op("im2col", xs -> xs.get(0).im2col(Window2d.square(3, 2, 1, 1)),
-                List.of(List.of(In.any(2, 2, 5, 4)))));
+                List.of(List.of(In.any(2, 2, 5, 4)), List.of(In.any(1, 1, 3, 3)), List.of(In.any(1, 1, 1, 1)))));
         ops.add(new Op("im2col dilated", xs -> xs.get(0).im2col(new Window2d(2, 3, 1, 2, 0, 1, 2, 1)),
                 List.of(List.of(In.any(1, 2, 5, 6)))));
         ops.add(new Op("col2im", xs -> xs.get(0).col2im(new int[] {1, 2, 4, 4}, Window2d.square(2, 1, 0, 1)),
                 List.of(List.of(In.any(1, 9, 8)))));
         ops.add(new Op("maxPool2d", xs -> xs.get(0).maxPool2d(Window2d.square(2, 2, 0, 1)),
-                List.of(List.of(In.any(2, 2, 4, 4)))));
+                List.of(List.of(In.any(2, 2, 4, 4)), List.of(In.any(1, 1, 2, 2)), List.of(In.any(1, 3, 5, 5)))));
         ops.add(new Op("maxPool2d overlapping, padded", xs -> xs.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)),
                 List.of(List.of(In.any(1, 2, 5, 4)))));
         ops.add(new Op("conv2d", xs -> xs.get(0).conv2d(xs.get(1), xs.get(2), Window2d.square(3, 2, 1, 1)),
-                List.of(List.of(In.any(2, 2, 5, 4), In.any(3, 2, 3, 3), In.any(3)))));
+                List.of(List.of(In.any(2, 2, 5, 4), In.any(3, 2, 3, 3), In.any(3)),
+                        List.of(In.any(1, 1, 1, 1), In.any(1, 1, 3, 3), In.any(1)))));
         ops.add(new Op("conv2d dilated, no bias", xs -> xs.get(0).conv2d(xs.get(1), null,
                 new Window2d(2, 3, 1, 2, 0, 1, 2, 1)), List.of(List.of(In.any(1, 2, 5, 6), In.any(2, 2, 2, 3)))));
         ops.add(new Op("conv2d 1x1", xs -> xs.get(0).conv2d(xs.get(1), xs.get(2), Window2d.square(1, 1, 0, 1)),
@@ -194,8 +219,12 @@ final class OpTable {
         ops.add(new Op(name, xs -> f.apply(xs.get(0)), samples));
     }
 
-    private static void shape(List<Op> ops, String name, int[] s, Function<Tensor, Tensor> f) {
-        ops.add(new Op(name, xs -> f.apply(xs.get(0)), List.of(List.of(In.any(s)))));
+    private static void shape(List<Op> ops, String name, Function<Tensor, Tensor> f, int[]... shapes) {
+        List<List<In>> samples = new ArrayList<>();
+        for (int[] s : shapes) {
+            samples.add(List.of(In.any(s)));
+        }
+        ops.add(new Op(name, xs -> f.apply(xs.get(0)), samples));
     }
 
     /** Materialises a sample's inputs as FLOAT64 leaves requiring grad (fixed ones as given). */
