@@ -111,6 +111,29 @@ case("conv2d_dilated_nobias", lambda x, w: conv(x, w, None, stride=(1, 2), paddi
 grad_case("grad:conv2d_input", lambda x, w: conv(x, w, None, stride=2, padding=1), t(2, 3, 5, 6), t(4, 3, 3, 3))
 grad_case("grad:conv2d_weight", lambda w, x: conv(x, w, None, padding=1, dilation=2), t(4, 3, 3, 3), t(2, 3, 6, 6))
 
+# added in the sixth session (appended, so the cases above keep their inputs)
+case("reciprocal", torch.reciprocal, a34)
+case("square", torch.square, a34)
+case("pow_3", lambda x: x ** 3, a34)
+case("pow_0", lambda x: x ** 0, a34)
+case("mean_all", lambda x: x.mean(), a34)
+case("max_all", lambda x: x.max(), a34)
+case("min_all", lambda x: x.min(), a34)
+case("std_dim1", lambda x: x.std(1), a34)
+case("mean_dims01", lambda x: x.mean((0, 1)), a243)
+case("sum_dims0_neg1_keep", lambda x: x.sum((0, -1), keepdim=True), a243)
+case("logsumexp_dim0_keep", lambda x: torch.logsumexp(x, 0, keepdim=True), a34)
+case("log_softmax_dim0", lambda x: torch.log_softmax(x, 0), a34)
+case("min_dim0_keep_values", lambda x: x.min(0, keepdim=True).values, a34)
+case("flatten_1_2", lambda x: x.flatten(1, 2), a243)
+case("transpose_reshape", lambda x: x.t().reshape(-1), a34)
+case("sum_to_1_3", lambda x: x.sum(0).sum(0, keepdim=True), a243)
+case("max_pool2d", lambda x: torch.nn.functional.max_pool2d(x, 2, 2), t(2, 2, 5, 4))
+case("max_pool2d_overlapping_padded", lambda x: torch.nn.functional.max_pool2d(x, 3, 1, 1), t(1, 2, 5, 4))
+grad_case("grad:max_pool2d_overlapping_padded", lambda x: torch.nn.functional.max_pool2d(x, 3, 1, 1), t(1, 2, 5, 4))
+case("col2im", lambda c: torch.nn.functional.fold(c.transpose(1, 2), (4, 4), 2), t(1, 9, 8))
+case("conv2d_1x1", lambda x, w, b: conv(x, w, b), t(1, 3, 2, 2), t(2, 3, 1, 1), t(2))
+
 
 def fmt(x):
     shape = ",".join(str(s) for s in x.shape) or "-"

@@ -93,6 +93,27 @@ class OpReferenceTest {
         OPS.put("grad:log_softmax", x -> x.get(0).logSoftmax(0));
         OPS.put("grad:max_dim", x -> x.get(0).max(1, false).values());
         OPS.put("grad:var_dim", x -> x.get(0).var(1));
+        OPS.put("reciprocal", x -> x.get(0).reciprocal());
+        OPS.put("square", x -> x.get(0).square());
+        OPS.put("pow_3", x -> x.get(0).pow(3));
+        OPS.put("pow_0", x -> x.get(0).pow(0));
+        OPS.put("mean_all", x -> x.get(0).mean());
+        OPS.put("max_all", x -> x.get(0).max());
+        OPS.put("min_all", x -> x.get(0).min());
+        OPS.put("std_dim1", x -> x.get(0).std(1, true, false));
+        OPS.put("mean_dims01", x -> x.get(0).mean(new int[] {0, 1}, false));
+        OPS.put("sum_dims0_neg1_keep", x -> x.get(0).sum(new int[] {0, -1}, true));
+        OPS.put("logsumexp_dim0_keep", x -> x.get(0).logsumexp(0, true));
+        OPS.put("log_softmax_dim0", x -> x.get(0).logSoftmax(0));
+        OPS.put("min_dim0_keep_values", x -> x.get(0).min(0, true).values());
+        OPS.put("flatten_1_2", x -> x.get(0).flatten(1, 2));
+        OPS.put("transpose_reshape", x -> x.get(0).t().reshape(-1));
+        OPS.put("sum_to_1_3", x -> x.get(0).sumTo(1, 3));
+        OPS.put("max_pool2d", x -> x.get(0).maxPool2d(Window2d.square(2, 2, 0, 1)));
+        OPS.put("max_pool2d_overlapping_padded", x -> x.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)));
+        OPS.put("grad:max_pool2d_overlapping_padded", x -> x.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)));
+        OPS.put("col2im", x -> x.get(0).col2im(new int[] {1, 2, 4, 4}, Window2d.square(2, 1, 0, 1)));
+        OPS.put("conv2d_1x1", x -> x.get(0).conv2d(x.get(1), x.get(2), Window2d.square(1, 1, 0, 1)));
     }
 
     record Case(String name, List<Tensor> inputs, Tensor expected) {}
