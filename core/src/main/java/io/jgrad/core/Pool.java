@@ -61,7 +61,11 @@ final class Pool {
         return out;
     }
 
-    /** The float32 forward for planes [from, to): windows wholly inside the image skip the bounds checks. */
+    /**
+     * The float32 forward for planes [from, to): windows wholly inside the image skip the bounds
+     * checks. Like the float64 loop (and PyTorch), each output is the window's first maximum in
+     * scan order, so -0 before +0 gives -0, or its first NaN.
+     */
     private static void maxForwardF(float[] v, int off, float[] out, int[] argmax, int h, int wd, Window2d w, int from,
                                     int to) {
         int kh = w.kernelH();
@@ -74,6 +78,10 @@ final class Pool {
         int dw = w.dilationW();
         int oh = w.outH(h);
         int ow = w.outW(wd);
+        if (kh == 2 && kw == 2 && ph == 0 && pw == 0) { // then every window lies inside the image
+            maxForward2x2(v, off, out, argmax, h, wd, w, from, to);
+            return;
+        }
         for (int p = from; p < to; p++) {
             int plane = p * h * wd;
             int o = p * oh * ow;
@@ -88,39 +96,18 @@ final class Pool {
                         int first = plane + iy0 * wd + ix0;
                         best = first;
                         bv = v[off + first];
-                        if (kh == 2 && kw == 2) { // the usual window, unrolled: about 7x faster than the loops
-                            int a1 = first + dw;
-                            int a2 = first + dh * wd;
-                            int a3 = a2 + dw;
-                            float t = v[off + a1];
-                            best += (t > bv ? 1 : 0) * (a1 - best);
-                            bv = Math.max(bv, t);
-                            t = v[off + a2];
-                            best += (t > bv ? 1 : 0) * (a2 - best);
-                            bv = Math.max(bv, t);
-                            t = v[off + a3];
-                            best += (t > bv ? 1 : 0) * (a3 - best);
-                            bv = Math.max(bv, t);
-                            if (bv != bv) {
-                                best = firstNaN(v, off, first, kh, kw, dh * wd, dw);
-                            }
-                            argmax[o] = best;
-                            out[o] = bv;
-                            continue;
-                        }
                         // branch-free: on real data each comparison is a coin flip, and mispredicted
-                        // branches made this loop several times slower. A NaN (rare) is redone below.
+                        // branches made this loop several times slower (a float select compiles to
+                        // one; Math.max and an int select do not). A NaN (rare) is redone below.
                         for (int ki = 0, r = first; ki < kh; ki++, r += dh * wd) {
                             for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
                                 float t = v[off + at];
-                                int take = t > bv ? 1 : 0;
-                                best += take * (at - best);
+                                best = t > bv ? at : best;
                                 bv = Math.max(bv, t);
                             }
                         }
-                        if (bv != bv) { // the first NaN wins
-                            best = firstNaN(v, off, first, kh, kw, dh * wd, dw);
-                        }
+                        // Math.max makes +0 of -0 and +0; the value is the first maximum's own
+                        bv = bv != bv ? v[off + (best = firstNaN(v, off, first, kh, kw, dh * wd, dw))] : v[off + best];
                     } else {
                         window:
                         for (int ki = 0; ki < kh; ki++) {
@@ -147,6 +134,49 @@ final class Pool {
                     }
                     argmax[o] = best;
                     out[o] = bv;
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link #maxForwardF} for a 2x2 window without padding (any stride and dilation; the usual
+     * pool is 2x2 with stride 2): the four values compared as two pairs, then the pair winners (a
+     * tie keeps the earlier one, so the result is still the first maximum in scan order): two
+     * dependent comparisons instead of three.
+     */
+    private static void maxForward2x2(float[] v, int off, float[] out, int[] argmax, int h, int wd, Window2d w,
+                                      int from, int to) {
+        int oh = w.outH(h);
+        int ow = w.outW(wd);
+        int sh = w.strideH();
+        int sw = w.strideW();
+        int down = w.dilationH() * wd;
+        int across = w.dilationW();
+        for (int p = from; p < to; p++) {
+            int plane = p * h * wd;
+            int o = p * oh * ow;
+            for (int y = 0; y < oh; y++, o += ow) {
+                int r0 = plane + y * sh * wd;
+                for (int x = 0; x < ow; x++) {
+                    int i0 = r0 + x * sw;
+                    int i2 = i0 + down;
+                    float a = v[off + i0];
+                    float b = v[off + i0 + across];
+                    float c = v[off + i2];
+                    float d = v[off + i2 + across];
+                    int j01 = b > a ? i0 + across : i0;
+                    int j23 = d > c ? i2 + across : i2;
+                    float m01 = Math.max(a, b);
+                    float m23 = Math.max(c, d);
+                    int j = m23 > m01 ? j23 : j01;
+                    float m = v[off + j]; // the first maximum itself (Math.max would make +0 of -0 and +0)
+                    if (Math.max(m01, m23) != Math.max(m01, m23)) { // a NaN: the first one wins
+                        j = a != a ? i0 : b != b ? i0 + across : c != c ? i2 : i2 + across;
+                        m = v[off + j];
+                    }
+                    out[o + x] = m;
+                    argmax[o + x] = j;
                 }
             }
         }

@@ -68,6 +68,37 @@ class KernelPathsTest {
     }
 
     @Test
+    void float32PoolingGivesTheFirstMaximumLikeTheFloat64Loop() {
+        // few distinct values, so windows tie, among them both zeros, infinities and some NaNs
+        double[] values = {-0.0, 0.0, 1, -1, 2, Double.NEGATIVE_INFINITY, Double.POSITIVE_INFINITY, 1, -0.0, 0.0};
+        java.util.Random r = new java.util.Random(5);
+        double[] data = new double[3 * 2 * 7 * 9];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = r.nextInt(25) == 0 ? Double.NaN : values[r.nextInt(values.length)];
+        }
+        List<Window2d> windows = List.of(Window2d.square(2, 2, 0, 1), Window2d.square(2, 1, 0, 1),
+                new Window2d(2, 2, 1, 2, 0, 0, 2, 1), Window2d.square(3, 2, 1, 1), Window2d.square(2, 2, 1, 1));
+        for (Window2d w : windows) {
+            Tensor x32 = Tensor.of(data, 3, 2, 7, 9).to(DType.FLOAT32).requiresGrad(true);
+            Tensor x64 = Tensor.of(data, 3, 2, 7, 9).to(DType.FLOAT64).requiresGrad(true);
+            Tensor y32 = x32.maxPool2d(w);
+            Tensor y64 = x64.maxPool2d(w);
+            // Double.equals: NaN equals NaN, -0.0 differs from 0.0
+            assertThat(y32.toDoubleArray()).as("%s", w).containsExactly(y64.toDoubleArray());
+            y32.sum().backward();
+            y64.sum().backward();
+            assertThat(x32.grad().toDoubleArray()).as("%s: the gradient goes to the same elements", w)
+                    .containsExactly(x64.grad().toDoubleArray());
+        }
+        // PyTorch's rule (the first maximum stays on a tie): -0 before +0 gives -0, and its gradient
+        Tensor z = Tensor.of(new double[] {-0.0, 0.0, -1, -2}, 1, 1, 2, 2).to(DType.FLOAT32).requiresGrad(true);
+        Tensor m = z.maxPool2d(Window2d.square(2, 2, 0, 1));
+        assertThat(Double.doubleToRawLongBits(m.item())).isEqualTo(Double.doubleToRawLongBits(-0.0));
+        m.sum().backward();
+        assertThat(z.grad().toDoubleArray()).containsExactly(1, 0, 0, 0);
+    }
+
+    @Test
     void transposingCopiesMatchTheGeneralPath() {
         Generator g = Generator.seeded(4);
         List<Tensor> views = List.of(
