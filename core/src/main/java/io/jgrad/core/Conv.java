@@ -171,9 +171,7 @@ final class Conv {
                                 d[at + i] = 0;
                             }
                             if (sw == 1) {
-                                for (int i = lo; i < hi; i++) {
-                                    d[at + i] = s[src + i];
-                                }
+                                System.arraycopy(s, src + lo, d, at + lo, hi - lo);
                             } else {
                                 for (int i = lo; i < hi; i++) {
                                     d[at + i] = s[src + i * sw];
