@@ -133,6 +133,19 @@ case("max_pool2d_overlapping_padded", lambda x: torch.nn.functional.max_pool2d(x
 grad_case("grad:max_pool2d_overlapping_padded", lambda x: torch.nn.functional.max_pool2d(x, 3, 1, 1), t(1, 2, 5, 4))
 case("col2im", lambda c: torch.nn.functional.fold(c.transpose(1, 2), (4, 4), 2), t(1, 9, 8))
 case("conv2d_1x1", lambda x, w, b: conv(x, w, b), t(1, 3, 2, 2), t(2, 3, 1, 1), t(2))
+case("scalar_add_1_5", lambda x: x + 1.5, a34)
+case("scalar_sub_0_5", lambda x: x - 0.5, a34)
+case("scalar_mul_neg_2", lambda x: x * -2, a34)
+case("scalar_div_3", lambda x: x / 3, a34)
+case("clone", lambda x: x.clone(), a34)
+case("flatten_all", lambda x: x.flatten(), a243)
+case("squeeze_all", lambda x: x.squeeze(), t(3, 1, 2))
+case("squeeze_1_no_op", lambda x: x.squeeze(1), a34)
+case("unsqueeze_0", lambda x: x.unsqueeze(0), a34)
+case("reshape_2_neg1", lambda x: x.reshape(2, -1), a34)
+case("reshape_scalar_1_1", lambda x: x.reshape(1, 1), t())
+case("expand_then_mul", lambda x: x.expand(3, 4) * x.expand(3, 4), t(1, 4))
+case("narrow_of_transpose", lambda x: x.t().narrow(0, 1, 2) * 2, a34)
 
 
 def fmt(x):

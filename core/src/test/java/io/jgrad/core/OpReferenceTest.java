@@ -114,6 +114,19 @@ class OpReferenceTest {
         OPS.put("grad:max_pool2d_overlapping_padded", x -> x.get(0).maxPool2d(Window2d.square(3, 1, 1, 1)));
         OPS.put("col2im", x -> x.get(0).col2im(new int[] {1, 2, 4, 4}, Window2d.square(2, 1, 0, 1)));
         OPS.put("conv2d_1x1", x -> x.get(0).conv2d(x.get(1), x.get(2), Window2d.square(1, 1, 0, 1)));
+        OPS.put("scalar_add_1_5", x -> x.get(0).add(1.5));
+        OPS.put("scalar_sub_0_5", x -> x.get(0).sub(0.5));
+        OPS.put("scalar_mul_neg_2", x -> x.get(0).mul(-2));
+        OPS.put("scalar_div_3", x -> x.get(0).div(3));
+        OPS.put("clone", x -> x.get(0).clone());
+        OPS.put("flatten_all", x -> x.get(0).flatten());
+        OPS.put("squeeze_all", x -> x.get(0).squeeze());
+        OPS.put("squeeze_1_no_op", x -> x.get(0).squeeze(1));
+        OPS.put("unsqueeze_0", x -> x.get(0).unsqueeze(0));
+        OPS.put("reshape_2_neg1", x -> x.get(0).reshape(2, -1));
+        OPS.put("reshape_scalar_1_1", x -> x.get(0).reshape(1, 1));
+        OPS.put("expand_then_mul", x -> x.get(0).expand(3, 4).mul(x.get(0).expand(3, 4)));
+        OPS.put("narrow_of_transpose", x -> x.get(0).t().narrow(0, 1, 2).mul(2));
     }
 
     record Case(String name, List<Tensor> inputs, Tensor expected) {}
