@@ -785,7 +785,7 @@ public sealed class Tensor permits Parameter {
         return x.unary("cos", Unary.COS, 0, 0, in(x), dOut -> in(dOut.mul(x.sin()).neg()));
     }
 
-    /** min(max(x, min), max); the gradient passes where min <= x <= max. Use ±infinity for a one-sided clamp. */
+    /** min(max(x, min), max); the gradient passes where {@code min <= x <= max}. Use ±infinity for a one-sided clamp. */
     public Tensor clamp(double min, double max) {
         checkArgument(!(min > max), "clamp: min %s is above max %s", min, max);
         return unary("clamp", Unary.CLAMP, min, max, in(this), dOut -> in(dOut.mul(ge(min).mul(le(max)))));
@@ -847,22 +847,22 @@ public sealed class Tensor permits Parameter {
         return ge(scalarLike(value));
     }
 
-    /** 1 where this < other, else 0. */
+    /** 1 where {@code this < other}, else 0. */
     public Tensor lt(Tensor other) {
         return compare(Binary.LT, other);
     }
 
-    /** 1 where this < value, else 0. */
+    /** 1 where {@code this < value}, else 0. */
     public Tensor lt(double value) {
         return lt(scalarLike(value));
     }
 
-    /** 1 where this <= other, else 0. */
+    /** 1 where {@code this <= other}, else 0. */
     public Tensor le(Tensor other) {
         return compare(Binary.LE, other);
     }
 
-    /** 1 where this <= value, else 0. */
+    /** 1 where {@code this <= value}, else 0. */
     public Tensor le(double value) {
         return le(scalarLike(value));
     }
@@ -1950,7 +1950,7 @@ public sealed class Tensor permits Parameter {
 
     /**
      * True if the shapes are equal and every pair of elements satisfies
-     * |this - other| <= atol + rtol * |other| (NaN is never close).
+     * {@code |this - other| <= atol + rtol * |other|} (NaN is never close).
      */
     public boolean allClose(Tensor other, double rtol, double atol) {
         if (!Arrays.equals(shape, other.shape)) {

@@ -13,7 +13,7 @@ import org.knowm.xchart.XYChartBuilder;
 
 /**
  * Error decomposition on a problem with a known Bayes error: x uniform on [-2, 2]², and
- * P(y = 1 | x) = 0.9 inside the disc ‖x‖ < 1.2, 0.1 outside, so the best possible classifier
+ * P(y = 1 | x) = 0.9 inside the disc {@code ‖x‖ < 1.2}, 0.1 outside, so the best possible classifier
  * (say 1 inside the disc) errs exactly 10% of the time. The excess test error over 0.10 is
  * traced against training-set size (estimation), model capacity (approximation) and
  * optimisation steps (optimisation). Prints three tables and plots them.

@@ -14,10 +14,26 @@ import io.jgrad.core.Tensor;
  */
 public final class Init {
     /** The activation that follows, for the gain: 1 (linear, sigmoid), 5/3 (tanh), √2 (relu), √(2/(1+a²)) (leaky relu). */
-    public enum Nonlinearity { LINEAR, SIGMOID, TANH, RELU, LEAKY_RELU }
+    public enum Nonlinearity {
+        /** Gain 1. */
+        LINEAR,
+        /** Gain 1. */
+        SIGMOID,
+        /** Gain 5/3. */
+        TANH,
+        /** Gain √2. */
+        RELU,
+        /** Gain √(2/(1+a²)) for negative slope a. */
+        LEAKY_RELU
+    }
 
     /** Which fan sets the scale: fan-in preserves the forward variance, fan-out the backward one. */
-    public enum FanMode { FAN_IN, FAN_OUT }
+    public enum FanMode {
+        /** Scale by the inputs per output unit: preserves the forward pass's variance. */
+        FAN_IN,
+        /** Scale by the outputs per input unit: preserves the backward pass's variance. */
+        FAN_OUT
+    }
 
     private Init() {}
 

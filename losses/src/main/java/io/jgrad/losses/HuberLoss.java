@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Tensor;
 
-/** Huber loss with threshold δ, elementwise on d = x − t: d²/2 where |d| < δ, else δ·(|d| − δ/2). */
+/** Huber loss with threshold δ, elementwise on d = x − t: d²/2 where {@code |d| < δ}, else δ·(|d| − δ/2). */
 public final class HuberLoss extends Loss {
     private final double delta;
 
