@@ -98,16 +98,19 @@ final class Pool {
                         bv = v[off + first];
                         // branch-free: on real data each comparison is a coin flip, and mispredicted
                         // branches made this loop several times slower (a float select compiles to
-                        // one; Math.max and an int select do not). A NaN (rare) is redone below.
+                        // one, Math.max does not). A NaN (rare) is redone below.
                         for (int ki = 0, r = first; ki < kh; ki++, r += dh * wd) {
                             for (int kj = 0, at = r; kj < kw; kj++, at += dw) {
                                 float t = v[off + at];
-                                best = t > bv ? at : best;
+                                int take = t > bv ? 1 : 0;
+                                best += take * (at - best);
                                 bv = Math.max(bv, t);
                             }
                         }
-                        // Math.max makes +0 of -0 and +0; the value is the first maximum's own
-                        bv = bv != bv ? v[off + (best = firstNaN(v, off, first, kh, kw, dh * wd, dw))] : v[off + best];
+                        if (bv != bv) { // the first NaN wins
+                            best = firstNaN(v, off, first, kh, kw, dh * wd, dw);
+                        }
+                        bv = v[off + best]; // the first maximum itself: Math.max makes +0 of a -0 and +0
                     } else {
                         window:
                         for (int ki = 0; ki < kh; ki++) {
