@@ -103,6 +103,14 @@ final class Fused {
         this.ops = 0;
     }
 
+    /**
+     * When this expression is relu of one array indexed like the result, that array's leaf (its
+     * storage, never deferred, and offset); else null. Max pooling reads through it.
+     */
+    Fused reluOfArray() {
+        return op == Op.RELU && x.op == null && !x.scalar ? x : null;
+    }
+
     private static boolean active() {
         return enabled && !Autograd.isAnomalyEnabled();
     }

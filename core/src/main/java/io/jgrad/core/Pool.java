@@ -9,16 +9,25 @@ final class Pool {
 
     /** Max of each window of x [N, C, H, W]; {@code argmax} receives the flat index into x (-1: no pixel in the window). */
     static Tensor maxForward(Tensor x, Window2d w, int[] argmax) {
-        Tensor c = x.contiguousNoGrad();
-        int planes = c.shape[0] * c.shape[1];
-        int h = c.shape[2];
-        int wd = c.shape[3];
+        int planes = x.shape[0] * x.shape[1];
+        int h = x.shape[2];
+        int wd = x.shape[3];
         int oh = w.outH(h);
         int ow = w.outW(wd);
-        Tensor out = Tensor.empty(x.dtype(), new int[] {c.shape[0], c.shape[1], oh, ow});
+        Tensor out = Tensor.empty(x.dtype(), new int[] {x.shape[0], x.shape[1], oh, ow});
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, h * wd));
+        Fused relu = reluOperand(x, w);
+        if (relu != null) {
+            // x = relu(a), not computed yet: pool a and apply relu to the maxima (relu keeps order,
+            // so the same values and windows' first maxima), never writing x
+            float[] a = relu.leaf.f();
+            float[] o = out.storage.f();
+            Parallel.forRange(planes, grain, (from, to) -> maxForward2x2(a, relu.offset, o, argmax, h, wd, w, from, to, true));
+            return out;
+        }
+        Tensor c = x.contiguousNoGrad();
         Storage s = c.storage;
         Storage o = out.storage;
-        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, h * wd));
         if (s.dtype == DType.FLOAT32) {
             Parallel.forRange(planes, grain, (from, to) -> maxForwardF(s.f(), c.offset, o.f(), argmax, h, wd, w, from, to));
             return out;
@@ -62,6 +71,19 @@ final class Pool {
     }
 
     /**
+     * When x is a deferred relu of one array ({@link Fused}) that a 2x2 window without padding
+     * pools, that array's leaf; else null (x is computed and pooled as it is).
+     */
+    private static Fused reluOperand(Tensor x, Window2d w) {
+        Fused f = x.dtype() == DType.FLOAT32 ? x.storage.pending() : null;
+        if (f == null || w.kernelH() != 2 || w.kernelW() != 2 || w.padH() != 0 || w.padW() != 0
+                || x.offset != 0 || !x.isContiguous() || x.numel() != x.storage.length()) {
+            return null;
+        }
+        return f.reluOfArray();
+    }
+
+    /**
      * The float32 forward for planes [from, to): windows wholly inside the image skip the bounds
      * checks. Like the float64 loop (and PyTorch), each output is the window's first maximum in
      * scan order, so -0 before +0 gives -0, or its first NaN.
@@ -79,7 +101,7 @@ final class Pool {
         int oh = w.outH(h);
         int ow = w.outW(wd);
         if (kh == 2 && kw == 2 && ph == 0 && pw == 0) { // then every window lies inside the image
-            maxForward2x2(v, off, out, argmax, h, wd, w, from, to);
+            maxForward2x2(v, off, out, argmax, h, wd, w, from, to, false);
             return;
         }
         for (int p = from; p < to; p++) {
@@ -146,10 +168,12 @@ final class Pool {
      * {@link #maxForwardF} for a 2x2 window without padding (any stride and dilation; the usual
      * pool is 2x2 with stride 2): the four values compared as two pairs, then the pair winners (a
      * tie keeps the earlier one, so the result is still the first maximum in scan order): two
-     * dependent comparisons instead of three.
+     * dependent comparisons instead of three. With {@code relu}, the windows of relu(v): a maximum
+     * that is not above 0 becomes +0, and the window's first element its first maximum (relu made
+     * every element +0); a NaN stays.
      */
     private static void maxForward2x2(float[] v, int off, float[] out, int[] argmax, int h, int wd, Window2d w,
-                                      int from, int to) {
+                                      int from, int to, boolean relu) {
         int oh = w.outH(h);
         int ow = w.outW(wd);
         int sh = w.strideH();
@@ -177,6 +201,9 @@ final class Pool {
                     if (Math.max(m01, m23) != Math.max(m01, m23)) { // a NaN: the first one wins
                         j = a != a ? i0 : b != b ? i0 + across : c != c ? i2 : i2 + across;
                         m = v[off + j];
+                    } else if (relu && !(m > 0)) {
+                        m = 0f;
+                        j = i0;
                     }
                     out[o + x] = m;
                     argmax[o + x] = j;

@@ -282,4 +282,39 @@ class FusedTest {
             pool.shutdown();
         }
     }
+
+    @Test
+    void maxPoolingADeferredReluPoolsItsInputWithoutComputingIt() {
+        // mostly non-positive windows (relu makes them all +0), ties, both zeros, infinities, NaNs
+        java.util.Random r = new java.util.Random(9);
+        float[] pick = {-0f, 0f, -1f, -2f, 0.5f, 1f, Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, -3f, -0.25f};
+        float[] data = new float[2 * 3 * 7 * 9];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = r.nextInt(30) == 0 ? Float.NaN : pick[r.nextInt(pick.length)];
+        }
+        for (Window2d w : List.of(Window2d.square(2, 2, 0, 1), Window2d.square(2, 1, 0, 1), new Window2d(2, 2, 1, 2, 0, 0, 2, 1))) {
+            Tensor[] grads = new Tensor[2];
+            float[][] pooled = new float[2][];
+            Tensor[] reluGrads = new Tensor[2];
+            for (int k = 0; k < 2; k++) {
+                Fused.enabled = k == 0;
+                Tensor a = Tensor.of(data, 2, 3, 7, 9).requiresGrad(true);
+                Tensor x = a.relu().retainGrad();
+                assertThat(x.storage.pending() != null).as("relu deferred: %s", k == 0).isEqualTo(k == 0);
+                Tensor y = x.maxPool2d(w);
+                if (k == 0) {
+                    assertThat(x.storage.pending()).as("%s: pooling did not compute the relu", w).isNotNull();
+                }
+                pooled[k] = y.toFloatArray();
+                y.mul(Tensor.arange(y.numel()).reshape(y.shape).to(DType.FLOAT32)).sum().backward();
+                grads[k] = a.grad();
+                reluGrads[k] = x.grad();
+            }
+            assertThat(bits(Tensor.of(pooled[0], pooled[0].length))).as("%s: values", w)
+                    .containsExactly(bits(Tensor.of(pooled[1], pooled[1].length)));
+            assertThat(bits(reluGrads[0])).as("%s: gradient of the relu's output (where each maximum came from)", w)
+                    .containsExactly(bits(reluGrads[1]));
+            assertThat(bits(grads[0])).as("%s: gradient of its input", w).containsExactly(bits(grads[1]));
+        }
+    }
 }
