@@ -10,7 +10,8 @@ import java.util.Locale;
  * Loop fusion for large FLOAT32 elementwise results: {@code add}, {@code sub}, {@code mul},
  * {@code neg}, {@code relu} and relu's backward return a tensor whose {@link Storage} holds the
  * expression instead of its values. A fusable op on such a tensor extends the expression; a
- * whole-tensor {@code sum} evaluates it block by block without ever storing it; anything else
+ * whole-tensor {@code sum} evaluates it block by block without ever storing it, max pooling over
+ * a 2x2 window pools the input of a relu of one array ({@link #reluOfArray}); anything else
  * that reads it computes it once into an array ({@link Storage#f()}). So
  * {@code x.add(c).relu().sum()} reads x and c once and allocates nothing the size of x, where
  * evaluating op by op writes and reads two fresh arrays.
