@@ -76,8 +76,7 @@ final class Pool {
      */
     private static Fused reluOperand(Tensor x, Window2d w) {
         Fused f = x.dtype() == DType.FLOAT32 ? x.storage.pending() : null;
-        if (f == null || w.kernelH() != 2 || w.kernelW() != 2 || w.padH() != 0 || w.padW() != 0
-                || x.offset != 0 || !x.isContiguous() || x.numel() != x.storage.length()) {
+        if (f == null || !takes2x2Path(w) || x.offset != 0 || !x.isContiguous() || x.numel() != x.storage.length()) {
             return null;
         }
         return f.reluOfArray();
@@ -100,7 +99,7 @@ final class Pool {
         int dw = w.dilationW();
         int oh = w.outH(h);
         int ow = w.outW(wd);
-        if (kh == 2 && kw == 2 && ph == 0 && pw == 0) { // then every window lies inside the image
+        if (takes2x2Path(w)) {
             maxForward2x2(v, off, out, argmax, h, wd, w, from, to, false);
             return;
         }
@@ -162,6 +161,11 @@ final class Pool {
                 }
             }
         }
+    }
+
+    /** A 2x2 window without padding, which {@link #maxForward2x2} takes: every window lies inside the image. */
+    private static boolean takes2x2Path(Window2d w) {
+        return w.kernelH() == 2 && w.kernelW() == 2 && w.padH() == 0 && w.padW() == 0;
     }
 
     /**
