@@ -1,40 +1,53 @@
 package io.jgrad.core;
 
+import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Matrix products: every {@link Tensor#matmul}, linear layer and convolution ends in one call here.
  *
- * <p>Two BLAS libraries can do the work, chosen once when the first product runs:
- * <ul>
+ * <p>Three libraries can do the work, tried in this order when the first product runs:
+ * <ol>
  *   <li>{@code openblas}: the machine's own OpenBLAS ({@code libopenblas.so.0}, Debian's
  *       {@code libopenblas0-pthread}), called through JNA. It has kernels for current CPUs
  *       (AVX-512), splits large products across {@link Parallel#threads()} threads and gives the
  *       same bits whatever that number is;
- *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, which needs nothing installed
- *       but is older, runs one thread and is about half as fast on the same machine.
- * </ul>
- * The default ({@code auto}) takes the system OpenBLAS when it loads and jblas otherwise. The
- * system property {@code jgrad.blas} ({@code auto}, {@code openblas} or {@code jblas}) forces a
- * choice, and {@code jgrad.blas.library} names the OpenBLAS file to load. The two libraries
- * round differently (different kernels sum in a different order), so a seed reproduces a run
- * bit for bit only on the same library.
+ *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, one thread, about half as fast.
+ *       Its native library needs the system's {@code libgfortran.so.5} on Linux and does not
+ *       exist for macOS on arm64. On x86-64 machines with AVX2 jgrad sets
+ *       {@code OPENBLAS_CORETYPE=Haswell} for it (unless already set) before it loads: its
+ *       OpenBLAS does not know newer CPUs and would otherwise fall back to slow kernels;
+ *   <li>{@code java}: jgrad's own product in Java ({@link JavaGemm}), which always runs: with the
+ *       Vector API module ({@code --add-modules jdk.incubator.vector}) register-blocked vector
+ *       kernels, without it plain loops that HotSpot vectorizes.
+ * </ol>
+ * Each candidate is <em>tried</em>: a tiny product runs on it and must give the right numbers, so
+ * a library that loads but cannot run is skipped. {@link #backend()} says which one is in use
+ * and why the ones before it were skipped; when one was, a {@link System.Logger} INFO line says
+ * the same with the fix. The system property {@code jgrad.blas} ({@code auto}, {@code openblas},
+ * {@code jblas} or {@code java}) forces a choice, and {@code jgrad.blas.library} names the
+ * OpenBLAS file to load. The libraries round differently (their kernels sum in different
+ * orders), so a seed reproduces a run bit for bit only on the same library.
  *
  * <p>Row-major data is handed over without transposing copies: a {@link Tensor#transpose} view
- * is passed with the 'T' flag. Both paths copy the operands into native memory (Java arrays
- * cannot be handed to C in place); the system path copies only the window a view covers, into
- * native buffers it keeps, and skips the copy of an operand that has not changed since.
+ * is passed with the 'T' flag.
  *
  * <p>Concurrency: the OpenBLAS that jblas bundles is not safe for concurrent calls (two threads
  * multiplying their own, unshared arrays got wrong products in 8 of 207,000 calls at 64×784×512
- * on this project's machine), and the system path shares its native buffers. So every product
+ * on this project's machine), and the system and Java paths keep shared buffers. So every product
  * goes through one lock: several user threads sharing a model stay correct, and a large product
  * still uses all cores through jgrad's own threads.
  */
 public final class Blas {
+    private static final System.Logger LOG = System.getLogger(Blas.class.getName());
     private static final ReentrantLock LOCK = new ReentrantLock();
+    /** The values {@code jgrad.blas} takes. */
+    static final List<String> CHOICES = List.of("auto", "openblas", "jblas", "java");
     /** Tests run every product through each backend in turn; null means the chosen one. */
     private static volatile Backend forced;
+    private static final Object FORCING = new Object();
+    /** Set once the first product (or {@link #backend()}) has chosen; a bad setting leaves it null. */
+    private static volatile Choice chosen;
 
     private Blas() {}
 
@@ -63,45 +76,151 @@ public final class Blas {
         }
     }
 
-    private static final class Chosen {
-        static final Backend BACKEND = choose(System.getProperty("jgrad.blas", "auto"));
-    }
+    /** The backend in use, its {@code jgrad.blas} name, and why each candidate before it was skipped. */
+    record Choice(Backend backend, String name, List<String> skipped) {}
 
-    static Backend choose(String wanted) {
-        switch (wanted) {
-            case "jblas":
-                return new JblasBackend();
-            case "openblas":
-                return SystemOpenBlas.load(System.getProperty("jgrad.blas.library"));
-            case "auto":
-                try {
-                    return SystemOpenBlas.load(System.getProperty("jgrad.blas.library"));
-                } catch (IllegalStateException | LinkageError e) {
-                    return new JblasBackend();
+    private static Choice chosen() {
+        Choice c = chosen;
+        if (c == null) {
+            synchronized (Blas.class) {
+                c = chosen;
+                if (c == null) {
+                    c = choose(System.getProperty("jgrad.blas", "auto"), System.getProperty("jgrad.blas.library"));
+                    report(c);
+                    chosen = c;
                 }
-            default:
-                throw new IllegalArgumentException(
-                        "jgrad.blas must be auto, openblas or jblas, got '" + wanted + "'");
+            }
         }
+        return c;
     }
 
     /**
-     * Which BLAS library does jgrad's matrix products, for logs and benchmark reports, e.g.
-     * {@code "OpenBLAS 0.3.21 ... (system library libopenblas.so.0, 2 threads)"}.
+     * Tries the candidates {@code wanted} allows, in order, and returns the first that multiplies
+     * correctly.
+     *
+     * @throws IllegalArgumentException when {@code wanted} is not one of {@link #CHOICES}, when
+     *     {@code library} names a file that does not exist, or when the forced backend cannot run
      */
-    public static String backend() {
-        return Chosen.BACKEND.description();
+    static Choice choose(String wanted, String library) {
+        String w = wanted.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!CHOICES.contains(w)) {
+            throw new IllegalArgumentException("jgrad.blas must be one of " + String.join(", ", CHOICES)
+                    + "; got '" + wanted + "'");
+        }
+        if (library != null && (library.contains("/") || library.contains(java.io.File.separator))
+                && !java.nio.file.Files.exists(java.nio.file.Path.of(library))) {
+            throw new IllegalArgumentException("jgrad.blas.library: " + library + " does not exist");
+        }
+        List<String> skipped = new java.util.ArrayList<>();
+        for (String name : w.equals("auto") ? List.of("openblas", "jblas", "java") : List.of(w)) {
+            try {
+                Backend b = switch (name) {
+                    case "openblas" -> SystemOpenBlas.load(library);
+                    case "jblas" -> JblasBackend.load();
+                    default -> JavaGemm.best();
+                };
+                probe(b);
+                return new Choice(b, name, List.copyOf(skipped));
+            } catch (RuntimeException | LinkageError e) {
+                String why = describeFailure(name, e);
+                if (!w.equals("auto")) {
+                    throw new IllegalArgumentException("jgrad.blas=" + name + " cannot run here: " + why, e);
+                }
+                skipped.add(why);
+            }
+        }
+        throw new IllegalStateException("no matrix-product backend runs: " + skipped); // java always runs
     }
 
-    /** Runs {@code body} with every product going through {@code backend} (for tests). */
+    private static String describeFailure(String name, Throwable e) {
+        String label = switch (name) {
+            case "openblas" -> "system OpenBLAS";
+            case "jblas" -> "jblas";
+            default -> "pure Java";
+        };
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        return label + ": " + message;
+    }
+
+    /**
+     * Runs two tiny products (float32 plain, float64 with a transposed operand) on {@code b} and
+     * checks their exact values, so a library that loads but computes nothing (or garbage) is
+     * not chosen.
+     */
+    private static void probe(Backend b) {
+        // [[1, 2, 3], [4, 5, 6]] · [[7, 8], [9, 10], [11, 12]] = [[58, 64], [139, 154]]
+        Storage a32 = Storage.wrap(new float[] {1, 2, 3, 4, 5, 6});
+        Storage b32 = Storage.wrap(new float[] {7, 8, 9, 10, 11, 12});
+        Storage c32 = Storage.allocate(DType.FLOAT32, 4);
+        b.gemm(DType.FLOAT32, new Operand(a32, 0, 3, 2, 3, 'N'), new Operand(b32, 0, 2, 3, 2, 'N'), 2, 2, 3, c32, 0);
+        Storage a64 = Storage.wrap(new double[] {1, 2, 3, 4, 5, 6});
+        Storage bt64 = Storage.wrap(new double[] {7, 9, 11, 8, 10, 12}); // the same B, stored transposed
+        Storage c64 = Storage.allocate(DType.FLOAT64, 4);
+        b.gemm(DType.FLOAT64, new Operand(a64, 0, 3, 2, 3, 'N'), new Operand(bt64, 0, 3, 2, 3, 'T'), 2, 2, 3, c64, 0);
+        double[] want = {58, 64, 139, 154};
+        for (int i = 0; i < 4; i++) {
+            if (c32.get(i) != want[i] || c64.get(i) != want[i]) {
+                throw new IllegalStateException("a test product gave wrong values (" + c32.get(i) + " and "
+                        + c64.get(i) + " for " + want[i] + ")");
+            }
+        }
+    }
+
+    /** Logs the choice: at INFO with the fix when a faster library was skipped, else at DEBUG. */
+    private static void report(Choice c) {
+        if (c.skipped().isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, "matrix products: {0}", c.backend().description());
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "matrix products: {0} ({1}); {2}", c.backend().description(),
+                String.join("; ", c.skipped()), advice(c));
+    }
+
+    /** What would make products faster than the chosen backend. */
+    private static String advice(Choice c) {
+        return "installing the system OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; "
+                + "or -Djgrad.blas.library=/path/to/libopenblas.so) makes them "
+                + (c.name().equals("java") ? "2-4x" : "about 2x") + " faster";
+    }
+
+    /**
+     * Which library does jgrad's matrix products and why the ones tried before it were skipped,
+     * for logs and benchmark reports, e.g. {@code "OpenBLAS 0.3.21 ... (system library
+     * libopenblas.so.0), 2 threads"} or {@code "pure Java (Vector API, 512-bit vectors), 2
+     * threads; skipped: system OpenBLAS: ... not found; jblas: libgfortran.so.5 missing"}. Chooses
+     * the library if no product has run yet.
+     *
+     * @throws IllegalArgumentException when {@code jgrad.blas} or {@code jgrad.blas.library} is bad
+     *     (an unknown value, a missing file, a forced library that cannot run), naming the setting
+     */
+    public static String backend() {
+        Choice c = chosen();
+        return c.backend().description() + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
+    }
+
+    /**
+     * The short name of the library in use, as {@code jgrad.blas} spells it: {@code "openblas"},
+     * {@code "jblas"} or {@code "java"}.
+     *
+     * @throws IllegalArgumentException as {@link #backend()}
+     */
+    public static String backendName() {
+        return chosen().name();
+    }
+
+    /**
+     * Runs {@code body} with every product, on any thread, going through {@code backend} (for
+     * tests; one such body at a time).
+     */
     static <T> T with(Backend backend, java.util.function.Supplier<T> body) {
-        LOCK.lock();
-        try {
+        synchronized (FORCING) {
+            Backend before = forced;
             forced = backend;
-            return body.get();
-        } finally {
-            forced = null;
-            LOCK.unlock();
+            try {
+                return body.get();
+            } finally {
+                forced = before;
+            }
         }
     }
 
@@ -119,7 +238,7 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        Backend backend = forced != null ? forced : Chosen.BACKEND;
+        Backend backend = forced != null ? forced : chosen().backend();
         LOCK.lock();
         try {
             backend.gemm(out.dtype, pa, pb, m, n, k, out, outOffset);

@@ -10,9 +10,77 @@ import org.jblas.NativeBlas;
  * copied out first.
  */
 final class JblasBackend implements Blas.Backend {
-    JblasBackend() {
-        // jblas logs native-library housekeeping at INFO to the console; a library must stay quiet
-        org.jblas.util.Logger.getLogger().setLevel(org.jblas.util.Logger.WARNING);
+    private JblasBackend() {}
+
+    /**
+     * Loads jblas's native library and checks that it runs a product.
+     *
+     * @throws IllegalStateException saying why it cannot run here (for example "libgfortran.so.5
+     *     missing")
+     */
+    static JblasBackend load() {
+        useHaswellKernels();
+        org.jblas.util.Logger log = org.jblas.util.Logger.getLogger();
+        log.setLevel(org.jblas.util.Logger.ERROR + 1); // its loader prints each failed attempt; jgrad reports why once
+        try {
+            NativeBlas.dgemm('N', 'N', 1, 1, 1, 1.0, new double[] {2}, 0, 1, new double[] {3}, 0, 1, 0.0,
+                    new double[1], 0, 1);
+        } catch (LinkageError e) {
+            throw new IllegalStateException(whyNot(e), e);
+        } finally {
+            log.setLevel(org.jblas.util.Logger.WARNING); // a library stays quiet but for problems
+        }
+        return new JblasBackend();
+    }
+
+    /** Why jblas's native library did not load, as precisely as this machine can tell. */
+    private static String whyNot(LinkageError e) {
+        String os = System.getProperty("os.name", "");
+        String arch = System.getProperty("os.arch", "");
+        if (os.startsWith("Mac") && arch.equals("aarch64")) {
+            return "jblas 1.2.5 has no native library for macOS on arm64";
+        }
+        if (os.equals("Linux") && !loads("libgfortran.so.5")) {
+            return "its native library needs libgfortran.so.5, which is missing (Debian/Ubuntu: libgfortran5)";
+        }
+        return "its native library does not load (" + e + ")";
+    }
+
+    private static boolean loads(String library) {
+        try {
+            com.sun.jna.NativeLibrary.getInstance(library);
+            return true;
+        } catch (UnsatisfiedLinkError e) {
+            return false;
+        }
+    }
+
+    /**
+     * jblas bundles an OpenBLAS from before AVX-512 that does not recognise newer x86-64 CPUs and
+     * then picks generic kernels (about 2x slower); told the core type, it uses its AVX2 kernels.
+     * OpenBLAS reads {@code OPENBLAS_CORETYPE} when its library loads, so it is set here, for this
+     * process, just before jblas loads, when it is unset and the CPU has AVX2. The system OpenBLAS,
+     * loaded before (or never), is not affected.
+     */
+    private static void useHaswellKernels() {
+        if (System.getenv("OPENBLAS_CORETYPE") != null || !System.getProperty("os.arch", "").equals("amd64")
+                || !System.getProperty("os.name", "").equals("Linux") || !hasAvx2()) {
+            return;
+        }
+        try {
+            com.sun.jna.NativeLibrary.getInstance("c").getFunction("setenv")
+                    .invokeInt(new Object[] {"OPENBLAS_CORETYPE", "Haswell", 0});
+        } catch (UnsatisfiedLinkError | IllegalArgumentException e) {
+            // no libc to call: jblas then runs its generic kernels, correctly but slower
+        }
+    }
+
+    private static boolean hasAvx2() {
+        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+            return lines.anyMatch(l -> l.startsWith("flags") && l.contains(" avx2"));
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
     }
 
     @Override

@@ -53,11 +53,11 @@ final class SystemOpenBlas implements Blas.Backend {
      * Binds the system OpenBLAS: {@code library} if given (a name or a path), else the first of
      * {@code openblas} and {@code libopenblas.so.0} that loads.
      *
-     * @throws IllegalStateException naming every file tried when none loads or has the functions
+     * @throws IllegalStateException saying that none is installed, or why the named one does not load
      */
     static SystemOpenBlas load(String library) {
         String[] candidates = library != null ? new String[] {library} : new String[] {"openblas", "libopenblas.so.0"};
-        StringBuilder problems = new StringBuilder();
+        String problem = null;
         for (String name : candidates) {
             try {
                 NativeLibrary lib = NativeLibrary.getInstance(name);
@@ -65,11 +65,16 @@ final class SystemOpenBlas implements Blas.Backend {
                 Lib.openblas_set_num_threads(1); // jgrad splits products itself: see the class comment
                 return new SystemOpenBlas(Lib.openblas_get_config() + " (system library " + lib.getFile() + ")");
             } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
-                problems.append("\n  ").append(name).append(": ").append(e.getMessage());
+                problem = e.getMessage();
             }
         }
-        throw new IllegalStateException("no system OpenBLAS could be loaded (install libopenblas0-pthread, "
-                + "or set jgrad.blas.library to its path):" + problems);
+        if (library == null) {
+            throw new IllegalStateException("not installed (no libopenblas.so.0 on the library path)");
+        }
+        // JNA's message names each place it looked, one per line; the first says what failed
+        String first = problem == null ? "" : problem.lines().filter(l -> !l.isBlank()).skip(1).findFirst()
+                .orElse(problem.lines().findFirst().orElse(""));
+        throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
     @Override

@@ -17,6 +17,15 @@ import org.junit.jupiter.api.Test;
  */
 class ConvTest {
     static Stream<Arguments> cases() {
+        return shapes().flatMap(a -> Backends.names().stream().map(b -> Arguments.of(b, a.get()[0], a.get()[1],
+                a.get()[2], a.get()[3])));
+    }
+
+    static Stream<String> backends() {
+        return Backends.names().stream();
+    }
+
+    private static Stream<Arguments> shapes() {
         return Stream.of(
                 Arguments.of(new int[] {2, 3, 7, 6}, 4, Window2d.square(3, 1, 0, 1), true),
                 Arguments.of(new int[] {3, 2, 8, 9}, 5, Window2d.square(3, 2, 1, 1), true),
@@ -38,19 +47,21 @@ class ConvTest {
         return b == null ? y : y.add(b.reshape(o, 1, 1));
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0} {1} {2} {3}")
     @MethodSource("cases")
-    void matchesTheCompositeInValuesAndGradients(int[] xs, int o, Window2d win, boolean bias) {
+    void matchesTheCompositeInValuesAndGradients(String backend, int[] xs, int o, Window2d win, boolean bias) {
         long chunk = Conv.chunkBytes;
-        try {
-            // one chunk, then chunks of one image, then of a few (the last one shorter)
-            for (long bytes : new long[] {chunk, 1, 5000}) {
-                Conv.chunkBytes = bytes;
-                checkAgainstComposite(xs, o, win, bias);
+        Backends.run(backend, () -> {
+            try {
+                // one chunk, then chunks of one image, then of a few (the last one shorter)
+                for (long bytes : new long[] {chunk, 1, 5000}) {
+                    Conv.chunkBytes = bytes;
+                    checkAgainstComposite(xs, o, win, bias);
+                }
+            } finally {
+                Conv.chunkBytes = chunk;
             }
-        } finally {
-            Conv.chunkBytes = chunk;
-        }
+        });
     }
 
     private static void checkAgainstComposite(int[] xs, int o, Window2d win, boolean bias) {
@@ -90,8 +101,13 @@ class ConvTest {
         assertThat(gw.get(0).toFloatArray()).isEqualTo(all.get(1).toFloatArray());
     }
 
-    @Test
-    void theSameBitsWithOneThreadOrTwo() {
+    @ParameterizedTest
+    @MethodSource("backends")
+    void theSameBitsWithOneThreadOrTwo(String backend) {
+        Backends.run(backend, ConvTest::sameBitsWithOneThreadOrTwo);
+    }
+
+    private static void sameBitsWithOneThreadOrTwo() {
         Tensor x = Tensor.randn(Generator.seeded(4), 64, 3, 20, 20).requiresGrad(true);
         Tensor w = Tensor.randn(Generator.seeded(5), 16, 3, 3, 3).requiresGrad(true);
         Tensor b = Tensor.randn(Generator.seeded(6), 16).requiresGrad(true);

@@ -1,9 +1,9 @@
 package io.jgrad.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -12,24 +12,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * batches, products split into blocks), on each BLAS library jgrad can use.
  */
 class MatMulTest {
-    /**
-     * jblas always; the system OpenBLAS where it is installed. CI installs it and sets
-     * JGRAD_REQUIRE_OPENBLAS=1, so there a missing library fails instead of being skipped.
-     */
     static List<String> backends() {
-        return List.of("jblas", "openblas");
-    }
-
-    private static Blas.Backend backend(String name) {
-        if (name.equals("openblas")) {
-            try {
-                return Blas.choose("openblas");
-            } catch (IllegalStateException e) {
-                Assumptions.assumeFalse(System.getenv("JGRAD_REQUIRE_OPENBLAS") == null, e.getMessage());
-                throw e;
-            }
-        }
-        return Blas.choose(name);
+        return Backends.names();
     }
 
     private static double[] naive(Tensor a, Tensor b) {
@@ -64,7 +48,7 @@ class MatMulTest {
     @ParameterizedTest
     @MethodSource("backends")
     void transposedOperandsUseTheRightLayout(String name) {
-        Blas.with(backend(name), () -> {
+        Backends.with(name, () -> {
             Generator g = Generator.seeded(5);
             Tensor a = Tensor.randn(g, DType.FLOAT64, 7, 5);
             Tensor b = Tensor.randn(g, DType.FLOAT64, 6, 7);
@@ -83,7 +67,7 @@ class MatMulTest {
     @ParameterizedTest
     @MethodSource("backends")
     void largeProductsAreRightWhereverTheyAreCut(String name) {
-        Blas.with(backend(name), () -> {
+        Backends.with(name, () -> {
             Generator g = Generator.seeded(6);
             Tensor a = Tensor.randn(g, DType.FLOAT64, 300, 200);
             Tensor b = Tensor.randn(g, DType.FLOAT64, 200, 100);
@@ -107,7 +91,7 @@ class MatMulTest {
     @ParameterizedTest
     @MethodSource("backends")
     void batchedProductsBroadcastBatchDims(String name) {
-        Blas.with(backend(name), () -> {
+        Backends.with(name, () -> {
             Generator g = Generator.seeded(7);
             Tensor a = Tensor.randn(g, DType.FLOAT64, 2, 1, 3, 4);
             Tensor b = Tensor.randn(g, DType.FLOAT64, 5, 4, 2);
@@ -131,7 +115,7 @@ class MatMulTest {
     @ParameterizedTest
     @MethodSource("backends")
     void emptyAndZeroInnerProducts(String name) {
-        Blas.with(backend(name), () -> {
+        Backends.with(name, () -> {
             assertThat(Tensor.ones(3, 0).matmul(Tensor.ones(0, 4)).toDoubleArray()).containsOnly(0).hasSize(12);
             assertThat(Tensor.ones(0, 5).matmul(Tensor.ones(5, 4)).shape()).containsExactly(0, 4);
             return null;
@@ -142,7 +126,7 @@ class MatMulTest {
     @ParameterizedTest
     @MethodSource("backends")
     void operandsChangedInPlaceAreCopiedAgain(String name) {
-        Blas.with(backend(name), () -> {
+        Backends.with(name, () -> {
             Generator g = Generator.seeded(8);
             Tensor a = Tensor.randn(g, DType.FLOAT64, 40, 30);
             Tensor b = Tensor.randn(g, DType.FLOAT64, 30, 20);
@@ -179,11 +163,26 @@ class MatMulTest {
     }
 
     @org.junit.jupiter.api.Test
-    void unknownLibraryNamesAreRejected() {
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Blas.choose("mkl"))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'mkl'");
-        org.assertj.core.api.Assertions.assertThat(Blas.backend()).isNotBlank();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SystemOpenBlas.load("/no/such/libopenblas.so"))
-                .isInstanceOf(IllegalStateException.class).hasMessageContaining("/no/such/libopenblas.so");
+    void badSettingsAreNamedAndListTheChoices() {
+        assertThatThrownBy(() -> Blas.choose("mkl", null)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'mkl'").hasMessageContaining("auto, openblas, jblas, java");
+        assertThatThrownBy(() -> Blas.choose("auto", "/no/such/libopenblas.so"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("/no/such/libopenblas.so")
+                .hasMessageContaining("does not exist");
+        assertThatThrownBy(() -> Blas.choose("openblas", "no-such-blas-library"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no-such-blas-library");
+        assertThat(Blas.backend()).isNotBlank();
+    }
+
+    /** auto always ends with a backend that multiplies, and names why it skipped the ones before it. */
+    @org.junit.jupiter.api.Test
+    void autoChoosesARunningBackendAndSaysWhyOthersWereSkipped() {
+        Blas.Choice c = Blas.choose("auto", null);
+        assertThat(c.name()).isIn("openblas", "jblas", "java");
+        assertThat(c.skipped()).hasSize(List.of("openblas", "jblas", "java").indexOf(c.name()));
+        assertThat(c.skipped()).allSatisfy(s -> assertThat(s).containsAnyOf("OpenBLAS", "jblas"));
+        Blas.Choice java = Blas.choose("java", null);
+        assertThat(java.name()).isEqualTo("java");
+        assertThat(java.backend().description()).startsWith("pure Java");
     }
 }

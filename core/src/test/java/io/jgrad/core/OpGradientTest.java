@@ -7,13 +7,14 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 
 /**
  * Every op of {@link OpTable} on every one of its shape sets: a float64 gradient check (which
  * also checks reentrancy, zero upstream gradient, gradient shapes and dtypes) and a
- * second-order check (grad of grad).
+ * second-order check (grad of grad), on every matrix-product backend ({@link Backends}).
  */
 class OpGradientTest {
     private static String describe(List<OpTable.In> sample) {
@@ -21,34 +22,42 @@ class OpGradientTest {
     }
 
     @TestFactory
-    List<DynamicTest> firstOrder() {
-        List<DynamicTest> tests = new ArrayList<>();
-        long seed = 1;
-        for (OpTable.Op op : OpTable.all()) {
-            for (List<OpTable.In> sample : op.samples()) {
-                long s = seed++;
-                tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> {
-                    GradCheck.Report r = GradCheck.check(op.fn(), OpTable.inputs(sample, s));
-                    assertThat(r.passed()).as(r.detail()).isTrue();
-                }));
+    List<DynamicContainer> firstOrder() {
+        List<DynamicContainer> all = new ArrayList<>();
+        for (String backend : Backends.names()) {
+            List<DynamicTest> tests = new ArrayList<>();
+            long seed = 1;
+            for (OpTable.Op op : OpTable.all()) {
+                for (List<OpTable.In> sample : op.samples()) {
+                    long s = seed++;
+                    tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> Backends.run(backend, () -> {
+                        GradCheck.Report r = GradCheck.check(op.fn(), OpTable.inputs(sample, s));
+                        assertThat(r.passed()).as(r.detail()).isTrue();
+                    })));
+                }
             }
+            all.add(DynamicContainer.dynamicContainer(backend, tests));
         }
-        return tests;
+        return all;
     }
 
     @TestFactory
-    List<DynamicTest> secondOrder() {
-        List<DynamicTest> tests = new ArrayList<>();
-        long seed = 1000;
-        for (OpTable.Op op : OpTable.all()) {
-            for (List<OpTable.In> sample : op.samples()) {
-                long s = seed++;
-                tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> {
-                    GradCheck.Report r = GradCheck.checkSecondOrder(op.fn(), OpTable.inputs(sample, s));
-                    assertThat(r.passed()).as(r.detail()).isTrue();
-                }));
+    List<DynamicContainer> secondOrder() {
+        List<DynamicContainer> all = new ArrayList<>();
+        for (String backend : Backends.names()) {
+            List<DynamicTest> tests = new ArrayList<>();
+            long seed = 1000;
+            for (OpTable.Op op : OpTable.all()) {
+                for (List<OpTable.In> sample : op.samples()) {
+                    long s = seed++;
+                    tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> Backends.run(backend, () -> {
+                        GradCheck.Report r = GradCheck.checkSecondOrder(op.fn(), OpTable.inputs(sample, s));
+                        assertThat(r.passed()).as(r.detail()).isTrue();
+                    })));
+                }
             }
+            all.add(DynamicContainer.dynamicContainer(backend, tests));
         }
-        return tests;
+        return all;
     }
 }

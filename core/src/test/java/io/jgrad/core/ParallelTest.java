@@ -2,7 +2,8 @@ package io.jgrad.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Fixed chunking: the thread count never changes a result, bit for bit. */
 class ParallelTest {
@@ -31,8 +32,13 @@ class ParallelTest {
      * jblas's OpenBLAS gives wrong products when called from two threads at once (8 in 207,000
      * calls at this shape, measured): two user threads sharing weights must still get right answers.
      */
-    @Test
-    void twoThreadsMultiplyingAtOnceAlwaysGetTheRightProduct() throws InterruptedException {
+    @ParameterizedTest
+    @MethodSource("io.jgrad.core.Backends#names")
+    void twoThreadsMultiplyingAtOnceAlwaysGetTheRightProduct(String backend) {
+        Backends.run(backend, ParallelTest::twoThreadsMultiplying);
+    }
+
+    private static void twoThreadsMultiplying() {
         Generator g = Generator.seeded(10);
         Tensor a = Tensor.randn(g, 64, 784);
         Tensor b = Tensor.randn(g, 784, 512);
@@ -51,15 +57,20 @@ class ParallelTest {
             threads[t].start();
         }
         for (Thread t : threads) {
-            t.join();
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
         }
         assertThat(wrong).containsExactly(0, 0);
     }
 
-    @Test
-    void oneThreadAndTwoThreadsGiveBitIdenticalResults() {
-        float[] one = run(1);
-        float[] two = run(2);
+    @ParameterizedTest
+    @MethodSource("io.jgrad.core.Backends#names")
+    void oneThreadAndTwoThreadsGiveBitIdenticalResults(String backend) {
+        float[] one = Backends.with(backend, () -> run(1));
+        float[] two = Backends.with(backend, () -> run(2));
         int at = java.util.Arrays.mismatch(one, two);
         assertThat(at).as("first differing element %s: %s vs %s", at, at < 0 ? 0 : one[at], at < 0 ? 0 : two[at])
                 .isEqualTo(-1);
