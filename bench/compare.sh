@@ -18,10 +18,14 @@ mkdir -p runs/bench
 # both sides get the malloc settings run-jgrad.sh uses: with glibc's defaults PyTorch's E1 is
 # bimodal (0.57 ms per iteration, or ~4 ms when freed 4 MB blocks go back to the OS and are
 # faulted in again), which would flatter jgrad
+# Both sides run the same OpenBLAS kernels: this machine's reference setting is Haswell's (AVX2);
+# OPENBLAS_CORETYPE=Cooperlake bench/compare.sh ... compares with the AVX-512 kernels OpenBLAS picks
+# on this CPU when the variable is unset
+export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}
 export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-1073741824}
 for i in $(seq 1 "$pairs"); do
   bench/run-jgrad.sh "$w" "$@" | tee "runs/bench/$w-jgrad-$i.log" | grep RESULT
-  OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell} /usr/bin/python3 "${py[@]}" --threads "${PYTORCH_THREADS:-1}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
+  /usr/bin/python3 "${py[@]}" --threads "${PYTORCH_THREADS:-1}" "$@" | tee "runs/bench/$w-torch-$i.log" | grep RESULT_JSON | cut -c1-200
 done
 /usr/bin/python3 - "$w" "$pairs" <<'PY'
 import json, statistics, sys

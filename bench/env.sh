@@ -5,8 +5,8 @@ if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file"
   ./mvnw -q -B -DskipTests install >&2
   ./mvnw -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2
 fi
-# jblas's bundled OpenBLAS (used when the system has none) needs the core type on newer CPUs
-if grep -q avx2 /proc/cpuinfo 2>/dev/null; then export OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-Haswell}; fi
+# OPENBLAS_CORETYPE is left as the caller set it: jgrad sets it for jblas itself when jblas runs,
+# and bench/compare.sh gives both sides the same value
 # this checkout's own classes first: the jgrad jars in ~/.m2 are whatever checkout installed last
 # (two worktrees benchmarked side by side would otherwise both run the same jgrad)
 classpath="$(pwd)/benchmarks/target/classes"
