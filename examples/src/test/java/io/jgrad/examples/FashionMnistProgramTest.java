@@ -214,6 +214,24 @@ class FashionMnistProgramTest {
         return server;
     }
 
+    /** Output that is not a terminal (a pipe here, as in a log) gets the epoch lines but no progress bar's carriage returns. */
+    @Test
+    void aLogGetsNoCarriageReturns() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("subset"));
+        for (String f : FashionMnist.FILES) {
+            try (InputStream in = FashionMnistData.class.getResourceAsStream(FashionMnistData.SUBSET + f)) {
+                Files.copy(in, data.resolve(f));
+            }
+        }
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "--data", data.toString(), "--epochs", "1", "--out", dir.resolve("out").toString())
+                .redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(child.waitFor()).as(out).isZero();
+        assertThat(out).contains("epoch  1  train loss").doesNotContain("\r");
+    }
+
     /** A bad -Djgrad.blas is found before any data is read: one line, status 2 (in a JVM of its own: the choice is made once). */
     @Test
     void aBadBlasSettingIsOneLineAndStatus2() throws Exception {
