@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -46,6 +47,10 @@ public final class Cifar10 {
 
     /** As {@link #load(Path)}, with {@code recordsPerBatch} records expected in each batch file. */
     public static Splits load(Path folderOrArchive, int recordsPerBatch) throws IOException {
+        if (!Files.exists(folderOrArchive)) {
+            throw new NoSuchFileException(folderOrArchive.toString(), null, "no such file or folder; CIFAR-10 is read "
+                    + "from the extracted " + DIR + " folder, the folder holding it, or cifar-10-binary.tar.gz");
+        }
         Map<String, byte[]> batches = new LinkedHashMap<>();
         if (Files.isDirectory(folderOrArchive)) {
             Path dir = Files.isDirectory(folderOrArchive.resolve(DIR)) ? folderOrArchive.resolve(DIR) : folderOrArchive;

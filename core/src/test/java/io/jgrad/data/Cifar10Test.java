@@ -171,6 +171,15 @@ class Cifar10Test {
     }
 
     @Test
+    void aMissingPathIsNamedWithWhatWasExpected() {
+        Path nowhere = dir.resolve("nowhere");
+        assertThatThrownBy(() -> Cifar10.load(nowhere))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class)
+                .hasMessage(nowhere + ": no such file or folder; CIFAR-10 is read from the extracted "
+                        + "cifar-10-batches-bin/ folder, the folder holding it, or cifar-10-binary.tar.gz");
+    }
+
+    @Test
     void aSingleBatchFileOfAnyWholeNumberOfRecordsReads() throws IOException {
         Path f = dir.resolve("one.bin");
         Files.write(f, batch(3));

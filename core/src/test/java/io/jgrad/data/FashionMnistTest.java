@@ -56,10 +56,100 @@ class FashionMnistTest {
             }
             files.clear(); // now every file is missing
             assertThatThrownBy(() -> FashionMnist.download(base, dir, FashionMnist.SHA256))
-                    .hasMessageContaining("HTTP status 404");
+                    .hasMessageStartingWith("127.0.0.1: cannot download t10k-images-idx3-ubyte.gz: HTTP status 404");
         } finally {
             server.stop(0);
         }
+    }
+
+    /** The JDK's HTTP client reports these as ConnectExceptions without a message ("error: null"). */
+    @Test
+    void aFailedDownloadNamesTheHostAndTheCauseInOneLine() throws Exception {
+        assertThatThrownBy(() -> FashionMnist.download(URI.create("http://fashion-mnist.invalid/"), dir,
+                FashionMnist.SHA256)) // .invalid never resolves (RFC 6761)
+                .hasMessage("fashion-mnist.invalid: cannot download t10k-images-idx3-ubyte.gz: host fashion-mnist.invalid "
+                        + "not found (no network, or the name does not resolve)");
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            closedPort = s.getLocalPort();
+        }
+        assertThatThrownBy(() -> FashionMnist.download(URI.create("http://127.0.0.1:" + closedPort + "/"), dir,
+                FashionMnist.SHA256))
+                .hasMessageStartingWith("127.0.0.1: cannot download t10k-images-idx3-ubyte.gz: cannot connect to 127.0.0.1:"
+                        + closedPort + " (")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("null").doesNotContain("\n"));
+        java.util.concurrent.CountDownLatch never = new java.util.concurrent.CountDownLatch(1);
+        HttpServer silent = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        silent.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        silent.createContext("/", ex -> {
+            try {
+                never.await(); // answers nothing until the test ends
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        silent.start();
+        try {
+            int port = silent.getAddress().getPort();
+            assertThatThrownBy(() -> FashionMnist.download(URI.create("http://127.0.0.1:" + port + "/"), dir,
+                    FashionMnist.SHA256, FashionMnist.Progress.NONE, java.time.Duration.ofSeconds(1)))
+                    .hasMessage("127.0.0.1: cannot download t10k-images-idx3-ubyte.gz: no answer from 127.0.0.1:" + port
+                            + " within 1 s");
+        } finally {
+            never.countDown();
+            silent.stop(0);
+        }
+        try (var list = Files.list(dir)) {
+            assertThat(list.toList()).isEmpty();
+        }
+    }
+
+    @Test
+    void progressIsToldEachFilesSizeAndEveryByte() throws IOException {
+        Map<String, byte[]> files = new HashMap<>();
+        Map<String, String> digests = new HashMap<>();
+        Path src = Files.createDirectories(dir.resolve("src"));
+        for (int i = 0; i < FashionMnist.FILES.size(); i++) {
+            byte[] body = new byte[100_000 + i]; // over one 64 KiB chunk
+            java.util.Arrays.fill(body, (byte) i);
+            String f = FashionMnist.FILES.get(i);
+            files.put(f, body);
+            digests.put(f, FashionMnist.sha256(Files.write(src.resolve(f), body)));
+        }
+        Map<String, long[]> last = new HashMap<>();
+        java.util.List<String> calls = new java.util.ArrayList<>();
+        HttpServer server = serve(files);
+        try {
+            Path into = dir.resolve("into");
+            FashionMnist.download(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"), into, digests,
+                    (file, done, total) -> {
+                        calls.add(file + " " + done);
+                        last.put(file, new long[] {done, total});
+                    });
+            for (var f : files.entrySet()) {
+                assertThat(last.get(f.getKey())).as(f.getKey()).containsExactly(f.getValue().length, f.getValue().length);
+                assertThat(calls).as(f.getKey()).contains(f.getKey() + " 0");
+                assertThat(Files.readAllBytes(into.resolve(f.getKey()))).isEqualTo(f.getValue());
+            }
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void aGivenFolderIsTheOnlyOneLookedIn() throws IOException {
+        Path nowhere = dir.resolve("nowhere");
+        assertThat(FashionMnist.searchPath(nowhere)).containsExactly(nowhere);
+        assertThatThrownBy(() -> FashionMnist.load(nowhere, true))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class)
+                .hasMessage(nowhere + ": no such folder");
+        Files.write(dir.resolve("train-images-idx3-ubyte.gz"), new byte[] {1});
+        Files.write(dir.resolve("t10k-labels-idx1-ubyte"), new byte[] {1}); // raw files count too
+        assertThat(FashionMnist.missing(dir)).containsExactly("train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz");
+        assertThatThrownBy(() -> FashionMnist.load(dir, true))
+                .isInstanceOf(java.nio.file.NoSuchFileException.class)
+                .hasMessage(dir + ": no train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz (gzipped or not) in this folder");
     }
 
     @Test

@@ -46,7 +46,16 @@ public final class CustomOpExample {
     }
 
     /** Runs the checks and prints their reports; exits non-zero if the correct op fails. */
-    public static void main(String[] args) {
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status (1 if a check does not give the expected verdict). */
+    static int run(String... argv) {
+        return new Cli("CustomOpExample").run(argv, CustomOpExample::check);
+    }
+
+    private static int check() {
         Tensor x = Tensor.randn(Generator.seeded(0), DType.FLOAT64, 4, 5).mul(3).requiresGrad(true);
         Tensor y = new Softplus().apply(x);
         System.out.println("softplus(x) =\n" + y);
@@ -60,6 +69,6 @@ public final class CustomOpExample {
         boolean ok = first.passed() && second.passed() && !wrong.passed();
         System.out.println("RESULT {\"program\":\"custom-op\",\"gradcheck\":" + first.passed() + ",\"gradgradcheck\":"
                 + second.passed() + ",\"wrong_backward_caught\":" + !wrong.passed() + "}");
-        System.exit(ok ? 0 : 1);
+        return ok ? Cli.DONE : 1;
     }
 }

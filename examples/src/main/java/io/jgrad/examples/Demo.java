@@ -11,8 +11,17 @@ import io.jgrad.core.Tensor;
 public final class Demo {
     private Demo() {}
 
-    /** Runs the demo; takes no arguments. */
-    public static void main(String[] args) {
+    /** Runs the demo; takes no options but {@code --help}. */
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status. */
+    static int run(String... argv) {
+        return new Cli("Demo").run(argv, Demo::demo);
+    }
+
+    private static int demo() {
         Tensor x = Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 2, 3).requiresGrad(true);
         Tensor w = Tensor.of(new double[] {0.1, 0.2, 0.3, -0.4, 0.5, 0.6}, 3, 2).requiresGrad(true);
         Tensor y = x.matmul(w).relu().sum();
@@ -42,5 +51,6 @@ public final class Demo {
                 System.out.printf("step %3d  loss %.4f  accuracy %.3f%n", step, loss.item(), accuracy);
             }
         }
+        return Cli.DONE;
     }
 }

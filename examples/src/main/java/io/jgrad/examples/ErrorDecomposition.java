@@ -43,16 +43,19 @@ public final class ErrorDecomposition {
     }
 
     /** Runs the three sweeps; {@code --out DIR} (default runs/error-decomposition) receives the plot. */
-    public static void main(String[] argv) throws IOException {
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status. */
+    static int run(String... argv) {
+        Cli args = new Cli("ErrorDecomposition").text("out", "DIR", "runs/error-decomposition", "folder for the plot");
+        return args.run(argv, () -> sweep(Path.of(args.get("out"))));
+    }
+
+    private static int sweep(Path out) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        Args args = new Args("ErrorDecomposition").option("out", "runs/error-decomposition", "folder for the plot");
-        try {
-            args.parse(argv);
-        } catch (Args.UsageException e) {
-            System.err.println(e.getMessage());
-            System.exit(2);
-        }
-        Path out = Path.of(args.get("out"));
+        Cli.printBlas();
         Files.createDirectories(out);
         Tensor[] test = sample(20_000, 99);
         System.out.printf(Locale.ROOT, "Bayes error %.3f; empirical error of the Bayes classifier on the test set %.3f%n",
@@ -97,6 +100,7 @@ public final class ErrorDecomposition {
         System.out.printf(Locale.ROOT, "RESULT {\"program\":\"error-decomposition\",\"bayes\":%.2f,\"largest_n_error\":%.4f,"
                 + "\"linear_error\":%.4f,\"widest_error\":%.4f,\"files\":[\"%s\"]}%n", BAYES, est[est.length - 1],
                 approx[0], approx[approx.length - 1], png);
+        return Cli.DONE;
     }
 
     private static double bayesOnTest(Tensor[] test) {

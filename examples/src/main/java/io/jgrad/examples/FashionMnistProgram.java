@@ -2,7 +2,6 @@ package io.jgrad.examples;
 
 import io.jgrad.core.Generator;
 import io.jgrad.core.Module;
-import io.jgrad.core.NonFiniteException;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.FashionMnist;
 import io.jgrad.data.ImageDataset;
@@ -13,15 +12,17 @@ import io.jgrad.losses.Regularization;
 import io.jgrad.optim.LrSchedule;
 import io.jgrad.optim.Sgd;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * What the image-classification programs share: options, data (Fashion-MNIST by default, or
- * CIFAR-10 from a folder or its .tar.gz; normalised with the training set's statistics), SGD
- * with momentum and a cosine schedule, the training loop, outputs and exit codes (0 done, 1 I/O
+ * What the image-classification programs share: options, data (Fashion-MNIST by default, found,
+ * downloaded or, failing both, the embedded subset: see {@link FashionMnistData}; or CIFAR-10
+ * from a folder or its .tar.gz; normalised with the training set's statistics), SGD with
+ * momentum and a cosine schedule, the training loop, outputs and exit codes (0 done, 1 I/O
  * problem, 2 bad options, 3 non-finite loss). Each program gives its model for an image shape.
  */
 final class FashionMnistProgram {
@@ -41,125 +42,145 @@ final class FashionMnistProgram {
     private final Extras extras;
     private final String defaultEpochs;
     private final String defaultLr;
+    private final FashionMnistData.Sources sources;
 
     FashionMnistProgram(String program, boolean flatten, Model model, Extras extras,
                         String defaultEpochs, String defaultLr) {
+        this(program, flatten, model, extras, defaultEpochs, defaultLr, null);
+    }
+
+    private FashionMnistProgram(String program, boolean flatten, Model model, Extras extras,
+                                String defaultEpochs, String defaultLr, FashionMnistData.Sources sources) {
         this.program = program;
         this.flatten = flatten;
         this.model = model;
         this.extras = extras;
         this.defaultEpochs = defaultEpochs;
         this.defaultLr = defaultLr;
+        this.sources = sources;
     }
 
-    Args args() {
-        return new Args(program)
-                .option("loss", "softmax", "data loss: softmax or svm")
-                .option("reg", "1e-4", "L2 regularization strength λ in L = 1/N Σ L_i + λ Σ W²")
-                .option("lr", "", "learning rate (default " + defaultLr + ", a tenth of it for svm)")
-                .option("schedule", "cosine", "learning-rate schedule over the epochs: cosine or constant")
-                .option("momentum", "0.9", "SGD momentum")
-                .option("epochs", defaultEpochs, "epochs")
-                .option("batch-size", "128", "minibatch size")
-                .option("seed", "0", "seed for initialisation and data order")
-                .option("dataset", "fashion-mnist", "fashion-mnist or cifar10 (CIFAR-10 needs --data)")
-                .option("data", "", "folder (or CIFAR-10 .tar.gz) with the data; Fashion-MNIST is else searched")
-                .option("download", "", "download Fashion-MNIST if it is not found")
-                .option("out", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
-                .option("resume", "", "continue from the newest checkpoint in --out")
-                .option("checkpoint-every", "0", "also checkpoint every N steps (0: at the end of each epoch only)")
-                .option("stop-after", "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)");
+    /** The same program looking for Fashion-MNIST in {@code s} instead of the standard places (for tests). */
+    FashionMnistProgram withSources(FashionMnistData.Sources s) {
+        return new FashionMnistProgram(program, flatten, model, extras, defaultEpochs, defaultLr, s);
     }
 
-    int run(Args args, String[] argv) {
+    /** The program's options, unparsed. */
+    Cli cli() {
+        return new Cli(program)
+                .text("loss", "softmax|svm", "softmax", "data loss")
+                .option("reg", double.class, "1e-4", "L2 regularization strength λ in L = 1/N Σ L_i + λ Σ W²")
+                .option("lr", double.class, null, "learning rate (default " + defaultLr + ", a tenth of it for svm)")
+                .text("schedule", "cosine|constant", "cosine", "learning-rate schedule over the epochs")
+                .option("momentum", double.class, "0.9", "SGD momentum")
+                .option("epochs", int.class, defaultEpochs, "epochs")
+                .option("batch-size", int.class, "128", "minibatch size")
+                .option("seed", long.class, "0", "seed for initialisation and data order")
+                .text("dataset", "fashion-mnist|cifar10", "fashion-mnist", "the data set (cifar10 needs --data)")
+                .text("data", "DIR", null, "the folder with the data (for cifar10 also its .tar.gz), and no "
+                        + "other; without it Fashion-MNIST is looked for in $JGRAD_DATA, ~/.jgrad/data and "
+                        + "/usr/share/datasets/fashion-mnist")
+                .negatableFlag("download", "if Fashion-MNIST is not found, download it into $JGRAD_DATA or ~/.jgrad/data "
+                        + "(default); where that fails, or with --no-download, use the small subset embedded in jgrad")
+                .text("out", "DIR", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
+                .flag("resume", "continue from the newest checkpoint in --out")
+                .option("checkpoint-every", int.class, "0", "also checkpoint every N steps (0: at the end of each epoch only)")
+                .option("stop-after", int.class, "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)");
+    }
+
+    /** Parses {@code argv}, trains and evaluates; returns the exit status ({@link Cli}'s codes). */
+    int run(String... argv) {
+        Cli args = cli();
+        return args.run(argv, () -> train(args));
+    }
+
+    private int train(Cli args) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        try {
-            args.parse(argv);
-            String lossName = args.choice("loss", "softmax", "svm");
-            double reg = args.number("reg", 0);
-            double base = Double.parseDouble(defaultLr);
-            double lr = args.get("lr").isEmpty() ? (lossName.equals("svm") ? base / 10 : base) : args.number("lr", 0);
-            boolean cosine = args.choice("schedule", "cosine", "constant").equals("cosine");
-            double momentum = args.number("momentum", 0);
-            int epochs = args.integer("epochs", 1);
-            int batch = args.integer("batch-size", 1);
-            long seed = Long.parseLong(args.get("seed"));
-            Path out = Path.of(args.get("out"));
-            long t0 = System.nanoTime();
-
-            boolean cifar = args.choice("dataset", "fashion-mnist", "cifar10").equals("cifar10");
-            Path dataPath = args.get("data").isEmpty() ? null : Path.of(args.get("data"));
-            ImageDataset rawTrain;
-            ImageDataset rawTest;
-            int[] shape;
-            List<String> classes;
-            if (cifar) {
-                if (dataPath == null) {
-                    throw args.fail("--dataset cifar10 needs --data (the extracted folder or cifar-10-binary.tar.gz)");
-                }
-                io.jgrad.data.Cifar10.Splits c = io.jgrad.data.Cifar10.load(dataPath);
-                rawTrain = c.train();
-                rawTest = c.test();
-                shape = new int[] {3, 32, 32};
-                classes = io.jgrad.data.Cifar10.CLASSES;
-            } else {
-                FashionMnist.Splits f = FashionMnist.load(dataPath, args.flag("download"));
-                rawTrain = f.train();
-                rawTest = f.test();
-                dataPath = f.folder();
-                shape = new int[] {1, 28, 28};
-                classes = FashionMnist.CLASSES;
-            }
-            double[] meanStd = rawTrain.pixelMeanStd(); // normalise with the training set's statistics
-            ImageDataset train = rawTrain.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
-            ImageDataset test = rawTest.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
-            System.out.printf(Locale.ROOT, "%s from %s: %d train, %d test images; pixel mean %.4f std %.4f%n",
-                    cifar ? "CIFAR-10" : "Fashion-MNIST", dataPath, train.size(), test.size(), meanStd[0], meanStd[1]);
-
-            Module net = model.build(shape, Generator.seeded(seed));
-            Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
-            Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
-            String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
-            Trainer trainer = new Trainer(name, net, sgd,
-                    (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
-                            : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
-                    args.toJson("out", "data", "download", "resume", "checkpoint-every", "stop-after"), args.toJson());
-            if (cosine) {
-                trainer.withSchedule(new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)));
-            }
-            trainer.withData(rawTrain.fingerprint()).withCheckpointEvery(args.integer("checkpoint-every", 0))
-                    .withStopAfter(args.integer("stop-after", 0));
-            long done = args.flag("resume") ? trainer.resume() : 0;
-            System.out.println(net);
-            System.out.println(net.parameterCount() + " parameters");
-            DataLoader loader = new DataLoader(train, batch, true, seed, false);
-            long steps = trainer.fit(loader, test, done, epochs);
-            if (steps < (long) epochs * loader.batchesPerEpoch()) {
-                System.out.println("RESULT {\"program\":" + Trainer.quote(name) + ",\"stopped_after_steps\":" + steps
-                        + ",\"checkpoint\":" + Trainer.quote(trainer.checkpoint(steps).toString()) + "}");
-                return 0; // interrupted on purpose: no final evaluation
-            }
-
-            double accuracy = trainer.accuracy(test);
-            List<Path> files = new ArrayList<>();
-            Path curves = trainer.plot();
-            if (curves != null) {
-                files.add(curves);
-            }
-            files.addAll(extras.write(net, out, name, shape, classes));
-            files.add(trainer.checkpoint(steps));
-            System.out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
-            System.out.println(trainer.resultLine(accuracy, (System.nanoTime() - t0) / 1e9, files));
-            return 0;
-        } catch (Args.UsageException e) {
-            System.err.println(e.getMessage());
-            return 2;
-        } catch (NonFiniteException e) {
-            System.err.println("stopped: " + e.getMessage());
-            return 3;
-        } catch (IOException e) {
-            System.err.println("error: " + e.getMessage());
-            return 1;
+        String lossName = args.choice("loss", "softmax", "svm");
+        double reg = args.number("reg", 0);
+        double base = Double.parseDouble(defaultLr);
+        double lr = args.given("lr") ? args.number("lr", 0) : lossName.equals("svm") ? base / 10 : base;
+        boolean cosine = args.choice("schedule", "cosine", "constant").equals("cosine");
+        double momentum = args.number("momentum", 0);
+        int epochs = args.integer("epochs", 1);
+        int batch = args.integer("batch-size", 1);
+        long seed = args.longValue("seed");
+        int checkpointEvery = args.integer("checkpoint-every", 0);
+        int stopAfter = args.integer("stop-after", 0);
+        Path out = Path.of(args.get("out"));
+        boolean cifar = args.choice("dataset", "fashion-mnist", "cifar10").equals("cifar10");
+        Path dataPath = args.get("data").isEmpty() ? null : Path.of(args.get("data"));
+        if (cifar && dataPath == null) {
+            throw args.fail("--dataset cifar10 needs --data (the extracted folder or cifar-10-binary.tar.gz)");
         }
+        long t0 = System.nanoTime();
+        Cli.printBlas();
+
+        ImageDataset rawTrain;
+        ImageDataset rawTest;
+        int[] shape;
+        List<String> classes;
+        String from;
+        if (cifar) {
+            if (!Files.exists(dataPath)) {
+                throw new Cli.Failure(Cli.BAD_OPTIONS, "--data " + dataPath + ": no such file or folder; --dataset "
+                        + "cifar10 reads the extracted cifar-10-batches-bin folder, the folder holding it, or "
+                        + "cifar-10-binary.tar.gz", false);
+            }
+            io.jgrad.data.Cifar10.Splits c = io.jgrad.data.Cifar10.load(dataPath);
+            rawTrain = c.train();
+            rawTest = c.test();
+            shape = new int[] {3, 32, 32};
+            classes = io.jgrad.data.Cifar10.CLASSES;
+            from = dataPath.toString();
+        } else {
+            FashionMnistData.Loaded f = FashionMnistData.load(dataPath, args.flag("download"),
+                    sources != null ? sources : FashionMnistData.Sources.standard());
+            rawTrain = f.splits().train();
+            rawTest = f.splits().test();
+            from = f.from();
+            shape = new int[] {1, 28, 28};
+            classes = FashionMnist.CLASSES;
+        }
+        double[] meanStd = rawTrain.pixelMeanStd(); // normalise with the training set's statistics
+        ImageDataset train = rawTrain.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
+        ImageDataset test = rawTest.withNormalization(meanStd[0], meanStd[1]).withFlatten(flatten);
+        System.out.printf(Locale.ROOT, "%s from %s: %d train, %d test images; pixel mean %.4f std %.4f%n",
+                cifar ? "CIFAR-10" : "Fashion-MNIST", from, train.size(), test.size(), meanStd[0], meanStd[1]);
+
+        Module net = model.build(shape, Generator.seeded(seed));
+        Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
+        Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
+        String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
+        Trainer trainer = new Trainer(name, net, sgd,
+                (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
+                        : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
+                args.toJson("out", "data", "download", "resume", "checkpoint-every", "stop-after"), args.toJson());
+        if (cosine) {
+            trainer.withSchedule(new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)));
+        }
+        trainer.withData(rawTrain.fingerprint()).withCheckpointEvery(checkpointEvery).withStopAfter(stopAfter);
+        long done = args.flag("resume") ? trainer.resume() : 0;
+        System.out.println(net);
+        System.out.println(net.parameterCount() + " parameters");
+        DataLoader loader = new DataLoader(train, batch, true, seed, false);
+        long steps = trainer.fit(loader, test, done, epochs);
+        if (steps < (long) epochs * loader.batchesPerEpoch()) {
+            System.out.println("RESULT {\"program\":" + Trainer.quote(name) + ",\"stopped_after_steps\":" + steps
+                    + ",\"checkpoint\":" + Trainer.quote(trainer.checkpoint(steps).toString()) + "}");
+            return Cli.DONE; // interrupted on purpose: no final evaluation
+        }
+
+        double accuracy = trainer.accuracy(test);
+        List<Path> files = new ArrayList<>();
+        Path curves = trainer.plot();
+        if (curves != null) {
+            files.add(curves);
+        }
+        files.addAll(extras.write(net, out, name, shape, classes));
+        files.add(trainer.checkpoint(steps));
+        System.out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
+        System.out.println(trainer.resultLine(accuracy, (System.nanoTime() - t0) / 1e9, files));
+        return Cli.DONE;
     }
 }

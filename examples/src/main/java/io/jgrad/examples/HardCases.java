@@ -62,20 +62,20 @@ public final class HardCases {
     }
 
     /** Trains both models on each problem; {@code --out DIR} (default runs/hardcases) receives the PNGs. */
-    public static void main(String[] argv) throws IOException {
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status. */
+    static int run(String... argv) {
+        Cli args = new Cli("HardCases").text("out", "DIR", "runs/hardcases", "folder for the decision-region PNGs")
+                .option("seed", long.class, "0", "seed of the data and the initialisation");
+        return args.run(argv, () -> trainAll(Path.of(args.get("out")), args.longValue("seed")));
+    }
+
+    private static int trainAll(Path out, long seed) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        Args args = new Args("HardCases").option("out", "runs/hardcases", "folder for the decision-region PNGs")
-                .option("seed", "0", "seed of the data and the initialisation");
-        try {
-            args.parse(argv);
-            Long.parseLong(args.get("seed"));
-        } catch (Args.UsageException | NumberFormatException e) {
-            System.err.println(e instanceof Args.UsageException ? e.getMessage() : "--seed must be an integer\n\n"
-                    + args.usage());
-            System.exit(2);
-        }
-        long seed = Long.parseLong(args.get("seed"));
-        Path out = Path.of(args.get("out"));
+        Cli.printBlas();
         Files.createDirectories(out);
         List<String> files = new ArrayList<>();
         StringBuilder json = new StringBuilder();
@@ -92,5 +92,6 @@ public final class HardCases {
                     "\"%s\":{\"linear\":%.4f,\"two_layer\":%.4f}", p.name(), al, an));
         }
         System.out.println("RESULT {\"program\":\"hard-cases\"," + json + ",\"files\":" + files.size() + "}");
+        return Cli.DONE;
     }
 }

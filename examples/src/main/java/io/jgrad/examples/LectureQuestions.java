@@ -23,7 +23,16 @@ public final class LectureQuestions {
     }
 
     /** Prints each question and its computed answer. */
-    public static void main(String[] args) {
+    public static void main(String[] argv) {
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status. */
+    static int run(String... argv) {
+        return new Cli("LectureQuestions").run(argv, LectureQuestions::answer);
+    }
+
+    private static int answer() {
         // rows: images (cat, car, frog); columns: scores for cat, car, frog
         Tensor s = Tensor.of(new double[][] {{3.2, 5.1, -1.7}, {1.3, 4.9, 2.0}, {2.2, 2.5, -3.1}});
         Tensor y = Tensor.of(new long[] {0, 1, 2});
@@ -61,5 +70,6 @@ public final class LectureQuestions {
                 new MulticlassSvmLoss().forward(x.matmul(w.mul(2).t()), yw).item());
         System.out.println("RESULT {\"program\":\"lecture-questions\",\"svm_losses\":[" + li[0] + "," + li[1] + "," + li[2]
                 + "],\"softmax_loss\":" + (-Math.log(p[0])) + "}");
+        return Cli.DONE;
     }
 }

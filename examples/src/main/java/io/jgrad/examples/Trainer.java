@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.BiFunction;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -169,9 +170,13 @@ final class Trainer {
             long seen = 0;
             long start = System.nanoTime();
             int first = (int) (step - (long) (epoch - 1) * perEpoch);
-            try (ProgressBar bar = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch, epochs))
-                    .setInitialMax(perEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
-                    .continuousUpdate().setMaxRenderedLength(100).build()) {
+            ProgressBarBuilder builder = new ProgressBarBuilder().setTaskName(String.format("epoch %d/%d", epoch,
+                    epochs)).setInitialMax(perEpoch).setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(500)
+                    .continuousUpdate().setMaxRenderedLength(100);
+            if (System.console() == null) { // a log or a pipe: no bar (the epoch lines say enough), no carriage returns
+                builder.setConsumer(new DelegatingProgressBarConsumer(line -> { }));
+            }
+            try (ProgressBar bar = builder.build()) {
                 bar.stepTo(first);
                 for (Batch b : train.epoch(epoch - 1, first)) {
                     step++;

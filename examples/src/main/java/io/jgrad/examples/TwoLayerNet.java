@@ -19,6 +19,11 @@ public final class TwoLayerNet {
 
     /** Runs the program; {@code --help} lists the options. */
     public static void main(String[] argv) {
-        System.exit(PROGRAM.run(PROGRAM.args(), argv));
+        System.exit(run(argv));
+    }
+
+    /** Runs the program; returns the exit status. */
+    static int run(String... argv) {
+        return PROGRAM.run(argv);
     }
 }

@@ -42,7 +42,7 @@ class CifarProgramTest {
         int status;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            status = LinearClassifier.PROGRAM.run(LinearClassifier.PROGRAM.args(), new String[] {"--dataset", "cifar10",
+            status = LinearClassifier.run(new String[] {"--dataset", "cifar10",
                 "--data", dir.toString(), "--epochs", "1", "--out", out.toString()});
         } finally {
             System.setOut(old);

@@ -37,7 +37,7 @@ class ExampleModelsDeterminismTest {
         try {
             Parallel.setThreads(threads);
             System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-            int status = program.run(program.args(), new String[] {"--stop-after", "20", "--out", out.toString()});
+            int status = program.run("--stop-after", "20", "--out", out.toString());
             assertThat(status).isZero();
         } finally {
             System.setOut(old);

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jgrad.core.Tensor;
 import io.jgrad.io.Safetensors;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,22 +24,8 @@ class LinearClassifierTest {
         System.setProperty("java.awt.headless", "true");
     }
 
-    private record Run(int status, String out, String err) {}
-
-    private static Run run(String... argv) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = LinearClassifier.PROGRAM.run(LinearClassifier.PROGRAM.args(), argv);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
+    private static Console.Run run(String... argv) {
+        return Console.capture(() -> LinearClassifier.run(argv));
     }
 
     private static double accuracy(String out) {
@@ -51,7 +35,7 @@ class LinearClassifierTest {
 
     @Test
     void oneEpochOfSoftmaxReaches80PercentAndWritesItsFiles() throws Exception {
-        Run r = run("--epochs", "1", "--out", dir.toString());
+        Console.Run r = run("--epochs", "1", "--out", dir.toString());
         assertThat(r.status()).as(r.err()).isZero();
         assertThat(accuracy(r.out())).isGreaterThanOrEqualTo(0.80);
         assertThat(r.out().lines().reduce((a, b) -> b).orElseThrow()).startsWith("RESULT {");
@@ -78,7 +62,7 @@ class LinearClassifierTest {
         assertThat(child.waitFor()).as(childOut).isZero();
         assertThat(childOut).contains("stopped after 300 steps");
         assertThat(resumed.resolve("linearclassifier-svm-step300.safetensors")).exists();
-        Run second = run("--loss", "svm", "--epochs", "2", "--out", resumed.toString(), "--resume");
+        Console.Run second = run("--loss", "svm", "--epochs", "2", "--out", resumed.toString(), "--resume");
         assertThat(second.status()).as(second.err()).isZero();
         assertThat(second.out()).contains("resumed from").contains("step300");
         Map<String, Tensor> a = Safetensors.load(straight.resolve("linearclassifier-svm-step938.safetensors")).tensors();
@@ -113,7 +97,7 @@ class LinearClassifierTest {
 
     @Test
     void aDivergingRunStopsNamingEpochStepAndCheckpoint() {
-        Run r = run("--lr", "1e30", "--epochs", "1", "--schedule", "constant", "--out", dir.toString());
+        Console.Run r = run("--lr", "1e30", "--epochs", "1", "--schedule", "constant", "--out", dir.toString());
         assertThat(r.status()).isEqualTo(3);
         assertThat(r.err()).containsPattern("loss is (NaN|Infinity) at epoch 1 step \\d+; last good checkpoint: none");
         assertThat(dir.resolve("linearclassifier-softmax-step469.safetensors")).doesNotExist();
@@ -121,10 +105,10 @@ class LinearClassifierTest {
 
     @Test
     void badArgumentsPrintUsageAndExitNonZero() {
-        Run r = run("--loss", "hinge");
+        Console.Run r = run("--loss", "hinge");
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err()).contains("--loss must be one of softmax, svm, got 'hinge'").contains("usage: ./run");
         assertThat(run("--epochs", "zero").status()).isEqualTo(2);
-        assertThat(run("--bogus", "1").err()).contains("unknown option --bogus");
+        assertThat(run("--bogus", "1").err()).contains("Unknown options: '--bogus', '1'");
     }
 }
