@@ -26,6 +26,14 @@ final class Cli {
     static final int BAD_OPTIONS = 2;
     static final int NON_FINITE = 3;
 
+    static {
+        // jgrad's library logs (System.Logger, to java.util.logging by default) as one line each,
+        // "INFO: matrix products: ...", instead of a date line and a message line; -D... overrides it
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%4$s: %5$s%6$s%n");
+        }
+    }
+
     /** Ends a program with {@code status} after printing the message (and the usage, if asked). */
     static final class Failure extends RuntimeException {
         private static final long serialVersionUID = 1L;
@@ -244,11 +252,6 @@ final class Cli {
             System.out.println("BLAS: " + io.jgrad.core.Blas.backend());
         } catch (IllegalArgumentException e) {
             throw new Failure(BAD_OPTIONS, e.getMessage(), false);
-        } catch (ExceptionInInitializerError e) { // core before Blas.backend() threw the setting's error itself
-            if (e.getCause() instanceof IllegalArgumentException bad) {
-                throw new Failure(BAD_OPTIONS, bad.getMessage(), false);
-            }
-            throw e;
         }
     }
 }
