@@ -14,9 +14,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *       same bits whatever that number is;
  *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, one thread, about half as fast.
  *       Its native library needs the system's {@code libgfortran.so.5} on Linux and does not
- *       exist for macOS on arm64. On x86-64 machines with AVX2 jgrad sets
- *       {@code OPENBLAS_CORETYPE=Haswell} for it (unless already set) before it loads: its
- *       OpenBLAS does not know newer CPUs and would otherwise fall back to slow kernels;
+ *       exist for macOS on arm64;
  *   <li>{@code java}: jgrad's own product in Java ({@link JavaGemm}), which always runs: with the
  *       Vector API module ({@code --add-modules jdk.incubator.vector}) register-blocked vector
  *       kernels, without it plain loops that HotSpot vectorizes.
@@ -26,7 +24,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * and why the ones before it were skipped; when one was, a {@link System.Logger} INFO line says
  * the same with the fix. The system property {@code jgrad.blas} ({@code auto}, {@code openblas},
  * {@code jblas} or {@code java}) forces a choice, and {@code jgrad.blas.library} names the
- * OpenBLAS file to load. The libraries round differently (their kernels sum in different
+ * OpenBLAS file to load. Unless {@code OPENBLAS_CORETYPE} is set, jgrad sets it for each OpenBLAS
+ * from the CPU's features just before that library loads ({@link OpenBlasCoreType}): OpenBLAS
+ * falls back to slow generic kernels on CPU models it does not know. The libraries round differently (their kernels sum in different
  * orders), so a seed reproduces a run bit for bit only on the same library.
  *
  * <p>Row-major data is handed over without transposing copies: a {@link Tensor#transpose} view

@@ -19,7 +19,7 @@ final class JblasBackend implements Blas.Backend {
      *     missing")
      */
     static JblasBackend load() {
-        useHaswellKernels();
+        OpenBlasCoreType.beforeLoading(true);
         org.jblas.util.Logger log = org.jblas.util.Logger.getLogger();
         log.setLevel(org.jblas.util.Logger.ERROR + 1); // its loader prints each failed attempt; jgrad reports why once
         try {
@@ -51,34 +51,6 @@ final class JblasBackend implements Blas.Backend {
             com.sun.jna.NativeLibrary.getInstance(library);
             return true;
         } catch (UnsatisfiedLinkError e) {
-            return false;
-        }
-    }
-
-    /**
-     * jblas bundles an OpenBLAS from before AVX-512 that does not recognise newer x86-64 CPUs and
-     * then picks generic kernels (about 2x slower); told the core type, it uses its AVX2 kernels.
-     * OpenBLAS reads {@code OPENBLAS_CORETYPE} when its library loads, so it is set here, for this
-     * process, just before jblas loads, when it is unset and the CPU has AVX2. The system OpenBLAS,
-     * loaded before (or never), is not affected.
-     */
-    private static void useHaswellKernels() {
-        if (System.getenv("OPENBLAS_CORETYPE") != null || !System.getProperty("os.arch", "").equals("amd64")
-                || !System.getProperty("os.name", "").equals("Linux") || !hasAvx2()) {
-            return;
-        }
-        try {
-            com.sun.jna.NativeLibrary.getInstance("c").getFunction("setenv")
-                    .invokeInt(new Object[] {"OPENBLAS_CORETYPE", "Haswell", 0});
-        } catch (UnsatisfiedLinkError | IllegalArgumentException e) {
-            // no libc to call: jblas then runs its generic kernels, correctly but slower
-        }
-    }
-
-    private static boolean hasAvx2() {
-        try (java.util.stream.Stream<String> lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
-            return lines.anyMatch(l -> l.startsWith("flags") && l.contains(" avx2"));
-        } catch (java.io.IOException | java.io.UncheckedIOException e) {
             return false;
         }
     }

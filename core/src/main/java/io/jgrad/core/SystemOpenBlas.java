@@ -58,6 +58,7 @@ final class SystemOpenBlas implements Blas.Backend {
     static SystemOpenBlas load(String library) {
         String[] candidates = library != null ? new String[] {library} : new String[] {"openblas", "libopenblas.so.0"};
         String problem = null;
+        OpenBlasCoreType.beforeLoading(false);
         for (String name : candidates) {
             try {
                 NativeLibrary lib = NativeLibrary.getInstance(name);

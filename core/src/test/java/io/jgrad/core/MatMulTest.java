@@ -209,4 +209,15 @@ class MatMulTest {
                 .invoke(String.class, new Object[] {"OPENBLAS_CORETYPE"});
         assertThat(set).isEqualTo("Haswell");
     }
+
+    /** The system OpenBLAS gets its AVX-512 kernels where the CPU has them, even on a model it does not know. */
+    @org.junit.jupiter.api.Test
+    void theSystemOpenBlasGetsTheKernelsTheCpuCanRun() throws java.io.IOException {
+        String cpu = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/cpuinfo"));
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OPENBLAS_CORETYPE") == null
+                && System.getProperty("os.arch").equals("amd64") && cpu.contains(" avx512f") && cpu.contains(" avx512bw")
+                && cpu.contains(" avx512dq") && cpu.contains(" avx512vl"),
+                "needs an AVX-512 Linux machine with OPENBLAS_CORETYPE unset");
+        assertThat(Backends.get("openblas").description()).contains("SkylakeX");
+    }
 }
