@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs jgrad's JMH microbenchmarks (benchmarks/src/main/java/io/jgrad/benchmarks/jmh) with the
-# same environment as ./run. Arguments go to JMH:
+# Runs jgrad's JMH microbenchmarks (benchmarks/src/main/java/io/jgrad/benchmarks/jmh, and
+# KernelBenchmark in core/src/test/java/io/jgrad/core, which reaches core's package-private
+# kernels from core's own package) with the same environment as ./run. Arguments go to JMH:
 #   bench/jmh.sh                       (everything, ~10 minutes)
 #   bench/jmh.sh MatMul -p shape=512x512x512
 #   bench/jmh.sh -l                    (list the benchmarks)
@@ -8,4 +9,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
 # forked benchmark JVMs inherit these options, among them the Vector API jgrad's Simd kernels use
-exec java --add-modules=jdk.incubator.vector -cp "$classpath" org.openjdk.jmh.Main "$@"
+# core's test classes hold KernelBenchmark and its benchmark list (JMH reads every list on the path)
+exec java --add-modules=jdk.incubator.vector -cp "$(pwd)/core/target/test-classes:$classpath" org.openjdk.jmh.Main "$@"

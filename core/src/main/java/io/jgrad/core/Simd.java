@@ -11,7 +11,7 @@ package io.jgrad.core;
  * the plain loop's sixteen double accumulators, element i going to accumulator i mod 16
  * ({@link Reduce#SUM_LANES}). They serve where HotSpot's C2 (Java 17) does not vectorize by
  * itself: a float sum accumulated in double (3.9x with 512-bit vectors, 2.8x with 256),
- * relu's backward, a select on the input (8x; KernelBenchmark in the benchmarks module), loops whose input and output start at different offsets, and fused
+ * relu's backward, a select on the input (8x; KernelBenchmark in core's test sources), loops whose input and output start at different offsets, and fused
  * expressions ({@link ChainKernels}). Same-index loops C2 does vectorize are left to it.
  * This is the route Apache Lucene takes for its vector kernels: the incubating API where the
  * JVM has it, plain Java where it does not.

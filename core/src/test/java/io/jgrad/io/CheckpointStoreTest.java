@@ -1,10 +1,13 @@
 package io.jgrad.io;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -15,6 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Keep-last-K with a latest pointer, the fallback past a damaged file, and 50 kills of a saving JVM. */
 class CheckpointStoreTest {
+    /** What the saving JVM prints, with the step, after each save has returned. */
+    private static final String SAVED = "saved ";
+
     @TempDir
     Path dir;
 
@@ -48,15 +54,26 @@ class CheckpointStoreTest {
         assertThat(new CheckpointStore(dir.resolve("none"), "x", 1).loadLatest()).isEmpty();
     }
 
-    /** Saves checkpoints with increasing steps until killed (run by the kill test). */
+    /**
+     * Saves checkpoints with increasing steps until killed (run by the kill test), printing
+     * {@code saved <step>} after each save has returned.
+     */
     public static void main(String[] args) throws IOException {
         CheckpointStore store = new CheckpointStore(Path.of(args[0]), "ckpt-", 3);
         long start = store.loadLatest().map(CheckpointStore.Loaded::step).orElse(0L);
         for (long s = start + 1; ; s++) {
             store.save(s, state(s), Map.of("step", Long.toString(s)));
+            System.out.println(SAVED + s);
+            System.out.flush();
         }
     }
 
+    /**
+     * Kills a saving JVM fifty times and checks what it leaves. Each kill waits for events, not
+     * for a time: the child's first save, then one to three more (seeded), then a seeded fraction
+     * of the time the last save took, so that it lands at a random point inside the next save
+     * however fast or loaded the machine is.
+     */
     @Test
     @Timeout(300)
     void fiftyKillsWhileSavingNeverLeaveAnUnloadableCheckpointAndResumeTakesTheNewest() throws Exception {
@@ -66,9 +83,14 @@ class CheckpointStoreTest {
         for (int kill = 0; kill < 50; kill++) {
             Process p = new ProcessBuilder(java, "-Xshare:auto", "-cp", System.getProperty("java.class.path"),
                     CheckpointStoreTest.class.getName(), dir.toString()).redirectErrorStream(true).start();
-            Thread.sleep(250 + g.nextInt(500));
-            p.destroyForcibly();
-            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            long saved;
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), UTF_8))) {
+                SaveEvents events = awaitSaves(out, 2 + g.nextInt(3));
+                saved = events.lastStep();
+                TimeUnit.NANOSECONDS.sleep((long) (g.nextDouble() * events.lastSaveNanos()));
+                p.destroyForcibly();
+                assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            }
             CheckpointStore store = new CheckpointStore(dir, "ckpt-", 3);
             long newest = -1;
             for (var e : store.steps().entrySet()) {
@@ -77,8 +99,9 @@ class CheckpointStoreTest {
                 newest = Math.max(newest, e.getKey());
             }
             CheckpointStore.Loaded l = store.loadLatest().orElseThrow();
-            assertThat(l.step()).isEqualTo(newest);
-            assertThat(l.step()).isGreaterThanOrEqualTo(lastResumed); // progress is never lost
+            assertThat(l.step()).isEqualTo(newest);                 // resume takes the newest
+            assertThat(l.step()).isGreaterThanOrEqualTo(saved);     // a save that returned survives the kill
+            assertThat(l.step()).isGreaterThan(lastResumed);        // progress is never lost
             lastResumed = l.step();
         }
         assertThat(lastResumed).isPositive();
@@ -89,5 +112,34 @@ class CheckpointStoreTest {
         store.save(lastResumed + 1, state(lastResumed + 1), Map.of());
         assertThat(stale).doesNotExist();
         assertThat(store.loadLatest().orElseThrow().step()).isEqualTo(lastResumed + 1);
+    }
+
+    /** The step of the last save the child reported, and the time between its last two reports. */
+    private record SaveEvents(long lastStep, long lastSaveNanos) {}
+
+    /** Reads the child's output until it has reported {@code count >= 2} completed saves. */
+    private static SaveEvents awaitSaves(BufferedReader out, int count) throws IOException {
+        StringBuilder other = new StringBuilder();
+        long step = -1;
+        long previous = 0;
+        long interval = 0;
+        for (int seen = 0; seen < count; ) {
+            String line = out.readLine();
+            if (line == null) {
+                throw new AssertionError("the saving JVM ended after " + seen + " saves; its output:\n" + other);
+            }
+            if (!line.startsWith(SAVED)) {
+                other.append(line).append('\n'); // a JVM warning, or the child's stack trace
+                continue;
+            }
+            long now = System.nanoTime();
+            long s = Long.parseLong(line.substring(SAVED.length()));
+            assertThat(s).as("steps in order").isGreaterThan(step);
+            step = s;
+            interval = now - previous;
+            previous = now;
+            seen++;
+        }
+        return new SaveEvents(step, interval);
     }
 }

@@ -9,8 +9,8 @@ import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The settings every benchmark class shares; JMH finds them on the superclass. Public for
- * {@code io.jgrad.core.KernelBenchmark}, which sits in jgrad's package to reach its kernels.
+ * The settings every benchmark class shares; JMH finds them on the superclass. core's
+ * {@code io.jgrad.core.KernelBenchmark} (in core's test sources) repeats them.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)

@@ -1,21 +1,34 @@
 package io.jgrad.core;
 
-import io.jgrad.benchmarks.jmh.Defaults;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * jgrad's float kernels on one thread, plain Java against vectorized ({@link SimdKernels}) and
  * step by step against a per-expression loop ({@link ChainKernels}), on E1's data: x and c of n
- * floats. In package io.jgrad.core to reach the package-private kernels. Needs the Vector API
- * ({@code bench/jmh.sh} passes {@code --add-modules jdk.incubator.vector}).
- * {@code bench/jmh.sh KernelBenchmark}.
+ * floats. In core's test sources, in package io.jgrad.core, to reach the package-private kernels
+ * without a second module holding classes of that package; JMH is a test dependency of core, and
+ * its annotation processor runs on core's test compile. Needs the Vector API ({@code bench/jmh.sh}
+ * passes {@code --add-modules jdk.incubator.vector}). {@code bench/jmh.sh KernelBenchmark}.
  */
+// the settings of the benchmarks module's jmh.Defaults, which core cannot see
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx1g"})
 @State(Scope.Thread)
-public class KernelBenchmark extends Defaults {
+public class KernelBenchmark {
     private static final int CHUNK = 1024;
 
     @Param({"1000000"})
