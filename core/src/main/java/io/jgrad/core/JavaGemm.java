@@ -106,9 +106,19 @@ final class JavaGemm implements Blas.Backend {
                 boolean add = p0 > 0;
                 int jc = j0;
                 int pc = p0;
-                // pack every panel of A and of this block of B, a few panels per task
+                // tiles of C: tasks of at most MC rows and enough panels of columns to be worth a thread
                 int tasks = (int) Math.min(64, Math.max(1, 2.0 * m * nc * kc / TASK_FLOPS));
-                int panels = mPanels + nPanels;
+                int rowGroups = (mPanels + MC / mr - 1) / (MC / mr);
+                int rowPanels = (mPanels + rowGroups - 1) / rowGroups;
+                int colGroups = Math.min(nPanels, rowGroups == 1 ? Math.min(tasks, Parallel.threads())
+                        : Math.max(1, (tasks + rowGroups - 1) / rowGroups));
+                int colPanels = (nPanels + colGroups - 1) / colGroups;
+                colGroups = (nPanels + colPanels - 1) / colPanels;
+                int rg = rowGroups;
+                // pack every panel of A, and of this block of B unless each task owns its columns
+                // (one row group): then a task packs its own B panels, which stay in its core's cache
+                boolean ownB = rowGroups == 1;
+                int panels = mPanels + (ownB ? 0 : nPanels);
                 Parallel.forRange(panels, Math.max(4, (panels + tasks - 1) / tasks), (from, to) -> {
                     for (int q = from; q < to; q++) {
                         if (q < mPanels) {
@@ -119,23 +129,21 @@ final class JavaGemm implements Blas.Backend {
                         }
                     }
                 });
-                // tiles of C: tasks of at most MC rows and enough panels of columns to be worth a thread
-                int rowGroups = (mPanels + MC / mr - 1) / (MC / mr);
-                int rowPanels = (mPanels + rowGroups - 1) / rowGroups;
-                int colGroups = Math.min(nPanels, Math.max(1, (tasks + rowGroups - 1) / rowGroups));
-                int colPanels = (nPanels + colGroups - 1) / colGroups;
-                colGroups = (nPanels + colPanels - 1) / colPanels;
-                int cg = colGroups;
                 Parallel.forRange(rowGroups * colGroups, 1, (from, to) -> {
                     Object tile = null;
                     for (int task = from; task < to; task++) {
-                        int ir0 = task / cg * rowPanels;
+                        // consecutive tasks (which two threads take at once) lie in different row
+                        // groups, so they never write the same cache lines of C
+                        int ir0 = task % rg * rowPanels;
                         int ir1 = Math.min(mPanels, ir0 + rowPanels);
-                        int jr0 = task % cg * colPanels;
+                        int jr0 = task / rg * colPanels;
                         int jr1 = Math.min(nPanels, jr0 + colPanels);
                         for (int jr = jr0; jr < jr1; jr++) {
                             int j = jc + jr * nr;
                             int cols = Math.min(nr, n - j);
+                            if (ownB) {
+                                t.packB(b, pc, kc, j, cols, nr, pb, jr * nr * kc);
+                            }
                             for (int ir = ir0; ir < ir1; ir++) {
                                 int i = ir * mr;
                                 int rows = Math.min(mr, m - i);
