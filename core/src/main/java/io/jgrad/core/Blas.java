@@ -111,19 +111,34 @@ public final class Blas {
                 && !java.nio.file.Files.exists(java.nio.file.Path.of(library))) {
             throw new IllegalArgumentException("jgrad.blas.library: " + library + " does not exist");
         }
-        List<String> skipped = new java.util.ArrayList<>();
+        java.util.Map<String, java.util.function.Supplier<Backend>> loaders = new java.util.LinkedHashMap<>();
         for (String name : w.equals("auto") ? List.of("openblas", "jblas", "java") : List.of(w)) {
+            loaders.put(name, switch (name) {
+                case "openblas" -> () -> SystemOpenBlas.load(library);
+                case "jblas" -> JblasBackend::load;
+                default -> JavaGemm::best;
+            });
+        }
+        return firstThatRuns(loaders, !w.equals("auto"));
+    }
+
+    /**
+     * The first of {@code loaders} (by name, in order) whose backend loads and multiplies
+     * correctly; the others before it are listed as skipped, with why.
+     *
+     * @throws IllegalArgumentException with {@code forced}, when the (single) candidate cannot run
+     */
+    static Choice firstThatRuns(java.util.Map<String, java.util.function.Supplier<Backend>> loaders, boolean forced) {
+        List<String> skipped = new java.util.ArrayList<>();
+        for (var candidate : loaders.entrySet()) {
+            String name = candidate.getKey();
             try {
-                Backend b = switch (name) {
-                    case "openblas" -> SystemOpenBlas.load(library);
-                    case "jblas" -> JblasBackend.load();
-                    default -> JavaGemm.best();
-                };
+                Backend b = candidate.getValue().get();
                 probe(b);
                 return new Choice(b, name, List.copyOf(skipped));
             } catch (RuntimeException | LinkageError e) {
                 String why = describeFailure(name, e);
-                if (!w.equals("auto")) {
+                if (forced) {
                     throw new IllegalArgumentException("jgrad.blas=" + name + " cannot run here: " + why, e);
                 }
                 skipped.add(why);
@@ -136,7 +151,8 @@ public final class Blas {
         String label = switch (name) {
             case "openblas" -> "system OpenBLAS";
             case "jblas" -> "jblas";
-            default -> "pure Java";
+            case "java" -> "pure Java";
+            default -> name;
         };
         String message = e.getMessage() == null ? e.toString() : e.getMessage();
         return label + ": " + message;

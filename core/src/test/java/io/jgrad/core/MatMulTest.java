@@ -220,4 +220,33 @@ class MatMulTest {
                 "needs an AVX-512 Linux machine with OPENBLAS_CORETYPE unset");
         assertThat(Backends.get("openblas").description()).contains("SkylakeX");
     }
+
+    /** A library that loads but computes wrong values, or cannot link, is skipped with why; the next one is taken. */
+    @org.junit.jupiter.api.Test
+    void aBackendThatLoadsButMultipliesWronglyIsSkipped() {
+        Blas.Backend zeros = new Blas.Backend() {
+            @Override
+            public void gemm(DType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, Storage out, int at) {
+                out.fill(at, at + m * n, 0); // "runs", but multiplies nothing
+            }
+
+            @Override
+            public String description() {
+                return "zeros";
+            }
+        };
+        java.util.Map<String, java.util.function.Supplier<Blas.Backend>> loaders = new java.util.LinkedHashMap<>();
+        loaders.put("broken", () -> zeros);
+        loaders.put("unlinked", () -> {
+            throw new UnsatisfiedLinkError("libnothing.so: cannot open shared object file");
+        });
+        loaders.put("java-plain", () -> new JavaGemm(false));
+        Blas.Choice c = Blas.firstThatRuns(loaders, false);
+        assertThat(c.name()).isEqualTo("java-plain");
+        assertThat(c.skipped()).hasSize(2);
+        assertThat(c.skipped().get(0)).startsWith("broken: ").contains("wrong values");
+        assertThat(c.skipped().get(1)).startsWith("unlinked: ").contains("libnothing.so");
+        assertThatThrownBy(() -> Blas.firstThatRuns(java.util.Map.of("broken", () -> zeros), true))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("jgrad.blas=broken cannot run here");
+    }
 }
