@@ -5,6 +5,8 @@ import io.jgrad.io.ChecksumMismatchException;
 import io.jgrad.io.IdxFormatException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Flow;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.UnknownHostException;
@@ -268,36 +270,107 @@ public final class FashionMnist {
 
     private static void fetch(HttpClient client, URI uri, Path target, String expected, Progress progress,
                               Duration answer) throws IOException {
-        HttpResponse<InputStream> r;
+        HttpResponse<Flow.Publisher<List<ByteBuffer>>> r;
         try {
-            r = client.send(HttpRequest.newBuilder(uri).timeout(answer).build(), HttpResponse.BodyHandlers.ofInputStream());
+            r = client.send(HttpRequest.newBuilder(uri).timeout(answer).build(), HttpResponse.BodyHandlers.ofPublisher());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
         }
+        Body body = new Body();
+        r.body().subscribe(body);
         if (r.statusCode() != 200) {
-            r.body().close();
+            body.cancel();
             throw new IOException("HTTP status " + r.statusCode() + " for " + uri.getPath());
         }
         String file = target.getFileName().toString();
         long total = r.headers().firstValueAsLong("content-length").orElse(-1);
+        String from = uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort());
         AtomicFiles.write(target, out -> {
             MessageDigest md = digest();
-            try (InputStream in = new DigestInputStream(r.body(), md)) {
-                byte[] buf = new byte[1 << 16];
-                long done = 0;
-                progress.update(file, 0, total);
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    out.write(buf, 0, n);
-                    done += n;
+            long done = 0;
+            progress.update(file, 0, total);
+            try {
+                for (List<ByteBuffer> chunk; (chunk = body.next(answer, from)) != null; ) {
+                    for (ByteBuffer bb : chunk) {
+                        byte[] bytes = new byte[bb.remaining()];
+                        bb.get(bytes);
+                        md.update(bytes);
+                        out.write(bytes);
+                        done += bytes.length;
+                    }
                     progress.update(file, done, total);
                 }
+            } finally {
+                body.cancel(); // no-op once the body is complete
             }
             String found = HexFormat.of().formatHex(md.digest());
             if (!found.equals(expected)) {
                 throw new ChecksumMismatchException(uri + ": sha256 expected " + expected + ", found " + found);
             }
         });
+    }
+
+    /**
+     * A response body read one chunk at a time, each wait bounded: the client bounds the wait for
+     * an answer, not for the body, so a server that stops sending mid-file would otherwise hang
+     * the download.
+     */
+    private static final class Body implements Flow.Subscriber<List<ByteBuffer>> {
+        private static final Object END = new Object();
+        private final java.util.concurrent.BlockingQueue<Object> items = new java.util.concurrent.LinkedBlockingQueue<>();
+        private volatile Flow.Subscription subscription;
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(1);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> chunk) {
+            items.add(chunk);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            items.add(t);
+        }
+
+        @Override
+        public void onComplete() {
+            items.add(END);
+        }
+
+        /** The next chunk, or null at the end; waits at most {@code limit} for it. */
+        @SuppressWarnings("unchecked")
+        List<ByteBuffer> next(Duration limit, String from) throws IOException {
+            Object item;
+            try {
+                item = items.poll(limit.toNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            }
+            if (item == null) {
+                throw new IOException("no data from " + from + " for " + limit.toSeconds() + " s (the download stalled)");
+            }
+            if (item == END) {
+                return null;
+            }
+            if (item instanceof Throwable t) {
+                throw t instanceof IOException io ? io : new IOException(t);
+            }
+            subscription.request(1);
+            return (List<ByteBuffer>) item;
+        }
+
+        void cancel() {
+            Flow.Subscription s = subscription;
+            if (s != null) {
+                s.cancel();
+            }
+        }
     }
 
     /** What went wrong, in words: the JDK's HTTP client throws ConnectExceptions without a message. */

@@ -100,6 +100,33 @@ class FashionMnistTest {
             never.countDown();
             silent.stop(0);
         }
+        // a body that starts and then stops arriving: the read is given up after the same wait
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        HttpServer stalling = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        stalling.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        stalling.createContext("/", ex -> {
+            ex.sendResponseHeaders(200, 100_000);
+            ex.getResponseBody().write(new byte[1000]);
+            ex.getResponseBody().flush();
+            try {
+                release.await(); // the rest never comes while the test waits
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            ex.close();
+        });
+        stalling.start();
+        try {
+            int port = stalling.getAddress().getPort();
+            assertThatThrownBy(() -> FashionMnist.download(URI.create("http://127.0.0.1:" + port + "/"), dir,
+                    FashionMnist.SHA256, FashionMnist.Progress.NONE, java.time.Duration.ofSeconds(1)))
+                    .hasMessage("127.0.0.1: cannot download t10k-images-idx3-ubyte.gz: no data from 127.0.0.1:" + port
+                            + " for 1 s (the download stalled)");
+            assertThat(Thread.currentThread().isInterrupted()).isFalse();
+        } finally {
+            release.countDown();
+            stalling.stop(0);
+        }
         try (var list = Files.list(dir)) {
             assertThat(list.toList()).isEmpty();
         }
