@@ -192,11 +192,17 @@ public final class Blas {
                 String.join("; ", c.skipped()), advice(c));
     }
 
-    /** What would make products faster than the chosen backend. */
+    /**
+     * What would make products faster than the chosen backend, with the speed-ups measured on
+     * W5's shapes on two cores (BENCHMARKS.md, "pure-Java matrix product").
+     */
     private static String advice(Choice c) {
-        return "installing the system OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; "
-                + "or -Djgrad.blas.library=/path/to/libopenblas.so) makes them "
-                + (c.name().equals("java") ? "2-4x" : "about 2x") + " faster";
+        String install = "installing the system OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; "
+                + "or -Djgrad.blas.library=/path/to/libopenblas.so) makes them ";
+        if (c.backend() instanceof JavaGemm j && !j.vectorized()) {
+            return install + "4-6x faster; so does starting java with --add-modules jdk.incubator.vector, about 4x";
+        }
+        return install + (c.name().equals("java") ? "1.1-1.6x" : "about 3x") + " faster";
     }
 
     /**

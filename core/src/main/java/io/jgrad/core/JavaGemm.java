@@ -52,6 +52,11 @@ final class JavaGemm implements Blas.Backend {
         return new JavaGemm(Simd.ENABLED && JavaGemmVector.unsupportedReason() == null);
     }
 
+    /** Whether the Vector API kernels run (else the plain loops). */
+    boolean vectorized() {
+        return vector;
+    }
+
     @Override
     public String description() {
         return "pure Java (" + (vector ? JavaGemmVector.describe() : "plain loops") + "), "
