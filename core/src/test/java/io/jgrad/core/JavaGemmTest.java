@@ -29,8 +29,8 @@ class JavaGemmTest {
         return Blas.with(backend, () -> a.matmul(b));
     }
 
-    /** Σ_p a[i, p] b[p, j] in double, for a tolerance check of the float products. */
-    private static double[] reference(Tensor a, Tensor b) {
+    /** Σ_p a[i, p] b[p, j] for 2-D a and b (any layout), summed in double: the products' reference. */
+    static double[] reference(Tensor a, Tensor b) {
         double[] x = a.to(DType.FLOAT64).contiguous().toDoubleArray();
         double[] y = b.to(DType.FLOAT64).contiguous().toDoubleArray();
         int m = a.size(0);

@@ -17,20 +17,7 @@ class MatMulTest {
     }
 
     private static double[] naive(Tensor a, Tensor b) {
-        int m = a.size(0);
-        int k = a.size(1);
-        int n = b.size(1);
-        double[] out = new double[m * n];
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double s = 0;
-                for (int p = 0; p < k; p++) {
-                    s += a.get(i, p) * b.get(p, j);
-                }
-                out[i * n + j] = s;
-            }
-        }
-        return out;
+        return JavaGemmTest.reference(a, b);
     }
 
     private static void assertClose(double[] actual, double[] expected, double tol) {

@@ -23,35 +23,26 @@ class OpGradientTest {
 
     @TestFactory
     List<DynamicContainer> firstOrder() {
-        List<DynamicContainer> all = new ArrayList<>();
-        for (String backend : Backends.names()) {
-            List<DynamicTest> tests = new ArrayList<>();
-            long seed = 1;
-            for (OpTable.Op op : OpTable.all()) {
-                for (List<OpTable.In> sample : op.samples()) {
-                    long s = seed++;
-                    tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> Backends.run(backend, () -> {
-                        GradCheck.Report r = GradCheck.check(op.fn(), OpTable.inputs(sample, s));
-                        assertThat(r.passed()).as(r.detail()).isTrue();
-                    })));
-                }
-            }
-            all.add(DynamicContainer.dynamicContainer(backend, tests));
-        }
-        return all;
+        return onEveryBackend(1, GradCheck::check);
     }
 
     @TestFactory
     List<DynamicContainer> secondOrder() {
+        return onEveryBackend(1000, GradCheck::checkSecondOrder);
+    }
+
+    /** One container per backend, each checking every op on every shape set (seeds from {@code firstSeed}). */
+    private static List<DynamicContainer> onEveryBackend(long firstSeed,
+            java.util.function.BiFunction<java.util.function.Function<List<Tensor>, Tensor>, Tensor[], GradCheck.Report> check) {
         List<DynamicContainer> all = new ArrayList<>();
         for (String backend : Backends.names()) {
             List<DynamicTest> tests = new ArrayList<>();
-            long seed = 1000;
+            long seed = firstSeed;
             for (OpTable.Op op : OpTable.all()) {
                 for (List<OpTable.In> sample : op.samples()) {
                     long s = seed++;
                     tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> Backends.run(backend, () -> {
-                        GradCheck.Report r = GradCheck.checkSecondOrder(op.fn(), OpTable.inputs(sample, s));
+                        GradCheck.Report r = check.apply(op.fn(), OpTable.inputs(sample, s));
                         assertThat(r.passed()).as(r.detail()).isTrue();
                     })));
                 }
