@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Assumptions;
  * library that does not run on this machine skips its tests, saying why, unless the environment
  * sets {@code JGRAD_REQUIRE_OPENBLAS} (CI's main pass, which installs the system OpenBLAS and
  * with it the libgfortran that jblas needs); the Vector API kernels skip without the Vector API
- * module unless {@code JGRAD_REQUIRE_SIMD} is set.
+ * module, and with it fail when they do not load if {@code JGRAD_REQUIRE_SIMD} is set.
  */
 final class Backends {
     private Backends() {}
@@ -26,7 +26,9 @@ final class Backends {
             case "java-plain":
                 return new JavaGemm(false);
             case "java":
-                Assumptions.assumeTrue(Simd.ENABLED || System.getenv("JGRAD_REQUIRE_SIMD") != null,
+                boolean wanted = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                        && !"false".equalsIgnoreCase(System.getProperty("jgrad.simd"));
+                Assumptions.assumeTrue(Simd.ENABLED || wanted && System.getenv("JGRAD_REQUIRE_SIMD") != null,
                         "the Vector API kernels need --add-modules jdk.incubator.vector: " + Parallel.vectorization());
                 return new JavaGemm(true);
             default:
