@@ -9,9 +9,12 @@ import java.util.function.IntSupplier;
 final class Console {
     /** A program's exit status and what it printed. */
     record Run(int status, String out, String err) {
-        /** The first line of standard error. */
+        /**
+         * The program's first line on standard error, past the library's log lines (for example
+         * jgrad's "INFO: matrix products: ..." when no native BLAS runs).
+         */
         String firstErrorLine() {
-            return err.lines().findFirst().orElse("");
+            return err.lines().filter(l -> !l.matches("(INFO|WARNING|DEBUG): .*")).findFirst().orElse("");
         }
     }
 
