@@ -17,8 +17,16 @@ import jdk.incubator.vector.VectorSpecies;
 final class JavaGemmVector {
     /** Rows of the register tile. */
     static final int MR = 6;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /*
+     * The vector shapes SimdKernels uses, also where the machine has 512-bit float vectors: a
+     * second float shape in the same JVM leaves the per-expression kernels (ChainKernel) partly
+     * boxed. With 512-bit float tiles here, ChainKernelsTest's warm-up, which waits for compiled
+     * speed, took 20-54 s instead of 3 and ran out of time in 1 of 2 runs (measured); the 256-bit
+     * tiles run W5's products at 53-63 GFLOPS on one thread here (77% of that width's peak), about
+     * the medians the 512-bit ones reached, and with less spread (BENCHMARKS.md).
+     */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Double> D = SimdKernels.WIDE_DOUBLES ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
     private static final int LF = F.length();
     private static final int LD = D.length();
 
@@ -26,12 +34,12 @@ final class JavaGemmVector {
 
     /** Null when these kernels run well here, else why not. */
     static String unsupportedReason() {
-        int bits = F.vectorBitSize();
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize(); // below 256 the fixed 256-bit shapes would be emulated
         return bits < 256 ? "vector registers of " + bits + " bits; the kernels want 256 or more" : null;
     }
 
     static String describe() {
-        return "Vector API, " + F.vectorBitSize() + "-bit vectors";
+        return "Vector API, " + F.vectorBitSize() + "-bit vectors";  // the float tiles' width
     }
 
     /** Columns of the float tile (two vectors). */
