@@ -200,9 +200,9 @@ public final class Blas {
         String install = "installing the system OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; "
                 + "or -Djgrad.blas.library=/path/to/libopenblas.so) makes them ";
         if (c.backend() instanceof JavaGemm j && !j.vectorized()) {
-            return install + "4-6x faster; so does starting java with --add-modules jdk.incubator.vector, about 4x";
+            return install + "5-6x faster; starting java with --add-modules jdk.incubator.vector, about 3x";
         }
-        return install + (c.name().equals("java") ? "1.1-1.6x" : "about 3x") + " faster";
+        return install + (c.name().equals("java") ? "1.1-2x" : "about 3x") + " faster";
     }
 
     /**

@@ -22,8 +22,8 @@ final class JavaGemmVector {
      * second float shape in the same JVM leaves the per-expression kernels (ChainKernel) partly
      * boxed. With 512-bit float tiles here, ChainKernelsTest's warm-up, which waits for compiled
      * speed, took 20-54 s instead of 3 and ran out of time in 1 of 2 runs (measured); the 256-bit
-     * tiles run W5's products at 53-63 GFLOPS on one thread here (77% of that width's peak), about
-     * the medians the 512-bit ones reached, and with less spread (BENCHMARKS.md).
+     * tiles run W5's products at 57-66 GFLOPS on one thread here (70-82% of that width's peak),
+     * about the medians the 512-bit ones reached, and with less spread (BENCHMARKS.md).
      */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private static final VectorSpecies<Double> D = SimdKernels.WIDE_DOUBLES ? DoubleVector.SPECIES_512 : DoubleVector.SPECIES_256;
