@@ -29,6 +29,9 @@ import java.util.function.UnaryOperator;
  * threads is fine.
  */
 public sealed class Tensor permits Parameter {
+    /** The most dims a tensor can have (a larger shape is a {@link ShapeException}). */
+    public static final int MAX_RANK = Shapes.MAX_RANK;
+
     private static final Tensor[] NONE = new Tensor[0];
 
     final Storage storage;
@@ -975,7 +978,9 @@ public sealed class Tensor permits Parameter {
         }
         Arrays.sort(ds);
         for (int i = 1; i < ds.length; i++) {
-            checkArgument(ds[i] != ds[i - 1], "%s: dim %s appears twice in %s", op, ds[i], Arrays.toString(dims));
+            if (ds[i] == ds[i - 1]) { // not checkArgument: its message arguments would be built on every pass
+                throw new IllegalArgumentException(op + ": dim " + ds[i] + " appears twice in " + Arrays.toString(dims));
+            }
         }
         return ds;
     }
@@ -1231,16 +1236,24 @@ public sealed class Tensor permits Parameter {
     }
 
     private int[] inferShape(int[] newShape) {
+        if (newShape.length > MAX_RANK) {
+            throw new ShapeException("reshape: " + newShape.length + " dims; the limit is " + MAX_RANK);
+        }
         int[] s = newShape.clone();
         int infer = -1;
         long known = 1;
         for (int i = 0; i < s.length; i++) {
             if (s[i] == -1) {
-                checkArgument(infer < 0, "reshape: only one dimension can be -1, got %s", Arrays.toString(newShape));
+                if (infer >= 0) { // not checkArgument: its message arguments would be built on every pass
+                    throw new IllegalArgumentException("reshape: only one dimension can be -1, got "
+                            + Arrays.toString(newShape));
+                }
                 infer = i;
             } else {
-                checkArgument(s[i] >= 0, "reshape: invalid size %s in %s", s[i], Arrays.toString(newShape));
-                known *= s[i];
+                if (s[i] < 0) {
+                    throw new IllegalArgumentException("reshape: invalid size " + s[i] + " in " + Arrays.toString(newShape));
+                }
+                known = Math.min(known * s[i], Long.MAX_VALUE / Integer.MAX_VALUE); // saturates: past that it cannot fit
             }
         }
         if (infer >= 0) {
@@ -1309,7 +1322,9 @@ public sealed class Tensor permits Parameter {
         boolean[] seen = new boolean[dims.length];
         for (int i = 0; i < dims.length; i++) {
             int d = Shapes.dim("permute", dims[i], shape.length);
-            checkArgument(!seen[d], "permute: dim %s repeated in %s", d, Arrays.toString(dims));
+            if (seen[d]) {
+                throw new IllegalArgumentException("permute: dim " + d + " repeated in " + Arrays.toString(dims));
+            }
             seen[d] = true;
             s[i] = shape[d];
             st[i] = strides[d];

@@ -67,7 +67,8 @@ public final class AtomicFiles {
     }
 
     private static void removeStaleTemporaries(Path dir, String name) throws IOException {
-        try (DirectoryStream<Path> stale = Files.newDirectoryStream(dir, name + ".tmp-*")) {
+        String prefix = name + ".tmp-"; // matched as text: a glob of the name breaks on names with '{' or '['
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
             for (Path p : stale) {
                 Files.deleteIfExists(p);
             }

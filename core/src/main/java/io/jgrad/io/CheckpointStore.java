@@ -22,6 +22,7 @@ import java.util.TreeMap;
  * pointer loses nothing); a damaged file is skipped with a warning naming it and its replacement.
  */
 public final class CheckpointStore {
+    private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
     private final Path dir;
     private final String stem;
     private final int keep;
@@ -29,7 +30,12 @@ public final class CheckpointStore {
     /** A store in {@code dir} for files named {@code <stem><step>.safetensors}, keeping the newest {@code keep}. */
     public CheckpointStore(Path dir, String stem, int keep) {
         checkArgument(keep >= 1, "CheckpointStore: keep must be at least 1, got %s", keep);
-        checkArgument(!stem.isEmpty() && !stem.contains("/"), "CheckpointStore: bad stem '%s'", stem);
+        checkArgument(!stem.isEmpty() && !stem.contains("/") && !stem.contains(java.io.File.separator),
+                "CheckpointStore: bad stem '%s'", stem);
+        // the step follows the stem directly, so "run1" step 1 and "run" step 11 would both be run11
+        checkArgument(!Character.isDigit(stem.charAt(stem.length() - 1)), "CheckpointStore: stem '%s' ends with a "
+                + "digit, so its files could not be told from those of stem '%s' (end it with a letter, '-' or '_')",
+                stem, stem.substring(0, stem.length() - 1));
         this.dir = dir;
         this.stem = stem;
         this.keep = keep;
@@ -64,7 +70,12 @@ public final class CheckpointStore {
         if (!Files.isDirectory(dir)) {
             return out;
         }
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, stem + "*.safetensors")) {
+        // matched as text, not as a glob: a stem with '{' or '[' is a valid file name
+        DirectoryStream.Filter<Path> ours = p -> {
+            String n = p.getFileName().toString();
+            return n.startsWith(stem) && n.endsWith(".safetensors") && n.length() > stem.length() + ".safetensors".length();
+        };
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, ours)) {
             for (Path p : files) {
                 String n = p.getFileName().toString();
                 String digits = n.substring(stem.length(), n.length() - ".safetensors".length());
@@ -79,7 +90,12 @@ public final class CheckpointStore {
     /** A loaded checkpoint, with the warnings met on the way (a damaged newest file, a stale pointer). */
     public record Loaded(long step, Path file, Safetensors.Contents contents, List<String> warnings) {}
 
-    /** The newest checkpoint that loads; empty when there is none. */
+    /**
+     * The newest checkpoint that loads; empty when there is none. A candidate that does not load
+     * (damaged, unreadable, a folder in its place) is skipped with a warning, also logged.
+     *
+     * @throws IOException naming every candidate and why, when there are some and none loads
+     */
     public Optional<Loaded> loadLatest() throws IOException {
         List<String> warnings = new ArrayList<>();
         TreeMap<Long, Path> all = steps();
@@ -91,9 +107,14 @@ public final class CheckpointStore {
                     warnings.add("using " + p + " instead");
                 }
                 return Optional.of(new Loaded(s, p, c, warnings));
-            } catch (FormatException e) {
-                warnings.add(p + " is damaged (" + e.getMessage() + ")");
+            } catch (IOException e) {
+                String why = p + (e instanceof FormatException ? " is damaged (" : " cannot be read (") + e.getMessage() + ")";
+                LOG.log(System.Logger.Level.WARNING, why);
+                warnings.add(why);
             }
+        }
+        if (!all.isEmpty()) {
+            throw new IOException(dir + ": no checkpoint of '" + stem + "' loads: " + String.join("; ", warnings));
         }
         return Optional.empty();
     }

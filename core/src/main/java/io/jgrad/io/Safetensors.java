@@ -332,11 +332,16 @@ public final class Safetensors {
             }
             int bits = DTYPE_BITS[DTYPE_ORDER.indexOf(e.dtype())];
             BigInteger count = BigInteger.ONE;
-            for (BigInteger d : e.shape()) {
+            boolean overflow = false;
+            for (BigInteger d : e.shape()) { // stops at the first overflow, as the reference's checked_mul
                 count = count.multiply(d);
+                if (count.bitLength() > 64) {
+                    overflow = true;
+                    break;
+                }
             }
             BigInteger totalBits = count.multiply(BigInteger.valueOf(bits));
-            if (totalBits.bitLength() > 64) {
+            if (overflow || totalBits.bitLength() > 64) {
                 throw bad(file, "tensor '" + e.name() + "': element count of shape " + Arrays.toString(e.shape())
                         + " overflows");
             }
@@ -407,9 +412,9 @@ public final class Safetensors {
                     }
                     dtype = p.getText();
                 }
-                case "shape" -> shape = integers(file, name, field, p, v);
+                case "shape" -> shape = integers(file, name, field, p, v, Tensor.MAX_RANK);
                 case "data_offsets" -> {
-                    offsets = integers(file, name, field, p, v);
+                    offsets = integers(file, name, field, p, v, 3);
                     if (offsets.length != 2) {
                         throw bad(file, "tensor '" + name + "': data_offsets must have exactly 2 numbers, got "
                                 + offsets.length);
@@ -434,7 +439,8 @@ public final class Safetensors {
 
     private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
-    private static BigInteger[] integers(String file, String name, String field, JsonParser p, JsonToken t)
+    /** A JSON array of at most {@code max} integers in [0, 2^64); reading stops at the first one too many. */
+    private static BigInteger[] integers(String file, String name, String field, JsonParser p, JsonToken t, int max)
             throws IOException {
         if (t != JsonToken.START_ARRAY) {
             throw bad(file, "tensor '" + name + "': " + field + " must be an array of non-negative integers");
@@ -449,6 +455,10 @@ public final class Safetensors {
                 throw bad(file, "tensor '" + name + "': " + field + " value " + x + " is outside [0, 2^64)");
             }
             out.add(x);
+            if (out.size() > max) {
+                throw bad(file, "tensor '" + name + "': " + field + " has more than " + max
+                        + (field.equals("shape") ? " dimensions, jgrad's limit" : " numbers"));
+            }
         }
         return out.toArray(new BigInteger[0]);
     }

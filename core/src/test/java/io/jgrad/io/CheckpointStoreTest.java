@@ -2,6 +2,7 @@ package io.jgrad.io;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
@@ -52,6 +53,46 @@ class CheckpointStoreTest {
         assertThat(String.join("\n", l.warnings())).contains("ckpt-2.safetensors is damaged").contains("using")
                 .contains("ckpt-1.safetensors");
         assertThat(new CheckpointStore(dir.resolve("none"), "x", 1).loadLatest()).isEmpty();
+    }
+
+    /** "run1" step 1 and "run" step 11 would share run11.safetensors: a stem may not end with a digit. */
+    @Test
+    void storesInOneFolderNeverTakeEachOthersFiles() throws IOException {
+        assertThatThrownBy(() -> new CheckpointStore(dir, "run1", 3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("stem 'run1' ends with a digit").hasMessageContaining("'run'");
+        CheckpointStore run = new CheckpointStore(dir, "run", 3);
+        CheckpointStore other = new CheckpointStore(dir, "run-b", 3);
+        run.save(11, state(11), Map.of());
+        other.save(5, state(5), Map.of());
+        other.save(12, state(12), Map.of());
+        assertThat(run.steps().keySet()).containsExactly(11L);
+        assertThat(other.steps().keySet()).containsExactly(5L, 12L);
+    }
+
+    /** Stems are matched as text: '{' and '[' are valid in file names (a glob of them threw PatternSyntaxException). */
+    @Test
+    void stemsWithGlobCharactersWork() throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, "a{b[-", 2);
+        for (int s = 1; s <= 3; s++) {
+            store.save(s, state(s), Map.of());
+        }
+        assertThat(store.steps().keySet()).containsExactly(2L, 3L);
+        assertThat(store.loadLatest().orElseThrow().step()).isEqualTo(3);
+    }
+
+    /** Any candidate that cannot be read is skipped with a warning naming it; none loading names them all. */
+    @Test
+    void anUnreadableNewestCheckpointFallsBackAndNoneLoadingNamesTheFiles() throws IOException {
+        CheckpointStore store = new CheckpointStore(dir, "ckpt-", 3);
+        store.save(1, state(1), Map.of());
+        Files.createDirectory(store.file(2)); // a folder in place of the newest checkpoint
+        CheckpointStore.Loaded l = store.loadLatest().orElseThrow();
+        assertThat(l.step()).isEqualTo(1);
+        assertThat(String.join("\n", l.warnings())).contains("ckpt-2.safetensors cannot be read");
+        Files.write(store.file(1), new byte[] {1, 2, 3});
+        assertThatThrownBy(store::loadLatest).isInstanceOf(IOException.class)
+                .hasMessageContaining("no checkpoint of 'ckpt-' loads").hasMessageContaining("ckpt-2.safetensors")
+                .hasMessageContaining("ckpt-1.safetensors is damaged");
     }
 
     /**
