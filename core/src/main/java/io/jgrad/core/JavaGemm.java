@@ -20,7 +20,7 @@ import java.util.Arrays;
  * IEEE multiplication does not notice) so that the tile's width is not wasted on padding.
  */
 final class JavaGemm implements Blas.Backend {
-    /** The most steps of k in one block: a packed B panel of the float kernel (kc × 32) then fills 32 KB of L1. */
+    /** The most steps of k in one block: a packed B panel of the float kernel (kc × 16 floats) then takes 16 KB of L1. */
     static final int KC = 256;
     /** Rows of A a task covers at most (a multiple of {@link JavaGemmVector#MR}): its packed panels stay in L2. */
     private static final int MC = 192;
