@@ -12,9 +12,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@code libopenblas0-pthread}), called through JNA. It has kernels for current CPUs
  *       (AVX-512), splits large products across {@link Parallel#threads()} threads and gives the
  *       same bits whatever that number is;
- *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, one thread, about half as fast.
- *       Its native library needs the system's {@code libgfortran.so.5} on Linux and does not
- *       exist for macOS on arm64;
+ *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, one thread, about half as fast per
+ *       thread (a third on two cores). Its native library needs the system's
+ *       {@code libgfortran.so.5} on Linux and does not exist for macOS on arm64;
  *   <li>{@code java}: jgrad's own product in Java ({@link JavaGemm}), which always runs: with the
  *       Vector API module ({@code --add-modules jdk.incubator.vector}) register-blocked vector
  *       kernels, without it plain loops that HotSpot vectorizes.
@@ -26,8 +26,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code jblas} or {@code java}) forces a choice, and {@code jgrad.blas.library} names the
  * OpenBLAS file to load. Unless {@code OPENBLAS_CORETYPE} is set, jgrad sets it for each OpenBLAS
  * from the CPU's features just before that library loads ({@link OpenBlasCoreType}): OpenBLAS
- * falls back to slow generic kernels on CPU models it does not know. The libraries round differently (their kernels sum in different
- * orders), so a seed reproduces a run bit for bit only on the same library.
+ * falls back to slow generic kernels on CPU models it does not know. The libraries round
+ * differently (their kernels sum in different orders), so a seed reproduces a run bit for bit
+ * only on the same library.
  *
  * <p>Row-major data is handed over without transposing copies: a {@link Tensor#transpose} view
  * is passed with the 'T' flag.
