@@ -51,7 +51,7 @@ public final class Cifar10 {
             throw new NoSuchFileException(folderOrArchive.toString(), null, "no such file or folder; CIFAR-10 is read "
                     + "from the extracted " + DIR + " folder, the folder holding it, or cifar-10-binary.tar.gz");
         }
-        Map<String, byte[]> batches = new LinkedHashMap<>();
+        Batches batches = new Batches(folderOrArchive.toString(), recordsPerBatch);
         if (Files.isDirectory(folderOrArchive)) {
             Path dir = Files.isDirectory(folderOrArchive.resolve(DIR)) ? folderOrArchive.resolve(DIR) : folderOrArchive;
             for (String name : allBatches()) {
@@ -59,21 +59,71 @@ public final class Cifar10 {
                 if (!Files.isRegularFile(f)) {
                     throw new CifarFormatException(dir + ": missing " + name);
                 }
-                long size = Files.size(f);
-                checkSize(f.toString(), size, recordsPerBatch);
-                batches.put(name, Files.readAllBytes(f));
+                checkSize(f.toString(), Files.size(f), recordsPerBatch);
+                try (InputStream in = Files.newInputStream(f)) {
+                    batches.read(f.toString(), name, in);
+                }
             }
         } else {
             try (InputStream in = Files.newInputStream(folderOrArchive)) {
-                batches = readArchive(folderOrArchive.toString(), in, recordsPerBatch);
+                readArchive(folderOrArchive.toString(), in, batches);
             }
         }
-        List<byte[]> train = new ArrayList<>();
-        for (String n : TRAIN) {
-            train.add(batches.get(n));
+        return batches.splits();
+    }
+
+    /**
+     * The six batches' records as they are read: one pixel array per batch, kept as a segment of
+     * the data set rather than copied into one array (the heap holds the data set once).
+     */
+    static final class Batches {
+        private final int records;
+        private final Map<String, byte[]> pixels = new LinkedHashMap<>();
+        private final Map<String, long[]> labels = new LinkedHashMap<>();
+
+        Batches(String name, int records) throws CifarFormatException {
+            if (records < 1 || (long) records * RECORD > Integer.MAX_VALUE - 8) {
+                throw new CifarFormatException(name + ": " + records + " records per batch: need 1 to "
+                        + (Integer.MAX_VALUE - 8) / RECORD);
+            }
+            this.records = records;
         }
-        return new Splits(toDataset(folderOrArchive + "!train", train), toDataset(folderOrArchive + "!" + TEST,
-                List.of(batches.get(TEST))));
+
+        boolean has(String batch) {
+            return pixels.containsKey(batch);
+        }
+
+        /** Reads batch {@code batch} (exactly {@code records} records) from {@code in}; {@code file} names it in messages. */
+        void read(String file, String batch, InputStream in) throws IOException {
+            byte[] raw = BoundedReads.readExactly(in, records * RECORD, got -> new CifarFormatException(file
+                    + ": truncated: " + got + " of its " + (long) records * RECORD + " bytes"));
+            byte[] px = new byte[records * (RECORD - 1)];
+            long[] y = new long[records];
+            for (int r = 0; r < records; r++) {
+                int l = raw[r * RECORD] & 0xFF;
+                if (l > 9) {
+                    throw new CifarFormatException(file + " record " + r + ": label " + l + " out of range [0,9]");
+                }
+                y[r] = l;
+                System.arraycopy(raw, r * RECORD + 1, px, r * (RECORD - 1), RECORD - 1);
+            }
+            pixels.put(batch, px);
+            labels.put(batch, y);
+        }
+
+        Splits splits() {
+            return new Splits(dataset(TRAIN), dataset(List.of(TEST)));
+        }
+
+        private ImageDataset dataset(List<String> batches) {
+            byte[][] segments = new byte[batches.size()][];
+            long[] y = new long[batches.size() * records];
+            for (int i = 0; i < segments.length; i++) {
+                segments[i] = pixels.get(batches.get(i));
+                System.arraycopy(labels.get(batches.get(i)), 0, y, i * records, records);
+            }
+            return new ImageDataset(segments, records, y, 3, 32, 32).withFlatten(false);
+        }
     }
 
     private static List<String> allBatches() {
@@ -88,40 +138,43 @@ public final class Cifar10 {
         }
     }
 
-    /** The records of one or more batch files as a dataset, checking every label. */
-    static ImageDataset toDataset(String name, List<byte[]> files) throws CifarFormatException {
-        int n = 0;
-        for (byte[] f : files) {
-            n += f.length / RECORD;
-        }
-        byte[] pixels = new byte[n * (RECORD - 1)];
-        long[] labels = new long[n];
-        int k = 0;
-        for (byte[] f : files) {
-            for (int r = 0; r < f.length / RECORD; r++, k++) {
-                int label = f[r * RECORD] & 0xFF;
-                if (label > 9) {
-                    throw new CifarFormatException(name + " record " + r + ": label " + label + " out of range [0,9]");
-                }
-                labels[k] = label;
-                System.arraycopy(f, r * RECORD + 1, pixels, k * (RECORD - 1), RECORD - 1);
-            }
-        }
-        return new ImageDataset(pixels, labels, 3, 32, 32).withFlatten(false);
-    }
-
     /** Reads one batch file of any whole number of records. */
     public static ImageDataset readBatch(Path file) throws IOException {
         long size = Files.size(file);
         if (size == 0 || size % RECORD != 0) {
             throw new CifarFormatException(file + ": " + size + " bytes is not a whole number of " + RECORD + "-byte records");
         }
-        return toDataset(file.toString(), List.of(Files.readAllBytes(file)));
+        long records = size / RECORD;
+        if (records * (RECORD - 1) > Integer.MAX_VALUE - 8) {
+            throw new CifarFormatException(file + ": " + records + " records are more than one tensor holds ("
+                    + (Integer.MAX_VALUE - 8) / (RECORD - 1) + ")");
+        }
+        byte[] pixels = new byte[(int) records * (RECORD - 1)];
+        long[] labels = new long[(int) records];
+        byte[] label = new byte[1];
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            for (int r = 0; r < records; r++) {
+                if (in.readNBytes(label, 0, 1) + in.readNBytes(pixels, r * (RECORD - 1), RECORD - 1) < RECORD) {
+                    throw new CifarFormatException(file + ": file shrank while being read (record " + r + ")");
+                }
+                labels[r] = label[0] & 0xFF;
+                if (labels[r] > 9) {
+                    throw new CifarFormatException(file + " record " + r + ": label " + labels[r] + " out of range [0,9]");
+                }
+            }
+        }
+        return new ImageDataset(pixels, labels, 3, 32, 32).withFlatten(false);
     }
 
     /** The six batches from a cifar-10-binary.tar.gz stream, without extracting anything. */
-    static Map<String, byte[]> readArchive(String name, InputStream raw, int records) throws IOException {
-        Map<String, byte[]> found = new LinkedHashMap<>();
+    static Splits readArchive(String name, InputStream raw, int records) throws IOException {
+        Batches batches = new Batches(name, records);
+        readArchive(name, raw, batches);
+        return batches.splits();
+    }
+
+    private static void readArchive(String name, InputStream raw, Batches found) throws IOException {
+        int records = found.records;
         long offset = 0;
         try (InputStream in = new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16)) {
             byte[] header = new byte[512];
@@ -164,25 +217,23 @@ public final class Cifar10 {
                     throw new CifarFormatException(name + ": member " + member + " is a link, not a file");
                 }
                 if (wanted && (type == '0' || type == '\0')) {
-                    if (found.containsKey(base)) {
+                    if (found.has(base)) {
                         throw new CifarFormatException(name + ": member " + member + " appears twice");
                     }
                     checkSize(name + "!" + member, size, records);
-                    byte[] data = readExactly(name, in, (int) size, offset);
+                    found.read(name + "!" + member, base, in);
                     skip(name, in, padded - size, offset);
-                    found.put(base, data);
                 } else {
                     skip(name, in, padded, offset);
                 }
                 offset += padded;
             }
             for (String n : allBatches()) {
-                if (!found.containsKey(n)) {
+                if (!found.has(n)) {
                     throw new CifarFormatException(name + ": archive lacks " + DIR + n
                             + (ended ? "" : " (it ends without the end-of-archive blocks: truncated?)"));
                 }
             }
-            return found;
         } catch (EOFException e) {
             throw new CifarFormatException(name + ": gzip stream truncated (file may be incomplete)", e);
         } catch (ZipException e) {

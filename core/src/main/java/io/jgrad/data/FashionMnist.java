@@ -193,19 +193,32 @@ public final class FashionMnist {
         return new Splits(split(source, files, "train"), split(source, files, "t10k"), null);
     }
 
+    /** The most items a split may declare: Fashion-MNIST's (and MNIST's) 60,000 and 10,000. */
+    private static int maxItems(String prefix) {
+        return prefix.equals("train") ? 60_000 : 10_000;
+    }
+
     private static ImageDataset split(String source, Opener files, String prefix) throws IOException {
         String imagesName = prefix + "-images-idx3-ubyte.gz";
         String labelsName = prefix + "-labels-idx1-ubyte.gz";
-        Idx.Bytes images = readIdx(source, files, imagesName, 3);
-        Idx.Bytes labels = readIdx(source, files, labelsName, 1);
-        if (images.dims()[1] != 28 || images.dims()[2] != 28) {
-            throw new IdxFormatException(source + imagesName + ": expected 28x28 images, found " + images.dims()[1]
-                    + "x" + images.dims()[2]);
-        }
-        if (images.dims()[0] != labels.dims()[0]) {
-            throw new IdxFormatException(source + imagesName + ": images have " + images.dims()[0] + " items, labels "
-                    + labels.dims()[0]);
-        }
+        int most = maxItems(prefix);
+        // every declared dim is checked before its payload is read: a small file declaring huge dims costs its header
+        Idx.Bytes labels = readIdx(source, files, labelsName, 1, dims -> {
+            if (dims[0] > most) {
+                throw new IdxFormatException(source + labelsName + ": declares " + dims[0] + " labels; a Fashion-MNIST "
+                        + prefix + " split has at most " + most);
+            }
+        });
+        int n = labels.dims()[0];
+        Idx.Bytes images = readIdx(source, files, imagesName, 3, dims -> {
+            if (dims[1] != 28 || dims[2] != 28) {
+                throw new IdxFormatException(source + imagesName + ": expected 28x28 images, found " + dims[1] + "x"
+                        + dims[2]);
+            }
+            if (dims[0] != n) {
+                throw new IdxFormatException(source + imagesName + ": images have " + dims[0] + " items, labels " + n);
+            }
+        });
         long[] y = new long[labels.data().length];
         for (int i = 0; i < y.length; i++) {
             y[i] = labels.data()[i] & 0xFF;
@@ -217,13 +230,14 @@ public final class FashionMnist {
         return new ImageDataset(images.data(), y, 1, 28, 28);
     }
 
-    private static Idx.Bytes readIdx(String source, Opener files, String name, int rank) throws IOException {
+    private static Idx.Bytes readIdx(String source, Opener files, String name, int rank, Idx.DimsCheck check)
+            throws IOException {
         InputStream in = files.open(name);
         if (in == null) {
             throw new NoSuchFileException(source + name);
         }
         try (in) {
-            return Idx.read(source + name, in, rank);
+            return Idx.read(source + name, in, rank, check);
         }
     }
 

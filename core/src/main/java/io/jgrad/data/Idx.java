@@ -25,6 +25,16 @@ public final class Idx {
 
     private Idx() {}
 
+    /**
+     * A caller's check of the dims a file declares, run after the header and before any of the
+     * payload is read: a file whose dims the caller cannot use costs its header, not its payload.
+     */
+    @FunctionalInterface
+    public interface DimsCheck {
+        /** Throws (with a message naming the file) when {@code dims} are not what the caller reads. */
+        void check(int[] dims) throws IdxFormatException;
+    }
+
     /** Reads an unsigned-byte file of the given rank (3 for images, 1 for labels). */
     public static Bytes readUnsignedBytes(Path file, int expectedRank) throws IOException {
         if (Files.size(file) == 0) {
@@ -37,13 +47,21 @@ public final class Idx {
 
     /** Reads an unsigned-byte IDX stream, raw or gzipped; {@code name} is used in messages. */
     public static Bytes read(String name, InputStream source, int expectedRank) throws IOException {
+        return read(name, source, expectedRank, dims -> { });
+    }
+
+    /**
+     * Reads an unsigned-byte IDX stream, raw or gzipped, whose declared dims pass {@code check}
+     * before any payload is read.
+     */
+    public static Bytes read(String name, InputStream source, int expectedRank, DimsCheck check) throws IOException {
         try (InputStream raw = new BufferedInputStream(source, 1 << 16)) {
             raw.mark(2);
             int b0 = raw.read();
             int b1 = raw.read();
             raw.reset();
             InputStream in = b0 == 0x1f && b1 == 0x8b ? new GZIPInputStream(raw, 1 << 16) : raw;
-            return parse(name, in, expectedRank);
+            return parse(name, in, expectedRank, check);
         } catch (EOFException e) {
             throw new IdxFormatException(name + ": gzip stream truncated (file may be incomplete)", e);
         } catch (ZipException e) {
@@ -55,6 +73,11 @@ public final class Idx {
 
     /** Parses an unsigned-byte IDX stream; {@code name} is used in messages. */
     public static Bytes parse(String name, InputStream in, int expectedRank) throws IOException {
+        return parse(name, in, expectedRank, dims -> { });
+    }
+
+    /** Parses an unsigned-byte IDX stream whose declared dims pass {@code check} before its payload is read. */
+    public static Bytes parse(String name, InputStream in, int expectedRank, DimsCheck check) throws IOException {
         byte[] head = in.readNBytes(4);
         if (head.length < 4) {
             throw new IdxFormatException(name + ": truncated header: need 4 bytes, file has " + head.length);
@@ -100,11 +123,11 @@ public final class Idx {
                 throw new IdxFormatException(name + ": " + e.getMessage(), e);
             }
         }
-        byte[] data = in.readNBytes((int) count);
-        if (data.length < count) {
-            throw new IdxFormatException(name + ": payload has " + data.length + " bytes, dims " + Arrays.toString(dims)
-                    + " need " + count);
-        }
+        check.check(dims.clone());
+        // in pieces until half the declared payload has arrived: a short stream fails before a large allocation
+        int need = (int) count;
+        byte[] data = BoundedReads.readExactly(in, need, got -> new IdxFormatException(name + ": payload has "
+                + got + " bytes, dims " + Arrays.toString(dims) + " need " + need));
         if (in.read() != -1) {
             throw new IdxFormatException(name + ": payload is longer than dims " + Arrays.toString(dims) + " need ("
                     + count + " bytes)");

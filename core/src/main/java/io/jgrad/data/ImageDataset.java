@@ -10,7 +10,9 @@ import io.jgrad.core.Tensor;
  * [B, C, H, W] or flattened to [B, C·H·W].
  */
 public final class ImageDataset implements Dataset {
-    private final byte[] pixels;
+    /** The images' bytes in equal segments of {@code perSegment} images (a reader's files, kept without a copy). */
+    private final byte[][] segments;
+    private final int perSegment;
     private final long[] labels;
     private final int channels;
     private final int height;
@@ -21,18 +23,37 @@ public final class ImageDataset implements Dataset {
 
     /** Images of shape [channels, height, width] as consecutive bytes, one label each; no normalisation, flattened. */
     public ImageDataset(byte[] pixels, long[] labels, int channels, int height, int width) {
-        this(pixels, labels, channels, height, width, 0, 1, true);
+        this(new byte[][] {pixels}, Math.max(1, labels.length), labels, channels, height, width, 0, 1, true);
     }
 
-    private ImageDataset(byte[] pixels, long[] labels, int channels, int height, int width, double mean, double std,
-                         boolean flatten) {
+    /**
+     * Images held in {@code segments} of {@code perSegment} images each (the last may hold fewer),
+     * as a reader gets them file by file; the arrays are kept, not copied.
+     */
+    ImageDataset(byte[][] segments, int perSegment, long[] labels, int channels, int height, int width) {
+        this(segments, perSegment, labels, channels, height, width, 0, 1, true);
+    }
+
+    private ImageDataset(byte[][] segments, int perSegment, long[] labels, int channels, int height, int width,
+                         double mean, double std, boolean flatten) {
         checkArgument(channels > 0 && height > 0 && width > 0, "ImageDataset: image dims must be positive");
         long per = (long) channels * height * width;
-        checkArgument(pixels.length == per * labels.length, "ImageDataset: %s pixel bytes for %s images of %s bytes",
-                pixels.length, labels.length, per);
+        long bytes = 0;
+        for (byte[] s : segments) {
+            bytes += s.length;
+        }
+        checkArgument(bytes == per * labels.length, "ImageDataset: %s pixel bytes for %s images of %s bytes",
+                bytes, labels.length, per);
+        for (int i = 0; i < segments.length; i++) { // all full but the last, which holds the rest
+            long full = per * perSegment;
+            checkArgument(i + 1 < segments.length ? segments[i].length == full : segments[i].length <= full,
+                    "ImageDataset: segment %s of %s holds %s bytes; %s images take %s", i, segments.length,
+                    segments[i].length, perSegment, full);
+        }
         checkArgument(std > 0 && Double.isFinite(std) && Double.isFinite(mean), "ImageDataset: need finite mean and "
                 + "positive std, got %s, %s", mean, std);
-        this.pixels = pixels;
+        this.segments = segments;
+        this.perSegment = perSegment;
         this.labels = labels;
         this.channels = channels;
         this.height = height;
@@ -44,25 +65,29 @@ public final class ImageDataset implements Dataset {
 
     /** The same images normalised as (pixel / 255 − mean) / std. */
     public ImageDataset withNormalization(double mean, double std) {
-        return new ImageDataset(pixels, labels, channels, height, width, mean, std, flatten);
+        return new ImageDataset(segments, perSegment, labels, channels, height, width, mean, std, flatten);
     }
 
     /** The same images, batched as [B, C·H·W] ({@code true}) or [B, C, H, W]. */
     public ImageDataset withFlatten(boolean flat) {
-        return new ImageDataset(pixels, labels, channels, height, width, mean, std, flat);
+        return new ImageDataset(segments, perSegment, labels, channels, height, width, mean, std, flat);
     }
 
     /** Mean and (population) standard deviation of all pixels scaled to [0, 1], for normalisation. */
     public double[] pixelMeanStd() {
         double sum = 0;
         double sq = 0;
-        for (byte b : pixels) {
-            double v = (b & 0xFF) / 255.0;
-            sum += v;
-            sq += v * v;
+        long count = 0;
+        for (byte[] pixels : segments) {
+            for (byte b : pixels) {
+                double v = (b & 0xFF) / 255.0;
+                sum += v;
+                sq += v * v;
+            }
+            count += pixels.length;
         }
-        double m = sum / pixels.length;
-        return new double[] {m, Math.sqrt(Math.max(0, sq / pixels.length - m * m))};
+        double m = sum / count;
+        return new double[] {m, Math.sqrt(Math.max(0, sq / count - m * m))};
     }
 
     /**
@@ -72,7 +97,9 @@ public final class ImageDataset implements Dataset {
     public String fingerprint() {
         try {
             java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            md.update(pixels);
+            for (byte[] pixels : segments) {
+                md.update(pixels);
+            }
             java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 * labels.length);
             for (long l : labels) {
                 b.putLong(l);
@@ -92,7 +119,8 @@ public final class ImageDataset implements Dataset {
     /** The raw bytes of image {@code i} (a copy). */
     public byte[] image(int i) {
         int per = channels * height * width;
-        return java.util.Arrays.copyOfRange(pixels, i * per, (i + 1) * per);
+        int at = (i % perSegment) * per;
+        return java.util.Arrays.copyOfRange(segments[i / perSegment], at, at + per);
     }
 
     @Override
@@ -112,7 +140,8 @@ public final class ImageDataset implements Dataset {
             if (i < 0 || i >= labels.length) {
                 throw new IndexOutOfBoundsException("ImageDataset: index " + i + " out of range [0, " + labels.length + ")");
             }
-            int src = i * per;
+            byte[] pixels = segments[i / perSegment];
+            int src = (i % perSegment) * per;
             int dst = k * per;
             for (int j = 0; j < per; j++) {
                 x[dst + j] = (pixels[src + j] & 0xFF) * scale - shift;

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import io.jgrad.core.DType;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.TensorTooLargeException;
@@ -14,7 +13,6 @@ import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -22,9 +20,11 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -42,13 +42,26 @@ import java.util.TreeMap;
 public final class Safetensors {
     /** The reference's limit on the header size, in bytes (reading and writing). */
     public static final long MAX_HEADER = 100_000_000;
+    /**
+     * jgrad's limit on the tensors in one file, and separately on its {@code __metadata__} keys
+     * (reading and writing). Each costs a few hundred bytes of heap however small it is in the
+     * file, so without a limit a header within {@link #MAX_HEADER} could need gigabytes; real
+     * files hold thousands at most.
+     */
+    public static final int MAX_ENTRIES = 100_000;
 
     private static final List<String> DTYPE_ORDER = List.of("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2",
             "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64",
             "F64", "I64", "U64");
     private static final int[] DTYPE_BITS = {8, 4, 6, 6, 8, 8, 8, 8, 8, 8, 8, 16, 16, 16, 16, 32, 32, 32, 64, 64, 64, 64};
+    /**
+     * Field names are neither canonicalized nor interned (a header of a million distinct names
+     * would otherwise be held twice, once in Jackson's symbol table); duplicates are found here,
+     * with a message saying which kind of name repeats.
+     */
     private static final JsonFactory JSON = JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).disable(JsonFactory.Feature.INTERN_FIELD_NAMES)
+            .build();
 
     private Safetensors() {}
 
@@ -101,6 +114,10 @@ public final class Safetensors {
     }
 
     private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        if (tensors.size() > MAX_ENTRIES || metadata.size() > MAX_ENTRIES) {
+            throw new IllegalArgumentException("safetensors: " + tensors.size() + " tensors and " + metadata.size()
+                    + " metadata keys; the limit is " + MAX_ENTRIES + " of each");
+        }
         StringBuilder json = new StringBuilder("{");
         if (!metadata.isEmpty()) {
             TreeMap<String, String> sorted = new TreeMap<>(UTF8_ORDER);
@@ -269,7 +286,12 @@ public final class Safetensors {
         }
     }
 
-    private record Entry(String name, String dtype, BigInteger[] shape, BigInteger begin, BigInteger end) {}
+    /**
+     * One header entry. Shape and offsets hold unsigned 64-bit values (the format allows up to
+     * 2^64 - 1), compared and multiplied as such; longs rather than BigIntegers keep a header of
+     * many small entries from costing many times its size.
+     */
+    private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
 
     private static Contents parse(String file, Source src) throws IOException {
         long size = src.length();
@@ -285,18 +307,49 @@ public final class Safetensors {
         if (8 + n > size) {
             throw bad(file, "header length " + n + " runs past end of file (file is " + size + " bytes)");
         }
-        byte[] headerBytes = new byte[(int) n];
-        src.read(8, headerBytes, 0, (int) n);
-        String header;
-        try {
-            header = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(headerBytes)).toString();
-        } catch (CharacterCodingException e) {
-            throw bad(file, "header is not valid UTF-8 at header byte " + firstBadUtf8(headerBytes));
-        }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        try (JsonParser p = JSON.createParser(header)) {
+        parseHeader(file, src, (int) n, metadata, entries);
+        entries.sort((a, b) -> a.begin() != b.begin() ? Long.compareUnsigned(a.begin(), b.begin())
+                : Long.compareUnsigned(a.end(), b.end()));
+        long expect = 0;
+        List<int[]> shapes = new ArrayList<>(entries.size());
+        for (Entry e : entries) {
+            if (e.begin() != expect || Long.compareUnsigned(e.end(), e.begin()) < 0) {
+                throw bad(file, "tensor '" + e.name() + "': data_offsets [" + Long.toUnsignedString(e.begin()) + ","
+                        + Long.toUnsignedString(e.end()) + "] must begin at " + Long.toUnsignedString(expect)
+                        + " (payloads must be contiguous and non-overlapping)");
+            }
+            shapes.add(checkShape(file, e));
+            expect = e.end();
+        }
+        long dataSize = size - 8 - n;
+        if (dataSize != expect) {
+            throw bad(file, "data section is " + dataSize + " bytes but tensors cover " + Long.toUnsignedString(expect));
+        }
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (int i = 0; i < entries.size(); i++) {
+            Entry e = entries.set(i, null); // what is read replaces what was declared, not adds to it
+            tensors.put(e.name(), readTensor(file, src, 8 + n + e.begin(), e, shapes.set(i, null)));
+        }
+        return new Contents(tensors, metadata);
+    }
+
+    /**
+     * Reads the header's JSON straight from its UTF-8 bytes (no decoded copy: a 100 MB header of
+     * spaces costs its 100 MB, not three times that) into {@code metadata} and {@code entries}.
+     */
+    private static void parseHeader(String file, Source src, int n, Map<String, String> metadata, List<Entry> entries)
+            throws IOException {
+        byte[] headerBytes = new byte[n];
+        src.read(8, headerBytes, 0, n);
+        int badUtf8 = firstBadUtf8(headerBytes);
+        if (badUtf8 >= 0) {
+            throw bad(file, "header is not valid UTF-8 at header byte " + badUtf8);
+        }
+        Set<String> names = new HashSet<>();
+        boolean sawMetadata = false;
+        try (JsonParser p = JSON.createParser(headerBytes)) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 throw bad(file, "header is not valid JSON: the top level must be an object");
             }
@@ -304,8 +357,18 @@ public final class Safetensors {
                 String key = p.currentName();
                 JsonToken t = p.nextToken();
                 if (key.equals("__metadata__")) {
+                    if (sawMetadata) {
+                        throw bad(file, "__metadata__ appears twice in header");
+                    }
+                    sawMetadata = true;
                     parseMetadata(file, p, t, metadata);
                 } else {
+                    if (!names.add(key)) {
+                        throw bad(file, "duplicate tensor name '" + key + "' in header");
+                    }
+                    if (names.size() > MAX_ENTRIES) {
+                        throw bad(file, "header names more than " + MAX_ENTRIES + " tensors, jgrad's limit");
+                    }
                     entries.add(parseEntry(file, key, p, t));
                 }
             }
@@ -313,73 +376,66 @@ public final class Safetensors {
                 throw bad(file, "header is not valid JSON: unexpected content after the top-level object");
             }
         } catch (JsonParseException e) {
-            String msg = e.getOriginalMessage();
-            if (msg != null && msg.startsWith("Duplicate field")) {
-                String dup = msg.replaceAll("^Duplicate field '(.*)'$", "$1");
-                throw bad(file, "duplicate tensor name '" + dup + "' in header");
-            }
-            throw bad(file, "header is not valid JSON: " + msg + " at column " + e.getLocation().getColumnNr());
+            throw bad(file, "header is not valid JSON: " + e.getOriginalMessage() + " at column "
+                    + e.getLocation().getColumnNr());
         } catch (com.fasterxml.jackson.core.exc.StreamConstraintsException e) {
             throw bad(file, "header is not valid JSON: " + e.getOriginalMessage());
         }
-        entries.sort(Comparator.comparing(Entry::begin).thenComparing(Entry::end));
-        BigInteger expect = BigInteger.ZERO;
-        List<int[]> shapes = new ArrayList<>();
-        for (Entry e : entries) {
-            if (!e.begin().equals(expect) || e.end().compareTo(e.begin()) < 0) {
-                throw bad(file, "tensor '" + e.name() + "': data_offsets [" + e.begin() + "," + e.end() + "] must begin at "
-                        + expect + " (payloads must be contiguous and non-overlapping)");
+    }
+
+    /** Checks an entry's shape against its dtype and byte range; returns it as jgrad's int dims. */
+    private static int[] checkShape(String file, Entry e) throws SafetensorsFormatException {
+        int bits = DTYPE_BITS[DTYPE_ORDER.indexOf(e.dtype())];
+        BigInteger count = BigInteger.ONE;
+        boolean overflow = false;
+        for (long d : e.shape()) { // stops at the first overflow, as the reference's checked_mul
+            count = count.multiply(unsigned(d));
+            if (count.bitLength() > 64) {
+                overflow = true;
+                break;
             }
-            int bits = DTYPE_BITS[DTYPE_ORDER.indexOf(e.dtype())];
-            BigInteger count = BigInteger.ONE;
-            boolean overflow = false;
-            for (BigInteger d : e.shape()) { // stops at the first overflow, as the reference's checked_mul
-                count = count.multiply(d);
-                if (count.bitLength() > 64) {
-                    overflow = true;
-                    break;
-                }
-            }
-            BigInteger totalBits = count.multiply(BigInteger.valueOf(bits));
-            if (overflow || totalBits.bitLength() > 64) {
-                throw bad(file, "tensor '" + e.name() + "': element count of shape " + Arrays.toString(e.shape())
-                        + " overflows");
-            }
-            if (totalBits.mod(BigInteger.valueOf(8)).signum() != 0) {
-                throw bad(file, "tensor '" + e.name() + "': " + totalBits + " bits is not a whole number of bytes");
-            }
-            BigInteger bytes = e.end().subtract(e.begin());
-            if (!bytes.equals(totalBits.shiftRight(3))) {
-                throw bad(file, "tensor '" + e.name() + "': data_offsets give " + bytes + " bytes but " + e.dtype() + " × "
-                        + Arrays.toString(e.shape()) + " needs " + totalBits.shiftRight(3));
-            }
-            if (count.compareTo(BigInteger.valueOf(Integer.MAX_VALUE - 8)) > 0) {
-                TensorTooLargeException tooLarge = new TensorTooLargeException("tensor '" + e.name() + "' has "
-                        + count + " elements; limit is " + (Integer.MAX_VALUE - 8));
-                throw new SafetensorsFormatException(file + ": " + tooLarge.getMessage(), tooLarge);
-            }
-            int[] shape = new int[e.shape().length];
-            for (int i = 0; i < shape.length; i++) {
-                // with a zero dim the count fits although another dim may not (a Jazzer finding)
-                if (e.shape()[i].compareTo(BigInteger.valueOf(Integer.MAX_VALUE - 8)) > 0) {
-                    throw bad(file, "tensor '" + e.name() + "': dimension " + i + " of shape " + Arrays.toString(e.shape())
-                            + " exceeds jgrad's limit " + (Integer.MAX_VALUE - 8));
-                }
-                shape[i] = e.shape()[i].intValue();
-            }
-            shapes.add(shape);
-            expect = e.end();
         }
-        BigInteger dataSize = BigInteger.valueOf(size - 8 - n);
-        if (!dataSize.equals(expect)) {
-            throw bad(file, "data section is " + dataSize + " bytes but tensors cover " + expect);
+        BigInteger totalBits = count.multiply(BigInteger.valueOf(bits));
+        if (overflow || totalBits.bitLength() > 64) {
+            throw bad(file, "tensor '" + e.name() + "': element count of shape " + shapeString(e.shape()) + " overflows");
         }
-        Map<String, Tensor> tensors = new LinkedHashMap<>();
-        for (int i = 0; i < entries.size(); i++) {
-            Entry e = entries.get(i);
-            tensors.put(e.name(), readTensor(src, 8 + n + e.begin().longValueExact(), e.dtype(), shapes.get(i)));
+        if (totalBits.mod(BigInteger.valueOf(8)).signum() != 0) {
+            throw bad(file, "tensor '" + e.name() + "': " + totalBits + " bits is not a whole number of bytes");
         }
-        return new Contents(tensors, metadata);
+        BigInteger bytes = unsigned(e.end()).subtract(unsigned(e.begin()));
+        if (!bytes.equals(totalBits.shiftRight(3))) {
+            throw bad(file, "tensor '" + e.name() + "': data_offsets give " + bytes + " bytes but " + e.dtype() + " × "
+                    + shapeString(e.shape()) + " needs " + totalBits.shiftRight(3));
+        }
+        if (count.compareTo(BigInteger.valueOf(Integer.MAX_VALUE - 8)) > 0) {
+            TensorTooLargeException tooLarge = new TensorTooLargeException("tensor '" + e.name() + "' has "
+                    + count + " elements; limit is " + (Integer.MAX_VALUE - 8));
+            throw new SafetensorsFormatException(file + ": " + tooLarge.getMessage(), tooLarge);
+        }
+        int[] shape = new int[e.shape().length];
+        for (int i = 0; i < shape.length; i++) {
+            long d = e.shape()[i];
+            // with a zero dim the count fits although another dim may not (a Jazzer finding)
+            if (d < 0 || d > Integer.MAX_VALUE - 8) {
+                throw bad(file, "tensor '" + e.name() + "': dimension " + i + " of shape " + shapeString(e.shape())
+                        + " exceeds jgrad's limit " + (Integer.MAX_VALUE - 8));
+            }
+            shape[i] = (int) d;
+        }
+        return shape;
+    }
+
+    private static BigInteger unsigned(long v) {
+        BigInteger b = BigInteger.valueOf(v);
+        return v >= 0 ? b : b.add(BigInteger.ONE.shiftLeft(64));
+    }
+
+    private static String shapeString(long[] shape) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < shape.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(Long.toUnsignedString(shape[i]));
+        }
+        return sb.append(']').toString();
     }
 
     private static void parseMetadata(String file, JsonParser p, JsonToken t, Map<String, String> out) throws IOException {
@@ -391,7 +447,13 @@ public final class Safetensors {
             if (p.nextToken() != JsonToken.VALUE_STRING) {
                 throw bad(file, "__metadata__ value for key '" + k + "' must be a string");
             }
-            out.put(k, p.getText());
+            String v = p.getText();
+            if (out.put(k, v.isEmpty() ? "" : v) != null) {
+                throw bad(file, "duplicate __metadata__ key '" + k + "' in header");
+            }
+            if (out.size() > MAX_ENTRIES) {
+                throw bad(file, "__metadata__ has more than " + MAX_ENTRIES + " keys, jgrad's limit");
+            }
         }
     }
 
@@ -400,11 +462,15 @@ public final class Safetensors {
             throw bad(file, "tensor '" + name + "': entry must be an object");
         }
         String dtype = null;
-        BigInteger[] shape = null;
-        BigInteger[] offsets = null;
+        long[] shape = null;
+        long[] offsets = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken v = p.nextToken();
+            if (field.equals("dtype") && dtype != null || field.equals("shape") && shape != null
+                    || field.equals("data_offsets") && offsets != null) {
+                throw bad(file, "tensor '" + name + "': field '" + field + "' appears twice");
+            }
             switch (field) {
                 case "dtype" -> {
                     if (v != JsonToken.VALUE_STRING) {
@@ -431,73 +497,138 @@ public final class Safetensors {
         if (known < 0) {
             throw bad(file, "unknown dtype '" + dtype + "' for tensor '" + name + "'");
         }
-        if (!List.of("F32", "F64", "I64", "I32", "U8", "BOOL").contains(dtype)) {
+        if (!READABLE.contains(dtype)) {
             throw bad(file, "dtype " + dtype + " of tensor '" + name + "' is not supported by jgrad");
         }
-        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
+        return new Entry(name, DTYPE_ORDER.get(known), shape, offsets[0], offsets[1]);
     }
 
+    private static final List<String> READABLE = List.of("F32", "F64", "I64", "I32", "U8", "BOOL");
     private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
-    /** A JSON array of at most {@code max} integers in [0, 2^64); reading stops at the first one too many. */
-    private static BigInteger[] integers(String file, String name, String field, JsonParser p, JsonToken t, int max)
+    /**
+     * A JSON array of at most {@code max} integers in [0, 2^64), as unsigned longs; reading stops
+     * at the first one too many.
+     */
+    private static long[] integers(String file, String name, String field, JsonParser p, JsonToken t, int max)
             throws IOException {
         if (t != JsonToken.START_ARRAY) {
             throw bad(file, "tensor '" + name + "': " + field + " must be an array of non-negative integers");
         }
-        List<BigInteger> out = new ArrayList<>();
+        long[] out = new long[4];
+        int count = 0;
         for (JsonToken v; (v = p.nextToken()) != JsonToken.END_ARRAY; ) {
             if (v != JsonToken.VALUE_NUMBER_INT) {
                 throw bad(file, "tensor '" + name + "': " + field + " must hold non-negative integers, found " + p.getText());
             }
-            BigInteger x = p.getBigIntegerValue();
-            if (x.signum() < 0 || x.compareTo(U64_MAX) > 0) {
-                throw bad(file, "tensor '" + name + "': " + field + " value " + x + " is outside [0, 2^64)");
+            long x;
+            if (p.getNumberType() == JsonParser.NumberType.INT || p.getNumberType() == JsonParser.NumberType.LONG) {
+                x = p.getLongValue();
+                if (x < 0) {
+                    throw bad(file, "tensor '" + name + "': " + field + " value " + x + " is outside [0, 2^64)");
+                }
+            } else {
+                BigInteger big = p.getBigIntegerValue();
+                if (big.signum() < 0 || big.compareTo(U64_MAX) > 0) {
+                    throw bad(file, "tensor '" + name + "': " + field + " value " + big + " is outside [0, 2^64)");
+                }
+                x = big.longValue(); // the low 64 bits: the value, read as unsigned
             }
-            out.add(x);
-            if (out.size() > max) {
+            if (count == max) {
                 throw bad(file, "tensor '" + name + "': " + field + " has more than " + max
                         + (field.equals("shape") ? " dimensions, jgrad's limit" : " numbers"));
             }
+            if (count == out.length) {
+                out = Arrays.copyOf(out, Math.min(max, 2 * count));
+            }
+            out[count++] = x;
         }
-        return out.toArray(new BigInteger[0]);
+        return Arrays.copyOf(out, count);
     }
 
-    private static Tensor readTensor(Source src, long at, String dtype, int[] shape) throws IOException {
-        int n = 1;
-        for (int s : shape) {
-            n *= s;
+    /**
+     * Reads one payload into a tensor of its final shape, a megabyte at a time: the heap holds the
+     * tensor and one chunk, not a second copy of the tensor.
+     */
+    private static Tensor readTensor(String file, Source src, long at, Entry e, int[] shape) throws IOException {
+        String dtype = e.dtype();
+        DType type = dtype.equals("F32") ? DType.FLOAT32 : dtype.equals("F64") ? DType.FLOAT64 : DType.INT64;
+        Tensor t = Tensor.zeros(type, shape);
+        int n = t.numel();
+        if (n == 0) {
+            return t;
         }
+        Tensor flat = t.reshape(n);
         int width = DTYPE_BITS[DTYPE_ORDER.indexOf(dtype)] / 8;
-        byte[] chunk = new byte[(int) Math.min(1 << 20, Math.max(8, (long) n * width))];
+        byte[] chunk = new byte[(int) Math.min(1 << 20, (long) n * width)];
         int perChunk = chunk.length / width;
-        float[] f = dtype.equals("F32") ? new float[n] : null;
-        double[] d = dtype.equals("F64") ? new double[n] : null;
-        long[] l = f == null && d == null ? new long[n] : null;
         for (int start = 0; start < n; start += perChunk) {
             int count = Math.min(perChunk, n - start);
             src.read(at + (long) start * width, chunk, 0, count * width);
             ByteBuffer b = ByteBuffer.wrap(chunk, 0, count * width).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < count; i++) {
-                switch (dtype) {
-                    case "F32" -> f[start + i] = b.getFloat();
-                    case "F64" -> d[start + i] = b.getDouble();
-                    case "I64" -> l[start + i] = b.getLong();
-                    case "I32" -> l[start + i] = b.getInt();
-                    default -> l[start + i] = b.get() & 0xFF; // U8, BOOL
+            Tensor part = switch (dtype) {
+                case "F32" -> {
+                    float[] v = new float[count];
+                    b.asFloatBuffer().get(v);
+                    yield Tensor.of(v);
+                }
+                case "F64" -> {
+                    double[] v = new double[count];
+                    b.asDoubleBuffer().get(v);
+                    yield Tensor.of(v);
+                }
+                default -> Tensor.of(longs(file, e, b, start, count));
+            };
+            flat.narrow(0, start, count).copyFrom(part);
+        }
+        return t;
+    }
+
+    /** I64, I32, U8 or BOOL elements as longs; a BOOL byte other than 0 or 1 is a format error. */
+    private static long[] longs(String file, Entry e, ByteBuffer b, int start, int count)
+            throws SafetensorsFormatException {
+        long[] v = new long[count];
+        switch (e.dtype()) {
+            case "I64" -> b.asLongBuffer().get(v);
+            case "I32" -> {
+                for (int i = 0; i < count; i++) {
+                    v[i] = b.getInt();
+                }
+            }
+            case "U8" -> {
+                for (int i = 0; i < count; i++) {
+                    v[i] = b.get() & 0xFF;
+                }
+            }
+            default -> { // BOOL: the reference writes only 0 and 1; other bytes mean different things to different readers
+                for (int i = 0; i < count; i++) {
+                    v[i] = b.get() & 0xFF;
+                    if (v[i] > 1) {
+                        throw bad(file, "tensor '" + e.name() + "': BOOL element " + (start + i) + " is byte " + v[i]
+                                + ", not 0 or 1");
+                    }
                 }
             }
         }
-        Tensor flat = f != null ? Tensor.of(f) : d != null ? Tensor.of(d) : Tensor.of(l);
-        return flat.reshape(shape);
+        return v;
     }
 
+    /** The index of the first byte that is not valid UTF-8, or -1; decodes in small pieces, keeping nothing. */
     private static int firstBadUtf8(byte[] bytes) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        java.nio.charset.CoderResult r = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(in, java.nio.CharBuffer.allocate(bytes.length), true);
-        return r.isError() ? in.position() : bytes.length;
+        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(8192);
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        while (true) {
+            java.nio.charset.CoderResult r = decoder.decode(in, out, true);
+            if (r.isError()) {
+                return in.position();
+            }
+            if (r.isUnderflow()) {
+                return decoder.flush(out.clear()).isError() ? in.position() : -1;
+            }
+            out.clear();
+        }
     }
 
     private static SafetensorsFormatException bad(String file, String what) {

@@ -217,6 +217,45 @@ class SafetensorsTest {
                 .hasMessageContaining("3000000000 elements"); // rejected from the header alone, nothing allocated
     }
 
+    /**
+     * Issue 17 item 11: a repeated metadata key or entry field was reported as a "duplicate tensor
+     * name"; a BOOL byte other than 0 or 1 was read as that number.
+     */
+    @Test
+    void repeatedNamesAreReportedForWhatTheyAreAndBoolBytesMustBeZeroOrOne() throws SafetensorsFormatException {
+        rejects(file("{\"__metadata__\":{\"k\":\"a\",\"k\":\"b\"}}", new byte[0]),
+                "bad.safetensors: duplicate __metadata__ key 'k' in header");
+        rejects(file("{\"__metadata__\":{},\"__metadata__\":{}}", new byte[0]), "__metadata__ appears twice");
+        rejects(file("{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]),
+                "tensor 'w': field 'shape' appears twice");
+        rejects(file("{\"w\":{\"dtype\":\"F32\",\"dtype\":\"F64\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+                new byte[4]), "tensor 'w': field 'dtype' appears twice");
+        String bool = "{\"b\":{\"dtype\":\"BOOL\",\"shape\":[3],\"data_offsets\":[0,3]}}";
+        rejects(file(bool, new byte[] {1, 0, 2}), "tensor 'b': BOOL element 2 is byte 2, not 0 or 1");
+        rejects(file(bool, new byte[] {(byte) 0xFF, 0, 1}), "BOOL element 0 is byte 255");
+        assertThat(Safetensors.read(file(bool, new byte[] {1, 0, 1}), "ok").tensors().get("b").toLongArray())
+                .containsExactly(1, 0, 1);
+        assertThat(Safetensors.read(file(bool.replace("BOOL", "U8"), new byte[] {1, 0, (byte) 200}), "ok").tensors()
+                .get("b").toLongArray()).containsExactly(1, 0, 200);
+    }
+
+    /** More than {@link Safetensors#MAX_ENTRIES} tensors or metadata keys: refused on reading and on writing. */
+    @Test
+    void tensorAndMetadataCountsHaveALimit() {
+        StringBuilder h = new StringBuilder("{");
+        for (int i = 0; i <= Safetensors.MAX_ENTRIES; i++) {
+            h.append(i == 0 ? "" : ",").append("\"t").append(i).append("\":{\"dtype\":\"F32\",\"shape\":[0],"
+                    + "\"data_offsets\":[0,0]}");
+        }
+        rejects(file(h.append('}').toString(), new byte[0]), "header names more than 100000 tensors, jgrad's limit");
+        Map<String, String> many = new java.util.HashMap<>();
+        for (int i = 0; i <= Safetensors.MAX_ENTRIES; i++) {
+            many.put("k" + i, "");
+        }
+        assertThatThrownBy(() -> Safetensors.toBytes(Map.of(), many)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the limit is 100000 of each");
+    }
+
     /** A shape of n dims as JSON: [d, d, ..., d]. */
     private static String dims(int n, int d) {
         StringBuilder sb = new StringBuilder("[");
