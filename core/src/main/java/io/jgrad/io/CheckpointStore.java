@@ -6,6 +6,7 @@ import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,15 +21,28 @@ import java.util.TreeMap;
  * and tools, then all but the newest {@code keep} removed. Every file under its final name is
  * complete, so loading takes the highest step that loads (a crash between a checkpoint and its
  * pointer loses nothing); a damaged file is skipped with a warning naming it and its replacement.
+ *
+ * <p>A store never deletes the file it has just written. Saving a step lower than one already
+ * present (another run's checkpoints, or a newer one that did not load) is refused with a
+ * {@link FileAlreadyExistsException} naming the folder and the newest file, before anything is
+ * written, unless the store was made {@link #overwriting()}: then the higher steps are removed
+ * once the new file and its pointer are in place.
+ *
+ * <p>Not safe for concurrent use by several threads or processes on one folder and stem.
  */
 public final class CheckpointStore {
     private static final System.Logger LOG = System.getLogger(CheckpointStore.class.getName());
     private final Path dir;
     private final String stem;
     private final int keep;
+    private final boolean overwriting;
 
     /** A store in {@code dir} for files named {@code <stem><step>.safetensors}, keeping the newest {@code keep}. */
     public CheckpointStore(Path dir, String stem, int keep) {
+        this(dir, stem, keep, false);
+    }
+
+    private CheckpointStore(Path dir, String stem, int keep, boolean overwriting) {
         checkArgument(keep >= 1, "CheckpointStore: keep must be at least 1, got %s", keep);
         checkArgument(!stem.isEmpty() && !stem.contains("/") && !stem.contains(java.io.File.separator),
                 "CheckpointStore: bad stem '%s'", stem);
@@ -39,6 +53,21 @@ public final class CheckpointStore {
         this.dir = dir;
         this.stem = stem;
         this.keep = keep;
+        this.overwriting = overwriting;
+    }
+
+    /**
+     * This store, but one whose saves supersede checkpoints of higher steps (an earlier run's,
+     * being replaced on purpose, or newer ones that did not load): they are deleted after each
+     * save has written its file and pointer.
+     */
+    public CheckpointStore overwriting() {
+        return new CheckpointStore(dir, stem, keep, true);
+    }
+
+    /** The folder this store writes to. */
+    public Path dir() {
+        return dir;
     }
 
     /** The file of checkpoint {@code step}. */
@@ -50,18 +79,41 @@ public final class CheckpointStore {
         return dir.resolve(stem + "-latest.txt");
     }
 
-    /** Writes checkpoint {@code step}, points {@code latest} at it, and prunes older ones; returns its file. */
+    /**
+     * Writes checkpoint {@code step}, points {@code latest} at it, and prunes older ones (never
+     * this one); returns its file.
+     *
+     * @throws FileAlreadyExistsException when a higher step is present and this store is not
+     *         {@linkplain #overwriting() overwriting}; nothing is written then
+     */
     public Path save(long step, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
         checkArgument(step >= 0, "CheckpointStore: step must be >= 0, got %s", step);
+        TreeMap<Long, Path> before = steps();
+        if (!overwriting && !before.isEmpty() && before.lastKey() > step) {
+            throw new FileAlreadyExistsException(dir.toString(), null, "holds checkpoints of '" + stem + "' up to step "
+                    + before.lastKey() + " (" + before.lastEntry().getValue().getFileName() + "), newer than step " + step
+                    + " being saved: another run's? Resume it, move them away, or overwrite them on purpose");
+        }
         Files.createDirectories(dir);
         Path f = file(step);
         Safetensors.save(f, tensors, metadata);
         AtomicFiles.write(pointer(), out -> out.write(f.getFileName().toString().getBytes(StandardCharsets.UTF_8)));
         TreeMap<Long, Path> all = steps();
-        while (all.size() > keep) {
-            Files.deleteIfExists(all.pollFirstEntry().getValue());
+        for (Path newer : all.tailMap(step, false).values()) { // only when overwriting: superseded now
+            deleteCheckpoint(newer);
+        }
+        TreeMap<Long, Path> older = new TreeMap<>(all.headMap(step, false));
+        while (older.size() > keep - 1) {
+            deleteCheckpoint(older.pollFirstEntry().getValue());
         }
         return f;
+    }
+
+    /** Deletes a checkpoint file; a folder in its place (never written by a store) is left alone. */
+    private static void deleteCheckpoint(Path p) throws IOException {
+        if (!Files.isDirectory(p)) {
+            Files.deleteIfExists(p);
+        }
     }
 
     /** Every checkpoint file present, by step. */

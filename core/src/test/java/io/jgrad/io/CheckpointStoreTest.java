@@ -55,6 +55,44 @@ class CheckpointStoreTest {
         assertThat(new CheckpointStore(dir.resolve("none"), "x", 1).loadLatest()).isEmpty();
     }
 
+    /**
+     * Issue 17 item 5: saving a step lower than those present deleted the file just written while
+     * the pointer named it, and loadLatest returned the old run's newest file. Now it is refused
+     * before anything is written, unless the store overwrites on purpose; and a store never
+     * deletes what it just wrote.
+     */
+    @Test
+    void aLowerStepIsRefusedUnlessOverwritingAndTheFileJustWrittenIsNeverDeleted() throws IOException {
+        CheckpointStore old = new CheckpointStore(dir, "ckpt-", 2);
+        old.save(468, state(468), Map.of());
+        old.save(469, state(469), Map.of());
+        byte[] before = Files.readAllBytes(old.file(469));
+        CheckpointStore fresh = new CheckpointStore(dir, "ckpt-", 2);
+        assertThatThrownBy(() -> fresh.save(5, state(5), Map.of()))
+                .isInstanceOf(java.nio.file.FileAlreadyExistsException.class)
+                .hasMessageContaining(dir.toString())
+                .hasMessageContaining("holds checkpoints of 'ckpt-' up to step 469 (ckpt-469.safetensors), newer than "
+                        + "step 5");
+        assertThat(fresh.file(5)).doesNotExist();
+        assertThat(Files.readAllBytes(old.file(469))).isEqualTo(before);
+        assertThat(Files.readString(dir.resolve("ckpt--latest.txt"))).isEqualTo("ckpt-469.safetensors");
+
+        CheckpointStore replacing = fresh.overwriting();
+        Path f = replacing.save(5, state(5), Map.of());
+        assertThat(f).exists();
+        assertThat(replacing.steps().keySet()).containsExactly(5L); // the superseded run is gone, this file kept
+        assertThat(Files.readString(dir.resolve("ckpt--latest.txt"))).isEqualTo("ckpt-5.safetensors");
+        replacing.save(6, state(6), Map.of());
+        replacing.save(7, state(7), Map.of());
+        assertThat(replacing.steps().keySet()).containsExactly(6L, 7L);
+        assertThat(replacing.loadLatest().orElseThrow().step()).isEqualTo(7);
+
+        CheckpointStore one = new CheckpointStore(dir.resolve("one"), "k-", 1).overwriting();
+        one.save(9, state(9), Map.of());
+        assertThat(one.save(3, state(3), Map.of())).exists(); // keep = 1: the new file is the one kept
+        assertThat(one.steps().keySet()).containsExactly(3L);
+    }
+
     /** "run1" step 1 and "run" step 11 would share run11.safetensors: a stem may not end with a digit. */
     @Test
     void storesInOneFolderNeverTakeEachOthersFiles() throws IOException {

@@ -84,9 +84,18 @@ final class FashionMnistProgram {
                         + "(default); where that fails, or with --no-download, use the small subset embedded in jgrad")
                 .text("out", "DIR", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
                 .flag("resume", "continue from the newest checkpoint in --out")
+                .flag("overwrite", "replace the checkpoints an earlier run left in --out (without it, or --resume, "
+                        + "such a folder is refused)")
                 .option("checkpoint-every", int.class, "0", "also checkpoint every N steps (0: at the end of each epoch only)")
                 .option("stop-after", int.class, "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)");
     }
+
+    /**
+     * The options that do not shape training, left out of the config a checkpoint records (so a
+     * resume may change them); the rest must match on resume.
+     */
+    static final String[] NOT_CONFIG = {"out", "data", "download", "resume", "overwrite", "checkpoint-every",
+        "stop-after"};
 
     /** Parses {@code argv}, trains and evaluates; returns the exit status ({@link Cli}'s codes). */
     int run(String... argv) {
@@ -95,6 +104,9 @@ final class FashionMnistProgram {
     }
 
     private int train(Cli args) throws IOException {
+        if (args.flag("resume") && args.flag("overwrite")) {
+            throw args.fail("--resume and --overwrite contradict each other: continue the earlier run, or replace it");
+        }
         System.setProperty("java.awt.headless", "true");
         String lossName = args.choice("loss", "softmax", "svm");
         double reg = args.number("reg", 0);
@@ -155,12 +167,12 @@ final class FashionMnistProgram {
         Trainer trainer = new Trainer(name, net, sgd,
                 (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
                         : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
-                args.toJson("out", "data", "download", "resume", "checkpoint-every", "stop-after"), args.toJson());
+                args.toJson(NOT_CONFIG), args.toJson());
         if (cosine) {
             trainer.withSchedule(new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)));
         }
         trainer.withData(rawTrain.fingerprint()).withCheckpointEvery(checkpointEvery).withStopAfter(stopAfter);
-        long done = args.flag("resume") ? trainer.resume() : 0;
+        long done = args.flag("resume") ? trainer.resume() : trainer.startFresh(args.flag("overwrite"));
         System.out.println(net);
         System.out.println(net.parameterCount() + " parameters");
         DataLoader loader = new DataLoader(train, batch, true, seed, false);

@@ -45,7 +45,7 @@ final class Trainer {
     private final String config;
     private final String options;
     private final List<Epoch> history = new ArrayList<>();
-    private final io.jgrad.io.CheckpointStore store;
+    private io.jgrad.io.CheckpointStore store;
     private io.jgrad.optim.LrSchedule schedule;
     private String dataFingerprint = "";
     private int checkpointEvery;
@@ -101,6 +101,28 @@ final class Trainer {
     }
 
     /**
+     * Starts a new run (not a resume): refuses when the output folder already holds checkpoints
+     * of this run's name, naming the folder and what it holds, unless {@code overwrite}; then the
+     * earlier run's checkpoints are replaced as this run saves its own. Returns 0 steps done.
+     */
+    long startFresh(boolean overwrite) throws IOException {
+        var steps = store.steps();
+        if (steps.isEmpty()) {
+            return 0;
+        }
+        String held = "checkpoints of run '" + name + "' (" + steps.size() + " file" + (steps.size() == 1 ? "" : "s")
+                + ", newest " + steps.lastEntry().getValue().getFileName() + " after " + steps.lastKey() + " steps)";
+        if (!overwrite) {
+            throw new java.nio.file.FileAlreadyExistsException(out.toString(), null, "holds " + held
+                    + "; pass --resume to continue that run, --overwrite to replace it, or another --out");
+        }
+        System.err.println("warning: --overwrite: " + out + " holds " + held + "; they are replaced as this run "
+                + "saves its own checkpoints");
+        store = store.overwriting();
+        return 0;
+    }
+
+    /**
      * Loads the newest loadable checkpoint in the output folder (a damaged newest one is skipped
      * with a warning); returns the number of optimizer steps it had done, or 0.
      */
@@ -111,6 +133,9 @@ final class Trainer {
         }
         var l = found.get();
         l.warnings().forEach(w -> System.err.println("warning: " + w));
+        if (store.steps().lastKey() > l.step()) { // newer files did not load: the next checkpoint replaces them
+            store = store.overwriting();
+        }
         Safetensors.Contents c = l.contents();
         if (!config.equals(c.metadata().get("config"))) {
             throw new IOException(l.file() + " was written with other options: " + c.metadata().get("config"));

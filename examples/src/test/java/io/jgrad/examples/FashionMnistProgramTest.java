@@ -81,7 +81,7 @@ class FashionMnistProgramTest {
         Cli cli = LinearClassifier.PROGRAM.cli();
         String[] config = new String[2];
         cli.run(new String[0], () -> {
-            config[0] = cli.toJson("out", "data", "download", "resume", "checkpoint-every", "stop-after");
+            config[0] = cli.toJson(FashionMnistProgram.NOT_CONFIG);
             return 0;
         });
         // the string the hand-written parser before picocli stored in every checkpoint's metadata
@@ -94,7 +94,7 @@ class FashionMnistProgramTest {
         });
         assertThat(config[1]).isEqualTo("{\"loss\":\"softmax\",\"reg\":\"1e-4\",\"lr\":\"0.05\",\"schedule\":\"cosine\","
                 + "\"momentum\":\"0.9\",\"epochs\":\"10\",\"batch-size\":\"128\",\"seed\":\"7\",\"dataset\":\"fashion-mnist\","
-                + "\"data\":\"\",\"download\":\"\",\"resume\":\"true\"}");
+                + "\"data\":\"\",\"download\":\"\",\"resume\":\"true\",\"overwrite\":\"\"}");
     }
 
     @Test
@@ -162,6 +162,47 @@ class FashionMnistProgramTest {
         } finally {
             server.stop(0);
         }
+    }
+
+    /**
+     * Issue 17 item 5: a new run into a folder holding another run's checkpoints overwrote that
+     * run's files without a word. It is refused, naming the folder and the run; --overwrite
+     * replaces it, --resume continues it, and both at once are contradictory options.
+     */
+    @Test
+    void aNewRunIntoAnEarlierRunsFolderIsRefusedUnlessResumedOrOverwritten() throws IOException {
+        FashionMnistProgram p = program(closedPort(), FashionMnist.SHA256);
+        Path out = dir.resolve("out");
+        Console.Run first = Console.capture(() -> p.run("--no-download", "--stop-after", "4", "--out", out.toString()));
+        assertThat(first.status()).as(first.err()).isZero();
+        Path earlier = out.resolve("linearclassifier-softmax-step4.safetensors");
+        byte[] bytes = Files.readAllBytes(earlier);
+
+        Console.Run again = Console.capture(() -> p.run("--no-download", "--stop-after", "2", "--seed", "5", "--out",
+                out.toString()));
+        assertThat(again.status()).isEqualTo(Cli.IO_PROBLEM);
+        assertThat(again.firstErrorLine()).isEqualTo("error: " + out + ": holds checkpoints of run "
+                + "'linearclassifier-softmax' (1 file, newest linearclassifier-softmax-step4.safetensors after 4 steps); "
+                + "pass --resume to continue that run, --overwrite to replace it, or another --out");
+        assertThat(Files.readAllBytes(earlier)).isEqualTo(bytes);
+
+        Console.Run both = Console.capture(() -> p.run("--no-download", "--resume", "--overwrite", "--out",
+                out.toString()));
+        assertThat(both.status()).isEqualTo(Cli.BAD_OPTIONS);
+        assertThat(both.firstErrorLine()).contains("--resume and --overwrite contradict each other");
+
+        Console.Run replaced = Console.capture(() -> p.run("--no-download", "--stop-after", "2", "--seed", "5",
+                "--overwrite", "--out", out.toString()));
+        assertThat(replaced.status()).as(replaced.err()).isZero();
+        assertThat(replaced.err()).contains("warning: --overwrite: " + out + " holds checkpoints of run");
+        assertThat(earlier).doesNotExist();
+        assertThat(out.resolve("linearclassifier-softmax-step2.safetensors")).exists();
+
+        Console.Run resumed = Console.capture(() -> p.run("--no-download", "--stop-after", "3", "--seed", "5",
+                "--resume", "--out", out.toString()));
+        assertThat(resumed.status()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("resumed from").contains("step2");
+        assertThat(out.resolve("linearclassifier-softmax-step3.safetensors")).exists();
     }
 
     /** The subset's own files stand in for the full set: what is served is checked, and shown in plain lines. */
