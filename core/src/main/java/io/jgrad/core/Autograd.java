@@ -147,7 +147,31 @@ public final class Autograd {
      */
     static void run(Tensor[] roots, Tensor[] seeds, boolean retainGraph, boolean createGraph,
                     Map<Tensor, Tensor> captured) {
-        IdentityHashMap<Tensor, int[]> pending = countUses(roots);
+        List<Node> entered = new ArrayList<>();
+        IdentityHashMap<Tensor, int[]> pending;
+        try {
+            pending = countUses(roots, !retainGraph, entered);
+        } catch (RuntimeException e) {
+            leave(entered, !retainGraph);
+            throw e;
+        }
+        try {
+            propagate(roots, seeds, retainGraph, createGraph, captured, pending);
+        } finally {
+            leave(entered, !retainGraph);
+        }
+    }
+
+    private static void leave(List<Node> entered, boolean frees) {
+        for (Node n : entered) {
+            if (!n.isReleased()) {
+                n.leave(frees);
+            }
+        }
+    }
+
+    private static void propagate(Tensor[] roots, Tensor[] seeds, boolean retainGraph, boolean createGraph,
+                                  Map<Tensor, Tensor> captured, IdentityHashMap<Tensor, int[]> pending) {
         Pass pass = new Pass(captured == null && !createGraph);
         for (int i = 0; i < roots.length; i++) {
             pass.add(roots[i], seeds[i]);
@@ -270,8 +294,12 @@ public final class Autograd {
         }
     }
 
-    /** Number of uses of each tensor inside the graph below the roots; throws on a freed node. */
-    private static IdentityHashMap<Tensor, int[]> countUses(Tensor[] roots) {
+    /**
+     * Number of uses of each tensor inside the graph below the roots, entering each node (see
+     * {@link Node#enter}) and listing it in {@code entered}; throws on a freed node or one another
+     * thread's backward holds in a conflicting way.
+     */
+    private static IdentityHashMap<Tensor, int[]> countUses(Tensor[] roots, boolean frees, List<Node> entered) {
         IdentityHashMap<Tensor, int[]> uses = new IdentityHashMap<>();
         ArrayDeque<Tensor> stack = new ArrayDeque<>();
         for (Tensor r : roots) {
@@ -285,11 +313,8 @@ public final class Autograd {
             if (node == null) {
                 continue;
             }
-            if (node.isReleased()) {
-                throw new IllegalStateException("backward: trying to backward through the graph a second time "
-                        + "(the saved values of op '" + node.op + "' were freed by the first backward); "
-                        + "pass retainGraph=true to the first backward to backward twice");
-            }
+            node.enter(frees);
+            entered.add(node);
             for (Tensor in : node.inputs) {
                 if (in == null || !in.requiresGrad) {
                     continue;
@@ -346,15 +371,25 @@ public final class Autograd {
 
     private static void deliver(Tensor t, Tensor g, Map<Tensor, Tensor> captured, boolean createGraph, Pass pass) {
         if (captured != null) {
-            if (captured.containsKey(t)) {
-                Tensor prev = captured.get(t);
-                captured.put(t, prev == null ? g : prev.add(g));
-            }
+            deliverCaptured(t, g, captured);
             return;
         }
         if (t.gradFn != null && !t.retainsGrad) {
             return;
         }
+        synchronized (t) { // backwards on other threads may accumulate into the same leaf
+            accumulate(t, g, createGraph, pass);
+        }
+    }
+
+    private static void deliverCaptured(Tensor t, Tensor g, Map<Tensor, Tensor> captured) {
+        if (captured.containsKey(t)) {
+            Tensor prev = captured.get(t);
+            captured.put(t, prev == null ? g : prev.add(g));
+        }
+    }
+
+    private static void accumulate(Tensor t, Tensor g, boolean createGraph, Pass pass) {
         if (t.grad == null) {
             if (createGraph) {
                 t.grad = g;

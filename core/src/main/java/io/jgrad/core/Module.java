@@ -21,6 +21,11 @@ import java.util.function.Consumer;
  *
  * <p>Registration is explicit (no reflection): subclasses call {@link #registerParameter},
  * {@link #registerBuffer} and {@link #registerModule} in their constructors.
+ *
+ * <p>Not thread-safe: a forward in training mode may update state (batch norm's running
+ * statistics, dropout's generator), and {@code train()}, {@code eval()} and loading a state dict
+ * change the module. Several threads may run {@code forward} at once only in eval mode on modules
+ * without such state; otherwise use a module per thread, or synchronize.
  */
 public abstract class Module {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();

@@ -24,6 +24,13 @@ final class Node {
     boolean userCode;
     /** Where the op was created; recorded only in anomaly mode. */
     final Throwable createdAt;
+    /**
+     * Backwards that retain the graph and are running through this node now (guarded by this
+     * node's monitor): a backward that would free it refuses while any is.
+     */
+    int pins;
+    /** Whether a backward that frees the graph has taken this node (guarded by this node's monitor). */
+    boolean claimed;
 
     Node(String op, Tensor[] inputs, Tensor[] saved, Backward backward, Throwable createdAt) {
         this.op = op;
@@ -37,11 +44,44 @@ final class Node {
         }
     }
 
-    boolean isReleased() {
+    synchronized boolean isReleased() {
         return backward == null;
     }
 
-    void release() {
+    /**
+     * Registers a backward about to run through this node: one that frees the graph takes it for
+     * itself, one that retains it pins it. Throws, changing nothing, when that conflicts with a
+     * backward already under way on another thread, or the node was freed.
+     */
+    synchronized void enter(boolean frees) {
+        if (isReleased()) {
+            throw new IllegalStateException("backward: trying to backward through the graph a second time "
+                    + "(the saved values of op '" + op + "' were freed by the first backward); "
+                    + "pass retainGraph=true to the first backward to backward twice");
+        }
+        if (claimed || frees && pins > 0) {
+            throw new IllegalStateException("backward: another thread's backward is running through op '" + op
+                    + "' and " + (claimed ? "will free" : "retains") + " the graph; backward through a shared graph "
+                    + "from several threads at once only with retainGraph=true in all of them");
+        }
+        if (frees) {
+            claimed = true;
+        } else {
+            pins++;
+        }
+    }
+
+    /** Undoes {@link #enter}: after a retaining backward, or a freeing one that did not free this node. */
+    synchronized void leave(boolean frees) {
+        if (frees) {
+            claimed = false;
+        } else {
+            pins--;
+        }
+    }
+
+    /** Frees what backward needed (synchronized: another thread's {@link #enter} then sees it freed). */
+    synchronized void release() {
         inputs = null;
         saved = null;
         savedVersions = null;

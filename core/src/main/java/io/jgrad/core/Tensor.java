@@ -25,8 +25,16 @@ import java.util.function.UnaryOperator;
  * differentiable op states its backward with tensor ops, so gradients are themselves
  * differentiable ({@code backward(g, true, true)} or {@link Autograd#grad}).
  *
- * <p>Instances are not thread-safe for concurrent in-place updates; read-only use from several
- * threads is fine.
+ * <p>Thread safety: ops that only read tensors (every op whose name does not say it modifies)
+ * may run on several threads at once, also on shared inputs. In-place methods, {@code setGrad},
+ * {@code zeroGrad} and {@code requiresGrad} are not synchronized: no other thread may use the
+ * tensor meanwhile. Backward may run on several threads at once through graphs that share nodes
+ * and leaves when every one of them retains the graph ({@code retainGraph = true}): each leaf's
+ * gradient accumulates atomically, so the sum is as if they had run one after another (up to
+ * floating-point order). A backward that frees the graph refuses, with an
+ * {@link IllegalStateException} and before changing anything, to start through nodes another
+ * thread's backward is using, and the other way round. Reading {@link #grad()} while a backward
+ * may still be writing it is a race the caller must avoid.
  */
 public sealed class Tensor permits Parameter {
     /** The most dims a tensor can have (a larger shape is a {@link ShapeException}). */

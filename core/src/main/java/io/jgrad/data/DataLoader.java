@@ -15,6 +15,10 @@ import java.util.concurrent.Future;
  * generator seeded with (seed, epoch), so any epoch (and any batch within it) can be
  * reproduced exactly, which is what resuming needs. The next batch is prepared on a
  * background thread while the current one is used.
+ *
+ * <p>Thread safety: a loader may be shared, but each epoch's iterator belongs to one thread;
+ * the dataset must allow {@code batch} to be called from the prefetch thread (the datasets here
+ * only read their data).
  */
 public final class DataLoader {
     private final Dataset dataset;

@@ -25,6 +25,10 @@ import java.util.TreeSet;
  * (with the current learning rates) under names {@code state.<index>.<buffer>} and
  * {@code group.<g>.lr}, so that training resumes bit-exactly after {@link #loadStateDict}.
  *
+ * <p>Not thread-safe: call {@code step} and {@code zeroGrad} from one thread, after every
+ * backward that contributes to the gradients has returned; the parameters must not be used by
+ * another thread during a step (it updates them in place).
+ *
  * @param <O> the hyperparameter record of the optimizer
  */
 public abstract class Optimizer<O extends Optimizer.Hyperparameters> {
