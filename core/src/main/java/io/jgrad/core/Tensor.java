@@ -504,11 +504,14 @@ public sealed class Tensor permits Parameter {
         return grad;
     }
 
-    /** Replaces the gradient (null clears it); it must have this tensor's shape. */
+    /** Replaces the gradient (null clears it); it must have this tensor's shape and dtype, as in PyTorch. */
     public void setGrad(Tensor gradient) {
         checkArgument(gradient == null || Arrays.equals(gradient.shape, shape),
                 "setGrad: gradient shape %s does not match tensor shape %s",
                 gradient == null ? null : Shapes.str(gradient.shape), Shapes.str(shape));
+        checkArgument(gradient == null || gradient.dtype() == dtype(),
+                "setGrad: gradient dtype %s does not match tensor dtype %s (convert it with to(DType.%s))",
+                gradient == null ? null : gradient.dtype(), dtype(), dtype().name());
         grad = gradient;
     }
 

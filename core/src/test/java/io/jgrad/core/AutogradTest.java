@@ -33,6 +33,22 @@ class AutogradTest {
         }
     }
 
+    /** Issue 17 item 11: a float64 gradient was accepted for a float32 parameter (PyTorch refuses it too). */
+    @Test
+    void setGradRefusesAnotherDtypeOrShape() {
+        Parameter w = new Parameter(Tensor.zeros(2, 3));
+        assertThatThrownBy(() -> w.setGrad(Tensor.zeros(DType.FLOAT64, 2, 3))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("setGrad: gradient dtype float64 does not match tensor dtype float32 (convert it with "
+                        + "to(DType.FLOAT32))");
+        assertThatThrownBy(() -> w.setGrad(Tensor.zeros(3, 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("gradient shape [3, 2] does not match tensor shape [2, 3]");
+        assertThat(w.grad()).isNull();
+        w.setGrad(Tensor.ones(2, 3));
+        assertThat(w.grad().sum().item()).isEqualTo(6.0);
+        w.setGrad(null);
+        assertThat(w.grad()).isNull();
+    }
+
     @Test
     void gradientsAccumulateAcrossBackwardCallsUntilZeroGrad() {
         Tensor x = leaf(1, 2, 3);

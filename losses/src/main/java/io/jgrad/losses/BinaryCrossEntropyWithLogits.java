@@ -19,9 +19,12 @@ public final class BinaryCrossEntropyWithLogits extends Loss {
     }
 
     @Override
-    public Tensor forward(Tensor logits, Tensor target) {
-        checkSameShape("BinaryCrossEntropyWithLogits", logits, target);
+    public Tensor forward(Tensor input, Tensor target) {
+        checkSameShape("BinaryCrossEntropyWithLogits", input, target);
+        NonFinite nf = NonFinite.elements(input);
+        Tensor logits = nf.guard(input);
         Tensor t = target.to(logits.dtype());
-        return reduce(logits.relu().sub(logits.mul(t)).add(logits.abs().neg().exp().log1p()));
+        return nf.poison(reduce(logits.relu().sub(logits.mul(t))
+                .add(logits.abs().neg().exp().log1p())));
     }
 }

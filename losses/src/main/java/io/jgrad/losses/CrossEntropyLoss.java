@@ -52,6 +52,18 @@ public final class CrossEntropyLoss extends Loss {
     /** Loss of scores [N, K] against class indices [N] (INT64) or probabilities [N, K]. */
     @Override
     public Tensor forward(Tensor scores, Tensor target) {
+        NonFinite nf = NonFinite.rows(scores, () -> {
+            int k = scores.size(1);
+            if (target.dtype().isFloatingPoint()) { // probabilities: the classes they give weight, or all when smoothed
+                return labelSmoothing > 0 ? Tensor.ones(scores.size(0), k) : target;
+            }
+            Tensor reads = NllLoss.reads(target, k, ignoreIndex);
+            return labelSmoothing > 0 ? reads.sum(1, true).add(reads.mul(0)) : reads; // smoothed: a kept row reads all
+        });
+        return nf.poison(compute(nf.guard(scores), target));
+    }
+
+    private Tensor compute(Tensor scores, Tensor target) {
         if (scores.dim() != 2) {
             throw new ShapeException("CrossEntropyLoss: scores must be [N, K], got " + scores.shape());
         }

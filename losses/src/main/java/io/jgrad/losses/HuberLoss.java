@@ -23,8 +23,10 @@ public final class HuberLoss extends Loss {
     @Override
     public Tensor forward(Tensor input, Tensor target) {
         checkSameShape("HuberLoss", input, target);
-        Tensor d = input.sub(target);
+        NonFinite nf = NonFinite.elements(input);
+        Tensor d = nf.guard(input).sub(target);
         Tensor a = d.abs();
-        return reduce(Tensor.where(a.lt(delta), d.square().mul(0.5), a.sub(delta / 2).mul(delta)));
+        return nf.poison(reduce(Tensor.where(a.lt(delta), d.square().mul(0.5),
+                a.sub(delta / 2).mul(delta))));
     }
 }

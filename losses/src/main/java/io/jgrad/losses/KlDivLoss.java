@@ -30,8 +30,10 @@ public final class KlDivLoss extends Loss {
     }
 
     @Override
-    public Tensor forward(Tensor logQ, Tensor target) {
-        checkSameShape("KlDivLoss", logQ, target);
+    public Tensor forward(Tensor input, Tensor target) {
+        checkSameShape("KlDivLoss", input, target);
+        NonFinite nf = NonFinite.elements(input);
+        Tensor logQ = nf.guard(input);
         Tensor pointwise;
         if (logTarget) {
             pointwise = target.exp().mul(target.sub(logQ));
@@ -42,6 +44,6 @@ public final class KlDivLoss extends Loss {
             pointwise = Tensor.where(positive, p.mul(safeLogP.sub(logQ)), Tensor.scalar(p.dtype(), 0));
         }
         Tensor r = reduce(pointwise);
-        return batchMean && logQ.dim() > 0 ? r.div(logQ.size(0)) : r;
+        return nf.poison(batchMean && logQ.dim() > 0 ? r.div(logQ.size(0)) : r);
     }
 }

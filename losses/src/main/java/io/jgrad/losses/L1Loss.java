@@ -17,6 +17,8 @@ public final class L1Loss extends Loss {
     @Override
     public Tensor forward(Tensor input, Tensor target) {
         checkSameShape("L1Loss", input, target);
-        return reduce(input.sub(target).abs());
+        NonFinite nf = NonFinite.elements(input);
+        Tensor x = nf.guard(input);
+        return nf.poison(reduce(x.sub(target).abs()));
     }
 }

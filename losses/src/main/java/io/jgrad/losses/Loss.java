@@ -8,6 +8,13 @@ import io.jgrad.core.Tensor;
 /**
  * A loss L(input, target) as a module: {@link #forward(Tensor, Tensor)} gives the per-example
  * losses reduced by {@link Reduction} (the mean by default, L = 1/N Σ L_i).
+ *
+ * <p>Non-finite inputs, for every loss here: where the input holds NaN or ±Inf (anywhere in a row
+ * for the losses over class scores, element by element for the pointwise ones) the loss is
+ * non-finite, its limit where that is infinite (cross-entropy's +Inf for a target score of −Inf)
+ * and NaN otherwise, and the gradient there is NaN, even where a subgradient would be finite. So
+ * a non-finite input never passes as a finite loss or a finite update, and value and gradient
+ * agree. Finite inputs are untouched.
  */
 public abstract class Loss extends Module {
     /** How per-example losses L_i are combined. */

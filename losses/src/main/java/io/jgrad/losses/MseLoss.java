@@ -17,6 +17,8 @@ public final class MseLoss extends Loss {
     @Override
     public Tensor forward(Tensor input, Tensor target) {
         checkSameShape("MseLoss", input, target);
-        return reduce(input.sub(target).square());
+        NonFinite nf = NonFinite.elements(input);
+        Tensor x = nf.guard(input);
+        return nf.poison(reduce(x.sub(target).square()));
     }
 }

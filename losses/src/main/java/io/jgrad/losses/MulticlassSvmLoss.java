@@ -15,9 +15,9 @@ import io.jgrad.core.Tensor;
  * L_i by w[y_i] (the mean still divides by N, as PyTorch's {@code MultiMarginLoss} does).
  *
  * <p>Subgradient: at a kink (a margin exactly 0) the hinge's derivative is taken as 0, i.e. a
- * margin met exactly counts as satisfied. Non-finite scores: a -inf non-target score
- * contributes 0; +inf, a -inf target score or NaN give an infinite or NaN loss, which the
- * training loop's non-finite guard stops on.
+ * margin met exactly counts as satisfied. Non-finite scores follow the rule of every loss here
+ * (see {@link Loss}): a row holding NaN or ±Inf has a non-finite loss (+Inf where that is the
+ * limit, as for a target score of −Inf or another score of +Inf, else NaN) and a NaN gradient.
  */
 public final class MulticlassSvmLoss extends Loss {
     /** Which violations make up L_i. */
@@ -62,13 +62,21 @@ public final class MulticlassSvmLoss extends Loss {
     /** Loss of scores [N, K] against class indices [N] (INT64). */
     @Override
     public Tensor forward(Tensor scores, Tensor target) {
+        // every row reads its target's score; a −Inf elsewhere is a masked class
+        NonFinite nf = NonFinite.rows(scores, () -> target.oneHot(scores.size(1), scores.dtype()));
+        return nf.poison(compute(nf.guard(scores), target));
+    }
+
+    private Tensor compute(Tensor scores, Tensor target) {
         checkClassTargets("MulticlassSvmLoss", scores, target, Long.MIN_VALUE);
         int k = scores.size(1);
         checkArgument(classWeights == null || classWeights.size(0) == k,
                 "MulticlassSvmLoss: %s class weights for %s classes", classWeights == null ? 0 : classWeights.size(0), k);
         Tensor y = target.unsqueeze(1);
         Tensor correct = scores.gather(1, y);                           // s_{y_i}, [N, 1]
-        Tensor margins = scores.sub(correct).add(margin);               // s_j − s_{y_i} + Δ
+        Tensor isTarget = target.oneHot(k, scores.dtype());            // 1 for j = y_i
+        // s_j − s_{y_i} + Δ; at j = y_i exactly Δ (as computed for finite scores), not ∞ − ∞ for an infinite s_{y_i}
+        Tensor margins = Tensor.where(isTarget, Tensor.scalar(scores.dtype(), margin), scores.sub(correct).add(margin));
         Tensor hinge = margins.relu();                                  // max(0, ·); derivative 0 at the kink
         if (squared) {
             hinge = hinge.square();
@@ -77,8 +85,7 @@ public final class MulticlassSvmLoss extends Loss {
         if (variant == Variant.ALL_CLASSES) {
             perExample = hinge.sum(1);
         } else {
-            Tensor others = target.oneHot(k, scores.dtype()).neg().add(1); // 1 for j ≠ y_i
-            hinge = hinge.mul(others);
+            hinge = Tensor.where(isTarget, Tensor.scalar(scores.dtype(), 0), hinge); // only j ≠ y_i
             perExample = variant == Variant.WESTON_WATKINS ? hinge.sum(1) : hinge.max(1, false).values();
         }
         if (classWeights == null) {

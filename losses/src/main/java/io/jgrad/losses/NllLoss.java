@@ -26,6 +26,23 @@ public final class NllLoss extends Loss {
 
     @Override
     public Tensor forward(Tensor logProbs, Tensor target) {
+        NonFinite nf = NonFinite.rows(logProbs, () -> reads(target, logProbs.size(1), ignoreIndex));
+        return nf.poison(compute(nf.guard(logProbs), target));
+    }
+
+    /** 1 at each row's target class, a row of zeros where the target is ignored. */
+    static Tensor reads(Tensor target, int k, long ignoreIndex) {
+        long[] y = target.toLongArray();
+        double[] keep = new double[y.length];
+        long[] safe = new long[y.length];
+        for (int i = 0; i < y.length; i++) {
+            keep[i] = y[i] == ignoreIndex ? 0 : 1;
+            safe[i] = y[i] == ignoreIndex || y[i] < 0 || y[i] >= k ? 0 : y[i];
+        }
+        return Tensor.of(safe).oneHot(k, io.jgrad.core.DType.FLOAT64).mul(Tensor.of(keep).unsqueeze(1));
+    }
+
+    private Tensor compute(Tensor logProbs, Tensor target) {
         long[] y = checkClassTargets("NllLoss", logProbs, target, ignoreIndex);
         int k = logProbs.size(1);
         checkArgument(classWeights == null || classWeights.dim() == 1 && classWeights.size(0) == k,

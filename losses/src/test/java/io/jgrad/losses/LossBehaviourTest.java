@@ -139,6 +139,70 @@ class LossBehaviourTest {
         assertThat(new CrossEntropyLoss().forward(Tensor.of(new double[][] {{Double.NaN, 0, 1}}), y).item()).isNaN();
     }
 
+    /**
+     * Issue 17 item 10: the SVM loss gave NaN for a target score of −Inf (cross-entropy +Inf), and
+     * for a NaN score a NaN loss with the finite gradient [1, −2, 1]. Now every loss follows one
+     * rule: a non-finite input gives a non-finite loss and a NaN gradient where it is; −Inf in a
+     * class a loss does not read is a mask, free and with a zero gradient; other rows are untouched.
+     */
+    @Test
+    void nonFiniteScoresGiveANonFiniteLossAndANanGradientAcrossTheFamily() {
+        double inf = Double.POSITIVE_INFINITY;
+        double nan = Double.NaN;
+        Tensor y = Tensor.of(new long[] {0, 1});
+        List<Loss> classLosses = List.of(new MulticlassSvmLoss(), new CrossEntropyLoss(), new NllLoss(),
+                new MulticlassSvmLoss(1, Variant.CRAMMER_SINGER, true, null, Reduction.MEAN),
+                new MulticlassSvmLoss(1, Variant.ALL_CLASSES, false, null, Reduction.MEAN));
+        double[][] poisoned = {{-inf, 0, 1}, {nan, 0, 1}, {2, inf, 1}, {inf, 0, 1}, {nan, nan, nan}};
+        for (Loss loss : classLosses) {
+            for (double[] row : poisoned) {
+                Tensor s = Tensor.of(new double[][] {row, {0.5, 2, -1}}).requiresGrad(true);
+                Tensor l = loss.forward(s, y);
+                l.backward();
+                String what = loss + " on " + java.util.Arrays.toString(row);
+                assertThat(Double.isFinite(l.item())).as(what).isFalse();
+                if (row[0] == -inf && row[1] == 0) { // the target at −Inf: the limit, +Inf, for every one of them
+                    assertThat(l.item()).as(what).isEqualTo(Double.POSITIVE_INFINITY);
+                }
+                double[] g = s.grad().toDoubleArray();
+                for (int j = 0; j < 3; j++) {
+                    assertThat(g[j]).as(what + " gradient " + j).isNaN();
+                }
+                Tensor clean = Tensor.of(new double[][] {{0, 0, 0}, {0.5, 2, -1}}).requiresGrad(true);
+                loss.forward(clean, y).backward();
+                for (int j = 3; j < 6; j++) { // the finite row's gradient is the one it has alone (same N)
+                    assertThat(g[j]).as(what + " gradient " + j).isEqualTo(clean.grad().toDoubleArray()[j]);
+                }
+            }
+        }
+        // unreduced: only the poisoned row is non-finite
+        Tensor none = new MulticlassSvmLoss(1, Variant.WESTON_WATKINS, false, null, Reduction.NONE)
+                .forward(Tensor.of(new double[][] {{inf, 0, 1}, {0.5, 2, -1}}), y);
+        assertThat(none.toDoubleArray()[0]).isNaN();
+        assertThat(none.toDoubleArray()[1]).isEqualTo(0.0);
+        // the lecture's [1, −2, 1] case: a NaN score no longer yields a finite gradient
+        Tensor s = Tensor.of(new double[][] {{3.2, 5.1, nan}}).requiresGrad(true);
+        Tensor l = new MulticlassSvmLoss().forward(s, Tensor.of(new long[] {1}));
+        l.backward();
+        assertThat(l.item()).isNaN();
+        assertThat(java.util.Arrays.stream(s.grad().toDoubleArray()).boxed().toList()).allMatch(v -> v.isNaN());
+
+        List<Loss> pointwise = List.of(new MseLoss(), new L1Loss(), new HuberLoss(), new BinaryCrossEntropyWithLogits(),
+                new KlDivLoss());
+        for (Loss loss : pointwise) {
+            for (double bad : new double[] {nan, inf, -inf}) {
+                Tensor x = Tensor.of(new double[] {0.3, bad, -0.2}).requiresGrad(true);
+                Tensor t = Tensor.of(new double[] {0.5, 0.5, 0.2});
+                Tensor v = loss.forward(x, t);
+                v.backward();
+                String what = loss + " on " + bad;
+                assertThat(Double.isFinite(v.item())).as(what).isFalse();
+                assertThat(x.grad().toDoubleArray()[1]).as(what).isNaN();
+                assertThat(x.grad().toDoubleArray()[0]).as(what).isFinite();
+            }
+        }
+    }
+
     @Test
     void badTargetsNameTheRowAndTheValue() {
         Tensor s = Tensor.zeros(DType.FLOAT64, 4, 10);
