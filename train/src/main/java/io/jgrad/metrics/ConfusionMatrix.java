@@ -15,7 +15,8 @@ import org.knowm.xchart.HeatMapChartBuilder;
  * per class, precision, recall, F1 and support, with their macro (unweighted) and weighted
  * (by support) averages. Conventions are scikit-learn's: rows are actual classes, columns
  * predicted ones; a precision, recall or F1 whose denominator is 0 is 0 ({@code zero_division=0}).
- * As a {@link Metric} its value is the accuracy of the argmax predictions.
+ * As a {@link Metric} (of the argmax predictions) its value is the macro F1, named
+ * {@code macro_f1}; read the rest from the matrix.
  */
 public final class ConfusionMatrix implements Metric {
     private final int k;
@@ -32,7 +33,7 @@ public final class ConfusionMatrix implements Metric {
 
     @Override
     public String name() {
-        return "accuracy";
+        return "macro_f1";
     }
 
     /** Adds the argmax of each row of {@code scores} [N, K] against {@code targets} [N]. */
@@ -93,10 +94,10 @@ public final class ConfusionMatrix implements Metric {
         return n;
     }
 
-    /** The fraction predicted correctly; NaN before any example. */
+    /** The macro F1 of the predictions so far; NaN before any example. */
     @Override
     public double value() {
-        return accuracy();
+        return total() == 0 ? Double.NaN : macroF1();
     }
 
     /** The fraction predicted correctly; NaN before any example. */

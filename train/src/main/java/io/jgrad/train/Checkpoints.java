@@ -147,6 +147,15 @@ public final class Checkpoints implements Callback {
         String history = c.metadata().get("history");
         var earlier = history == null ? java.util.List.<EpochMetrics>of() : HistoryJson.read(history);
         s.resumeAt(l.step(), earlier); // checks the step fits this run before anything is loaded
+        String progress = c.metadata().get("epoch_progress");
+        if (progress != null) {
+            String[] p = progress.split(",");
+            try {
+                s.restoreEpochProgress(Double.parseDouble(p[0]), Long.parseLong(p[1]), Long.parseLong(p[2]));
+            } catch (RuntimeException e) {
+                throw new IOException(l.file() + ": epoch_progress '" + progress + "' is not loss,correct,seen", e);
+            }
+        }
         s.model().loadStateDict(model, true);
         s.optimizer().loadStateDict(optim);
         if (store.steps().lastKey() > l.step()) { // newer files did not load: the next checkpoint replaces them
@@ -191,6 +200,10 @@ public final class Checkpoints implements Callback {
         meta.put("data", data);
         meta.put("step", Long.toString(s.step()));
         meta.put("history", HistoryJson.array(s.history()));
+        if (!s.atEpochEnd()) { // inside an epoch: its running sums, so that a resume reports the whole epoch
+            double[] p = s.epochProgress();
+            meta.put("epoch_progress", Double.toString(p[0]) + "," + (long) p[1] + "," + (long) p[2]);
+        }
         lastFile = store.save(s.step(), all, meta);
         savedStep = s.step();
         s.setLastCheckpoint(lastFile.toString());

@@ -25,20 +25,23 @@ final class HistoryJson {
     static String line(EpochMetrics m) {
         StringWriter w = new StringWriter();
         try (JsonGenerator g = JSON.createGenerator(w)) {
-            object(g, m);
+            object(g, m, java.util.Set.of());
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e); // a StringWriter does not fail
         }
         return w.toString();
     }
 
-    /** Every epoch as a JSON array. */
+    /** The figures that depend on the machine's speed, left out where bytes must not depend on it. */
+    static final java.util.Set<String> TIMING = java.util.Set.of("seconds", "samples_per_second");
+
+    /** Every epoch as a JSON array, without the {@link #TIMING} figures (a checkpoint's bytes depend on nothing else). */
     static String array(List<EpochMetrics> epochs) {
         StringWriter w = new StringWriter();
         try (JsonGenerator g = JSON.createGenerator(w)) {
             g.writeStartArray();
             for (EpochMetrics m : epochs) {
-                object(g, m);
+                object(g, m, TIMING);
             }
             g.writeEndArray();
         } catch (IOException e) {
@@ -47,12 +50,12 @@ final class HistoryJson {
         return w.toString();
     }
 
-    private static void object(JsonGenerator g, EpochMetrics m) throws IOException {
+    private static void object(JsonGenerator g, EpochMetrics m, java.util.Set<String> skip) throws IOException {
         g.writeStartObject();
         g.writeNumberField("epoch", m.epoch());
         g.writeNumberField("step", m.step());
         for (Map.Entry<String, Double> e : m.values().entrySet()) {
-            if (Double.isFinite(e.getValue())) {
+            if (Double.isFinite(e.getValue()) && !skip.contains(e.getKey())) {
                 g.writeNumberField(e.getKey(), e.getValue());
             }
         }

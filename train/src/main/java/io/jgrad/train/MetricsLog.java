@@ -10,7 +10,9 @@ import java.nio.file.StandardOpenOption;
  * A JSON-lines log of the run, one line per epoch ({@code {"epoch":1,"step":469,"loss":...}}),
  * written as each epoch ends. At the start it is rewritten from the run's history, so that a
  * resumed run's log holds exactly the epochs its checkpoint had, then the new ones: never an
- * epoch twice, never one the weights do not include.
+ * epoch twice, never one the weights do not include. (The restored epochs lack {@code seconds}
+ * and {@code samples_per_second}: checkpoints leave out what depends on the machine's speed, so
+ * that their bytes depend only on the run.)
  */
 public final class MetricsLog implements Callback {
     private final Path file;

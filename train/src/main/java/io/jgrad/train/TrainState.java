@@ -23,6 +23,9 @@ public final class TrainState {
     private String stopReason;
     private long resumedStep = -1;
     private String lastCheckpoint;
+    private double epochLossSum;
+    private long epochCorrect;
+    private long epochSeen;
 
     TrainState(Module model, Optimizer<?> optimizer, int epochs, int stepsPerEpoch) {
         this.model = model;
@@ -120,7 +123,35 @@ public final class TrainState {
         this.lastCheckpoint = file;
     }
 
+    /**
+     * The running sums of the epoch under way: loss × examples, examples classified right (-1
+     * when the targets are not classes) and examples seen. A checkpoint written inside an epoch
+     * keeps them, so that a resumed epoch's figures are those of the whole epoch.
+     */
+    public double[] epochProgress() {
+        return new double[] {epochLossSum, epochCorrect, epochSeen};
+    }
+
+    /** For a callback restoring a checkpoint written inside an epoch: the sums {@link #epochProgress()} gave. */
+    public void restoreEpochProgress(double lossSum, long correct, long seen) {
+        this.epochLossSum = lossSum;
+        this.epochCorrect = correct;
+        this.epochSeen = seen;
+    }
+
     // ------------------------------------------------------------------ the trainer's side
+
+    void resetEpochProgress() {
+        epochLossSum = 0;
+        epochCorrect = 0;
+        epochSeen = 0;
+    }
+
+    void addToEpoch(double loss, long right, int examples) {
+        epochLossSum += loss * examples;
+        epochCorrect = epochCorrect < 0 || right < 0 ? -1 : epochCorrect + right;
+        epochSeen += examples;
+    }
 
     void startEpoch(int e) {
         epoch = e;

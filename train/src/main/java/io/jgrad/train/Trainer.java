@@ -225,17 +225,17 @@ public final class Trainer {
                 c.onEpochStart(s);
             }
             int first = (int) (s.step() - (long) (epoch - 1) * perEpoch);
+            if (first == 0) {
+                s.resetEpochProgress(); // else a resume restored the sums of the epoch's first part
+            }
             double lr = optimizer.learningRate(0);
-            double lossSum = 0;
-            long correct = 0;
-            long seen = 0;
             long start = System.nanoTime();
+            long examples = 0; // in this session's part of the epoch, for its speed
             for (Batch b : train.epoch(epoch - 1, first)) {
                 long[] right = new long[1];
                 double lv = step(b, s, right);
-                lossSum += lv * b.size();
-                correct = correct < 0 || right[0] < 0 ? -1 : correct + right[0];
-                seen += b.size();
+                s.addToEpoch(lv, right[0], b.size());
+                examples += b.size();
                 s.stepDone(lv);
                 for (Callback c : callbacks) {
                     c.onStep(s);
@@ -251,17 +251,19 @@ public final class Trainer {
                 break; // stopped inside the epoch: no figures for a part of one
             }
             double secs = (System.nanoTime() - start) / 1e9;
+            double[] sums = s.epochProgress();
+            double seen = sums[2];
             Map<String, Double> v = new LinkedHashMap<>();
-            v.put("loss", seen == 0 ? Double.NaN : lossSum / seen);
-            if (seen > 0 && correct >= 0) {
-                v.put("accuracy", (double) correct / seen);
+            v.put("loss", seen == 0 ? Double.NaN : sums[0] / seen);
+            if (seen > 0 && sums[1] >= 0) {
+                v.put("accuracy", sums[1] / seen);
             }
             if (validation != null) {
                 evaluate(validation).forEach((k, x) -> v.put("val_" + k, x));
             }
             v.put("lr", lr);
             v.put("seconds", secs);
-            v.put("samples_per_second", seen / secs);
+            v.put("samples_per_second", examples / secs);
             s.epochDone(new EpochMetrics(epoch, s.step(), v));
             if (schedule != null) {
                 schedule.step();
