@@ -213,18 +213,54 @@ final class Cli {
         return v;
     }
 
-    /** The options as JSON strings, in declaration order, for the RESULT line; {@code except} leaves some out (for a checkpoint's config). */
+    /**
+     * The options as JSON strings, in declaration order, for a checkpoint's config; {@code except}
+     * leaves some out. The form is fixed (older checkpoints compare it on resume): every value as
+     * a string, "" where none is given.
+     */
     String toJson(String... except) {
         Set<String> skip = Set.of(except);
-        StringBuilder sb = new StringBuilder("{");
+        return Json.object(g -> {
+            for (OptionSpec o : spec.options()) {
+                String name = o.longestName().substring(2);
+                if (!o.usageHelp() && !skip.contains(name)) {
+                    g.writeStringField(name, get(name));
+                }
+            }
+        });
+    }
+
+    /**
+     * The options as a JSON object with typed values, for the RESULT line: numbers as numbers,
+     * flags as booleans, text as strings or null when not given; {@code effective} replaces the
+     * values the program resolved itself (a default that depends on other options).
+     */
+    void writeJson(com.fasterxml.jackson.core.JsonGenerator g, java.util.Map<String, ?> effective)
+            throws java.io.IOException {
+        g.writeStartObject();
         for (OptionSpec o : spec.options()) {
             String name = o.longestName().substring(2);
-            if (o.usageHelp() || skip.contains(name)) {
+            if (o.usageHelp()) {
                 continue;
             }
-            sb.append(sb.length() > 1 ? "," : "").append(Trainer.quote(name)).append(':').append(Trainer.quote(get(name)));
+            g.writeFieldName(name);
+            Object v = effective.get(name);
+            if (v instanceof Number n) {
+                g.writeNumber(n.doubleValue() == Math.rint(n.doubleValue()) && !(n instanceof Double)
+                        ? Long.toString(n.longValue()) : Double.toString(n.doubleValue()));
+            } else if (o.arity().max() == 0) {
+                g.writeBoolean(Boolean.TRUE.equals(o.getValue()));
+            } else if (get(name).isEmpty()) {
+                g.writeNull();
+            } else if (o.type() == int.class || o.type() == long.class) {
+                g.writeNumber(Long.parseLong(get(name)));
+            } else if (o.type() == double.class) {
+                g.writeNumber(Double.parseDouble(get(name)));
+            } else {
+                g.writeString(get(name));
+            }
         }
-        return sb.append('}').toString();
+        g.writeEndObject();
     }
 
     /**

@@ -9,14 +9,23 @@ import io.jgrad.losses.CrossEntropyLoss;
 import io.jgrad.losses.Loss;
 import io.jgrad.losses.MulticlassSvmLoss;
 import io.jgrad.losses.Regularization;
+import io.jgrad.io.CheckpointStore;
+import io.jgrad.metrics.ConfusionMatrix;
 import io.jgrad.optim.LrSchedule;
 import io.jgrad.optim.Sgd;
+import io.jgrad.train.Checkpoints;
+import io.jgrad.train.Curves;
+import io.jgrad.train.History;
+import io.jgrad.train.MetricsLog;
+import io.jgrad.train.ProgressPrinter;
+import io.jgrad.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * What the image-classification programs share: options, data (Fashion-MNIST by default, found,
@@ -87,7 +96,8 @@ final class FashionMnistProgram {
                 .flag("overwrite", "replace the checkpoints an earlier run left in --out (without it, or --resume, "
                         + "such a folder is refused)")
                 .option("checkpoint-every", int.class, "0", "also checkpoint every N steps (0: at the end of each epoch only)")
-                .option("stop-after", int.class, "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)");
+                .option("stop-after", int.class, "0", "stop after N steps in total, checkpointing there (to interrupt on purpose)")
+                .text("predictions", "FILE", null, "also write the test set's predictions there as CSV (index,label,predicted)");
     }
 
     /**
@@ -95,7 +105,7 @@ final class FashionMnistProgram {
      * resume may change them); the rest must match on resume.
      */
     static final String[] NOT_CONFIG = {"out", "data", "download", "resume", "overwrite", "checkpoint-every",
-        "stop-after"};
+        "stop-after", "predictions"};
 
     /** Parses {@code argv}, trains and evaluates; returns the exit status ({@link Cli}'s codes). */
     int run(String... argv) {
@@ -164,35 +174,88 @@ final class FashionMnistProgram {
         Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
         String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
-        Trainer trainer = new Trainer(name, net, sgd,
-                (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
-                        : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), out,
-                args.toJson(NOT_CONFIG), args.toJson());
-        if (cosine) {
-            trainer.withSchedule(new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)));
-        }
-        trainer.withData(rawTrain.fingerprint()).withCheckpointEvery(checkpointEvery).withStopAfter(stopAfter);
-        long done = args.flag("resume") ? trainer.resume() : trainer.startFresh(args.flag("overwrite"));
+        Checkpoints checkpoints = new Checkpoints(new CheckpointStore(out, name + "-step", 3),
+                args.flag("resume") ? Checkpoints.Start.RESUME
+                        : args.flag("overwrite") ? Checkpoints.Start.OVERWRITE : Checkpoints.Start.NEW)
+                .every(checkpointEvery).config(args.toJson(NOT_CONFIG)).data(rawTrain.fingerprint())
+                .warnings(w -> System.err.println("warning: " + w));
+        Curves curves = new Curves(out.resolve(name + "-curves.png"), name + ": loss and accuracy per epoch");
+        Trainer trainer = Trainer.builder(net, (scores, y) -> reg == 0 ? dataLoss.forward(scores, y)
+                        : dataLoss.forward(scores, y).add(Regularization.l2(reg, net)), sgd)
+                .epochs(epochs).schedule(cosine ? new LrSchedule(sgd, LrSchedule.cosine(epochs, 0)) : null)
+                .validation(test).stopAfter(stopAfter)
+                .callbacks(checkpoints, new MetricsLog(out.resolve(name + "-metrics.jsonl")), curves,
+                        new ProgressPrinter(System.out))
+                .build();
         System.out.println(net);
         System.out.println(net.parameterCount() + " parameters");
         DataLoader loader = new DataLoader(train, batch, true, seed, false);
-        long steps = trainer.fit(loader, test, done, epochs);
-        if (steps < (long) epochs * loader.batchesPerEpoch()) {
-            System.out.println("RESULT {\"program\":" + Trainer.quote(name) + ",\"stopped_after_steps\":" + steps
-                    + ",\"checkpoint\":" + Trainer.quote(trainer.checkpoint(steps).toString()) + "}");
+        History history;
+        try {
+            history = trainer.fit(loader);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            throw new java.nio.file.FileAlreadyExistsException(e.getFile(), null, e.getReason()
+                    + " (--resume, --overwrite or another --out)");
+        }
+        if (history.steps() < (long) epochs * loader.batchesPerEpoch()) {
+            System.out.println("resume with --resume");
+            System.out.println("RESULT " + Json.object(g -> {
+                g.writeStringField("program", name);
+                g.writeNumberField("stopped_after_steps", history.steps());
+                g.writeStringField("checkpoint", checkpoints.lastFile().toString());
+            }));
             return Cli.DONE; // interrupted on purpose: no final evaluation
         }
 
-        double accuracy = trainer.accuracy(test);
+        ConfusionMatrix cm = new ConfusionMatrix(classes.size());
+        double accuracy = Evaluation.confusion(net, test, cm);
         List<Path> files = new ArrayList<>();
-        Path curves = trainer.plot();
-        if (curves != null) {
-            files.add(curves);
+        Path curvesFile = curves.write(history.epochs());
+        if (curvesFile != null) {
+            files.add(curvesFile);
         }
         files.addAll(extras.write(net, out, name, shape, classes));
-        files.add(trainer.checkpoint(steps));
-        System.out.printf(Locale.ROOT, "test accuracy %.4f%n", accuracy);
-        System.out.println(trainer.resultLine(accuracy, (System.nanoTime() - t0) / 1e9, files));
+        files.add(cm.writePng(out.resolve(name + "-confusion.png"), classes, name + ": confusion matrix on the "
+                + "test set (rows: actual class)"));
+        if (!args.get("predictions").isEmpty()) {
+            files.add(Evaluation.writePredictions(net, test, Path.of(args.get("predictions"))));
+        }
+        files.add(checkpoints.lastFile());
+        System.out.println("confusion matrix (test set):");
+        System.out.print(cm.toText(classes));
+        System.out.print(cm.report(classes));
+        System.out.printf(Locale.ROOT, "test accuracy %.4f  macro F1 %.4f%n", accuracy, cm.macroF1());
+        for (Path f : files) {
+            System.out.println("wrote " + f);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.println("RESULT " + Json.object(g -> {
+            g.writeStringField("program", name);
+            g.writeNumberField("test_accuracy", Math.round(accuracy * 1e4) / 1e4);
+            g.writeNumberField("macro_f1", Math.round(cm.macroF1() * 1e4) / 1e4);
+            g.writeNumberField("seconds", Math.round(seconds * 100) / 100.0);
+            g.writeNumberField("samples_per_second_median", Math.round(medianSpeed(history)));
+            g.writeNumberField("epochs", history.epochs().isEmpty() ? 0 : history.last().epoch());
+            g.writeArrayFieldStart("confusion_matrix");
+            for (long[] row : cm.counts()) {
+                g.writeArray(row, 0, row.length);
+            }
+            g.writeEndArray();
+            g.writeArrayFieldStart("files");
+            for (Path f : files) {
+                g.writeString(f.toString());
+            }
+            g.writeEndArray();
+            g.writeFieldName("options");
+            args.writeJson(g, Map.of("lr", lr));
+        }));
         return Cli.DONE;
+    }
+
+    /** The median speed of the epochs after the first (which includes warm-up), as this run measured them. */
+    private static double medianSpeed(History h) {
+        double[] v = h.epochs().stream().skip(h.epochs().size() > 1 ? 1 : 0).mapToDouble(e -> e.get("samples_per_second"))
+                .filter(x -> !Double.isNaN(x)).sorted().toArray();
+        return v.length == 0 ? 0 : v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
     }
 }

@@ -94,7 +94,7 @@ class FashionMnistProgramTest {
         });
         assertThat(config[1]).isEqualTo("{\"loss\":\"softmax\",\"reg\":\"1e-4\",\"lr\":\"0.05\",\"schedule\":\"cosine\","
                 + "\"momentum\":\"0.9\",\"epochs\":\"10\",\"batch-size\":\"128\",\"seed\":\"7\",\"dataset\":\"fashion-mnist\","
-                + "\"data\":\"\",\"download\":\"\",\"resume\":\"true\",\"overwrite\":\"\"}");
+                + "\"data\":\"\",\"download\":\"\",\"resume\":\"true\",\"overwrite\":\"\",\"predictions\":\"\"}");
     }
 
     @Test
@@ -142,7 +142,7 @@ class FashionMnistProgramTest {
         assertThat(r.out()).contains("using the subset of Fashion-MNIST embedded in jgrad: 6000 training and 1000 test "
                 + "images").contains("apt-get install dataset-fashion-mnist").contains("--download")
                 .contains("Fashion-MNIST from the embedded subset: 6000 train, 1000 test images");
-        assertThat(result(r.out())).contains("\"lr\":\"0.01\"").contains("\"epochs\":\"1\"");
+        assertThat(result(r.out())).contains("\"lr\":0.01,").contains("\"epochs\":1,"); // typed options
         assertThat(accuracy(r.out())).isGreaterThan(0.70); // chance is 0.10
         assertThat(r.out() + r.err()).doesNotContain("\r");
         assertThat(dir.resolve("downloaded")).isEmptyDirectory();
@@ -181,9 +181,10 @@ class FashionMnistProgramTest {
         Console.Run again = Console.capture(() -> p.run("--no-download", "--stop-after", "2", "--seed", "5", "--out",
                 out.toString()));
         assertThat(again.status()).isEqualTo(Cli.IO_PROBLEM);
-        assertThat(again.firstErrorLine()).isEqualTo("error: " + out + ": holds checkpoints of run "
-                + "'linearclassifier-softmax' (1 file, newest linearclassifier-softmax-step4.safetensors after 4 steps); "
-                + "pass --resume to continue that run, --overwrite to replace it, or another --out");
+        assertThat(again.firstErrorLine()).isEqualTo("error: " + out + ": holds checkpoints of "
+                + "'linearclassifier-softmax-step' (1 file, newest linearclassifier-softmax-step4.safetensors after 4 "
+                + "steps); resume that run, overwrite it on purpose, or write to another folder (--resume, --overwrite or "
+                + "another --out)");
         assertThat(Files.readAllBytes(earlier)).isEqualTo(bytes);
 
         Console.Run both = Console.capture(() -> p.run("--no-download", "--resume", "--overwrite", "--out",
@@ -194,7 +195,8 @@ class FashionMnistProgramTest {
         Console.Run replaced = Console.capture(() -> p.run("--no-download", "--stop-after", "2", "--seed", "5",
                 "--overwrite", "--out", out.toString()));
         assertThat(replaced.status()).as(replaced.err()).isZero();
-        assertThat(replaced.err()).contains("warning: --overwrite: " + out + " holds checkpoints of run");
+        assertThat(replaced.err()).contains("warning: overwriting: " + out + " holds checkpoints of "
+                + "'linearclassifier-softmax-step'");
         assertThat(earlier).doesNotExist();
         assertThat(out.resolve("linearclassifier-softmax-step2.safetensors")).exists();
 
@@ -266,11 +268,20 @@ class FashionMnistProgramTest {
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "--data", data.toString(), "--epochs", "1", "--out", dir.resolve("out").toString())
-                .redirectErrorStream(true).start();
+                "--data", data.toString(), "--epochs", "1", "--out", dir.resolve("out").toString(), "--predictions",
+                dir.resolve("out/predictions.csv").toString()).redirectErrorStream(true).start();
         String out = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(child.waitFor()).as(out).isZero();
-        assertThat(out).contains("epoch  1  train loss").doesNotContain("\r");
+        assertThat(out).containsPattern("epoch 1/1  loss \\d\\.\\d{4}  accuracy \\d\\.\\d{4}  val_loss").doesNotContain("\r");
+        // the RESULT line is JSON any parser reads: confusion matrix, macro F1, typed options
+        String result = out.lines().filter(l -> l.startsWith("RESULT ")).reduce((a, b) -> b).orElseThrow();
+        assertThat(result).contains("\"macro_f1\":").contains("\"confusion_matrix\":[[")
+                .contains("\"epochs\":1,").contains("\"lr\":0.01,").contains("\"resume\":false");
+        assertThat(out).contains("confusion matrix (test set):").contains("macro avg");
+        List<String> csv = Files.readAllLines(dir.resolve("out/predictions.csv"));
+        assertThat(csv).hasSize(1001).startsWith("index,label,predicted");
+        assertThat(csv.get(1)).matches("0,[0-9],[0-9]");
+        assertThat(out).contains("wrote " + dir.resolve("out/predictions.csv"));
     }
 
     /** A bad -Djgrad.blas is found before any data is read: one line, status 2 (in a JVM of its own: the choice is made once). */

@@ -34,7 +34,8 @@ public final class ProgressPrinter implements Callback {
     @Override
     public void onTrainStart(TrainState s) {
         if (s.resumedStep() >= 0) {
-            out.printf(Locale.ROOT, "resumed after %d steps (epoch %d of %d)%n", s.resumedStep(),
+            String from = s.lastCheckpoint() == null ? "" : "from " + s.lastCheckpoint() + " ";
+            out.printf(Locale.ROOT, "resumed %safter %d steps (epoch %d of %d)%n", from, s.resumedStep(),
                     s.resumedStep() / s.stepsPerEpoch() + (s.resumedStep() % s.stepsPerEpoch() == 0 ? 0 : 1), s.epochs());
             if (s.resumedStep() >= (long) s.epochs() * s.stepsPerEpoch()) {
                 out.printf(Locale.ROOT, "the run is already finished (%d epochs); nothing to train%n", s.epochs());

@@ -169,7 +169,8 @@ class TrainerTest {
         ByteArrayOutputStream second = new ByteArrayOutputStream();
         History rest = checkpointed(resumed, Checkpoints.Start.RESUME, 0, second).fit(loader());
         assertThat(rest.resumedStep()).isEqualTo(11);
-        assertThat(second.toString(StandardCharsets.UTF_8)).startsWith("resumed after 11 steps (epoch 2 of 3)");
+        assertThat(second.toString(StandardCharsets.UTF_8)).startsWith("resumed from " + dir.resolve("ck/run-step11"
+                + ".safetensors") + " after 11 steps (epoch 2 of 3)");
         assertThat(Files.readAllBytes(dir.resolve("ck/run-step24.safetensors"))).isEqualTo(straightBytes);
         assertThat(rest.epochs()).hasSize(3);
         for (int e = 0; e < 3; e++) { // the whole run's figures, epoch 2 whole although it was resumed in its middle
@@ -225,6 +226,21 @@ class TrainerTest {
         assertThatThrownBy(() -> Trainer.builder(model, new CrossEntropyLoss()::forward,
                 new Sgd(model.parameters(), Sgd.Options.lr(1))).epochs(0)).hasMessage("Trainer: epochs must be at least "
                 + "1, got 0");
+    }
+
+    @Test
+    void aNonFiniteGradientStopsTrainingNamingTheParameterAndNothingIsSaved() {
+        Linear model = new Linear(3, 2, true, Generator.seeded(0));
+        // a finite loss (0) whose gradient is infinite: d sqrt(u)/du at u = 0
+        Trainer t = Trainer.builder(model, (s, y) -> s.sub(s.detach()).sqrt().sum(),
+                        new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
+                .callbacks(new Checkpoints(new CheckpointStore(dir, "guard-step", 3), Checkpoints.Start.NEW)).build();
+        TensorDataset data = new TensorDataset(Tensor.randn(Generator.seeded(1), 8, 3), Tensor.of(new long[8]));
+        assertThatThrownBy(() -> t.fit(new DataLoader(data, 4, false, 0, false)))
+                .isInstanceOf(NonFiniteException.class)
+                .hasMessage("gradient of weight is not finite at epoch 1 step 1; last good checkpoint: none; nothing was "
+                        + "applied; a lower learning rate than 0.1 (or gradient clipping) may help");
+        assertThat(dir.resolve("guard-step1.safetensors")).doesNotExist();
     }
 
     @Test
