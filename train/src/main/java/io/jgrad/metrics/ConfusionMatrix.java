@@ -274,9 +274,11 @@ public final class ConfusionMatrix implements Metric {
         List<String> rows = new ArrayList<>(names);
         java.util.Collections.reverse(rows); // actual class 0 at the top, as the text table reads
         int side = Math.max(500, 60 * k + 200);
-        HeatMapChart chart = new HeatMapChartBuilder().width(side + 120).height(side).title(title)
+        HeatMapChart chart = new HeatMapChartBuilder().width(side + 60 * k / 2 + 120).height(side).title(title)
                 .xAxisTitle("predicted class").yAxisTitle("actual class").build();
-        chart.getStyler().setShowValue(true).setMin(0).setMax(1);
+        chart.getStyler().setShowValue(true).setMin(0).setMax(1)
+                .setRangeColors(new java.awt.Color[] {java.awt.Color.WHITE, new java.awt.Color(0x9ecae1),
+                    new java.awt.Color(0x08519c)}); // white for none, dark blue for all of a class
         chart.getStyler().setHeatMapValueDecimalPattern("0.00");
         chart.getStyler().setLegendVisible(true);
         chart.addSeries("fraction of the actual class", names, rows, cells);

@@ -212,7 +212,7 @@ public final class Trainer {
         }
         long total = (long) epochs * perEpoch;
         if (s.step() >= total) {
-            LOG.log(System.Logger.Level.INFO, "the run is already finished: {0} epochs, {1} steps; nothing to train",
+            LOG.log(System.Logger.Level.DEBUG, "the run is already finished: {0} epochs, {1} steps; nothing to train",
                     epochs, total);
         }
         if (schedule != null) {
