@@ -25,6 +25,8 @@ final class Cli {
     static final int IO_PROBLEM = 1;
     static final int BAD_OPTIONS = 2;
     static final int NON_FINITE = 3;
+    /** A sanity check failed ({@code --sanity}). */
+    static final int SANITY_FAILED = 4;
 
     static {
         // jgrad's library logs (System.Logger, to java.util.logging by default) as one line each,

@@ -17,6 +17,8 @@ import io.jgrad.train.Checkpoints;
 import io.jgrad.train.Curves;
 import io.jgrad.train.History;
 import io.jgrad.train.MetricsLog;
+import io.jgrad.train.ModelSummary;
+import io.jgrad.train.SanityChecks;
 import io.jgrad.train.ProgressPrinter;
 import io.jgrad.train.Trainer;
 import java.io.IOException;
@@ -92,6 +94,8 @@ final class FashionMnistProgram {
                 .negatableFlag("download", "if Fashion-MNIST is not found, download it into $JGRAD_DATA or ~/.jgrad/data "
                         + "(default); where that fails, or with --no-download, use the small subset embedded in jgrad")
                 .text("out", "DIR", "runs/" + program.toLowerCase(Locale.ROOT), "folder for checkpoints and pictures")
+                .flag("sanity", "run the lecture's sanity checks (initial loss, overfitting 20 examples, a gradient check "
+                        + "of the whole model) instead of training, and exit")
                 .flag("resume", "continue from the newest checkpoint in --out")
                 .flag("overwrite", "replace the checkpoints an earlier run left in --out (without it, or --resume, "
                         + "such a folder is refused)")
@@ -104,8 +108,8 @@ final class FashionMnistProgram {
      * The options that do not shape training, left out of the config a checkpoint records (so a
      * resume may change them); the rest must match on resume.
      */
-    static final String[] NOT_CONFIG = {"out", "data", "download", "resume", "overwrite", "checkpoint-every",
-        "stop-after", "predictions"};
+    static final String[] NOT_CONFIG = {"out", "data", "download", "sanity", "resume", "overwrite",
+        "checkpoint-every", "stop-after", "predictions"};
 
     /** Parses {@code argv}, trains and evaluates; returns the exit status ({@link Cli}'s codes). */
     int run(String... argv) {
@@ -187,8 +191,11 @@ final class FashionMnistProgram {
                 .callbacks(checkpoints, new MetricsLog(out.resolve(name + "-metrics.jsonl")), curves,
                         new ProgressPrinter(System.out))
                 .build();
-        System.out.println(net);
-        System.out.println(net.parameterCount() + " parameters");
+        int[] one = flatten ? new int[] {1, shape[0] * shape[1] * shape[2]} : new int[] {1, shape[0], shape[1], shape[2]};
+        System.out.print(ModelSummary.of(net, one));
+        if (args.flag("sanity")) {
+            return sanity(net, dataLoss, train, classes.size());
+        }
         DataLoader loader = new DataLoader(train, batch, true, seed, false);
         History history;
         try {
@@ -250,6 +257,26 @@ final class FashionMnistProgram {
             args.writeJson(g, Map.of("lr", lr));
         }));
         return Cli.DONE;
+    }
+
+    /**
+     * The lecture's checks before a run (the initial loss with small weights, overfitting 20
+     * training examples, a float64 gradient check of the whole model), as a table; status 0 when
+     * all pass, {@link Cli#SANITY_FAILED} otherwise.
+     */
+    private static int sanity(Module net, Loss dataLoss, ImageDataset train, int classes) {
+        int[] first = new int[20];
+        for (int i = 0; i < first.length; i++) {
+            first[i] = i;
+        }
+        io.jgrad.data.Batch twenty = train.batch(first);
+        // Adam at 1e-3 fits a few examples whatever the model, so a failure points at the model, not the step size
+        SanityChecks.Report r = SanityChecks.run(net, dataLoss, classes, twenty,
+                ps -> new io.jgrad.optim.Adam(ps, io.jgrad.optim.Adam.Options.lr(1e-3)), 300);
+        System.out.println("sanity checks (the data loss without regularization; 20 training examples):");
+        System.out.print(r);
+        System.out.println(r.passed() ? "all sanity checks passed" : "some sanity checks FAILED: see above");
+        return r.passed() ? Cli.DONE : Cli.SANITY_FAILED;
     }
 
     /** The median speed of the epochs after the first (which includes warm-up), as this run measured them. */

@@ -94,7 +94,7 @@ class FashionMnistProgramTest {
         });
         assertThat(config[1]).isEqualTo("{\"loss\":\"softmax\",\"reg\":\"1e-4\",\"lr\":\"0.05\",\"schedule\":\"cosine\","
                 + "\"momentum\":\"0.9\",\"epochs\":\"10\",\"batch-size\":\"128\",\"seed\":\"7\",\"dataset\":\"fashion-mnist\","
-                + "\"data\":\"\",\"download\":\"\",\"resume\":\"true\",\"overwrite\":\"\",\"predictions\":\"\"}");
+                + "\"data\":\"\",\"download\":\"\",\"sanity\":\"\",\"resume\":\"true\",\"overwrite\":\"\",\"predictions\":\"\"}");
     }
 
     @Test
@@ -205,6 +205,22 @@ class FashionMnistProgramTest {
         assertThat(resumed.status()).as(resumed.err()).isZero();
         assertThat(resumed.out()).contains("resumed from").contains("step2");
         assertThat(out.resolve("linearclassifier-softmax-step3.safetensors")).exists();
+    }
+
+    /** --sanity runs the lecture's three checks instead of training, after the model's summary. */
+    @Test
+    void sanityChecksRunInsteadOfTrainingAndPass() throws IOException {
+        FashionMnistProgram p = program(closedPort(), FashionMnist.SHA256);
+        Path out = dir.resolve("out");
+        Console.Run r = Console.capture(() -> p.run("--no-download", "--sanity", "--loss", "svm", "--out", out.toString()));
+        assertThat(r.status()).as(r.err()).isZero();
+        assertThat(r.out()).contains("(model)  Linear  [1, 10]              7,850")
+                .containsPattern("initial loss \\(small weights\\) +9\\.00\\d\\d +9\\.0000 ± 2% +pass")
+                .containsPattern("overfit 20 examples +[0-9.]+ -> 0\\.0\\d+ in 300 steps +below 0\\.4500 +pass")
+                .containsPattern("gradient check \\(float64, 8 directions per tensor\\) +max relative error [0-9.e-]+ +at "
+                        + "most 1e-5 +pass")
+                .contains("all sanity checks passed").doesNotContain("RESULT").doesNotContain("epoch 1/");
+        assertThat(out).doesNotExist(); // nothing trained, nothing written
     }
 
     /** The subset's own files stand in for the full set: what is served is checked, and shown in plain lines. */

@@ -94,6 +94,16 @@ public final class MulticlassSvmLoss extends Loss {
         return reduce(perExample.mul(classWeights.to(scores.dtype()).indexSelect(0, target)));
     }
 
+    /** Δ, the margin. */
+    public double margin() {
+        return margin;
+    }
+
+    /** Whether this is the lecture's loss: Weston-Watkins, not squared, unweighted, the mean over the batch. */
+    public boolean isLecturesLoss() {
+        return variant == Variant.WESTON_WATKINS && !squared && classWeights == null && reduction == Reduction.MEAN;
+    }
+
     @Override
     protected String extraRepr() {
         return "margin=" + margin + ", variant=" + variant + ", squared=" + squared + ", " + super.extraRepr();
