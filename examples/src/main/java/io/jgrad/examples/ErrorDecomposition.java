@@ -6,6 +6,7 @@ import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -88,19 +89,47 @@ public final class ErrorDecomposition {
             System.out.printf(Locale.ROOT, "  steps %5d  %.3f  (+%.3f)%n", steps[i], opt[i], opt[i] - BAYES);
         }
 
-        XYChart chart = new XYChartBuilder().width(900).height(500).title("excess error over the Bayes error 0.10")
-                .xAxisTitle("log10 of: training examples / hidden width + 1 / optimisation steps").yAxisTitle("test error")
-                .build();
-        chart.addSeries("estimation (examples)", log10(sizes, 0), est);
-        chart.addSeries("approximation (width + 1)", log10(widths, 1), approx);
-        chart.addSeries("optimisation (steps)", log10(steps, 0), opt);
-        chart.addSeries("Bayes error", new double[] {0, 4}, new double[] {BAYES, BAYES});
+        List<XYChart> charts = List.of(
+                sweepChart("estimation: more training examples", "training examples (hidden 32, 2000 Adam steps)",
+                        sizes, est, true),
+                sweepChart("approximation: a wider hidden layer", "hidden width + 1 (linear at 1; 20000 examples)",
+                        widths, approx, false),
+                sweepChart("optimisation: more steps", "Adam steps (hidden 64, 20000 examples)", steps, opt, true));
         Path png = out.resolve("error-decomposition.png");
-        BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
-        System.out.printf(Locale.ROOT, "RESULT {\"program\":\"error-decomposition\",\"bayes\":%.2f,\"largest_n_error\":%.4f,"
-                + "\"linear_error\":%.4f,\"widest_error\":%.4f,\"files\":[\"%s\"]}%n", BAYES, est[est.length - 1],
-                approx[0], approx[approx.length - 1], png);
+        BitmapEncoder.saveBitmap(charts, 1, 3, png.toString(), BitmapEncoder.BitmapFormat.PNG);
+        System.out.println("wrote " + png);
+        System.out.println("RESULT " + Json.object(g -> {
+            g.writeStringField("program", "error-decomposition");
+            g.writeNumberField("bayes", BAYES);
+            g.writeNumberField("largest_n_error", Math.round(est[est.length - 1] * 1e4) / 1e4);
+            g.writeNumberField("linear_error", Math.round(approx[0] * 1e4) / 1e4);
+            g.writeNumberField("widest_error", Math.round(approx[approx.length - 1] * 1e4) / 1e4);
+            g.writeArrayFieldStart("files");
+            g.writeString(png.toString());
+            g.writeEndArray();
+        }));
         return Cli.DONE;
+    }
+
+    /**
+     * One sweep's test error against its knob, with the Bayes error as a dashed line: what the
+     * gap between them is made of is in the title.
+     */
+    private static XYChart sweepChart(String title, String knob, int[] xs, double[] errors, boolean logX) {
+        XYChart c = new XYChartBuilder().width(460).height(420).title(title).xAxisTitle(knob)
+                .yAxisTitle("test error").build();
+        double[] x = new double[xs.length];
+        for (int i = 0; i < xs.length; i++) {
+            x[i] = logX ? xs[i] : xs[i] + 1; // width + 1 on the log axis, so that linear (0) has a place
+        }
+        c.getStyler().setXAxisLogarithmic(true).setYAxisMin(0.0).setYAxisMax(0.5).setLegendPosition(
+                org.knowm.xchart.style.Styler.LegendPosition.InsideNE);
+        c.addSeries("test error", x, errors);
+        org.knowm.xchart.XYSeries bayes = c.addSeries("Bayes error " + BAYES, new double[] {x[0], x[x.length - 1]},
+                new double[] {BAYES, BAYES});
+        bayes.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+        bayes.setLineStyle(org.knowm.xchart.style.lines.SeriesLines.DASH_DASH);
+        return c;
     }
 
     private static double bayesOnTest(Tensor[] test) {
@@ -114,11 +143,4 @@ public final class ErrorDecomposition {
         return (double) wrong / y.length;
     }
 
-    private static double[] log10(int[] v, int plus) {
-        double[] out = new double[v.length];
-        for (int i = 0; i < v.length; i++) {
-            out[i] = Math.log10(v[i] + plus);
-        }
-        return out;
-    }
 }

@@ -78,7 +78,7 @@ public final class HardCases {
         Cli.printBlas();
         Files.createDirectories(out);
         List<String> files = new ArrayList<>();
-        StringBuilder json = new StringBuilder();
+        java.util.Map<String, double[]> accuracies = new java.util.LinkedHashMap<>();
         System.out.println("problem       linear   two-layer (hidden 64)");
         for (Problem p : problems(seed, 2000)) {
             Module linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.05);
@@ -86,12 +86,29 @@ public final class HardCases {
             double al = Toy2d.accuracy(linear, p.x(), p.y());
             double an = Toy2d.accuracy(net, p.x(), p.y());
             System.out.printf(Locale.ROOT, "%-12s  %.3f    %.3f%n", p.name(), al, an);
-            files.add(Toy2d.plot(linear, p.x(), p.y(), 3, out.resolve(p.name() + "-linear.png")).toString());
-            files.add(Toy2d.plot(net, p.x(), p.y(), 3, out.resolve(p.name() + "-two-layer.png")).toString());
-            json.append(json.length() == 0 ? "" : ",").append(String.format(Locale.ROOT,
-                    "\"%s\":{\"linear\":%.4f,\"two_layer\":%.4f}", p.name(), al, an));
+            files.add(Toy2d.plot(linear, p.x(), p.y(), 3, String.format(Locale.ROOT, "%s: linear, training accuracy "
+                    + "%.3f", p.name(), al), out.resolve(p.name() + "-linear.png")).toString());
+            files.add(Toy2d.plot(net, p.x(), p.y(), 3, String.format(Locale.ROOT, "%s: two-layer (hidden 64), "
+                    + "training accuracy %.3f", p.name(), an), out.resolve(p.name() + "-two-layer.png")).toString());
+            accuracies.put(p.name(), new double[] {al, an});
         }
-        System.out.println("RESULT {\"program\":\"hard-cases\"," + json + ",\"files\":" + files.size() + "}");
+        for (String f : files) {
+            System.out.println("wrote " + f);
+        }
+        System.out.println("RESULT " + Json.object(g -> {
+            g.writeStringField("program", "hard-cases");
+            for (var e : accuracies.entrySet()) {
+                g.writeObjectFieldStart(e.getKey());
+                g.writeNumberField("linear", Math.round(e.getValue()[0] * 1e4) / 1e4);
+                g.writeNumberField("two_layer", Math.round(e.getValue()[1] * 1e4) / 1e4);
+                g.writeEndObject();
+            }
+            g.writeArrayFieldStart("files");
+            for (String f : files) {
+                g.writeString(f);
+            }
+            g.writeEndArray();
+        }));
         return Cli.DONE;
     }
 }

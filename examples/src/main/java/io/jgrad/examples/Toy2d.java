@@ -46,9 +46,16 @@ final class Toy2d {
         }
     }
 
-    /** The model's decision regions over [-lim, lim]² with the points on top, as a PNG. */
-    static Path plot(Module m, Tensor x, Tensor y, double lim, Path png) throws IOException {
+    /**
+     * The model's decision regions over [-lim, lim]² with the points on top, as a PNG with a
+     * title, both axes labelled with their range, and a legend of the classes' colours.
+     */
+    static Path plot(Module m, Tensor x, Tensor y, double lim, String title, Path png) throws IOException {
         int size = 300;
+        int left = 44;
+        int top = 30;
+        int right = 120;
+        int bottom = 40;
         float[] grid = new float[size * size * 2];
         for (int i = 0; i < size; i++) {
             for (int j = 0; j < size; j++) {
@@ -62,23 +69,56 @@ final class Toy2d {
         }
         Color[] region = {new Color(0xCFE0F7), new Color(0xF7D9CF), new Color(0xD9F2D0)};
         Color[] dot = {new Color(0x1F5BB5), new Color(0xB5401F), new Color(0x2E8A1F)};
-        BufferedImage img = new BufferedImage(size, size, BufferedImage.TYPE_INT_RGB);
+        BufferedImage img = new BufferedImage(left + size + right, top + size + bottom, BufferedImage.TYPE_INT_RGB);
+        java.awt.Graphics2D g = img.createGraphics();
+        g.setRenderingHint(java.awt.RenderingHints.KEY_TEXT_ANTIALIASING,
+                java.awt.RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
         for (int k = 0; k < pred.length; k++) {
-            img.setRGB(k % size, k / size, region[(int) pred[k] % 3].getRGB());
+            img.setRGB(left + k % size, top + k / size, region[(int) pred[k] % 3].getRGB());
         }
         float[] px = x.toFloatArray();
         long[] py = y.toLongArray();
+        int classes = 0;
         for (int n = 0; n < py.length; n++) {
+            classes = Math.max(classes, (int) py[n] + 1);
             int c = (int) Math.round((px[2 * n] + lim) / (2 * lim) * (size - 1));
             int r = (int) Math.round((lim - px[2 * n + 1]) / (2 * lim) * (size - 1));
             for (int dr = -1; dr <= 1; dr++) {
                 for (int dc = -1; dc <= 1; dc++) {
                     if (r + dr >= 0 && r + dr < size && c + dc >= 0 && c + dc < size) {
-                        img.setRGB(c + dc, r + dr, dot[(int) py[n] % 3].getRGB());
+                        img.setRGB(left + c + dc, top + r + dr, dot[(int) py[n] % 3].getRGB());
                     }
                 }
             }
         }
+        g.setColor(Color.BLACK);
+        g.drawRect(left, top, size, size);
+        g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.BOLD, 12));
+        g.drawString(title, 6, 18);
+        g.setFont(new java.awt.Font(java.awt.Font.SANS_SERIF, java.awt.Font.PLAIN, 11));
+        String lo = String.format(java.util.Locale.ROOT, "%.0f", -lim);
+        String hi = String.format(java.util.Locale.ROOT, "%.0f", lim);
+        g.drawString(lo, left - 4, top + size + 14);
+        g.drawString(hi, left + size - 6, top + size + 14);
+        g.drawString("0", left + size / 2 - 3, top + size + 14);
+        g.drawString("x1", left + size / 2 - 5, top + size + 32);
+        g.drawString(hi, left - 16, top + 10);
+        g.drawString(lo, left - 20, top + size);
+        g.drawString("x2", 8, top + size / 2);
+        for (int c = 0; c < classes; c++) {
+            int ly = top + 14 + 34 * c;
+            g.setColor(region[c % 3]);
+            g.fillRect(left + size + 12, ly - 10, 14, 14);
+            g.setColor(dot[c % 3]);
+            g.fillRect(left + size + 16, ly - 6, 6, 6);
+            g.setColor(Color.BLACK);
+            g.drawString("class " + c, left + size + 32, ly + 1);
+        }
+        g.drawString("area: predicted", left + size + 12, top + 14 + 34 * classes);
+        g.drawString("dots: actual", left + size + 12, top + 28 + 34 * classes);
+        g.dispose();
         ImageIO.write(img, "png", png.toFile());
         return png;
     }
