@@ -49,9 +49,9 @@ class CifarProgramTest {
         }
         String text = captured.toString(StandardCharsets.UTF_8);
         assertThat(status).as(text).isZero();
-        assertThat(text).contains("CIFAR-10 from").contains("50000 train, 10000 test").contains("in=3072, out=10");
+        assertThat(text).contains("CIFAR-10 from").contains("50000 train, 10000 test").contains("input [1, 3072]; parameters 30,730");
         var templates = ImageIO.read(out.resolve("linearclassifier-cifar10-softmax-templates.png").toFile());
-        assertThat(templates.getWidth()).isEqualTo(5 * 32 * 4);
+        assertThat(templates.getWidth()).isEqualTo(5 * (32 * 4 + 8)); // five tiles a row, 4x zoom, 8 pixels apart
         assertThat(Safetensors.load(out.resolve("linearclassifier-cifar10-softmax-step391.safetensors")).tensors()
                 .get("model.weight").shape()).containsExactly(10, 3072);
     }
