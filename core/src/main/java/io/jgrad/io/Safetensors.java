@@ -36,8 +36,8 @@ import java.util.TreeMap;
  *
  * <p>The reader checks everything the reference checks, in the same order, plus duplicate
  * names, before allocating any tensor; every problem ends in a {@link SafetensorsFormatException}
- * naming the file. Supported dtypes: F32, F64 and I64 (read and written), I32, U8 and BOOL (read
- * into INT64).
+ * naming the file. Supported dtypes: F32, F64 and I64 (read and written), F16 and BF16 (read
+ * into FLOAT32, exactly; written when asked, see {@link Half}), I32, U8 and BOOL (read into INT64).
  */
 public final class Safetensors {
     /** The reference's limit on the header size, in bytes (reading and writing). */
@@ -70,6 +70,19 @@ public final class Safetensors {
 
     // ------------------------------------------------------------------ writing
 
+    /**
+     * A 16-bit floating-point format to store a floating-point tensor in: IEEE half precision
+     * ({@code F16}) or bfloat16 ({@code BF16}), each value rounded to the nearest (ties to even),
+     * too large ones to infinity, NaN kept as NaN, exactly as PyTorch's {@code .half()} and
+     * {@code .bfloat16()} round. Reading gives FLOAT32 tensors, exact for every 16-bit value.
+     */
+    public enum Half {
+        /** IEEE 754 binary16: 5 exponent bits, 10 fraction bits; at most 65504. */
+        F16,
+        /** bfloat16: float32's 8 exponent bits, 7 fraction bits. */
+        BF16
+    }
+
     /** Writes {@code tensors} (and no metadata) to {@code path} atomically. */
     public static void save(Path path, Map<String, Tensor> tensors) throws IOException {
         save(path, tensors, Map.of());
@@ -77,21 +90,57 @@ public final class Safetensors {
 
     /** Writes {@code tensors} and {@code metadata} to {@code path} atomically: the old file survives any failure. */
     public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
-        byte[] header = header(tensors, metadata); // validates before the file is touched
-        AtomicFiles.write(path, out -> write(out, header, tensors));
+        save(path, tensors, metadata, Map.of());
+    }
+
+    /**
+     * As {@link #save(Path, Map, Map)}, storing the floating-point tensors named in {@code halves}
+     * in the 16-bit format given there (the others as they are).
+     */
+    public static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata,
+                            Map<String, Half> halves) throws IOException {
+        Map<String, String> stored = stored(tensors, halves);
+        byte[] header = header(tensors, metadata, stored); // validates before the file is touched
+        AtomicFiles.write(path, out -> write(out, header, tensors, stored));
     }
 
     /** The file's bytes, for tests and in-memory use. */
     public static byte[] toBytes(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+        return toBytes(tensors, metadata, Map.of());
+    }
+
+    /** The file's bytes with some tensors stored in 16 bits, as {@link #save(Path, Map, Map, Map)} writes them. */
+    public static byte[] toBytes(Map<String, Tensor> tensors, Map<String, String> metadata, Map<String, Half> halves)
+            throws IOException {
+        Map<String, String> stored = stored(tensors, halves);
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        write(out, header(tensors, metadata), tensors);
+        write(out, header(tensors, metadata, stored), tensors, stored);
         return out.toByteArray();
     }
 
     static void save(Path path, Map<String, Tensor> tensors, Map<String, String> metadata,
                      java.util.function.UnaryOperator<OutputStream> wrap) throws IOException {
-        byte[] header = header(tensors, metadata);
-        AtomicFiles.write(path, out -> write(out, header, tensors), wrap);
+        Map<String, String> stored = stored(tensors, Map.of());
+        byte[] header = header(tensors, metadata, stored);
+        AtomicFiles.write(path, out -> write(out, header, tensors, stored), wrap);
+    }
+
+    /** Each tensor's dtype in the file: its own, or the 16-bit format asked for it. */
+    private static Map<String, String> stored(Map<String, Tensor> tensors, Map<String, Half> halves) {
+        for (Map.Entry<String, Half> e : halves.entrySet()) {
+            Tensor t = tensors.get(e.getKey());
+            if (t == null) {
+                throw new IllegalArgumentException("safetensors: a 16-bit format is asked for '" + e.getKey()
+                        + "', which is not among the tensors");
+            }
+            if (!t.dtype().isFloatingPoint()) {
+                throw new IllegalArgumentException("safetensors: '" + e.getKey() + "' is " + t.dtype()
+                        + "; only floating-point tensors can be stored as " + e.getValue());
+            }
+        }
+        Map<String, String> out = new java.util.HashMap<>();
+        tensors.forEach((k, t) -> out.put(k, halves.containsKey(k) ? halves.get(k).name() : dtypeName(t.dtype())));
+        return out;
     }
 
     private static String dtypeName(DType t) {
@@ -106,14 +155,14 @@ public final class Safetensors {
             a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
 
     /** Tensor names in the reference writer's order: dtype alignment descending, then name (by UTF-8 bytes). */
-    private static List<String> order(Map<String, Tensor> tensors) {
+    private static List<String> order(Map<String, Tensor> tensors, Map<String, String> stored) {
         List<String> names = new ArrayList<>(tensors.keySet());
-        names.sort(Comparator.<String>comparingInt(n -> -DTYPE_ORDER.indexOf(dtypeName(tensors.get(n).dtype())))
-                .thenComparing(UTF8_ORDER));
+        names.sort(Comparator.<String>comparingInt(n -> -DTYPE_ORDER.indexOf(stored.get(n))).thenComparing(UTF8_ORDER));
         return names;
     }
 
-    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+    private static byte[] header(Map<String, Tensor> tensors, Map<String, String> metadata, Map<String, String> stored)
+            throws IOException {
         if (tensors.size() > MAX_ENTRIES || metadata.size() > MAX_ENTRIES) {
             throw new IllegalArgumentException("safetensors: " + tensors.size() + " tensors and " + metadata.size()
                     + " metadata keys; the limit is " + MAX_ENTRIES + " of each");
@@ -134,7 +183,7 @@ public final class Safetensors {
             json.append('}');
         }
         long offset = 0;
-        List<String> names = order(tensors);
+        List<String> names = order(tensors, stored);
         List<Tensor> seen = new ArrayList<>();
         for (String name : names) {
             if (name.equals("__metadata__")) {
@@ -148,9 +197,10 @@ public final class Safetensors {
                 }
             }
             seen.add(t);
-            long bytes = (long) t.numel() * t.dtype().byteSize();
+            String dtype = stored.get(name);
+            long bytes = (long) t.numel() * DTYPE_BITS[DTYPE_ORDER.indexOf(dtype)] / 8;
             json.append(json.length() > 1 ? "," : "").append(quote(name)).append(":{\"dtype\":\"")
-                    .append(dtypeName(t.dtype())).append("\",\"shape\":[");
+                    .append(dtype).append("\",\"shape\":[");
             for (int d = 0; d < t.dim(); d++) {
                 json.append(d > 0 ? "," : "").append(t.size(d));
             }
@@ -193,13 +243,22 @@ public final class Safetensors {
         return sb.append('"').toString();
     }
 
-    private static void write(OutputStream out, byte[] header, Map<String, Tensor> tensors) throws IOException {
+    private static void write(OutputStream out, byte[] header, Map<String, Tensor> tensors, Map<String, String> stored)
+            throws IOException {
         ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
         out.write(len.array());
         out.write(header);
         ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-        for (String name : order(tensors)) {
+        for (String name : order(tensors, stored)) {
             Tensor t = tensors.get(name);
+            String dtype = stored.get(name);
+            if (dtype.equals("F16") || dtype.equals("BF16")) {
+                boolean f16 = dtype.equals("F16");
+                for (float v : t.dtype() == DType.FLOAT32 ? t.toFloatArray() : t.to(DType.FLOAT32).toFloatArray()) {
+                    flushIfFull(out, buf, 2).putShort(f16 ? HalfFloats.toF16(v) : HalfFloats.toBf16(v));
+                }
+                continue;
+            }
             switch (t.dtype()) {
                 case FLOAT32 -> {
                     for (float v : t.toFloatArray()) {
@@ -503,7 +562,7 @@ public final class Safetensors {
         return new Entry(name, DTYPE_ORDER.get(known), shape, offsets[0], offsets[1]);
     }
 
-    private static final List<String> READABLE = List.of("F32", "F64", "I64", "I32", "U8", "BOOL");
+    private static final List<String> READABLE = List.of("F32", "F64", "I64", "I32", "U8", "BOOL", "F16", "BF16");
     private static final BigInteger U64_MAX = BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE);
 
     /**
@@ -552,7 +611,8 @@ public final class Safetensors {
      */
     private static Tensor readTensor(String file, Source src, long at, Entry e, int[] shape) throws IOException {
         String dtype = e.dtype();
-        DType type = dtype.equals("F32") ? DType.FLOAT32 : dtype.equals("F64") ? DType.FLOAT64 : DType.INT64;
+        DType type = dtype.equals("F64") ? DType.FLOAT64 : dtype.startsWith("F") || dtype.equals("BF16") ? DType.FLOAT32
+                : DType.INT64;
         Tensor t = Tensor.zeros(type, shape);
         int n = t.numel();
         if (n == 0) {
@@ -575,6 +635,15 @@ public final class Safetensors {
                 case "F64" -> {
                     double[] v = new double[count];
                     b.asDoubleBuffer().get(v);
+                    yield Tensor.of(v);
+                }
+                case "F16", "BF16" -> {
+                    float[] v = new float[count];
+                    boolean f16 = dtype.equals("F16");
+                    for (int i = 0; i < count; i++) {
+                        short h = b.getShort();
+                        v[i] = f16 ? HalfFloats.fromF16(h) : HalfFloats.fromBf16(h);
+                    }
                     yield Tensor.of(v);
                 }
                 default -> Tensor.of(longs(file, e, b, start, count));

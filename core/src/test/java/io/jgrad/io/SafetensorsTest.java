@@ -256,6 +256,83 @@ class SafetensorsTest {
                 .hasMessageContaining("the limit is 100000 of each");
     }
 
+    /**
+     * F16 and BF16 (issue 22): PyTorch's own roundings of 534 float32 values (zeros, ±1, the
+     * largest halves and the values just past them, subnormals and the values between, ties,
+     * infinities, NaN, random values of several scales) read back exactly as PyTorch's float32
+     * view of them, and jgrad's writer rounds the same float32 values to the same bytes.
+     */
+    @Test
+    void halfAndBfloat16ReadAndWriteAsPyTorchRoundsThem() throws IOException {
+        byte[] file;
+        try (InputStream in = SafetensorsTest.class.getResourceAsStream("half-reference.safetensors")) {
+            file = in.readAllBytes();
+        }
+        Safetensors.Contents c = Safetensors.read(file, "half-reference.safetensors");
+        assertThat(c.metadata().get("torch")).startsWith("1.13");
+        for (String kind : List.of("f16", "bf16")) {
+            Tensor read = c.tensors().get(kind);
+            assertThat(read.dtype()).isEqualTo(DType.FLOAT32);
+            float[] got = read.toFloatArray();
+            float[] want = c.tensors().get(kind + "_as_f32").toFloatArray();
+            assertThat(got).hasSize(534);
+            for (int i = 0; i < want.length; i++) {
+                assertThat(Float.floatToRawIntBits(got[i])).as("%s element %s (%s)", kind, i, want[i])
+                        .isEqualTo(Float.floatToRawIntBits(want[i]));
+            }
+        }
+        Tensor source = c.tensors().get("source");
+        byte[] ours = Safetensors.toBytes(Map.of("f16", source, "bf16", source.clone()), Map.of(),
+                Map.of("f16", Safetensors.Half.F16, "bf16", Safetensors.Half.BF16));
+        Safetensors.Contents back = Safetensors.read(ours, "ours");
+        for (String kind : List.of("f16", "bf16")) {
+            byte[] mine = payload(ours, kind);
+            byte[] torch = payload(file, kind);
+            assertThat(mine).hasSameSizeAs(torch);
+            for (int i = 0; i < torch.length; i += 2) { // NaN payloads vary between PyTorch versions: NaN is NaN
+                short a = (short) ((mine[i] & 0xFF) | mine[i + 1] << 8);
+                short b = (short) ((torch[i] & 0xFF) | torch[i + 1] << 8);
+                boolean nan = kind.equals("f16") ? (b & 0x7C00) == 0x7C00 && (b & 0x3FF) != 0
+                        : (b & 0x7F80) == 0x7F80 && (b & 0x7F) != 0;
+                if (nan) {
+                    assertThat(Float.isNaN(back.tensors().get(kind).toFloatArray()[i / 2])).isTrue();
+                } else {
+                    assertThat(a).as("%s element %s", kind, i / 2).isEqualTo(b);
+                }
+            }
+            float[] mineBack = back.tensors().get(kind).toFloatArray();
+            float[] torchBack = c.tensors().get(kind + "_as_f32").toFloatArray();
+            for (int i = 0; i < torchBack.length; i++) {
+                assertThat(Float.isNaN(torchBack[i]) ? Float.isNaN(mineBack[i])
+                        : Float.floatToRawIntBits(mineBack[i]) == Float.floatToRawIntBits(torchBack[i]))
+                        .as("%s element %s", kind, i).isTrue();
+            }
+        }
+        assertThat(new String(ours, StandardCharsets.UTF_8)).contains("\"bf16\":{\"dtype\":\"BF16\",\"shape\":[534],"
+                + "\"data_offsets\":[0,1068]}");
+        // a float64 tensor rounds through float32, as PyTorch's .half() on a double does; integers cannot be halved
+        Tensor d = Tensor.of(new double[] {1.0 / 3, 70000});
+        assertThat(Safetensors.read(Safetensors.toBytes(Map.of("d", d), Map.of(), Map.of("d", Safetensors.Half.F16)),
+                "d").tensors().get("d").toFloatArray()).containsExactly(0.33325195f, Float.POSITIVE_INFINITY);
+        assertThatThrownBy(() -> Safetensors.toBytes(Map.of("i", Tensor.of(new long[] {1})), Map.of(),
+                Map.of("i", Safetensors.Half.BF16))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'i' is int64; only floating-point tensors can be stored as BF16");
+        assertThatThrownBy(() -> Safetensors.toBytes(Map.of(), Map.of(), Map.of("x", Safetensors.Half.F16)))
+                .hasMessageContaining("'x', which is not among the tensors");
+    }
+
+    /** The raw payload bytes of tensor {@code name} in a safetensors file. */
+    private static byte[] payload(byte[] file, String name) {
+        long n = ByteBuffer.wrap(file, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        String header = new String(file, 8, (int) n, StandardCharsets.UTF_8);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name
+                + "\":\\{[^}]*\"data_offsets\":\\[(\\d+),(\\d+)\\]").matcher(header);
+        assertThat(m.find()).as(name + " in " + header).isTrue();
+        int from = (int) (8 + n + Long.parseLong(m.group(1)));
+        int to = (int) (8 + n + Long.parseLong(m.group(2)));
+        return java.util.Arrays.copyOfRange(file, from, to);
+    }
+
     /** A shape of n dims as JSON: [d, d, ..., d]. */
     private static String dims(int n, int d) {
         StringBuilder sb = new StringBuilder("[");
