@@ -29,26 +29,27 @@ def save(path, tensors):
         f.write(struct.pack("<Q", len(h)) + h + data)
 
 
-torch.manual_seed(22)
-models = {
-    "mlp": (nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), lambda: torch.randn(5, 8)),
-    "cnn": (nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Flatten(), nn.Linear(4 * 4 * 4, 3)), lambda: torch.randn(6, 1, 8, 8)),
-    "embedding": (nn.Sequential(nn.Embedding(10, 6), nn.LayerNorm(6), nn.Linear(6, 2), nn.Tanh()),
-                  lambda: torch.randint(0, 10, (3, 5))),
-}
-for name, (model, make_input) in models.items():
-    model = model.double()
-    model.train()
-    with torch.no_grad():  # a few training-mode passes, so that batch norm's running statistics are not the defaults
-        for _ in range(3):
-            x = make_input()
-            model(x.double() if x.is_floating_point() else x)
-    model.eval()
-    x = make_input()
-    x = x.double() if x.is_floating_point() else x
-    with torch.no_grad():
-        y = model(x)
-    save(name + ".safetensors", model.state_dict())
-    save(name + "-io.safetensors", {"input": x, "output": y})
-    print(name, list(model.state_dict().keys()))
+if __name__ == "__main__":
+    torch.manual_seed(22)
+    models = {
+        "mlp": (nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4)), lambda: torch.randn(5, 8)),
+        "cnn": (nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Flatten(), nn.Linear(4 * 4 * 4, 3)), lambda: torch.randn(6, 1, 8, 8)),
+        "embedding": (nn.Sequential(nn.Embedding(10, 6), nn.LayerNorm(6), nn.Linear(6, 2), nn.Tanh()),
+                      lambda: torch.randint(0, 10, (3, 5))),
+    }
+    for name, (model, make_input) in models.items():
+        model = model.double()
+        model.train()
+        with torch.no_grad():  # a few training-mode passes, so that batch norm's running statistics are not the defaults
+            for _ in range(3):
+                x = make_input()
+                model(x.double() if x.is_floating_point() else x)
+        model.eval()
+        x = make_input()
+        x = x.double() if x.is_floating_point() else x
+        with torch.no_grad():
+            y = model(x)
+        save(name + ".safetensors", model.state_dict())
+        save(name + "-io.safetensors", {"input": x, "output": y})
+        print(name, list(model.state_dict().keys()))
