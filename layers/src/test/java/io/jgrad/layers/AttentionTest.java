@@ -1,0 +1,88 @@
+package io.jgrad.layers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import io.jgrad.core.DType;
+import io.jgrad.core.GradCheck;
+import io.jgrad.core.Generator;
+import io.jgrad.core.Module;
+import io.jgrad.core.Tensor;
+import io.jgrad.io.Safetensors;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * MultiheadAttention against PyTorch 1.13's nn.MultiheadAttention in float64 (cross attention,
+ * key padding and attention masks, random biases; its state dict loads as it is), and causal
+ * scaled dot-product attention against torch written out: to 1e-10, with gradient checks
+ * ({@code layers/src/test/python/make_attention_reference.py} wrote the cases).
+ */
+class AttentionTest {
+    private static Map<String, Tensor> load(String file) throws IOException {
+        try (InputStream in = AttentionTest.class.getResourceAsStream("recurrent/" + file)) {
+            return Safetensors.read(in.readAllBytes(), file).tensors();
+        }
+    }
+
+    private static void close(Tensor got, Tensor want, String what) {
+        assertThat(got.shape()).as(what).isEqualTo(want.shape());
+        double[] a = got.toDoubleArray();
+        double[] b = want.toDoubleArray();
+        for (int i = 0; i < b.length; i++) {
+            assertThat(a[i]).as("%s element %s", what, i).isCloseTo(b[i], within(1e-10));
+        }
+    }
+
+    @Test
+    void multiheadAttentionGivesPyTorchsOutputsWeightsAndGradients() throws IOException {
+        MultiheadAttention m = new MultiheadAttention(8, 2, true, false, Generator.seeded(0));
+        m.to(DType.FLOAT64);
+        Module.LoadResult r = m.loadStateDict(load("mha.safetensors"), true);
+        assertThat(r.missingKeys()).isEmpty();
+        assertThat(r.unexpectedKeys()).isEmpty();
+        Map<String, Tensor> io = load("mha-io.safetensors");
+        Tensor q = io.get("query").requiresGrad(true);
+        Tensor k = io.get("key").requiresGrad(true);
+        Tensor v = io.get("value").requiresGrad(true);
+        MultiheadAttention.Output o = m.forward(q, k, v, io.get("key_padding"), io.get("blocked"));
+        close(o.output(), io.get("output"), "output");
+        close(o.weights(), io.get("weights"), "weights");
+        o.output().mul(io.get("r")).sum().backward();
+        close(q.grad(), io.get("grad.query"), "d/dquery");
+        close(k.grad(), io.get("grad.key"), "d/dkey");
+        close(v.grad(), io.get("grad.value"), "d/dvalue");
+        for (var p : m.namedParameters().entrySet()) {
+            close(p.getValue().grad(), io.get("grad." + p.getKey()), "d/d" + p.getKey());
+        }
+    }
+
+    @Test
+    void causalScaledDotProductAttentionMatchesTorchAndChecks() throws IOException {
+        Map<String, Tensor> io = load("sdpa-io.safetensors");
+        Tensor x = io.get("x");
+        close(Attention.scaledDotProduct(x, x, x, null, true), io.get("output"), "causal attention");
+        Tensor small = Tensor.randn(Generator.seeded(3), DType.FLOAT64, 2, 3, 4).requiresGrad(true);
+        Tensor allowed = Tensor.of(new long[] {1, 1, 0, 1, 0, 1, 1, 1, 1}, 3, 3);
+        GradCheck.check(ts -> Attention.scaledDotProduct(ts.get(0), ts.get(0).mul(0.5), ts.get(0).tanh(), allowed,
+                true).sum(), small).assertPassed();
+        GradCheck.checkSecondOrder(ts -> Attention.scaledDotProduct(ts.get(0), ts.get(0), ts.get(0), null, false)
+                .square().sum(), small).assertPassed();
+        assertThatThrownBy(() -> Attention.scaledDotProduct(Tensor.zeros(2, 3), Tensor.zeros(2, 4), Tensor.zeros(2, 3),
+                null, false)).hasMessageContaining("attention: need q [..., L, d], k [..., S, d]");
+    }
+
+    @Test
+    void badArgumentsAreNamed() {
+        assertThatThrownBy(() -> new MultiheadAttention(8, 3, true, true, Generator.seeded(0)))
+                .hasMessage("MultiheadAttention: 3 heads do not divide the width 8");
+        MultiheadAttention m = new MultiheadAttention(8, 2, true, true, Generator.seeded(0));
+        assertThat(m.forward(Tensor.zeros(2, 5, 8)).shape()).containsExactly(2, 5, 8);
+        assertThatThrownBy(() -> m.forward(Tensor.zeros(2, 5, 8), Tensor.zeros(2, 5, 8), Tensor.zeros(2, 5, 8),
+                Tensor.zeros(DType.INT64, 2, 4), null)).hasMessage("MultiheadAttention: keyPadding must be [2, 5], got "
+                + "[2, 4]");
+    }
+}
