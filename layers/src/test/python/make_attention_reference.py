@@ -41,3 +41,33 @@ scores = x @ x.transpose(-1, -2) / math.sqrt(4)
 scores = scores.masked_fill(torch.ones(6, 6, dtype=torch.bool).triu(1), float("-inf"))
 save("../recurrent/sdpa-io.safetensors", {"x": x, "output": scores.softmax(-1) @ x})
 print(sorted(m.state_dict().keys()))
+
+# Conv1d, and Transformer encoder layers (post-norm ReLU, pre-norm GELU), dropout 0, float64
+torch.manual_seed(25)
+conv = nn.Conv1d(3, 4, 3, stride=2, padding=1, dilation=2).double()
+x = torch.randn(2, 3, 9, dtype=torch.float64, requires_grad=True)
+y = conv(x)
+r = torch.randn_like(y)
+(y * r).sum().backward()
+save("../recurrent/conv1d.safetensors", {k2: v2.detach() for k2, v2 in conv.state_dict().items()})
+save("../recurrent/conv1d-io.safetensors", {"input": x.detach(), "output": y.detach(), "r": r, "grad.input": x.grad,
+                                            "grad.weight": conv.weight.grad, "grad.bias": conv.bias.grad})
+for name, first, act in (("encoder-post", False, "relu"), ("encoder-pre", True, "gelu")):
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, activation=act, batch_first=True,
+                                       norm_first=first).double()
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.add_(torch.randn_like(p) * 0.1)  # not the defaults: biases and norms away from 0 and 1
+    layer.eval()
+    x = torch.randn(3, 5, 8, dtype=torch.float64, requires_grad=True)
+    pad = torch.zeros(3, 5, dtype=torch.bool)
+    pad[1, 4] = True
+    y = layer(x, src_key_padding_mask=pad)
+    r = torch.randn_like(y)
+    (y * r).sum().backward()
+    t = {"input": x.detach(), "key_padding": pad.long(), "output": y.detach(), "r": r, "grad.input": x.grad}
+    for k2, p in layer.named_parameters():
+        t["grad." + k2] = p.grad
+    save("../recurrent/" + name + ".safetensors", {k2: v2.detach() for k2, v2 in layer.state_dict().items()})
+    save("../recurrent/" + name + "-io.safetensors", t)
+    print(name, sorted(layer.state_dict().keys()))

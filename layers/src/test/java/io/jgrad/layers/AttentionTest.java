@@ -75,6 +75,50 @@ class AttentionTest {
                 null, false)).hasMessageContaining("attention: need q [..., L, d], k [..., S, d]");
     }
 
+    /** Loads PyTorch's state dict {@code name} into {@code m}, runs it and compares output and every gradient. */
+    private static void matches(String name, Module m, java.util.function.BiFunction<Tensor, Map<String, Tensor>, Tensor> run)
+            throws IOException {
+        m.to(DType.FLOAT64);
+        Module.LoadResult r = m.loadStateDict(load(name + ".safetensors"), true);
+        assertThat(r.missingKeys()).isEmpty();
+        assertThat(r.unexpectedKeys()).isEmpty();
+        Map<String, Tensor> io = load(name + "-io.safetensors");
+        Tensor x = io.get("input").requiresGrad(true);
+        Tensor y = run.apply(x, io);
+        close(y, io.get("output"), name + " output");
+        y.mul(io.get("r")).sum().backward();
+        close(x.grad(), io.get("grad.input"), name + " d/dinput");
+        for (var p : m.namedParameters().entrySet()) {
+            close(p.getValue().grad(), io.get("grad." + p.getKey()), name + " d/d" + p.getKey());
+        }
+    }
+
+    @Test
+    void conv1dAndTransformerEncoderLayersGivePyTorchsOutputsAndGradients() throws IOException {
+        Generator g = Generator.seeded(0);
+        Conv1d conv = new Conv1d(3, 4, 3, 2, 1, 2, true, g);
+        matches("conv1d", conv, (x, io) -> conv.forward(x));
+        TransformerEncoderLayer post = new TransformerEncoderLayer(8, 2, 16, false, false, true, g);
+        matches("encoder-post", post, (x, io) -> post.forward(x, io.get("key_padding"), null));
+        TransformerEncoderLayer pre = new TransformerEncoderLayer(8, 2, 16, true, true, true, g);
+        matches("encoder-pre", pre, (x, io) -> pre.forward(x, io.get("key_padding"), null));
+    }
+
+    @Test
+    void positionalEncodingsAddTheirTable() {
+        PositionalEncoding sin = PositionalEncoding.sinusoidal(10, 4);
+        Tensor out = sin.forward(Tensor.zeros(1, 3, 4)); // zeros in: the table itself
+        assertThat(out.toFloatArray()[4 * 2 + 0]).isEqualTo((float) Math.sin(2));
+        assertThat(out.toFloatArray()[4 * 2 + 3]).isEqualTo((float) Math.cos(2 / Math.pow(10000, 2.0 / 4)));
+        assertThat(sin.parameters()).isEmpty();
+        PositionalEncoding learned = PositionalEncoding.learned(10, 4, Generator.seeded(1));
+        assertThat(learned.namedParameters()).containsKey("weight");
+        assertThatThrownBy(() -> sin.forward(Tensor.zeros(1, 11, 4))).hasMessageContaining("[N, T <= 10, 4]");
+        Tensor x = Tensor.randn(Generator.seeded(2), DType.FLOAT64, 2, 5, 4).requiresGrad(true);
+        learned.to(DType.FLOAT64);
+        GradCheck.checkUnary(learned::forward, x).assertPassed();
+    }
+
     @Test
     void badArgumentsAreNamed() {
         assertThatThrownBy(() -> new MultiheadAttention(8, 3, true, true, Generator.seeded(0)))
