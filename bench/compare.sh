@@ -2,6 +2,7 @@
 # Runs jgrad and PyTorch alternately on one workload, pairs times, and prints each pair's ratio
 # and the median ratio (the machine is noisy: compare within a run, medians of several).
 #   bench/compare.sh W1 3          (workload, number of pairs; extra args go to both programs)
+#   bench/compare.sh W6c 3         (W6: LSTM layers; W6c: the LSTM cell written from tensor ops)
 #   PYTORCH_THREADS=2 bench/compare.sh E1 5 --reset zero   (PyTorch's intra-op threads; default 1)
 # Needs Debian's python3-torch and libopenblas0-pthread (see bench/README.md).
 set -euo pipefail
@@ -12,6 +13,7 @@ case $w in
   W2) py=(bench/pytorch/w2_mlp.py);; W3) py=(bench/pytorch/w3_cnn.py);;
   W4) py=(bench/pytorch/w4_overhead.py);; W5) py=(bench/pytorch/w5_gemm.py);;
   E1) py=(bench/pytorch/e1_elementwise.py);;
+  W6) py=(bench/pytorch/w6_lstm.py --impl nn);; W6c) py=(bench/pytorch/w6_lstm.py --impl cell);;
   *) echo "unknown workload $w" >&2; exit 2;;
 esac
 mkdir -p runs/bench
@@ -46,6 +48,10 @@ for i in range(1, pairs + 1):
         tj = j["fwd_bwd_ms_median"]; tt = t["fwd_bwd_ms_median"]
         r = tt / tj
         print(f"pair {i}: jgrad {tj:.3f} vs PyTorch {tt:.3f} ms per fwd+bwd: throughput ratio {r:.2f}")
+    elif w in ("W6", "W6c"):
+        tj = j["tokens_per_s_median"]; tt = t["tokens_per_s_median"]
+        r = tj / tt
+        print(f"pair {i}: jgrad {tj:.0f} vs PyTorch {tt:.0f} tokens/s: ratio {r:.2f}")
     elif w == "W4":
         tj = j["fwd_plus_bwd_us_per_op"]; tt = t["chain1000"]["fwd_plus_bwd_us_per_op"]["median"]
         r = tj / tt

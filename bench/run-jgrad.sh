@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs one jgrad workload (W1, W1h, W2, W3, W4, W5, E1) with the same environment as ./run.
+# Runs one jgrad workload (W1, W1h, W2, W3, W4, W5, E1, W6, W6c) with the same environment as ./run.
 #   bench/run-jgrad.sh W2 [--epochs N] [--samples N]
 #   bench/run-jgrad.sh Scaling [--batches 32,1024] [--widths 512] [--threads 1,2]
 set -euo pipefail

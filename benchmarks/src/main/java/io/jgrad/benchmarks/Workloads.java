@@ -32,7 +32,8 @@ import java.util.Locale;
  * PyTorch reference scripts in bench/pytorch measure them: W1 (linear 784→10, softmax or hinge),
  * W2 (MLP 784-512-256-10), W3 (small CNN), each trained on Fashion-MNIST with SGD lr/momentum as
  * specified, batch 128, a fresh permutation per epoch; W4 (per-op overhead of a 1,000-op chain of
- * 4×4 tensors, forward and backward); W5 (sgemm GFLOPS at three shapes). Prints a line per
+ * 4×4 tensors, forward and backward); W5 (sgemm GFLOPS at three shapes); W6 and W6c (an LSTM
+ * language model, see {@link Sequences}). Prints a line per
  * epoch or sample and ends with {@code RESULT {json}}.
  *
  * <pre>./bench/run-jgrad.sh W1 [--epochs N]      (or W1h, W2, W3, W4, W5)</pre>
@@ -65,7 +66,10 @@ public final class Workloads {
             case "W4" -> overhead(samples);
             case "W5" -> gemm(samples);
             case "E1" -> elementwise(samples, reset);
-            default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5, E1)");
+            case "W6" -> Sequences.run(false, 10);
+            case "W6c" -> Sequences.run(true, 10);
+            default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5, E1, W6, "
+                    + "W6c)");
         };
         System.out.println("RESULT " + result);
     }
