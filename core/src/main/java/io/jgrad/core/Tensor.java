@@ -512,6 +512,11 @@ public sealed class Tensor permits Parameter {
         checkArgument(gradient == null || gradient.dtype() == dtype(),
                 "setGrad: gradient dtype %s does not match tensor dtype %s (convert it with to(DType.%s))",
                 gradient == null ? null : gradient.dtype(), dtype(), dtype().name());
+        // zeroGrad and accumulation write the gradient's storage in place: a strided or expanded view would
+        // zero or add into memory that is not the gradient's
+        checkArgument(gradient == null || gradient.isContiguous(),
+                "setGrad: the gradient must be contiguous (a view like narrow, expand or t() is not); pass "
+                        + "gradient.contiguous()");
         grad = gradient;
     }
 

@@ -47,6 +47,11 @@ class AutogradTest {
         assertThat(w.grad().sum().item()).isEqualTo(6.0);
         w.setGrad(null);
         assertThat(w.grad()).isNull();
+        // a view would be zeroed and accumulated into as if contiguous (a review finding): refused
+        Tensor big = Tensor.ones(3, 4);
+        assertThatThrownBy(() -> w.setGrad(big.narrow(1, 0, 3).narrow(0, 0, 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("must be contiguous");
+        assertThatThrownBy(() -> w.setGrad(Tensor.zeros(1, 1).expand(2, 3))).hasMessageContaining("must be contiguous");
     }
 
     @Test

@@ -39,6 +39,10 @@ public final class Accuracy implements Metric {
         double[] s = scores.detach().to(io.jgrad.core.DType.FLOAT64).toDoubleArray();
         for (int i = 0; i < y.length; i++) {
             double target = s[i * classes + (int) y[i]];
+            if (Double.isNaN(target)) {
+                seen++;
+                continue; // a NaN score ranks nowhere: a miss, not a hit
+            }
             int above = 0; // classes ranked before the target: higher score, or equal with a lower index
             for (int j = 0; j < classes && above < k; j++) {
                 double v = s[i * classes + j];
@@ -50,7 +54,15 @@ public final class Accuracy implements Metric {
                 correct++;
             }
         }
-        seen += y.length;
+        seen += y.length - nanRows(s, y, classes);
+    }
+
+    private static int nanRows(double[] s, long[] y, int classes) {
+        int n = 0;
+        for (int i = 0; i < y.length; i++) {
+            n += Double.isNaN(s[i * classes + (int) y[i]]) ? 1 : 0;
+        }
+        return n;
     }
 
     @Override

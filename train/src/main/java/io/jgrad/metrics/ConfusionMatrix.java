@@ -13,8 +13,10 @@ import org.knowm.xchart.HeatMapChartBuilder;
 /**
  * Counts of (actual class, predicted class) over batches, and what they give: accuracy and,
  * per class, precision, recall, F1 and support, with their macro (unweighted) and weighted
- * (by support) averages. Conventions are scikit-learn's: rows are actual classes, columns
- * predicted ones; a precision, recall or F1 whose denominator is 0 is 0 ({@code zero_division=0}).
+ * (by support) averages. Conventions are scikit-learn's with {@code labels=range(K)}: rows are
+ * actual classes, columns predicted ones; a precision, recall or F1 whose denominator is 0 is 0
+ * ({@code zero_division=0}), and macro averages run over all K classes, also those that never
+ * occur (scikit-learn's default without {@code labels} averages only over those that do).
  * As a {@link Metric} (of the argmax predictions) its value is the macro F1, named
  * {@code macro_f1}; read the rest from the matrix.
  */
@@ -49,7 +51,11 @@ public final class ConfusionMatrix implements Metric {
 
     /** Adds predicted class indices [N] against actual ones [N]. */
     public ConfusionMatrix add(Tensor predicted, Tensor actual) {
-        long[] p = Checks.classes("ConfusionMatrix", predicted, predicted.dim() == 1 ? predicted.size(0) : -1, k);
+        if (predicted.dim() != 1) {
+            throw new IllegalArgumentException("ConfusionMatrix: predictions must be 1-D class indices, got "
+                    + predicted.shape());
+        }
+        long[] p = Checks.classes("ConfusionMatrix", predicted, predicted.size(0), k);
         long[] a = Checks.classes("ConfusionMatrix", actual, p.length, k);
         for (int i = 0; i < p.length; i++) {
             counts[(int) a[i]][(int) p[i]]++;

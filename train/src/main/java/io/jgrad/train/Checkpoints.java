@@ -21,7 +21,8 @@ import java.util.function.Consumer;
  * checkpoints (naming the folder and what it holds), so another run's files are never
  * overwritten by accident; {@code RESUME} restores the newest checkpoint that loads and the
  * run continues bit-exactly from it (the trainer takes its step, its history and, through the
- * optimizer's state, its learning rates; resuming a finished run trains nothing and says so);
+ * optimizer's state, its learning rates; resuming a finished run, or one that stopped early,
+ * trains nothing and says so);
  * {@code OVERWRITE} replaces the earlier run's files as the new ones are written. A resume
  * refuses a checkpoint written with another {@code config}, and warns when its {@code data}
  * differs.
@@ -46,6 +47,7 @@ public final class Checkpoints implements Callback {
     private String data = "";
     private Consumer<String> warnings = w -> LOG.log(System.Logger.Level.WARNING, w);
     private long savedStep = -1;
+    private boolean stopSaved;
     private Path lastFile;
 
     /** Checkpoints into {@code store}, starting as {@code start} says. */
@@ -144,6 +146,7 @@ public final class Checkpoints implements Callback {
                 optim.put(k.substring(6), v);
             }
         });
+        String stopped = c.metadata().get("stop_reason");
         String history = c.metadata().get("history");
         var earlier = history == null ? java.util.List.<EpochMetrics>of() : HistoryJson.read(history);
         s.resumeAt(l.step(), earlier); // checks the step fits this run before anything is loaded
@@ -164,6 +167,10 @@ public final class Checkpoints implements Callback {
         savedStep = l.step();
         lastFile = l.file();
         s.setLastCheckpoint(l.file().toString());
+        if (stopped != null) {
+            s.stop(stopped); // the run had ended early: resuming it trains nothing more
+            stopSaved = true;
+        }
     }
 
     @Override
@@ -180,9 +187,16 @@ public final class Checkpoints implements Callback {
 
     @Override
     public void onTrainEnd(TrainState s) throws IOException {
-        // stopped inside an epoch, or stopped early (weights an earlier callback restored are the ones kept)
-        if (s.step() > savedStep || s.stopReason() != null && s.step() > 0) {
+        if (s.step() > savedStep) { // stopped inside an epoch
             save(s);
+        } else if (s.stoppedForGood() && !stopSaved && lastFile != null) {
+            // stopped at an epoch's end: the file written then gets the reason, with the weights it holds
+            // (not the model in memory, which an EarlyStopping may have given its best epoch's weights)
+            Safetensors.Contents c = Safetensors.load(lastFile);
+            Map<String, String> meta = new LinkedHashMap<>(c.metadata());
+            meta.put("stop_reason", s.stopReason());
+            lastFile = store.save(savedStep, c.tensors(), meta);
+            stopSaved = true;
         }
     }
 
@@ -200,6 +214,10 @@ public final class Checkpoints implements Callback {
         meta.put("data", data);
         meta.put("step", Long.toString(s.step()));
         meta.put("history", HistoryJson.array(s.history()));
+        if (s.stoppedForGood()) {
+            meta.put("stop_reason", s.stopReason());
+            stopSaved = true;
+        }
         if (!s.atEpochEnd()) { // inside an epoch: its running sums, so that a resume reports the whole epoch
             double[] p = s.epochProgress();
             meta.put("epoch_progress", Double.toString(p[0]) + "," + (long) p[1] + "," + (long) p[2]);

@@ -8,7 +8,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A JSON-lines log of the run, one line per epoch ({@code {"epoch":1,"step":469,"loss":...}}),
- * written as each epoch ends. At the start it is rewritten from the run's history, so that a
+ * written as each epoch ends. At the first epoch's end it is rewritten from the run's history, so that a
  * resumed run's log holds exactly the epochs its checkpoint had, then the new ones: never an
  * epoch twice, never one the weights do not include. (The restored epochs lack {@code seconds}
  * and {@code samples_per_second}: checkpoints leave out what depends on the machine's speed, so
@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
  */
 public final class MetricsLog implements Callback {
     private final Path file;
+    private boolean written;
 
     /** Logs to {@code file} (its folder is created). */
     public MetricsLog(Path file) {
@@ -23,7 +24,12 @@ public final class MetricsLog implements Callback {
     }
 
     @Override
-    public void onTrainStart(TrainState s) throws IOException {
+    public void onTrainStart(TrainState s) {
+        written = false; // the file is rewritten at the first epoch's end, not before: a run refused at its
+        // start (another run's checkpoints, say) leaves the earlier log as it was
+    }
+
+    private void rewrite(TrainState s) throws IOException {
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
         }
@@ -36,6 +42,11 @@ public final class MetricsLog implements Callback {
 
     @Override
     public void onEpochEnd(TrainState s) throws IOException {
+        if (!written) {
+            rewrite(s);
+            written = true;
+            return;
+        }
         EpochMetrics m = s.history().get(s.history().size() - 1);
         Files.writeString(file, HistoryJson.line(m) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);

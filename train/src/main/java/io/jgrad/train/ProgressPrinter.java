@@ -19,6 +19,7 @@ public final class ProgressPrinter implements Callback {
     private long epochStart;
     private long firstStep;
     private double lossSum;
+    private boolean announced;
 
     /** Prints to {@code out}; a bar only when {@code out} is {@code System.out} on a terminal. */
     public ProgressPrinter(PrintStream out) {
@@ -33,11 +34,23 @@ public final class ProgressPrinter implements Callback {
 
     @Override
     public void onTrainStart(TrainState s) {
-        if (s.resumedStep() >= 0) {
+        announced = false;
+        announce(s);
+    }
+
+    /** Says where a resumed run starts, once: at the start, or later if a checkpoint callback after this one restored it. */
+    private void announce(TrainState s) {
+        if (announced || s.resumedStep() < 0) {
+            return;
+        }
+        announced = true;
+        {
             String from = s.lastCheckpoint() == null ? "" : "from " + s.lastCheckpoint() + " ";
             out.printf(Locale.ROOT, "resumed %safter %d steps (epoch %d of %d)%n", from, s.resumedStep(),
                     s.resumedStep() / s.stepsPerEpoch() + (s.resumedStep() % s.stepsPerEpoch() == 0 ? 0 : 1), s.epochs());
-            if (s.resumedStep() >= (long) s.epochs() * s.stepsPerEpoch()) {
+            if (s.stopReason() != null) {
+                out.println("the run had stopped (" + s.stopReason() + "); nothing to train");
+            } else if (s.resumedStep() >= (long) s.epochs() * s.stepsPerEpoch()) {
                 out.printf(Locale.ROOT, "the run is already finished (%d epochs); nothing to train%n", s.epochs());
             }
         }
@@ -45,6 +58,7 @@ public final class ProgressPrinter implements Callback {
 
     @Override
     public void onEpochStart(TrainState s) {
+        announce(s);
         epochStart = System.nanoTime();
         firstStep = s.step();
         lossSum = 0;
@@ -84,6 +98,7 @@ public final class ProgressPrinter implements Callback {
 
     @Override
     public void onTrainEnd(TrainState s) {
+        announce(s);
         closeBar();
         if (s.stopReason() != null) {
             out.println(s.stopReason());

@@ -21,6 +21,7 @@ public final class TrainState {
     private long step;
     private double stepLoss = Double.NaN;
     private String stopReason;
+    private boolean paused;
     private long resumedStep = -1;
     private String lastCheckpoint;
     private double epochLossSum;
@@ -84,6 +85,19 @@ public final class TrainState {
         if (stopReason == null) {
             stopReason = reason;
         }
+    }
+
+    /** For the trainer's {@code stopAfter}: a stop meant to be resumed (a checkpoint does not keep it). */
+    void pause(String reason) {
+        if (stopReason == null) {
+            stopReason = reason;
+            paused = true;
+        }
+    }
+
+    /** Whether the run was stopped for good (by a callback), not paused to be resumed. */
+    public boolean stoppedForGood() {
+        return stopReason != null && !paused;
     }
 
     /** Why the run was asked to stop, or null. */

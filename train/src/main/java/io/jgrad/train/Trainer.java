@@ -169,7 +169,7 @@ public final class Trainer {
             return this;
         }
 
-        /** Batch size of evaluation passes (1000 by default); it does not change the results. */
+        /** Batch size of evaluation passes (1000 by default); results do not depend on it for plain-mean losses. */
         public Builder evalBatchSize(int n) {
             require(n >= 1, "evalBatchSize must be at least 1, got " + n);
             this.evalBatchSize = n;
@@ -206,6 +206,10 @@ public final class Trainer {
      */
     public History fit(DataLoader train) throws IOException {
         int perEpoch = train.batchesPerEpoch();
+        if (perEpoch == 0) {
+            throw new IllegalArgumentException("Trainer: the loader gives no batch per epoch (too few examples for its "
+                    + "batch size with dropLast)");
+        }
         TrainState s = new TrainState(model, optimizer, epochs, perEpoch);
         for (Callback c : callbacks) {
             c.onTrainStart(s);
@@ -241,7 +245,7 @@ public final class Trainer {
                     c.onStep(s);
                 }
                 if (stopAfter > 0 && s.step() >= stopAfter) {
-                    s.stop("stopped after " + s.step() + " steps as asked");
+                    s.pause("stopped after " + s.step() + " steps as asked");
                 }
                 if (s.stopReason() != null && !s.atEpochEnd()) {
                     break;
@@ -333,7 +337,9 @@ public final class Trainer {
 
     /**
      * The model's figures on {@code data} in eval mode without recording a graph: {@code loss} (the
-     * mean over examples), {@code accuracy} for class targets, and each configured metric by name.
+     * mean over examples of each batch's mean, weighted by batch size: exact for losses that are
+     * plain means; for class-weighted or {@code ignoreIndex} losses it depends slightly on the
+     * batch size), {@code accuracy} for class targets, and each configured metric by name.
      * The model's training mode is restored afterwards.
      */
     public Map<String, Double> evaluate(Dataset data) {

@@ -164,6 +164,9 @@ class MetricsTest {
         assertThat(top2.value()).isEqualTo(1.0);
         a.reset();
         assertThat(a.value()).isNaN();
+        Accuracy nan = new Accuracy(2); // a NaN target score is a miss, whatever the others are
+        nan.update(Tensor.of(new double[][] {{Double.NaN, Double.NaN, Double.NaN}, {0, 1, 2}}), Tensor.of(new long[] {2, 2}));
+        assertThat(nan.value()).isEqualTo(0.5);
         ConfusionMatrix cm = new ConfusionMatrix(3);
         cm.update(s, Tensor.of(new long[] {0, 2}));
         assertThat(cm.count(2, 1)).isEqualTo(1);

@@ -243,6 +243,85 @@ class TrainerTest {
         assertThat(dir.resolve("guard-step1.safetensors")).doesNotExist();
     }
 
+    private Trainer earlyStopped(Module model, Path folder, Checkpoints.Start start, long stopAfter, Callback... more) {
+        Trainer.Builder b = Trainer.builder(model, new CrossEntropyLoss()::forward,
+                        new Sgd(model.parameters(), Sgd.Options.lr(0.1).withMomentum(0.9)))
+                .epochs(40).validation(blobs(50, 5, true)).stopAfter(stopAfter);
+        List<Callback> cs = new ArrayList<>(List.of(more));
+        cs.add(new EarlyStopping("val_loss", 3, 0, false));
+        cs.add(new Checkpoints(new CheckpointStore(folder, "es-step", 3), start));
+        return b.callbacks(cs.toArray(Callback[]::new)).build();
+    }
+
+    /** A review finding: early stopping forgot its counts on a resume, and a stopped run trained on when resumed. */
+    @Test
+    void earlyStoppingResumesWhereAStraightRunStopsAndAStoppedRunStaysStopped() throws IOException {
+        DataLoader data = new DataLoader(blobs(100, 6, false), 25, true, 0, false); // 12 steps per epoch
+        History straight = earlyStopped(net(4), dir.resolve("a"), Checkpoints.Start.NEW, 0).fit(data);
+        assertThat(straight.stopReason()).startsWith("early stopping after epoch");
+        long steps = straight.steps();
+        byte[] last = Files.readAllBytes(dir.resolve("a/es-step" + steps + ".safetensors"));
+
+        History first = earlyStopped(net(4), dir.resolve("b"), Checkpoints.Start.NEW, 29).fit(data);
+        assertThat(first.steps()).isEqualTo(29);
+        History rest = earlyStopped(net(99), dir.resolve("b"), Checkpoints.Start.RESUME, 0).fit(data);
+        assertThat(rest.steps()).isEqualTo(steps);
+        assertThat(rest.stopReason()).isEqualTo(straight.stopReason());
+        assertThat(Files.readAllBytes(dir.resolve("b/es-step" + steps + ".safetensors"))).isEqualTo(last);
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        History again = earlyStopped(net(5), dir.resolve("b"), Checkpoints.Start.RESUME, 0,
+                new ProgressPrinter(new PrintStream(out, true, StandardCharsets.UTF_8), false)).fit(data);
+        assertThat(again.steps()).isEqualTo(steps); // nothing more trained
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("the run had stopped (early stopping after epoch");
+    }
+
+    @Test
+    void earlyStoppingMinimisesErrorLikeFiguresAndMaximisesAccuracyLikeOnes() {
+        Module model = net(1);
+        for (String name : List.of("val_error_rate", "val_accuracy")) {
+            TrainState s = new TrainState(model, new Sgd(model.parameters(), Sgd.Options.lr(0.1)), 10, 1);
+            EarlyStopping e = new EarlyStopping(name, 2, 0, false);
+            double[] v = name.contains("error") ? new double[] {0.3, 0.2, 0.1} : new double[] {0.7, 0.8, 0.9};
+            for (int i = 0; i < v.length; i++) {
+                s.epochDone(new EpochMetrics(i + 1, i + 1, Map.of(name, v[i])));
+                e.onEpochEnd(s);
+            }
+            assertThat(s.stopReason()).as(name).isNull(); // improved every epoch
+            assertThat(e.bestEpoch()).isEqualTo(3);
+        }
+        EarlyStopping max = new EarlyStopping("val_error_rate", EarlyStopping.Mode.MAX, 1, 0, false);
+        TrainState s = new TrainState(model, new Sgd(model.parameters(), Sgd.Options.lr(0.1)), 10, 1);
+        s.epochDone(new EpochMetrics(1, 1, Map.of("val_error_rate", 0.3)));
+        max.onEpochEnd(s);
+        s.epochDone(new EpochMetrics(2, 2, Map.of("val_error_rate", 0.2)));
+        max.onEpochEnd(s);
+        assertThat(s.stopReason()).contains("best 0.300000 at epoch 1");
+    }
+
+    /** A review finding: a metrics log placed before the checkpoints was wiped by a run that was then refused. */
+    @Test
+    void aRefusedRunLeavesTheEarlierLogAsItWas() throws IOException {
+        for (int run = 0; run < 2; run++) {
+            Module m = net(2);
+            Trainer t = Trainer.builder(m, new CrossEntropyLoss()::forward, new Sgd(m.parameters(), Sgd.Options.lr(0.1)))
+                    .epochs(2).callbacks(new MetricsLog(dir.resolve("log.jsonl")),
+                            new Checkpoints(new CheckpointStore(dir.resolve("ck"), "r-step", 3), Checkpoints.Start.NEW))
+                    .build();
+            if (run == 0) {
+                t.fit(loader());
+            } else {
+                assertThatThrownBy(() -> t.fit(loader())).isInstanceOf(java.nio.file.FileAlreadyExistsException.class);
+            }
+            assertThat(Files.readAllLines(dir.resolve("log.jsonl"))).hasSize(2);
+        }
+        Module m = net(2);
+        Trainer t = Trainer.builder(m, new CrossEntropyLoss()::forward, new Sgd(m.parameters(), Sgd.Options.lr(0.1)))
+                .build();
+        assertThatThrownBy(() -> t.fit(new DataLoader(blobs(3, 3, false), 32, true, 0, true)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no batch per epoch");
+    }
+
     @Test
     void theProgressPrinterWritesPlainLinesIntoALog() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
