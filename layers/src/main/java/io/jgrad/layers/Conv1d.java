@@ -21,6 +21,7 @@ public final class Conv1d extends Module {
     private final boolean bias;
     private final Window2d window;
 
+    /** {@code in} to {@code out} channels with a kernel of {@code kernel} taps; {@code bias} false leaves out b. */
     public Conv1d(int in, int out, int kernel, int stride, int padding, int dilation, boolean bias, Generator rng) {
         checkArgument(in > 0 && out > 0 && kernel > 0 && stride > 0 && padding >= 0 && dilation > 0,
                 "Conv1d: sizes, kernel, stride and dilation must be positive and padding >= 0, got in=%s out=%s "

@@ -71,6 +71,7 @@ public abstract class RecurrentCell extends Module {
         /** The next hidden and cell states. */
         public record State(Tensor h, Tensor c) {}
 
+        /** A cell for inputs of {@code inputSize} and states of {@code hiddenSize}; {@code bias} false leaves out both biases. */
         public LstmCell(int inputSize, int hiddenSize, boolean bias, Generator rng) {
             super(Cells.Kind.LSTM, inputSize, hiddenSize, bias, rng);
         }
@@ -84,6 +85,7 @@ public abstract class RecurrentCell extends Module {
 
     /** PyTorch's {@code GRUCell}. */
     public static final class GruCell extends RecurrentCell {
+        /** A cell for inputs of {@code inputSize} and states of {@code hiddenSize}; {@code bias} false leaves out both biases. */
         public GruCell(int inputSize, int hiddenSize, boolean bias, Generator rng) {
             super(Cells.Kind.GRU, inputSize, hiddenSize, bias, rng);
         }
@@ -96,6 +98,7 @@ public abstract class RecurrentCell extends Module {
 
     /** PyTorch's {@code RNNCell} (tanh, or ReLU). */
     public static final class RnnCell extends RecurrentCell {
+        /** A cell for inputs of {@code inputSize} and states of {@code hiddenSize}; {@code relu} for ReLU instead of tanh. */
         public RnnCell(int inputSize, int hiddenSize, boolean bias, boolean relu, Generator rng) {
             super(relu ? Cells.Kind.RNN_RELU : Cells.Kind.RNN_TANH, inputSize, hiddenSize, bias, rng);
         }

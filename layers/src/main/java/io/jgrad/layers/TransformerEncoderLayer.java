@@ -20,6 +20,10 @@ public final class TransformerEncoderLayer extends Module {
     private final boolean normFirst;
     private final boolean gelu;
 
+    /**
+     * A layer of {@code width} with {@code heads} attention heads and a feed-forward block of
+     * {@code feedForward} units (GELU when {@code gelu}, else ReLU); {@code normFirst} for pre-norm.
+     */
     public TransformerEncoderLayer(int width, int heads, int feedForward, boolean gelu, boolean normFirst,
                                    boolean batchFirst, Generator rng) {
         this.attention = registerModule("self_attn", new MultiheadAttention(width, heads, true, batchFirst, rng));

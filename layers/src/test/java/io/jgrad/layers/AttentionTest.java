@@ -2,16 +2,13 @@ package io.jgrad.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.GradCheck;
 import io.jgrad.core.Generator;
 import io.jgrad.core.Module;
 import io.jgrad.core.Tensor;
-import io.jgrad.io.Safetensors;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -23,18 +20,11 @@ import org.junit.jupiter.api.Test;
  */
 class AttentionTest {
     private static Map<String, Tensor> load(String file) throws IOException {
-        try (InputStream in = AttentionTest.class.getResourceAsStream("recurrent/" + file)) {
-            return Safetensors.read(in.readAllBytes(), file).tensors();
-        }
+        return TorchCases.load(file);
     }
 
     private static void close(Tensor got, Tensor want, String what) {
-        assertThat(got.shape()).as(what).isEqualTo(want.shape());
-        double[] a = got.toDoubleArray();
-        double[] b = want.toDoubleArray();
-        for (int i = 0; i < b.length; i++) {
-            assertThat(a[i]).as("%s element %s", what, i).isCloseTo(b[i], within(1e-10));
-        }
+        TorchCases.close(got, want, what);
     }
 
     @Test

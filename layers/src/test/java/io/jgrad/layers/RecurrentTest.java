@@ -2,7 +2,6 @@ package io.jgrad.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.assertj.core.api.Assertions.within;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.GradCheck;
@@ -10,9 +9,7 @@ import io.jgrad.core.Generator;
 import io.jgrad.core.Module;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
-import io.jgrad.io.Safetensors;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,18 +24,11 @@ import org.junit.jupiter.api.Test;
  */
 class RecurrentTest {
     private static Map<String, Tensor> load(String file) throws IOException {
-        try (InputStream in = RecurrentTest.class.getResourceAsStream("recurrent/" + file)) {
-            return Safetensors.read(in.readAllBytes(), file).tensors();
-        }
+        return TorchCases.load(file);
     }
 
     private static void close(Tensor got, Tensor want, String what) {
-        assertThat(got.shape()).as(what).isEqualTo(want.shape());
-        double[] a = got.toDoubleArray();
-        double[] b = want.toDoubleArray();
-        for (int i = 0; i < b.length; i++) {
-            assertThat(a[i]).as("%s element %s", what, i).isCloseTo(b[i], within(1e-10));
-        }
+        TorchCases.close(got, want, what);
     }
 
     /** Loads PyTorch's weights into {@code m}, runs {@code run}, and compares everything with PyTorch's. */

@@ -44,15 +44,13 @@ public final class ProgressPrinter implements Callback {
             return;
         }
         announced = true;
-        {
-            String from = s.lastCheckpoint() == null ? "" : "from " + s.lastCheckpoint() + " ";
-            out.printf(Locale.ROOT, "resumed %safter %d steps (epoch %d of %d)%n", from, s.resumedStep(),
-                    s.resumedStep() / s.stepsPerEpoch() + (s.resumedStep() % s.stepsPerEpoch() == 0 ? 0 : 1), s.epochs());
-            if (s.stopReason() != null) {
-                out.println("the run had stopped (" + s.stopReason() + "); nothing to train");
-            } else if (s.resumedStep() >= (long) s.epochs() * s.stepsPerEpoch()) {
-                out.printf(Locale.ROOT, "the run is already finished (%d epochs); nothing to train%n", s.epochs());
-            }
+        String from = s.lastCheckpoint() == null ? "" : "from " + s.lastCheckpoint() + " ";
+        out.printf(Locale.ROOT, "resumed %safter %d steps (epoch %d of %d)%n", from, s.resumedStep(),
+                s.resumedStep() / s.stepsPerEpoch() + (s.resumedStep() % s.stepsPerEpoch() == 0 ? 0 : 1), s.epochs());
+        if (s.stopReason() != null) {
+            out.println("the run had stopped (" + s.stopReason() + "); nothing to train");
+        } else if (s.resumedStep() >= (long) s.epochs() * s.stepsPerEpoch()) {
+            out.printf(Locale.ROOT, "the run is already finished (%d epochs); nothing to train%n", s.epochs());
         }
     }
 

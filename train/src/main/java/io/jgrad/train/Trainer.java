@@ -176,6 +176,7 @@ public final class Trainer {
             return this;
         }
 
+        /** The trainer with these options. */
         public Trainer build() {
             return new Trainer(this);
         }
