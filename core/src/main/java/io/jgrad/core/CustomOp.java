@@ -71,18 +71,8 @@ public abstract class CustomOp {
     /** Applies the op: runs forward and, when recording, attaches backward to the result. */
     public final Tensor apply(Tensor... inputs) {
         Context ctx = new Context();
-        Tensor out;
-        try (var s = Autograd.noGrad()) {
-            out = forward(ctx, inputs);
-        }
-        checkArgument(out != null, "%s: forward returned null", name());
-        for (Tensor in : inputs) {
-            if (out == in || out.gradFn != null) {
-                out = out.detach(); // never attach this op's node to a tensor the caller already holds
-                break;
-            }
-        }
-        Tensor result = out;
+        // a trace records this op as one, by its name, not the ops its forward runs
+        Tensor result = Trace.isTracing() ? Trace.opaque(() -> run(ctx, inputs)) : run(ctx, inputs);
         int count = inputs.length;
         Tensor derived = Tensor.derive(name(), result, inputs.clone(), ctx.saved.toArray(new Tensor[0]), dOut -> {
             Tensor[] grads = backward(ctx, dOut);
@@ -94,5 +84,19 @@ public abstract class CustomOp {
             derived.gradFn.userCode = true;
         }
         return derived;
+    }
+
+    private Tensor run(Context ctx, Tensor[] inputs) {
+        Tensor out;
+        try (var s = Autograd.noGrad()) {
+            out = forward(ctx, inputs);
+        }
+        checkArgument(out != null, "%s: forward returned null", name());
+        for (Tensor in : inputs) {
+            if (out == in || out.gradFn != null) {
+                return out.detach(); // never attach this op's node to a tensor the caller already holds
+            }
+        }
+        return out;
     }
 }

@@ -71,6 +71,9 @@ public sealed class Tensor permits Parameter {
 
     /** Records {@code out} as the result of {@code op} when gradients are being recorded. */
     static Tensor derive(String op, Tensor out, Tensor[] inputs, Tensor[] saved, Node.Backward backward) {
+        if (Trace.isTracing()) {
+            Trace.record(op, inputs, out);
+        }
         Throwable site = null;
         if (Autograd.isAnomalyEnabled()) {
             site = Autograd.creationSite(op);
@@ -427,6 +430,9 @@ public sealed class Tensor permits Parameter {
         Tensor out = empty(dtype, shape);
         Elementwise.copy(this, out);
         if (!dtype.isFloatingPoint()) {
+            if (Trace.isTracing()) {
+                Trace.record("to", in(this), out);
+            }
             return out;
         }
         DType from = dtype();
@@ -447,6 +453,15 @@ public sealed class Tensor permits Parameter {
 
     /** A tensor sharing this one's storage but outside the graph (no gradient flows through it). */
     public Tensor detach() {
+        Tensor out = new Tensor(storage, offset, shape, strides);
+        if (Trace.isTracing()) {
+            Trace.record("detach", in(this), out);
+        }
+        return out;
+    }
+
+    /** {@link #detach()} without a trace record: for ops that use an operand's values but record it themselves. */
+    private Tensor outsideGraph() {
         return new Tensor(storage, offset, shape, strides);
     }
 
@@ -613,8 +628,13 @@ public sealed class Tensor permits Parameter {
 
     private Tensor unary(String op, Unary kind, double p, double q, Tensor[] saved, Node.Backward backward) {
         Tensor x = dtype().isFloatingPoint() || !isFloatOnly(kind) ? this : to(DType.FLOAT32);
-        Tensor out = Elementwise.unary(kind, x, p, q);
-        return derive(op, out, in(x), saved, backward);
+        Tensor out = derive(op, Elementwise.unary(kind, x, p, q), in(x), saved, backward);
+        if (Trace.isTracing() && kind == Unary.POW) {
+            Trace.amend(out, null, "exponent", p);
+        } else if (Trace.isTracing() && kind == Unary.CLAMP) {
+            Trace.amend(out, null, "min", p, "max", q);
+        }
+        return out;
     }
 
     private static boolean isFloatOnly(Unary kind) {
@@ -752,7 +772,11 @@ public sealed class Tensor permits Parameter {
 
     /** -1, 0 or 1 by the sign of x (no gradient: its derivative is 0 almost everywhere). */
     public Tensor sign() {
-        return Elementwise.unary(Unary.SIGN, this, 0, 0);
+        Tensor out = Elementwise.unary(Unary.SIGN, this, 0, 0);
+        if (Trace.isTracing()) {
+            Trace.record("sign", in(this), out);
+        }
+        return out;
     }
 
     /** Hyperbolic tangent. */
@@ -843,7 +867,13 @@ public sealed class Tensor permits Parameter {
 
     private Tensor compare(Binary kind, Tensor other) {
         DType dt = resultType(this, other);
-        return Elementwise.binary(kind, to(dt).detach(), other.to(dt).detach());
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        Tensor out = Elementwise.binary(kind, a.outsideGraph(), b.outsideGraph());
+        if (Trace.isTracing()) {
+            Trace.record(kind.name().toLowerCase(java.util.Locale.ROOT), in(a, b), out);
+        }
+        return out;
     }
 
     /** 1 where this > other, else 0, in the operands' common dtype (no gradient). */
@@ -908,6 +938,9 @@ public sealed class Tensor permits Parameter {
         for (int i = 0; i < numel; i++) {
             out.storage.set(i, Double.isFinite(c.storage.get(c.offset + i)) ? 1 : 0);
         }
+        if (Trace.isTracing()) {
+            Trace.record("isFinite", in(this), out);
+        }
         return out;
     }
 
@@ -943,12 +976,15 @@ public sealed class Tensor permits Parameter {
         DType dt = resultType(a, b);
         Tensor x = a.to(dt);
         Tensor y = b.to(dt);
-        Tensor c = cond.detach();
-        Tensor out = Elementwise.where(c, x, y);
-        return derive("where", out, in(x, y), NONE, dOut -> {
+        Tensor c = cond.outsideGraph();
+        Tensor out = derive("where", Elementwise.where(c, x, y), in(x, y), NONE, dOut -> {
             Tensor zero = scalar(dOut.dtype(), 0);
             return in(x.requiresGrad ? where(c, dOut, zero) : null, y.requiresGrad ? where(c, zero, dOut) : null);
         });
+        if (Trace.isTracing()) {
+            Trace.amend(out, in(cond, x, y));
+        }
+        return out;
     }
 
     // =================================================================== reductions
@@ -974,6 +1010,9 @@ public sealed class Tensor permits Parameter {
         int[] s = shape;
         Tensor out = Reduce.sumDim(this, d);
         out = derive("sum", out, in(this), NONE, dOut -> in(dOut.unsqueeze(d).expand(s)));
+        if (Trace.isTracing()) {
+            Trace.amend(out, null, "dim", d);
+        }
         return keepDim ? out.unsqueeze(d) : out;
     }
 
@@ -1084,11 +1123,15 @@ public sealed class Tensor permits Parameter {
         int d = Shapes.dim(op, dim, shape.length);
         checkArgument(shape[d] > 0, "%s: dim %s of shape %s is empty", op, dim, Shapes.str(shape));
         Tensor[] vi = Reduce.extremeDim(this, d, max);
-        Tensor idxKeep = vi[1].unsqueeze(d);
         int[] s = shape;
+        Tensor indices = vi[1];
         Tensor values = derive(op, vi[0], in(this), NONE,
-                dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, idxKeep, dOut.unsqueeze(d))));
-        return keepDim ? new ValuesIndices(values.unsqueeze(d), idxKeep) : new ValuesIndices(values, vi[1]);
+                dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, indices.unsqueeze(d), dOut.unsqueeze(d))));
+        if (Trace.isTracing()) {
+            Trace.amend(values, null, "dim", d);
+            Trace.record(max ? "argmax" : "argmin", in(this), vi[1], "dim", d);
+        }
+        return keepDim ? new ValuesIndices(values.unsqueeze(d), indices.unsqueeze(d)) : new ValuesIndices(values, indices);
     }
 
     /** Index of the largest element of the flattened tensor (0-d INT64). */
@@ -1146,6 +1189,9 @@ public sealed class Tensor permits Parameter {
         out[0] = derive("softmax", Reduce.softmax(x, d, false), in(x), NONE,
                 dOut -> in(out[0].mul(dOut.sub(dOut.mul(out[0]).sum(d, true)))));
         saveOutput(out[0]);
+        if (Trace.isTracing()) {
+            Trace.amend(out[0], null, "dim", d);
+        }
         return out[0];
     }
 
@@ -1160,6 +1206,9 @@ public sealed class Tensor permits Parameter {
         out[0] = derive("logSoftmax", Reduce.softmax(x, d, true), in(x), NONE,
                 dOut -> in(dOut.sub(out[0].exp().mul(dOut.sum(d, true)))));
         saveOutput(out[0]);
+        if (Trace.isTracing()) {
+            Trace.amend(out[0], null, "dim", d);
+        }
         return out[0];
     }
 
@@ -1319,7 +1368,11 @@ public sealed class Tensor permits Parameter {
         s[b] = shape[a];
         st[a] = strides[b];
         st[b] = strides[a];
-        return derive("transpose", view(offset, s, st), in(this), NONE, dOut -> in(dOut.transpose(a, b)));
+        Tensor r = derive("transpose", view(offset, s, st), in(this), NONE, dOut -> in(dOut.transpose(a, b)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dim0", a, "dim1", b);
+        }
+        return r;
     }
 
     /** Transpose of a matrix (a 0-d or 1-D tensor is returned as a view of itself). */
@@ -1346,7 +1399,15 @@ public sealed class Tensor permits Parameter {
             st[i] = strides[d];
             inverse[d] = i;
         }
-        return derive("permute", view(offset, s, st), in(this), NONE, dOut -> in(dOut.permute(inverse)));
+        int[] order = new int[dims.length];
+        for (int d = 0; d < dims.length; d++) {
+            order[inverse[d]] = d;
+        }
+        Tensor r = derive("permute", view(offset, s, st), in(this), NONE, dOut -> in(dOut.permute(inverse)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dims", order);
+        }
+        return r;
     }
 
     /** All size-1 dims removed. */
@@ -1369,7 +1430,11 @@ public sealed class Tensor permits Parameter {
         int[] s = Shapes.copyWith(shape, d, 1);
         int[] st = Shapes.copyWith(strides, d, d < shape.length ? strides[d] * shape[d] : 1);
         int[] old = shape;
-        return derive("unsqueeze", view(offset, s, st), in(this), NONE, dOut -> in(dOut.reshape(old)));
+        Tensor r = derive("unsqueeze", view(offset, s, st), in(this), NONE, dOut -> in(dOut.reshape(old)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dim", d);
+        }
+        return r;
     }
 
     /**
@@ -1430,8 +1495,12 @@ public sealed class Tensor permits Parameter {
         int[] windowStrides = cs.clone();
         windowStrides[d] = cs[d] * step;
         int[] base = shape;
-        return derive("slice", view(offset + lo * strides[d], s, st), in(this), NONE,
+        Tensor r = derive("slice", view(offset + lo * strides[d], s, st), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, windowOffset, windowStrides)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dim", d, "start", lo, "end", hi, "step", step);
+        }
+        return r;
     }
 
     /** View of index {@code index} of {@code dim}, which is removed (negative indices count from the end). */
@@ -1444,9 +1513,13 @@ public sealed class Tensor permits Parameter {
         }
         int[] cs = Shapes.contiguousStrides(shape);
         int[] base = shape;
-        return derive("select", view(offset + i * strides[d], Shapes.copyWithout(shape, d),
+        Tensor r = derive("select", view(offset + i * strides[d], Shapes.copyWithout(shape, d),
                         Shapes.copyWithout(strides, d)), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, i * cs[d], Shapes.copyWithout(cs, d))));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dim", d, "index", i);
+        }
+        return r;
     }
 
     /** Zeros of {@code base} shape with {@code g} written into a non-overlapping window of their contiguous layout. */
@@ -1500,13 +1573,17 @@ public sealed class Tensor permits Parameter {
             Elementwise.copy(t, out.narrowNoGrad(d, at, t.shape[d]));
             at += t.shape[d];
         }
-        return derive("cat", out, inputs, NONE, dOut -> {
+        Tensor r = derive("cat", out, inputs, NONE, dOut -> {
             Tensor[] grads = new Tensor[inputs.length];
             for (int i = 0; i < inputs.length; i++) {
                 grads[i] = inputs[i].requiresGrad ? dOut.narrow(d, starts[i], inputs[i].shape[d]) : null;
             }
             return grads;
         });
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "dim", d);
+        }
+        return r;
     }
 
     /** Tensors of equal shape stacked along a new dim {@code dim}. */
@@ -1542,8 +1619,12 @@ public sealed class Tensor permits Parameter {
         }
         Tensor x = floatSelf();
         int[] s = shape;
-        return derive("im2col", Im2col.forward(x, window, padValue), in(x), NONE,
+        Tensor r = derive("im2col", Im2col.forward(x, window, padValue), in(x), NONE,
                 dOut -> in(dOut.col2im(s, window)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "window", window, "padValue", padValue);
+        }
+        return r;
     }
 
     /**
@@ -1580,7 +1661,7 @@ public sealed class Tensor permits Parameter {
         Tensor out = Conv.forward(xc, wm, bias, g);
         Tensor x = this;
         int[] xs = shape;
-        return derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
+        Tensor r = derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
             if (Autograd.isGradEnabled()) { // building the gradient's own graph: the same sums in differentiable ops
                 Tensor dy = dOut.reshape(n, o, plane).transpose(1, 2).reshape(n * plane, o);
                 Tensor gx = x.requiresGrad ? dy.matmul(weight.reshape(o, taps)).reshape(n, plane, taps).col2im(xs, window)
@@ -1593,6 +1674,10 @@ public sealed class Tensor permits Parameter {
             return Conv.backward(dOut.contiguousNoGrad(), xc, wm, g, x.requiresGrad, weight.requiresGrad,
                     bias != null && bias.requiresGrad, weight.shape.clone());
         });
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "window", window);
+        }
+        return r;
     }
 
     /**
@@ -1612,7 +1697,7 @@ public sealed class Tensor permits Parameter {
         int[] s = shape;
         int[] argmax = new int[Shapes.numel(new int[] {s[0], s[1], window.outH(s[2]), window.outW(s[3])})];
         Tensor out = Pool.maxForward(x, window, argmax);
-        return derive("maxPool2d", out, in(x), NONE, dOut -> {
+        Tensor r = derive("maxPool2d", out, in(x), NONE, dOut -> {
             if (!Autograd.isGradEnabled()) {
                 return in(Pool.maxBackward(dOut, argmax, s));
             }
@@ -1626,6 +1711,10 @@ public sealed class Tensor permits Parameter {
             Tensor g = dOut.reshape(-1).mul(Tensor.of(keep).to(dOut.dtype()));
             return in(Tensor.zeros(dOut.dtype(), Shapes.numel(s)).scatterAdd(0, Tensor.of(idx), g).reshape(s));
         });
+        if (Trace.isTracing()) {
+            Trace.amend(r, null, "window", window);
+        }
+        return r;
     }
 
     /**
@@ -1647,8 +1736,12 @@ public sealed class Tensor permits Parameter {
         int d = Shapes.dim("indexSelect", dim, shape.length);
         Tensor out = Indexing.indexSelect(this, d, index);
         int[] s = shape;
-        return derive("indexSelect", out, in(this), NONE,
+        Tensor r = derive("indexSelect", out, in(this), NONE,
                 dOut -> in(zeros(dOut.dtype(), s).indexAdd(d, index, dOut)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, in(this, index), "dim", d);
+        }
+        return r;
     }
 
     /** A copy of this tensor with {@code source}'s slices added at positions {@code index} of {@code dim}. */
@@ -1658,8 +1751,12 @@ public sealed class Tensor permits Parameter {
         Tensor self = to(dt);
         Tensor src = source.to(dt);
         Tensor out = Indexing.indexAdd(self, d, index, src);
-        return derive("indexAdd", out, in(self, src), NONE,
+        Tensor r = derive("indexAdd", out, in(self, src), NONE,
                 dOut -> in(dOut, src.requiresGrad ? dOut.indexSelect(d, index) : null));
+        if (Trace.isTracing()) {
+            Trace.amend(r, in(self, index, src), "dim", d);
+        }
+        return r;
     }
 
     /**
@@ -1670,8 +1767,12 @@ public sealed class Tensor permits Parameter {
         int d = Shapes.dim("gather", dim, shape.length);
         Tensor out = Indexing.gather(this, d, index);
         int[] s = shape;
-        return derive("gather", out, in(this), NONE,
+        Tensor r = derive("gather", out, in(this), NONE,
                 dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, index, dOut)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, in(this, index), "dim", d);
+        }
+        return r;
     }
 
     /**
@@ -1684,8 +1785,12 @@ public sealed class Tensor permits Parameter {
         Tensor self = to(dt);
         Tensor source = src.to(dt);
         Tensor out = Indexing.scatterAdd(self, d, index, source);
-        return derive("scatterAdd", out, in(self, source), NONE,
+        Tensor r = derive("scatterAdd", out, in(self, source), NONE,
                 dOut -> in(dOut, source.requiresGrad ? dOut.gather(d, index) : null));
+        if (Trace.isTracing()) {
+            Trace.amend(r, in(self, index, source), "dim", d);
+        }
+        return r;
     }
 
     /** One-hot encoding of integer class indices in [0, numClasses): shape + [numClasses], INT64 like PyTorch. */
@@ -1695,7 +1800,11 @@ public sealed class Tensor permits Parameter {
 
     /** One-hot encoding of integer class indices in [0, numClasses), in the given dtype. */
     public Tensor oneHot(int numClasses, DType dtype) {
-        return Indexing.oneHot(this, numClasses, dtype);
+        Tensor out = Indexing.oneHot(this, numClasses, dtype);
+        if (Trace.isTracing()) {
+            Trace.record("oneHot", in(this), out, "numClasses", numClasses);
+        }
+        return out;
     }
 
     // =================================================================== in-place (optimizers, initialisers)

@@ -76,6 +76,21 @@ final class FashionMnistProgram {
         return new FashionMnistProgram(program, flatten, model, extras, defaultEpochs, defaultLr, s);
     }
 
+    /** The program's model, freshly initialised, for images of {@code shape} [C, H, W]. */
+    Module model(int[] shape, Generator rng) {
+        return model.build(shape, rng);
+    }
+
+    /** Whether the model takes flattened images [B, C·H·W] (else [B, C, H, W]). */
+    boolean flattens() {
+        return flatten;
+    }
+
+    /** The stem of the checkpoints a run with {@code loss} ("softmax" or "svm") on Fashion-MNIST writes. */
+    String checkpointStem(String loss) {
+        return program.toLowerCase(Locale.ROOT) + "-" + loss + "-step";
+    }
+
     /** The program's options, unparsed. */
     Cli cli() {
         return new Cli(program)
@@ -178,7 +193,8 @@ final class FashionMnistProgram {
         Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
         String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
-        Checkpoints checkpoints = new Checkpoints(new CheckpointStore(out, name + "-step", 3),
+        Checkpoints checkpoints = new Checkpoints(new CheckpointStore(out, cifar ? name + "-step"
+                : checkpointStem(lossName), 3),
                 args.flag("resume") ? Checkpoints.Start.RESUME
                         : args.flag("overwrite") ? Checkpoints.Start.OVERWRITE : Checkpoints.Start.NEW)
                 .every(checkpointEvery).config(args.toJson(NOT_CONFIG)).data(rawTrain.fingerprint())

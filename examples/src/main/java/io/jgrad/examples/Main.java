@@ -24,6 +24,8 @@ public final class Main {
                     + "the main program", TwoLayerNet::run),
             new Program("SmallCnn", "a small convolutional network on Fashion-MNIST's [1, 28, 28] images, trained like "
                     + "the main program", SmallCnn::run),
+            new Program("ExportOnnx", "a program's model, trained or loaded, as model.onnx with a sample batch and "
+                    + "jgrad's outputs", ExportOnnx::run),
             new Program("HardCases", "the lecture's three 2-D problems no linear classifier solves: linear vs "
                     + "two-layer, as PNGs", HardCases::run),
             new Program("ErrorDecomposition", "test error vs training examples, hidden width and optimisation steps "

@@ -8,6 +8,8 @@ import io.jgrad.core.Module;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.Trace;
+import java.util.List;
 
 /**
  * Batch normalisation over every dim but the channel dim 1: in training, (x − batch mean) /
@@ -56,26 +58,28 @@ abstract class BatchNorm extends Module {
                 dims[d++] = i;
             }
         }
-        Tensor mean;
-        Tensor var;
-        if (isTraining()) {
-            int n = x.numel() / features;
-            checkArgument(n > 1, "%s: training needs more than one value per channel, got input %s",
-                    getClass().getSimpleName(), x.shape());
-            mean = x.mean(dims, true);
-            var = x.sub(mean).square().mean(dims, true);
-            try (var s = Autograd.noGrad()) {
-                Tensor rm = buffer("running_mean");
-                Tensor rv = buffer("running_var");
-                rm.mulInPlace(1 - momentum).addInPlace(mean.detach().reshape(features).to(rm.dtype()), momentum);
-                rv.mulInPlace(1 - momentum).addInPlace(var.detach().reshape(features).mul((double) n / (n - 1))
-                        .to(rv.dtype()), momentum);
-                buffer("num_batches_tracked").addInPlace(Tensor.scalar(DType.INT64, 1));
-            }
-        } else {
-            mean = buffer("running_mean").reshape(stat).to(x.dtype());
-            var = buffer("running_var").reshape(stat).to(x.dtype());
+        if (!isTraining()) { // one op for an exporter: ONNX's BatchNormalization (see io.jgrad.core.Trace)
+            return Trace.function("batchNorm", List.of(x, param("weight"), param("bias"), buffer("running_mean"),
+                    buffer("running_var")), () -> normalize(x, buffer("running_mean").reshape(stat).to(x.dtype()),
+                    buffer("running_var").reshape(stat).to(x.dtype()), stat), "eps", eps);
         }
+        int n = x.numel() / features;
+        checkArgument(n > 1, "%s: training needs more than one value per channel, got input %s",
+                getClass().getSimpleName(), x.shape());
+        Tensor mean = x.mean(dims, true);
+        Tensor var = x.sub(mean).square().mean(dims, true);
+        try (var s = Autograd.noGrad()) {
+            Tensor rm = buffer("running_mean");
+            Tensor rv = buffer("running_var");
+            rm.mulInPlace(1 - momentum).addInPlace(mean.detach().reshape(features).to(rm.dtype()), momentum);
+            rv.mulInPlace(1 - momentum).addInPlace(var.detach().reshape(features).mul((double) n / (n - 1))
+                    .to(rv.dtype()), momentum);
+            buffer("num_batches_tracked").addInPlace(Tensor.scalar(DType.INT64, 1));
+        }
+        return normalize(x, mean, var, stat);
+    }
+
+    private Tensor normalize(Tensor x, Tensor mean, Tensor var, int[] stat) {
         Tensor y = x.sub(mean).div(var.add(eps).sqrt());
         return y.mul(param("weight").reshape(stat)).add(param("bias").reshape(stat));
     }

@@ -7,7 +7,9 @@ import io.jgrad.core.Generator;
 import io.jgrad.core.Module;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.Trace;
 import java.util.Arrays;
+import java.util.List;
 
 /** A lookup table: INT64 indices [...] -> rows of weight [num, dim], giving [..., dim]. Weights start N(0, 1) like PyTorch. */
 public final class Embedding extends Module {
@@ -27,7 +29,9 @@ public final class Embedding extends Module {
         checkArgument(indices.dtype() == DType.INT64, "Embedding: indices must be int64, got %s", indices.dtype());
         int[] shape = Arrays.copyOf(indices.shape().stream().mapToInt(Integer::intValue).toArray(), indices.dim() + 1);
         shape[indices.dim()] = dim;
-        return param("weight").indexSelect(0, indices.reshape(-1)).reshape(shape);
+        // one op for an exporter: ONNX's Gather (see io.jgrad.core.Trace)
+        return Trace.function("embedding", List.of(param("weight"), indices),
+                () -> param("weight").indexSelect(0, indices.reshape(-1)).reshape(shape));
     }
 
     @Override

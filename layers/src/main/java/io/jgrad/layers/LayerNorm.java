@@ -6,6 +6,7 @@ import io.jgrad.core.Module;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.Trace;
 import java.util.Arrays;
 import java.util.List;
 
@@ -49,6 +50,12 @@ public final class LayerNorm extends Module {
         for (int i = 0; i < k; i++) {
             dims[i] = s.size() - k + i;
         }
+        // one op for an exporter: ONNX's LayerNormalization (see io.jgrad.core.Trace)
+        return Trace.function("layerNorm", affine ? List.of(x, param("weight"), param("bias")) : List.of(x),
+                () -> normalize(x, dims), "axis", -k, "eps", eps);
+    }
+
+    private Tensor normalize(Tensor x, int[] dims) {
         Tensor mean = x.mean(dims, true);
         Tensor centered = x.sub(mean);
         Tensor var = centered.square().mean(dims, true);

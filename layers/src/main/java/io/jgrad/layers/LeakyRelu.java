@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Module;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.Trace;
+import java.util.List;
 
 /** x for x > 0, slope·x otherwise (default slope 0.01, as in PyTorch); the gradient at 0 is slope. */
 public final class LeakyRelu extends Module {
@@ -22,7 +24,8 @@ public final class LeakyRelu extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        return Tensor.where(x.gt(0), x, x.mul(slope));
+        // one op for an exporter: ONNX's LeakyRelu (see io.jgrad.core.Trace)
+        return Trace.function("leakyRelu", List.of(x), () -> Tensor.where(x.gt(0), x, x.mul(slope)), "slope", slope);
     }
 
     @Override

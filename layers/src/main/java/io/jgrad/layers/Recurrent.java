@@ -8,7 +8,9 @@ import io.jgrad.core.Module;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.Trace;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -59,6 +61,19 @@ public abstract class Recurrent extends Module {
 
     /** Runs the layers over {@code x}; {@code h0} and {@code c0} (LSTM only) may be null for zeros. */
     Output run(Tensor x, Tensor h0, Tensor c0) {
+        if (!Trace.isTracing()) {
+            return steps(x, h0, c0);
+        }
+        // one op for an exporter: ONNX's LSTM, GRU or RNN per layer (see io.jgrad.core.Trace);
+        // operands: x, h0, c0 (null for zeros), then per layer weight_ih, weight_hh and, with bias, bias_ih, bias_hh
+        List<Tensor> operands = new ArrayList<>(Arrays.asList(x, h0, c0));
+        operands.addAll(parameters());
+        return Trace.function("recurrent", operands, () -> steps(x, h0, c0),
+                out -> out.c() == null ? List.of(out.output(), out.h()) : List.of(out.output(), out.h(), out.c()),
+                "kind", kind.name(), "layers", layers, "hidden", hiddenSize, "bias", bias, "batchFirst", batchFirst);
+    }
+
+    private Output steps(Tensor x, Tensor h0, Tensor c0) {
         String name = getClass().getSimpleName();
         if (x.dim() != 3 || x.size(2) != inputSize) {
             throw new ShapeException(name + ": input must be " + (batchFirst ? "[B, T, " : "[T, B, ") + inputSize
