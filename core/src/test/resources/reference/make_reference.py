@@ -148,6 +148,23 @@ case("expand_then_mul", lambda x: x.expand(3, 4) * x.expand(3, 4), t(1, 4))
 case("narrow_of_transpose", lambda x: x.t().narrow(0, 1, 2) * 2, a34)
 
 
+def weighted(parts, dim):
+    return torch.cat([p * (i + 1) for i, p in enumerate(parts)], dim)
+
+
+mask14 = torch.tensor([1.0, 0.0, 0.0, 1.0], dtype=torch.float64)
+case("split_2_dim1", lambda x: weighted(torch.split(x, 2, 1), 1), t(3, 5))
+case("split_sizes_dim0", lambda x: weighted(torch.split(x, [1, 3, 0], 0), 0), t(4, 2))
+case("chunk_3_last", lambda x: weighted(torch.chunk(x, 3, -1), -1), t(2, 7))
+case("bmm", torch.bmm, t(2, 3, 4), t(2, 4, 5))
+case("mm", torch.mm, t(3, 2), t(2, 4))
+case("dot", torch.dot, t(5), t(5))
+case("masked_fill", lambda x, m: x.masked_fill(m.bool(), -3.5), a34, mask14)
+grad_case("grad:masked_fill_softmax", lambda x, m: torch.softmax(x.masked_fill(m.bool(), float("-inf")), -1),
+          t(3, 4), mask14)
+case("view_neg1_2", lambda x: x.view(-1, 2), a34)
+
+
 def fmt(x):
     shape = ",".join(str(s) for s in x.shape) or "-"
     if x.dtype == torch.int64:

@@ -987,6 +987,20 @@ public sealed class Tensor permits Parameter {
         return out;
     }
 
+    /**
+     * This tensor with {@code value} where {@code mask} is non-zero (PyTorch's {@code masked_fill});
+     * the mask broadcasts to this tensor's shape and may have any dtype. The gradient is zero at
+     * the filled positions ({@code -infinity} there is how attention scores are masked).
+     */
+    public Tensor maskedFill(Tensor mask, double value) {
+        int[] b = Shapes.broadcast("maskedFill", mask.shape, shape);
+        if (!Arrays.equals(b, shape)) {
+            throw new ShapeException("maskedFill: mask " + Shapes.str(mask.shape) + " does not broadcast to the tensor's "
+                    + Shapes.str(shape));
+        }
+        return where(mask, scalar(dtype(), value), this);
+    }
+
     // =================================================================== reductions
 
     /** Sum of all elements, as a 0-d tensor. */
@@ -1276,6 +1290,35 @@ public sealed class Tensor permits Parameter {
                         : a.transpose(-1, -2).matmul(dOut)));
     }
 
+    /** Matrix product of two matrices [n, m] @ [m, p], without {@link #matmul}'s broadcasting (PyTorch's {@code mm}). */
+    public Tensor mm(Tensor other) {
+        if (shape.length != 2 || other.shape.length != 2) {
+            throw new ShapeException("mm: expects two matrices, got " + Shapes.str(shape) + " @ " + Shapes.str(other.shape));
+        }
+        return matmul(other);
+    }
+
+    /**
+     * Batched matrix product [B, n, m] @ [B, m, p] -> [B, n, p], the batch sizes equal (no
+     * broadcasting, as PyTorch's {@code bmm}).
+     */
+    public Tensor bmm(Tensor other) {
+        if (shape.length != 3 || other.shape.length != 3 || shape[0] != other.shape[0]) {
+            throw new ShapeException("bmm: expects [B, n, m] @ [B, m, p] with the same B, got " + Shapes.str(shape)
+                    + " @ " + Shapes.str(other.shape));
+        }
+        return matmul(other);
+    }
+
+    /** Inner product of two vectors of the same length, as a 0-d tensor (PyTorch's {@code dot}). */
+    public Tensor dot(Tensor other) {
+        if (shape.length != 1 || other.shape.length != 1 || shape[0] != other.shape[0]) {
+            throw new ShapeException("dot: expects two vectors of the same length, got " + Shapes.str(shape) + " and "
+                    + Shapes.str(other.shape));
+        }
+        return matmul(other);
+    }
+
     /** A 2-D view laid out column by column (the transpose of a contiguous matrix), at least 2×2. */
     private static boolean isTransposedMatrix(Tensor t) {
         return t.shape[0] > 1 && t.shape[1] > 1 && t.strides[0] == 1
@@ -1333,6 +1376,20 @@ public sealed class Tensor permits Parameter {
                     + Shapes.str(shape) + " (" + numel + " elements)");
         }
         return s;
+    }
+
+    /**
+     * {@link #reshape} that never copies: the same storage with a new shape, for a contiguous
+     * tensor (PyTorch's {@code view}; one size may be -1).
+     *
+     * @throws IllegalStateException if this tensor is not contiguous (use reshape, or contiguous() first)
+     */
+    public Tensor view(int... newShape) {
+        if (!isContiguous()) {
+            throw new IllegalStateException("view: the tensor of shape " + Shapes.str(shape) + " and strides "
+                    + Arrays.toString(strides) + " is not contiguous; use reshape (which copies) or contiguous().view");
+        }
+        return reshape(newShape);
     }
 
     /** Flattened to 1-D. */
@@ -1536,6 +1593,55 @@ public sealed class Tensor permits Parameter {
         int[] base = shape;
         return derive("window", view(offset + windowOffset, s, st), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, windowOffset, st)));
+    }
+
+    /**
+     * Views of consecutive pieces of {@code size} along {@code dim}, the last smaller when
+     * {@code size} does not divide the dim (PyTorch's {@code split(split_size, dim)}); each is
+     * differentiable.
+     */
+    public List<Tensor> split(int size, int dim) {
+        int d = Shapes.dim("split", dim, shape.length);
+        checkArgument(size > 0, "split: size must be positive, got %s", size);
+        if (shape[d] == 0) {
+            return List.of(narrow(d, 0, 0));
+        }
+        List<Tensor> parts = new ArrayList<>();
+        for (int at = 0; at < shape[d]; at += size) {
+            parts.add(narrow(d, at, Math.min(size, shape[d] - at)));
+        }
+        return parts;
+    }
+
+    /** Views of consecutive pieces of the given sizes along {@code dim}, which must add up to its size. */
+    public List<Tensor> split(int[] sizes, int dim) {
+        int d = Shapes.dim("split", dim, shape.length);
+        long total = 0;
+        for (int z : sizes) {
+            checkArgument(z >= 0, "split: sizes must be non-negative, got %s", Arrays.toString(sizes));
+            total += z;
+        }
+        if (total != shape[d]) {
+            throw new ShapeException("split: sizes " + Arrays.toString(sizes) + " add up to " + total + ", not dim "
+                    + d + "'s " + shape[d] + " (shape " + Shapes.str(shape) + ")");
+        }
+        List<Tensor> parts = new ArrayList<>(sizes.length);
+        int at = 0;
+        for (int z : sizes) {
+            parts.add(narrow(d, at, z));
+            at += z;
+        }
+        return parts;
+    }
+
+    /**
+     * At most {@code chunks} views along {@code dim} of ⌈size / chunks⌉ each, the last smaller
+     * (PyTorch's {@code chunk}: fewer pieces when the size does not allow that many).
+     */
+    public List<Tensor> chunk(int chunks, int dim) {
+        int d = Shapes.dim("chunk", dim, shape.length);
+        checkArgument(chunks > 0, "chunk: chunks must be positive, got %s", chunks);
+        return split(Math.max(1, (shape[d] + chunks - 1) / chunks), d);
     }
 
     /** Tensors joined along an existing dim {@code dim}; all other sizes must match. */

@@ -128,6 +128,15 @@ class OpReferenceTest {
         OPS.put("reshape_scalar_1_1", x -> x.get(0).reshape(1, 1));
         OPS.put("expand_then_mul", x -> x.get(0).expand(3, 4).mul(x.get(0).expand(3, 4)));
         OPS.put("narrow_of_transpose", x -> x.get(0).t().narrow(0, 1, 2).mul(2));
+        OPS.put("split_2_dim1", x -> OpTable.weighted(x.get(0).split(2, 1), 1));
+        OPS.put("split_sizes_dim0", x -> OpTable.weighted(x.get(0).split(new int[] {1, 3, 0}, 0), 0));
+        OPS.put("chunk_3_last", x -> OpTable.weighted(x.get(0).chunk(3, -1), -1));
+        OPS.put("bmm", x -> x.get(0).bmm(x.get(1)));
+        OPS.put("mm", x -> x.get(0).mm(x.get(1)));
+        OPS.put("dot", x -> x.get(0).dot(x.get(1)));
+        OPS.put("masked_fill", x -> x.get(0).maskedFill(x.get(1), -3.5));
+        OPS.put("grad:masked_fill_softmax", x -> x.get(0).maskedFill(x.get(1), Double.NEGATIVE_INFINITY).softmax(-1));
+        OPS.put("view_neg1_2", x -> x.get(0).view(-1, 2));
     }
 
     record Case(String name, List<Tensor> inputs, Tensor expected) {}

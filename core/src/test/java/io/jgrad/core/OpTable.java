@@ -156,6 +156,22 @@ final class OpTable {
                 List.of(List.of(In.any(3, 4), In.any(3, 4)), List.of(In.any(), In.any()),
                         List.of(In.any(1), In.any(1)))));
 
+        // the pieces of split and chunk, each scaled by its position, joined again: values, order and gradients
+        ops.add(new Op("split(2, 1)", xs -> weighted(xs.get(0).split(2, 1), 1),
+                List.of(List.of(In.any(3, 5)), List.of(In.any(2, 2)), List.of(In.any(1, 1)))));
+        ops.add(new Op("split({1, 3, 0}, 0)", xs -> weighted(xs.get(0).split(new int[] {1, 3, 0}, 0), 0),
+                List.of(List.of(In.any(4, 2)), List.of(In.any(4)))));
+        ops.add(new Op("chunk(3, -1)", xs -> weighted(xs.get(0).chunk(3, -1), -1),
+                List.of(List.of(In.any(2, 7)), List.of(In.any(3, 2)), List.of(In.any(1, 6)))));
+        ops.add(new Op("bmm", xs -> xs.get(0).bmm(xs.get(1)),
+                List.of(List.of(In.any(2, 3, 4), In.any(2, 4, 5)), List.of(In.any(1, 1, 1), In.any(1, 1, 2)))));
+        ops.add(new Op("mm", xs -> xs.get(0).mm(xs.get(1)), List.of(List.of(In.any(3, 2), In.any(2, 4)))));
+        ops.add(new Op("dot", xs -> xs.get(0).dot(xs.get(1)), List.of(List.of(In.any(5), In.any(5)))));
+        ops.add(new Op("maskedFill", xs -> xs.get(0).maskedFill(xs.get(1), -3.5), List.of(
+                List.of(In.any(3, 4), In.fixed(Tensor.of(new double[] {1, 0, 0, 1}))),
+                List.of(In.any(2, 3), In.fixed(Tensor.of(new long[] {0, 1}, 2, 1))))));
+        shape(ops, "view(-1, 2)", x -> x.view(-1, 2), new int[] {3, 4}, new int[] {2, 1});
+
         Tensor rows = Tensor.of(new long[] {2, 0, 2});
         Tensor cols = Tensor.of(new long[] {0, 3, 1, 1, 2, 0}, 3, 2);
         Tensor zeros = Tensor.of(new long[] {0, 0});
@@ -193,6 +209,15 @@ final class OpTable {
         ops.add(new Op("custom op (cube)", xs -> new Cube().apply(xs.get(0)),
                 List.of(List.of(In.any(3, 4)), List.of(In.any()))));
         return ops;
+    }
+
+    /** The pieces joined along {@code dim}, piece i multiplied by i + 1 (so a piece out of place changes the result). */
+    static Tensor weighted(List<Tensor> parts, int dim) {
+        List<Tensor> scaled = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+            scaled.add(parts.get(i).mul(i + 1));
+        }
+        return Tensor.cat(scaled, dim);
     }
 
     private static void unary(List<Op> ops, String name, Domain d, Function<Tensor, Tensor> f) {

@@ -237,4 +237,25 @@ class TensorTest {
         assertThatThrownBy(() -> Tensor.ones(3).mulAddInPlace(1, Tensor.ones(4), 1))
                 .isInstanceOf(ShapeException.class).hasMessageContaining("[4]").hasMessageContaining("[3]");
     }
+
+    @Test
+    void splitChunkBmmViewAndMaskedFillFollowPyTorchAndNameBadArguments() {
+        Tensor x = Tensor.arange(10).reshape(2, 5);
+        assertThat(x.split(2, 1)).extracting(Tensor::shape).containsExactly(List.of(2, 2), List.of(2, 2), List.of(2, 1));
+        assertThat(x.chunk(3, 1)).extracting(Tensor::shape).containsExactly(List.of(2, 2), List.of(2, 2), List.of(2, 1));
+        assertThat(Tensor.zeros(6).chunk(4, 0)).as("PyTorch gives fewer chunks: ceil(6/4) = 2 each").hasSize(3);
+        assertThat(x.split(2, 1).get(0).sharesStorage(x)).as("views, as in PyTorch").isTrue();
+        assertThatThrownBy(() -> x.split(new int[] {2, 2}, 1)).isInstanceOf(ShapeException.class)
+                .hasMessageContaining("add up to 4, not dim 1's 5");
+        assertThatThrownBy(() -> x.split(0, 1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("split: size must be positive");
+        assertThatThrownBy(() -> Tensor.ones(2, 3, 4).bmm(Tensor.ones(3, 4, 5))).isInstanceOf(ShapeException.class)
+                .hasMessageContaining("bmm").hasMessageContaining("[2, 3, 4] @ [3, 4, 5]");
+        assertThatThrownBy(() -> Tensor.ones(3, 4).t().view(12)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("not contiguous");
+        assertThatThrownBy(() -> Tensor.ones(3).maskedFill(Tensor.ones(2, 3), 0)).isInstanceOf(ShapeException.class)
+                .hasMessageContaining("mask [2, 3] does not broadcast to the tensor's [3]");
+        assertThat(Tensor.of(new float[] {1, 2, 3}, 3).maskedFill(Tensor.of(new long[] {0, 1, 0}, 3),
+                Double.NEGATIVE_INFINITY).toFloatArray()).containsExactly(1, Float.NEGATIVE_INFINITY, 3);
+    }
 }
