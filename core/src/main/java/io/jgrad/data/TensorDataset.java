@@ -2,19 +2,21 @@ package io.jgrad.data;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.DType;
 import io.jgrad.core.Tensor;
 
-/** Examples held as tensors: inputs [N, ...] and INT64 targets [N]; a batch gathers rows with indexSelect. */
+/**
+ * Examples held as tensors, like PyTorch's {@code TensorDataset}: inputs [N, ...] and targets
+ * [N, ...] (class indices [N] for classification, a sequence's next tokens [N, T], regression
+ * values of any float dtype); a batch gathers rows with indexSelect.
+ */
 public final class TensorDataset implements Dataset {
     private final Tensor inputs;
     private final Tensor targets;
 
-    /** Inputs [N, ...] and class-index targets [N] (INT64). */
+    /** Inputs [N, ...] and targets [N, ...] with the same N. */
     public TensorDataset(Tensor inputs, Tensor targets) {
-        checkArgument(inputs.dim() >= 1 && targets.dim() == 1 && inputs.size(0) == targets.size(0),
-                "TensorDataset: inputs %s and targets %s must agree on N", inputs.shape(), targets.shape());
-        checkArgument(targets.dtype() == DType.INT64, "TensorDataset: targets must be int64, got %s", targets.dtype());
+        checkArgument(inputs.dim() >= 1 && targets.dim() >= 1 && inputs.size(0) == targets.size(0),
+                "TensorDataset: inputs %s and targets %s must agree on N (dim 0)", inputs.shape(), targets.shape());
         this.inputs = inputs.detach();
         this.targets = targets.detach();
     }

@@ -133,9 +133,7 @@ final class FashionMnistProgram {
     }
 
     private int train(Cli args) throws IOException {
-        if (args.flag("resume") && args.flag("overwrite")) {
-            throw args.fail("--resume and --overwrite contradict each other: continue the earlier run, or replace it");
-        }
+        Checkpoints.Start start = TrainingRuns.start(args);
         System.setProperty("java.awt.headless", "true");
         String lossName = args.choice("loss", "softmax", "svm");
         double reg = args.number("reg", 0);
@@ -195,8 +193,7 @@ final class FashionMnistProgram {
         String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
         Checkpoints checkpoints = new Checkpoints(new CheckpointStore(out, cifar ? name + "-step"
                 : checkpointStem(lossName), 3),
-                args.flag("resume") ? Checkpoints.Start.RESUME
-                        : args.flag("overwrite") ? Checkpoints.Start.OVERWRITE : Checkpoints.Start.NEW)
+                start)
                 .every(checkpointEvery).config(args.toJson(NOT_CONFIG)).data(rawTrain.fingerprint())
                 .warnings(w -> System.err.println("warning: " + w));
         Curves curves = new Curves(out.resolve(name + "-curves.png"), name + ": loss and accuracy per epoch");
@@ -213,20 +210,8 @@ final class FashionMnistProgram {
             return sanity(net, dataLoss, train, classes.size());
         }
         DataLoader loader = new DataLoader(train, batch, true, seed, false);
-        History history;
-        try {
-            history = trainer.fit(loader);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            throw new java.nio.file.FileAlreadyExistsException(e.getFile(), null, e.getReason()
-                    + " (--resume, --overwrite or another --out)");
-        }
-        if (history.steps() < (long) epochs * loader.batchesPerEpoch()) {
-            System.out.println("resume with --resume");
-            System.out.println("RESULT " + Json.object(g -> {
-                g.writeStringField("program", name);
-                g.writeNumberField("stopped_after_steps", history.steps());
-                g.writeStringField("checkpoint", checkpoints.lastFile().toString());
-            }));
+        History history = TrainingRuns.fit(trainer, loader);
+        if (TrainingRuns.interrupted(name, history, epochs, loader, checkpoints)) {
             return Cli.DONE; // interrupted on purpose: no final evaluation
         }
 

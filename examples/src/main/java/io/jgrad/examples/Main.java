@@ -26,6 +26,10 @@ public final class Main {
                     + "the main program", SmallCnn::run),
             new Program("ExportOnnx", "a program's model, trained or loaded, as model.onnx with a sample batch and "
                     + "jgrad's outputs", ExportOnnx::run),
+            new Program("RowAttention", "Fashion-MNIST images as sequences of rows, classified by a Transformer "
+                    + "encoder layer", RowAttention::run),
+            new Program("CharLm", "a character-level LSTM language model on Debian's fortunes, with text sampled "
+                    + "from it", CharLm::run),
             new Program("HardCases", "the lecture's three 2-D problems no linear classifier solves: linear vs "
                     + "two-layer, as PNGs", HardCases::run),
             new Program("ErrorDecomposition", "test error vs training examples, hidden width and optimisation steps "
