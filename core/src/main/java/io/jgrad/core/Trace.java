@@ -244,7 +244,7 @@ public final class Trace implements AutoCloseable {
         return top.equals("io.jgrad.core.Tensor") || top.equals("io.jgrad.core.Trace") || top.equals("io.jgrad.core.CustomOp");
     }
 
-    /** An op's {@link Op#site() site} as one line: "at A.f(A.java:10) < B.g(B.java:20) < ...". */
+    /** An op's {@link Op#site() site} as one line: {@code "at A.f(A.java:10) < B.g(B.java:20) < ..."}. */
     public static String describeSite(List<StackTraceElement> site) {
         StringBuilder sb = new StringBuilder("at ");
         for (int i = 0; i < site.size(); i++) {
