@@ -63,7 +63,7 @@ public abstract class CustomOp {
     /** Returns the gradient of each input (null where none) given {@code dOut}, the gradient of the output. */
     protected abstract Tensor[] backward(Context ctx, Tensor dOut);
 
-    /** Name used in error messages and anomaly reports; the class's simple name by default. */
+    /** Name used in error messages, anomaly reports and traces; the class's simple name by default. */
     public String name() {
         return getClass().getSimpleName();
     }
@@ -82,6 +82,9 @@ public abstract class CustomOp {
         });
         if (derived.gradFn != null) {
             derived.gradFn.userCode = true;
+        }
+        if (Trace.isTracing()) {
+            Trace.amend(derived, null, "customOp", true); // never mistaken for the op table's op of the same name
         }
         return derived;
     }

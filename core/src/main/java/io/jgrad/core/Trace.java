@@ -32,7 +32,8 @@ import java.util.function.Supplier;
  * an exporter can map it whole or, not knowing the name, map its body.
  *
  * <p>A trace belongs to the thread that started it and records only that thread's ops; at most
- * one is open per thread. Tracing costs nothing when no trace is open on any thread.
+ * one is open per thread; close it (try-with-resources) on that thread, since an open trace holds
+ * every tensor it recorded. When no trace is open on any thread, an op pays one volatile read.
  */
 public final class Trace implements AutoCloseable {
     /**

@@ -31,6 +31,8 @@ final class Lowering {
     private static final Map<String, String> COMPARE = Map.of("gt", "Greater", "ge", "GreaterOrEqual", "lt", "Less",
             "le", "LessOrEqual", "eq", "Equal", "ne", "Equal");
     private static final Set<String> ALIASES = Set.of("detach", "clone");
+    /** The attribute marking a {@link io.jgrad.core.CustomOp} in a trace. */
+    static final String CUSTOM = "customOp";
 
     private final Graph g;
     private final Map<Tensor, String> names;
@@ -106,10 +108,15 @@ final class Lowering {
             }
             return n;
         }
-        if (b != null && (!a.shape().equals(b.shape()) || !Arrays.equals(a.toDoubleArray(), b.toDoubleArray()))) {
-            throw fail("a tensor the model made outside the op table (shape " + a.shape() + ") differs between "
-                    + "batches of " + batchA + " and " + batchB + ": it depends on the input, which the graph cannot "
-                    + "see (make it with tensor ops from the input, or export with dynamicBatch(false))");
+        if (b != null && !a.shape().equals(b.shape())) {
+            throw fail("a tensor the model made outside the op table has shape " + a.shape() + " for a batch of "
+                    + batchA + " and " + b.shape() + " for one of " + batchB + ": it depends on the input, which the "
+                    + "graph cannot see (make it with tensor ops from the input, or export with dynamicBatch(false))");
+        }
+        if (b != null && !Arrays.equals(a.toDoubleArray(), b.toDoubleArray())) {
+            throw fail("a tensor the model made outside the op table (shape " + a.shape() + ") has other values for "
+                    + "another input: it was computed from the input outside the op table (item(), toArray), which "
+                    + "the graph cannot see; make it with tensor ops");
         }
         n = g.fresh("const");
         g.initializer(n, a);
@@ -155,10 +162,20 @@ final class Lowering {
         this.opB = b;
         if (b != null) {
             for (int i = 0; i < a.outputs().size(); i++) {
-                pairs.put(a.outputs().get(i), b.outputs().get(i));
+                Tensor ya = a.outputs().get(i);
+                Tensor yb = b.outputs().get(i);
+                if (ya.dim() != yb.dim()) {
+                    throw fail("its result has rank " + ya.dim() + " " + ya.shape() + " for one batch size and rank "
+                            + yb.dim() + " " + yb.shape() + " for another (a squeeze of a size-1 batch?); the graph "
+                            + "cannot express that: export with a larger example batch or dynamicBatch(false)");
+                }
+                pairs.put(ya, yb);
             }
         }
         String name = a.name();
+        if (a.attributes().containsKey(CUSTOM)) {
+            throw fail("a CustomOp has no ONNX mapping (its forward is Java code the graph cannot hold)");
+        }
         if (UNARY.containsKey(name)) {
             out(g.apply(UNARY.get(name), List.of(in(0))));
         } else if (BINARY.containsKey(name)) {
@@ -191,6 +208,9 @@ final class Lowering {
             case "where" -> out(g.apply("Where", List.of(g.apply("Cast", List.of(in(0)), "to",
                     ai.onnx.proto.OnnxMl.TensorProto.DataType.BOOL.getNumber()), in(1), in(2))));
             case "isFinite" -> {
+                if (!x.dtype().isFloatingPoint()) {
+                    throw fail("isFinite of an " + x.dtype() + " tensor (always 1) has no ONNX mapping; leave it out");
+                }
                 String v = in(0);
                 String bad = g.apply("Or", List.of(g.apply("IsNaN", List.of(v)), g.apply("IsInf", List.of(v))));
                 out(cast(g.apply("Not", List.of(bad)), op.output().dtype()));
@@ -208,7 +228,13 @@ final class Lowering {
                     "axis", intAttr("dim"), "keepdims", 0, "select_last_index", 0));
             case "softmax" -> out(g.apply("Softmax", List.of(in(0)), "axis", intAttr("dim")));
             case "logSoftmax" -> out(g.apply("LogSoftmax", List.of(in(0)), "axis", intAttr("dim")));
-            case "reshape" -> out(g.apply("Reshape", List.of(in(0), g.ints(false, reshapeTarget()))));
+            case "reshape" -> {
+                long[] target = reshapeTarget();
+                // a literal 0 would mean "copy the input's dim" unless allowzero (an empty tensor's shape)
+                boolean zero = Arrays.stream(target).anyMatch(v -> v == 0);
+                out(zero ? g.apply("Reshape", List.of(in(0), g.ints(false, target)), "allowzero", 1)
+                        : g.apply("Reshape", List.of(in(0), g.ints(false, target))));
+            }
             case "unsqueeze" -> out(g.apply("Unsqueeze", List.of(in(0), g.ints(false, intAttr("dim")))));
             case "expand" -> out(g.apply("Expand", List.of(in(0), g.ints(false, expandTarget()))));
             case "transpose" -> {
@@ -248,14 +274,17 @@ final class Lowering {
                         "pads", new int[] {w.padH(), w.padW(), w.padH(), w.padW()},
                         "dilations", new int[] {w.dilationH(), w.dilationW()}));
             }
-            case "indexSelect" -> out(g.apply("Gather", List.of(in(0), in(1)), "axis", intAttr("dim")));
+            case "indexSelect" -> { // jgrad keeps the dim for a 0-d index, ONNX's Gather would drop it
+                String index = input(1).dim() == 0 ? g.apply("Unsqueeze", List.of(in(1), g.ints(false, 0))) : in(1);
+                out(g.apply("Gather", List.of(in(0), index), "axis", intAttr("dim")));
+            }
             case "gather" -> out(g.apply("GatherElements", List.of(in(0), in(1)), "axis", intAttr("dim")));
             case "scatterAdd" -> out(g.apply("ScatterElements", List.of(in(0), in(1), in(2)), "axis", intAttr("dim"),
                     "reduction", "add"));
             case "oneHot" -> {
                 DType dt = op.output().dtype();
                 String values = name(Tensor.of(dt, new double[] {0, 1}, 2), null);
-                out(g.apply("OneHot", List.of(in(0), g.ints(true, intAttr("numClasses")), values), "axis", -1));
+                out(g.apply("OneHot", List.of(in(0), g.ints(true, op.output().size(-1)), values), "axis", -1));
             }
             case "batchNorm" -> out(g.apply("BatchNormalization", List.of(in(0), in(1), in(2), in(3), in(4)),
                     "epsilon", (Double) op.attribute("eps")));
@@ -272,8 +301,7 @@ final class Lowering {
             case "embedding" -> out(g.apply("Gather", List.of(in(0), in(1)), "axis", 0));
             case "leakyRelu" -> out(g.apply("LeakyRelu", List.of(in(0)), "alpha", (Double) op.attribute("slope")));
             case "recurrent" -> new RecurrentLowering(this, g, op).lower();
-            default -> throw fail(op.body().isEmpty() ? "no ONNX mapping for this op"
-                    : "no ONNX mapping for this function and it ran no ops");
+            default -> throw fail("no ONNX mapping for this op");
         }
     }
 

@@ -203,6 +203,46 @@ class OnnxExporterTest {
                 .hasMessageContaining("no ONNX mapping");
     }
 
+    @Test
+    void aCustomOpNamedLikeABuiltInIsStillRefused() {
+        CustomOp exp = new CustomOp() {
+            @Override
+            public String name() {
+                return "exp";
+            }
+
+            @Override
+            protected Tensor forward(Context ctx, Tensor... in) {
+                return in[0].exp();
+            }
+
+            @Override
+            protected Tensor[] backward(Context ctx, Tensor dOut) {
+                return new Tensor[] {dOut};
+            }
+        };
+        assertThatThrownBy(() -> OnnxExporter.of(new Linear(2, 2, true, RNG), exp::apply).toBytes(Tensor.randn(RNG, 3, 2)))
+                .isInstanceOf(OnnxExportException.class).hasMessageContaining("op 'exp'")
+                .hasMessageContaining("CustomOp has no ONNX mapping");
+    }
+
+    /** A model that squeezes every size-1 dim: at batch 1 that removes the batch dim itself. */
+    static final class SqueezeAll extends Module {
+        @Override
+        public Tensor forward(Tensor x) {
+            return x.squeeze().mul(2);
+        }
+    }
+
+    @Test
+    void aBatchOfOneWorksUnlessTheModelDropsTheBatchDim() {
+        Module mlp = new Sequential(new Linear(4, 3, true, RNG), new Relu(), new Linear(3, 2, true, RNG));
+        roundTrip(mlp, Tensor.randn(RNG, 1, 4), Tensor.randn(RNG, 6, 4));
+        assertThatThrownBy(() -> OnnxExporter.of(new SqueezeAll()).toBytes(Tensor.randn(RNG, 1, 4)))
+                .isInstanceOf(OnnxExportException.class).hasMessageContaining("op 'reshape'")
+                .hasMessageContaining("rank 1 [4] for one batch size and rank 2 [2, 4]");
+    }
+
     /** A model that builds a tensor from the batch size with a factory instead of from its input. */
     static final class BatchConstant extends Module {
         @Override
