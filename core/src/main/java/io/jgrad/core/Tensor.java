@@ -1456,12 +1456,12 @@ public sealed class Tensor permits Parameter {
             st[i] = strides[d];
             inverse[d] = i;
         }
-        int[] order = new int[dims.length];
-        for (int d = 0; d < dims.length; d++) {
-            order[inverse[d]] = d;
-        }
         Tensor r = derive("permute", view(offset, s, st), in(this), NONE, dOut -> in(dOut.permute(inverse)));
         if (Trace.isTracing()) {
+            int[] order = new int[dims.length]; // dims, normalised
+            for (int d = 0; d < dims.length; d++) {
+                order[inverse[d]] = d;
+            }
             Trace.amend(r, null, "dims", order);
         }
         return r;

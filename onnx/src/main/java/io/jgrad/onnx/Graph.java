@@ -104,13 +104,6 @@ final class Graph {
         initializer(name, elemType(t.dtype()), dims, raw.array());
     }
 
-    /** Adds a FLOAT initializer of the given shape. */
-    void initializer(String name, float[] values, int... dims) {
-        ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        raw.asFloatBuffer().put(values);
-        initializer(name, TensorProto.DataType.FLOAT, dims, raw.array());
-    }
-
     /** A new INT64 initializer of the given values, 1-D (or 0-d when {@code scalar}); returns its name. */
     String ints(boolean scalar, long... values) {
         ByteBuffer raw = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);

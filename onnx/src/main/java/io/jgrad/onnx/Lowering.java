@@ -1,5 +1,6 @@
 package io.jgrad.onnx;
 
+import ai.onnx.proto.OnnxMl.TensorProto;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Tensor;
@@ -194,7 +195,11 @@ final class Lowering {
     }
 
     private String cast(String value, DType to) {
-        return g.apply("Cast", List.of(value), "to", Graph.elemType(to).getNumber());
+        return cast(value, Graph.elemType(to));
+    }
+
+    private String cast(String value, TensorProto.DataType to) {
+        return g.apply("Cast", List.of(value), "to", to.getNumber());
     }
 
     private void lowerOther(String name) {
@@ -205,8 +210,7 @@ final class Lowering {
             case "pow" -> out(g.apply("Pow", List.of(in(0), g.scalar((Double) op.attribute("exponent"), x.dtype()))));
             case "clamp" -> out(g.apply("Clip", List.of(in(0), bound((Double) op.attribute("min"), x.dtype()),
                     bound((Double) op.attribute("max"), x.dtype()))));
-            case "where" -> out(g.apply("Where", List.of(g.apply("Cast", List.of(in(0)), "to",
-                    ai.onnx.proto.OnnxMl.TensorProto.DataType.BOOL.getNumber()), in(1), in(2))));
+            case "where" -> out(g.apply("Where", List.of(cast(in(0), TensorProto.DataType.BOOL), in(1), in(2))));
             case "isFinite" -> {
                 if (!x.dtype().isFloatingPoint()) {
                     throw fail("isFinite of an " + x.dtype() + " tensor (always 1) has no ONNX mapping; leave it out");

@@ -13,7 +13,6 @@ import io.jgrad.io.AtomicFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
@@ -263,9 +262,5 @@ public final class OnnxExporter {
     public String toString() {
         return "OnnxExporter[" + graphName + ", input=" + inputName + ", output=" + outputName + ", dynamicBatch="
                 + dynamicBatch + ", batchDim=" + batchDim + ", opset=" + OPSET + "]";
-    }
-
-    static String str(int[] shape) {
-        return Arrays.toString(shape);
     }
 }
