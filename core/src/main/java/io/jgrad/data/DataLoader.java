@@ -26,6 +26,7 @@ public final class DataLoader {
     private final boolean shuffle;
     private final long seed;
     private final boolean dropLast;
+    private final MicroShards shards;
     private final ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "jgrad-prefetch");
         t.setDaemon(true);
@@ -45,10 +46,37 @@ public final class DataLoader {
         this.shuffle = shuffle;
         this.seed = seed;
         this.dropLast = dropLast;
+        this.shards = null;
+    }
+
+    private DataLoader(Dataset dataset, MicroShards shards) {
+        this.dataset = dataset;
+        this.batchSize = shards.globalBatch();
+        this.shuffle = true;
+        this.seed = shards.seed();
+        this.dropLast = true;
+        this.shards = shards;
+    }
+
+    /**
+     * Batches in the order of data-parallel training over {@code shards} (see {@link MicroShards}):
+     * each batch is a global batch, its micro-shards in shard order, so that a trainer that
+     * accumulates gradients over {@code shards.shards()} micro-batches takes the steps a cluster
+     * run takes.
+     *
+     * @throws IllegalArgumentException when {@code shards} was made for another number of examples
+     */
+    public static DataLoader microSharded(Dataset dataset, MicroShards shards) {
+        checkArgument(shards.examples() == dataset.size(), "DataLoader: the micro-shards are for %s examples, the "
+                + "dataset has %s", shards.examples(), dataset.size());
+        return new DataLoader(dataset, shards);
     }
 
     /** Number of batches per epoch. */
     public int batchesPerEpoch() {
+        if (shards != null) {
+            return shards.stepsPerEpoch();
+        }
         int n = dataset.size();
         return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;
     }
@@ -68,8 +96,14 @@ public final class DataLoader {
         return p;
     }
 
-    /** The example order of {@code epoch} (the identity when not shuffling). */
+    /**
+     * The example order of {@code epoch} (the identity when not shuffling; for a
+     * {@linkplain #microSharded micro-sharded} loader, only the examples its full steps use).
+     */
     public int[] order(int epoch) {
+        if (shards != null) {
+            return shards.epochOrder(epoch);
+        }
         if (!shuffle) {
             int[] p = new int[dataset.size()];
             for (int i = 0; i < p.length; i++) {

@@ -27,6 +27,15 @@ public final class Dropout extends Module {
         this.rng = rng;
     }
 
+    /**
+     * The generator the masks come from ({@link Generator#getDefault()} unless one was given): a
+     * data-parallel trainer re-seeds it before every micro-shard, so that masks depend on (seed,
+     * step, shard) and not on which worker ran the shard.
+     */
+    public Generator generator() {
+        return rng;
+    }
+
     @Override
     public Tensor forward(Tensor x) {
         if (!isTraining() || p == 0) {

@@ -18,6 +18,20 @@ public record History(List<EpochMetrics> epochs, long steps, String stopReason, 
         return epochs.isEmpty() ? null : epochs.get(epochs.size() - 1);
     }
 
+    /**
+     * {@code epochs} as a JSON array without the timing figures ({@code seconds},
+     * {@code samples_per_second}), numbers written exactly: what a checkpoint carries, so that
+     * its bytes depend on the run and not on the machine's speed.
+     */
+    public static String toJson(List<EpochMetrics> epochs) {
+        return HistoryJson.array(epochs);
+    }
+
+    /** Reads what {@link #toJson} wrote; throws {@link java.io.IOException} naming the problem otherwise. */
+    public static List<EpochMetrics> fromJson(String json) throws java.io.IOException {
+        return HistoryJson.read(json);
+    }
+
     /** The values of {@code name}, one per epoch (NaN where an epoch lacks it). */
     public double[] values(String name) {
         return epochs.stream().mapToDouble(e -> e.get(name)).toArray();

@@ -1,0 +1,208 @@
+package io.jgrad.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.jgrad.core.Generator;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/** The TCP all-reduce on plain threads, without Spark. */
+class RingAllReduceTest {
+    interface RankBody {
+        Object run(RingAllReduce ring) throws Exception;
+    }
+
+    /** Runs {@code world} ranks on threads, each joining the ring then running {@code body}; returns their results. */
+    static List<Object> group(int world, Duration timeout, RankBody body) throws Exception {
+        List<ServerSocket> servers = new ArrayList<>();
+        List<InetSocketAddress> peers = new ArrayList<>();
+        for (int r = 0; r < world; r++) {
+            ServerSocket s = RingAllReduce.listen();
+            servers.add(s);
+            peers.add(new InetSocketAddress("127.0.0.1", s.getLocalPort()));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(world);
+        try {
+            List<Future<Object>> fs = new ArrayList<>();
+            for (int r = 0; r < world; r++) {
+                int rank = r;
+                fs.add(pool.submit(() -> {
+                    try (RingAllReduce ring = RingAllReduce.connect(rank, peers, servers.get(rank), 42L, timeout)) {
+                        return body.run(ring);
+                    }
+                }));
+            }
+            List<Object> out = new ArrayList<>();
+            for (Future<Object> f : fs) {
+                out.add(f.get());
+            }
+            return out;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    static float[][] parts(int rank, int count, int n, long step) {
+        Generator g = Generator.seeded(rank * 1000L + step);
+        float[][] p = new float[count][n];
+        for (float[] row : p) {
+            for (int i = 0; i < n; i++) {
+                row[i] = (float) (g.nextGaussian() * Math.pow(10, g.nextInt(7) - 3)); // magnitudes that round differently per order
+            }
+        }
+        return p;
+    }
+
+    @Test
+    void theSumIsTheLeftFoldInRankOrderWhateverTheGroupSize() throws Exception {
+        int shards = 4;
+        int n = 7850;
+        // the same four shards' parts, spread over 1, 2 and 4 ranks, must give the same bits
+        float[][] all = new float[shards][];
+        for (int k = 0; k < shards; k++) {
+            all[k] = parts(k, 1, n, 3)[0];
+        }
+        float[] fold = new float[n];
+        for (float[] p : all) {
+            for (int i = 0; i < n; i++) {
+                fold[i] += p[i];
+            }
+        }
+        float[] pairwise = new float[n]; // another order gives other bits: the test can fail
+        for (int i = 0; i < n; i++) {
+            pairwise[i] = (all[0][i] + all[1][i]) + (all[2][i] + all[3][i]);
+        }
+        assertThat(pairwise).isNotEqualTo(fold);
+        for (int world : new int[] {1, 2, 4}) {
+            int per = shards / world;
+            List<Object> sums = group(world, Duration.ofSeconds(60), ring -> {
+                float[][] mine = new float[per][];
+                for (int j = 0; j < per; j++) {
+                    mine[j] = all[ring.rank() * per + j];
+                }
+                double[][] stats = {{ring.rank() + 1.0}};
+                float[] sum = new float[n];
+                double[] statSum = new double[1];
+                for (int rep = 0; rep < 3; rep++) { // several calls in a row stay in step
+                    ring.sumInOrder(mine, stats, sum, statSum);
+                }
+                assertThat(statSum[0]).isEqualTo(world * (world + 1) / 2.0);
+                return sum;
+            });
+            for (Object s : sums) {
+                assertThat((float[]) s).as("world %d", world).isEqualTo(fold);
+            }
+        }
+    }
+
+    @Test
+    void largeVectorsDoNotDeadlock() throws Exception {
+        int n = 535_818; // W2's gradient: larger than any socket buffer
+        List<Object> sums = group(3, Duration.ofSeconds(60), ring -> {
+            float[] sum = new float[n];
+            ring.sumInOrder(parts(ring.rank(), 2, n, 1), new double[0][], sum, new double[0]);
+            return sum;
+        });
+        float[] expected = new float[n];
+        for (int r = 0; r < 3; r++) {
+            for (float[] p : parts(r, 2, n, 1)) {
+                for (int i = 0; i < n; i++) {
+                    expected[i] += p[i];
+                }
+            }
+        }
+        for (Object s : sums) {
+            assertThat((float[]) s).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void aPeerThatHangsTimesOutWithAMessageNamingIt() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
+        List<Object> results = group(2, Duration.ofMillis(300), ring -> {
+            if (ring.rank() == 1) {
+                done.await(); // never sends: rank 0 must not wait forever
+                return "waited";
+            }
+            try {
+                ring.sumInOrder(new double[][] {{1}}, new double[1]);
+                return "no failure";
+            } catch (IOException e) {
+                return e.getMessage();
+            } finally {
+                done.countDown();
+            }
+        });
+        assertThat((String) results.get(0)).contains("rank 0 of 2").contains("no data from rank 1");
+    }
+
+    @Test
+    void closingFromAnotherThreadFailsABlockedReadAtOnce() throws Exception {
+        List<Object> results = group(2, Duration.ofMinutes(10), ring -> {
+            if (ring.rank() == 1) {
+                ring.close(); // as a task-failure listener does: the peer sees the connection end
+                return "closed";
+            }
+            try {
+                ring.sumInOrder(new double[][] {{1}}, new double[1]);
+                return "no failure";
+            } catch (IOException e) {
+                return e.getMessage();
+            }
+        });
+        assertThat((String) results.get(0)).contains("rank 0 of 2");
+    }
+
+    @Test
+    void aStrangerIsRefusedAndTheRingStillForms() throws Exception {
+        ServerSocket s0 = RingAllReduce.listen();
+        ServerSocket s1 = RingAllReduce.listen();
+        List<InetSocketAddress> peers = List.of(new InetSocketAddress("127.0.0.1", s0.getLocalPort()),
+                new InetSocketAddress("127.0.0.1", s1.getLocalPort()));
+        try (Socket stranger = new Socket("127.0.0.1", s0.getLocalPort())) {
+            OutputStream o = stranger.getOutputStream();
+            o.write(new byte[20]); // a wrong greeting
+            o.flush();
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<double[]> a = pool.submit(() -> sumOnce(0, peers, s0));
+                Future<double[]> b = pool.submit(() -> sumOnce(1, peers, s1));
+                assertThat(a.get()).containsExactly(3.0);
+                assertThat(b.get()).containsExactly(3.0);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    private static double[] sumOnce(int rank, List<InetSocketAddress> peers, ServerSocket s) throws IOException {
+        try (RingAllReduce ring = RingAllReduce.connect(rank, peers, s, 7L, Duration.ofSeconds(30))) {
+            double[] out = new double[1];
+            ring.sumInOrder(new double[][] {{rank + 1.0}}, out);
+            return out;
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefused() throws Exception {
+        ServerSocket s = RingAllReduce.listen();
+        assertThatThrownBy(() -> RingAllReduce.connect(2, List.of(new InetSocketAddress(1)), s, 0, Duration.ofSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rank 2 out of range for 1");
+        try (RingAllReduce one = RingAllReduce.connect(0, List.of(new InetSocketAddress(1)), s, 0, Duration.ofSeconds(1))) {
+            assertThatThrownBy(() -> one.sumInOrder(new float[][] {new float[3]}, new double[0][], new float[2],
+                    new double[0])).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 values, the sum 2");
+        }
+    }
+}
