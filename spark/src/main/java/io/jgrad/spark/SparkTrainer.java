@@ -34,6 +34,7 @@ import org.apache.spark.api.java.function.Function;
 import org.apache.spark.rdd.RDD;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.storage.StorageLevel;
 import scala.Tuple2;
 import scala.reflect.ClassTag$;
 
@@ -105,6 +106,16 @@ public final class SparkTrainer implements Serializable {
         Tensor apply(Tensor scores, Tensor targets);
     }
 
+    /**
+     * A regularization term R(W) of the model's weights, added to every micro-shard's loss (so
+     * that the step minimises L = 1/N Σ L_i + R(W)), e.g. {@code m -> Regularization.l2(1e-4, m)}.
+     */
+    @FunctionalInterface
+    public interface Regularizer extends Serializable {
+        /** R(W) of {@code model}, a scalar. */
+        Tensor apply(Module model);
+    }
+
     /** Builds the optimizer over a model's parameters; called once on every worker. */
     @FunctionalInterface
     public interface OptimizerFactory extends Serializable {
@@ -122,6 +133,7 @@ public final class SparkTrainer implements Serializable {
 
     final ModelFactory modelFactory;
     final LossFunction loss;
+    final Regularizer regularizer;
     final OptimizerFactory optimizerFactory;
     final int workers;
     final int globalBatch;
@@ -141,6 +153,7 @@ public final class SparkTrainer implements Serializable {
     private SparkTrainer(Builder b) {
         this.modelFactory = b.modelFactory;
         this.loss = b.loss;
+        this.regularizer = b.regularizer;
         this.optimizerFactory = b.optimizerFactory;
         this.workers = b.workers;
         this.globalBatch = b.globalBatch;
@@ -176,6 +189,7 @@ public final class SparkTrainer implements Serializable {
         private final ModelFactory modelFactory;
         private final LossFunction loss;
         private final OptimizerFactory optimizerFactory;
+        private Regularizer regularizer;
         private int workers = 1;
         private int globalBatch = 128;
         private int microShards;
@@ -195,6 +209,12 @@ public final class SparkTrainer implements Serializable {
             this.modelFactory = Objects.requireNonNull(model, "model factory");
             this.loss = Objects.requireNonNull(loss, "loss");
             this.optimizerFactory = Objects.requireNonNull(optimizer, "optimizer factory");
+        }
+
+        /** Adds R(W) to the loss of every micro-shard (none by default). */
+        public Builder regularization(Regularizer r) {
+            this.regularizer = r;
+            return this;
         }
 
         /** Workers (barrier tasks, one task slot each); 1 by default. */
@@ -277,7 +297,10 @@ public final class SparkTrainer implements Serializable {
             return this;
         }
 
-        /** How long fit waits for enough task slots (executors still registering) before refusing; 60 s by default. */
+        /**
+         * How long fit waits for enough task slots (executors still registering) before refusing;
+         * 60 s by default; not at all in local mode.
+         */
         public Builder slotWait(Duration d) {
             require(d != null && !d.isNegative(), "slotWait must be >= 0, got " + d);
             this.slotWait = d;
@@ -335,7 +358,17 @@ public final class SparkTrainer implements Serializable {
     public Result fit(JavaRDD<Example> examples) {
         SparkContext sc = examples.context();
         checkCluster(sc);
-        JavaPairRDD<Long, Example> indexed = examples.zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()));
+        // numbered once and kept: the checks and the shuffle to the workers each read it
+        JavaPairRDD<Long, Example> indexed = examples.zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1()))
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            return fit(indexed);
+        } finally {
+            indexed.unpersist(false);
+        }
+    }
+
+    private Result fit(JavaPairRDD<Long, Example> indexed) {
         long n = indexed.count();
         if (n == 0) {
             throw new IllegalArgumentException("SparkTrainer: the data has no examples");
@@ -343,7 +376,7 @@ public final class SparkTrainer implements Serializable {
         if (n > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("SparkTrainer: " + n + " examples; at most " + Integer.MAX_VALUE);
         }
-        int d = examples.first().features().length;
+        int d = indexed.filter(t -> t._1() == 0).first()._2().features().length;
         int[] shape = exampleShape == null ? new int[] {d} : exampleShape;
         long volume = 1;
         for (int s : shape) {
@@ -428,7 +461,8 @@ public final class SparkTrainer implements Serializable {
 
     private void checkCluster(SparkContext sc) {
         checkConf(sc.getConf());
-        long deadline = System.nanoTime() + slotWait.toNanos();
+        // in local mode the slots are there from the start; a cluster's executors may still be registering
+        long deadline = System.nanoTime() + (sc.isLocal() ? 0 : slotWait.toNanos());
         int slots = slots(sc);
         while (slots < workers && System.nanoTime() < deadline) {
             try {

@@ -275,6 +275,9 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 }
                 Tensor scores = model.forward(x);
                 Tensor l = t.loss.apply(scores, y);
+                if (t.regularizer != null) {
+                    l = l.add(t.regularizer.apply(model));
+                }
                 double lv = l.item();
                 if (Double.isFinite(lv)) {
                     List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,

@@ -15,6 +15,7 @@ import io.jgrad.layers.Linear;
 import io.jgrad.layers.Relu;
 import io.jgrad.layers.Sequential;
 import io.jgrad.losses.CrossEntropyLoss;
+import io.jgrad.losses.Regularization;
 import io.jgrad.optim.Adam;
 import io.jgrad.optim.Sgd;
 import io.jgrad.train.History;
@@ -135,14 +136,15 @@ class SparkTrainerTest {
     /** 1,280 examples: 20 steps of 64 per epoch in 4 micro-shards of 16. */
     static final List<Example> DATA = blobs(1280, 11);
 
-    private void bitIdentical(SparkTrainer.ModelFactory model, SparkTrainer.OptimizerFactory opt, Path tmp)
-            throws Exception {
+    private void bitIdentical(SparkTrainer.ModelFactory model, SparkTrainer.OptimizerFactory opt,
+            SparkTrainer.Regularizer reg, Path tmp) throws Exception {
         JavaRDD<Example> rdd = jsc.parallelize(DATA, 3);
         byte[] first = null;
         SparkTrainer.Result one = null;
         for (int w : new int[] {1, 2, 4}) {
             Path dir = tmp.resolve("w" + w);
-            SparkTrainer.Result r = trainer(model, opt, w).checkpoints(dir.toString(), 0).build().fit(rdd);
+            SparkTrainer.Result r = trainer(model, opt, w).regularization(reg).checkpoints(dir.toString(), 0).build()
+                    .fit(rdd);
             assertThat(r.history().steps()).isEqualTo(20);
             byte[] bytes = Files.readAllBytes(r.checkpoint());
             if (first == null) {
@@ -163,7 +165,8 @@ class SparkTrainerTest {
         // one process, the training library's accumulation over the same micro-shards: the same bits
         TensorDataset ds = dataset(DATA);
         Module ref = model.create();
-        Trainer acc = Trainer.builder(ref, XENT::apply, opt.create(ref)).accumulate(4).build();
+        Trainer acc = Trainer.builder(ref, (sc, y) -> reg == null ? XENT.apply(sc, y) : XENT.apply(sc, y).add(reg.apply(ref)),
+                opt.create(ref)).accumulate(4).build();
         History h = acc.fit(DataLoader.microSharded(ds, new MicroShards(DATA.size(), 4, 64, 5)));
         assertSameBits(state(ref), state(one.model()));
         assertThat(h.values("loss")).isEqualTo(one.history().values("loss"));
@@ -171,7 +174,8 @@ class SparkTrainerTest {
 
         // plain training with the whole global batch in one piece: rounding apart, the same
         Module plain = model.create();
-        Trainer.builder(plain, XENT::apply, opt.create(plain)).build()
+        Trainer.builder(plain, (sc, y) -> reg == null ? XENT.apply(sc, y) : XENT.apply(sc, y).add(reg.apply(plain)),
+                        opt.create(plain)).build()
                 .fit(DataLoader.microSharded(ds, new MicroShards(DATA.size(), 4, 64, 5)));
         for (var e : state(plain).entrySet()) {
             float[] p = e.getValue().toFloatArray();
@@ -188,12 +192,12 @@ class SparkTrainerTest {
 
     @Test
     void linearClassifierIsBitIdenticalOnOneTwoAndFourWorkers(@TempDir Path tmp) throws Exception {
-        bitIdentical(SparkTrainerTest::linear, SGD, tmp);
+        bitIdentical(SparkTrainerTest::linear, SGD, null, tmp);
     }
 
     @Test
     void mlpIsBitIdenticalOnOneTwoAndFourWorkers(@TempDir Path tmp) throws Exception {
-        bitIdentical(SparkTrainerTest::mlp, ADAM, tmp);
+        bitIdentical(SparkTrainerTest::mlp, ADAM, m -> Regularization.l2(1e-3, m), tmp);
     }
 
     @Test
