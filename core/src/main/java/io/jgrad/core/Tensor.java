@@ -159,6 +159,21 @@ public sealed class Tensor permits Parameter {
         return wrap(Storage.wrap(values.clone()), values.length, shape);
     }
 
+    /**
+     * FLOAT32 tensor over {@code values} itself, not a copy (like {@code torch.from_numpy}): writes
+     * to the array show in the tensor and in-place ops on the tensor write the array. For
+     * exchanging buffers without copies (a data-parallel trainer's gradients); the array must not
+     * change while an op that reads the tensor runs or while autograd holds it for a backward.
+     */
+    public static Tensor wrapArray(float[] values, int... shape) {
+        return wrap(Storage.wrap(values), values.length, shape);
+    }
+
+    /** FLOAT64 tensor over {@code values} itself, not a copy; see {@link #wrapArray(float[], int...)}. */
+    public static Tensor wrapArray(double[] values, int... shape) {
+        return wrap(Storage.wrap(values), values.length, shape);
+    }
+
     /** FLOAT64 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
     public static Tensor of(double[] values, int... shape) {
         return wrap(Storage.wrap(values.clone()), values.length, shape);

@@ -10,6 +10,22 @@ import org.junit.jupiter.api.Test;
 /** Creation, dtypes, views, shape errors and printing. */
 class TensorTest {
     @Test
+    void wrapArraySharesTheArrayBothWays() {
+        float[] a = {1, 2, 3, 4, 5, 6};
+        Tensor t = Tensor.wrapArray(a, 2, 3);
+        a[4] = 50; // a write to the array shows in the tensor
+        assertThat(t.toFloatArray()).containsExactly(1, 2, 3, 4, 50, 6);
+        t.narrow(0, 1, 1).view(3).copyFrom(Tensor.of(new float[] {7, 8, 9})); // an in-place op writes the array
+        assertThat(a).containsExactly(1, 2, 3, 7, 8, 9);
+        assertThat(Tensor.of(a, 2, 3).toFloatArray()).isEqualTo(a); // of() copies: later writes do not show
+        double[] d = {1, 2};
+        Tensor td = Tensor.wrapArray(d);
+        td.mulInPlace(2);
+        assertThat(d).containsExactly(2, 4);
+        assertThatThrownBy(() -> Tensor.wrapArray(new float[5], 2, 3)).isInstanceOf(RuntimeException.class);
+    }
+
+    @Test
     void factoriesGiveShapesDtypesAndValues() {
         assertThat(Tensor.zeros(2, 3).shape()).containsExactly(2, 3);
         assertThat(Tensor.zeros(2, 3).dtype()).isEqualTo(DType.FLOAT32);

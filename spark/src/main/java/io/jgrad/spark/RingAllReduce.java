@@ -29,8 +29,9 @@ import java.util.Objects;
  *
  * <p>The ranks form a ring, each connected to the next. A sum travels rank 0 → 1 → ... → W-1,
  * each rank adding its parts to the partial sum it receives; the last rank then sends the total
- * back round the ring (W-1 → 0 → ... → W-2). Each rank sends at most two vectors per sum and
- * every transfer on a link has a reader waiting, so no rank blocks another. Every message
+ * back round the ring (W-1 → 0 → ... → W-2). Both phases are pipelined in chunks of 64 Ki values,
+ * so a sum costs about two transfers of the vector plus one chunk per rank, and each phase is
+ * a chain (no rank waits on one that waits on it), so no rank blocks another. Every message
  * carries a sequence number and its lengths: a rank out of step with its neighbour gets an
  * {@link IOException} saying so, not wrong numbers.
  *
@@ -45,6 +46,8 @@ public final class RingAllReduce implements Closeable {
     private static final int MESSAGE = 0x6A67726D;
     private static final byte REDUCE = 1;
     private static final byte RESULT = 2;
+    /** Values per message: 256 KiB of floats. */
+    private static final int CHUNK = 1 << 16;
 
     private final int rank;
     private final int world;
@@ -212,34 +215,62 @@ public final class RingAllReduce implements Closeable {
             check(p.length == nd, "a double part has " + p.length + " values, the sum " + nd);
         }
         long seq = sequence++;
-        if (rank == 0) {
-            java.util.Arrays.fill(floatSum, 0f);
-            java.util.Arrays.fill(doubleSum, 0d);
-        } else {
-            receive(REDUCE, seq, floatSum, doubleSum);
-        }
-        for (float[] p : floatParts) {
-            for (int i = 0; i < nf; i++) {
-                floatSum[i] += p[i];
+        // pipelined in chunks: a rank passes a chunk on as soon as it has added its parts to it, so a
+        // sum over W ranks costs about two transfers of the vector, not 2 (W - 1); the result goes
+        // round only after the last rank has the whole sum, so the two phases never wait on each other
+        int floatChunks = (nf + CHUNK - 1) / CHUNK;
+        int chunks = Math.max(1, floatChunks + (nd + CHUNK / 2 - 1) / (CHUNK / 2));
+        for (int c = 0; c < chunks; c++) {
+            int[] r = range(c, floatChunks, nf, nd);
+            if (rank == 0) {
+                if (r[0] == 0) {
+                    java.util.Arrays.fill(floatSum, r[1], r[2], 0f);
+                } else {
+                    java.util.Arrays.fill(doubleSum, r[1], r[2], 0d);
+                }
+            } else {
+                receive(REDUCE, seq, c, r, floatSum, doubleSum);
             }
-        }
-        for (double[] p : doubleParts) {
-            for (int i = 0; i < nd; i++) {
-                doubleSum[i] += p[i];
+            if (r[0] == 0) {
+                for (float[] p : floatParts) {
+                    for (int i = r[1]; i < r[2]; i++) {
+                        floatSum[i] += p[i];
+                    }
+                }
+            } else {
+                for (double[] p : doubleParts) {
+                    for (int i = r[1]; i < r[2]; i++) {
+                        doubleSum[i] += p[i];
+                    }
+                }
+            }
+            if (rank < world - 1) {
+                send(REDUCE, seq, c, r, floatSum, doubleSum);
             }
         }
         if (world == 1) {
             return;
         }
-        if (rank < world - 1) {
-            send(REDUCE, seq, floatSum, doubleSum);
-            receive(RESULT, seq, floatSum, doubleSum);
-            if (rank < world - 2) {
-                send(RESULT, seq, floatSum, doubleSum);
+        for (int c = 0; c < chunks; c++) {
+            int[] r = range(c, floatChunks, nf, nd);
+            if (rank == world - 1) {
+                send(RESULT, seq, c, r, floatSum, doubleSum);
+            } else {
+                receive(RESULT, seq, c, r, floatSum, doubleSum);
+                if (rank < world - 2) {
+                    send(RESULT, seq, c, r, floatSum, doubleSum);
+                }
             }
-        } else {
-            send(RESULT, seq, floatSum, doubleSum);
         }
+    }
+
+    /** Chunk {@code c}: {type (0 floats, 1 doubles), from, to}. */
+    private static int[] range(int c, int floatChunks, int nf, int nd) {
+        if (c < floatChunks) {
+            return new int[] {0, c * CHUNK, Math.min(nf, (c + 1) * CHUNK)};
+        }
+        int k = c - floatChunks;
+        return new int[] {1, k * (CHUNK / 2), Math.min(nd, (k + 1) * (CHUNK / 2))};
     }
 
     /** {@link #sumInOrder(float[][], double[][], float[], double[])} for doubles only. */
@@ -247,18 +278,23 @@ public final class RingAllReduce implements Closeable {
         sumInOrder(new float[0][], parts, new float[0], sum);
     }
 
-    private void send(byte kind, long seq, float[] f, double[] d) throws IOException {
-        int bytes = f.length * 4 + d.length * 8;
+    private void send(byte kind, long seq, int chunk, int[] r, float[] f, double[] d) throws IOException {
+        int n = r[2] - r[1];
+        int bytes = n * (r[0] == 0 ? 4 : 8);
         ByteBuffer b = payload(bytes);
-        b.asFloatBuffer().put(f);
-        b.position(f.length * 4);
-        b.slice().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().put(d);
+        if (r[0] == 0) {
+            b.asFloatBuffer().put(f, r[1], n);
+        } else {
+            b.asDoubleBuffer().put(d, r[1], n);
+        }
         try {
             out.writeInt(MESSAGE);
             out.writeByte(kind);
             out.writeLong(seq);
-            out.writeInt(f.length);
-            out.writeInt(d.length);
+            out.writeInt(chunk);
+            out.writeByte(r[0]);
+            out.writeInt(r[1]);
+            out.writeInt(n);
             out.write(buffer, 0, bytes);
             out.flush();
         } catch (IOException e) {
@@ -266,26 +302,32 @@ public final class RingAllReduce implements Closeable {
         }
     }
 
-    private void receive(byte kind, long seq, float[] f, double[] d) throws IOException {
+    private void receive(byte kind, long seq, int chunk, int[] r, float[] f, double[] d) throws IOException {
         int from = (rank - 1 + world) % world;
+        int n = r[2] - r[1];
         try {
             int magic = in.readInt();
             byte k = in.readByte();
             long s = in.readLong();
-            int nf = in.readInt();
-            int nd = in.readInt();
-            if (magic != MESSAGE || k != kind || s != seq || nf != f.length || nd != d.length) {
+            int c = in.readInt();
+            byte type = in.readByte();
+            int start = in.readInt();
+            int len = in.readInt();
+            if (magic != MESSAGE || k != kind || s != seq || c != chunk || type != r[0] || start != r[1] || len != n) {
                 throw new IOException("rank " + rank + ": rank " + from + " is out of step: expected "
-                        + (kind == REDUCE ? "partial sum" : "result") + " #" + seq + " of " + f.length + "+"
-                        + d.length + " values, got message kind " + k + " #" + s + " of " + nf + "+" + nd
+                        + (kind == REDUCE ? "partial sum" : "result") + " #" + seq + " chunk " + chunk + " ("
+                        + n + (r[0] == 0 ? " floats" : " doubles") + " from " + r[1] + "), got kind " + k + " #" + s
+                        + " chunk " + c + " (" + len + (type == 0 ? " floats" : " doubles") + " from " + start + ")"
                         + (magic != MESSAGE ? " (not a message header)" : ""));
             }
-            int bytes = nf * 4 + nd * 8;
+            int bytes = n * (r[0] == 0 ? 4 : 8);
             ByteBuffer b = payload(bytes);
             in.readFully(buffer, 0, bytes);
-            b.asFloatBuffer().get(f);
-            b.position(nf * 4);
-            b.slice().order(ByteOrder.LITTLE_ENDIAN).asDoubleBuffer().get(d);
+            if (r[0] == 0) {
+                b.asFloatBuffer().get(f, r[1], n);
+            } else {
+                b.asDoubleBuffer().get(d, r[1], n);
+            }
         } catch (SocketTimeoutException e) {
             throw failure("no data from rank " + from + " for " + timeout + " (it failed or hangs)", e);
         } catch (EOFException e) {

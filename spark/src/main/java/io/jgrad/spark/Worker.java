@@ -135,17 +135,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
             }
         }
 
-        // the ring: addresses through Spark once, then direct TCP
-        ServerSocket server = RingAllReduce.listen();
-        serverRef.set(server);
-        String host = SparkEnv.get().blockManager().blockManagerId().host();
-        String[] all = ctx.allGather(host + ":" + server.getLocalPort());
-        List<InetSocketAddress> peers = new ArrayList<>();
-        for (String a : all) {
-            int colon = a.lastIndexOf(':');
-            peers.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
-        }
-        RingAllReduce ring = RingAllReduce.connect(rank, peers, server, token, t.exchangeTimeout);
+        RingAllReduce ring = join(ctx, token, t.exchangeTimeout, serverRef);
         ringRef.set(ring);
 
         Module model = t.modelFactory.create();
@@ -228,6 +218,16 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         double[][] statParts = new double[m][statAt + nStats];
         float[] gradSum = new float[f64 ? 0 : total];
         double[] statSum = new double[statAt + nStats];
+        // each parameter's slice of the exchange's arrays: the gradients go in without a copy of their
+        // own, and the sum is the parameters' grad (the exchange writes it in place)
+        Tensor[][] partViews = new Tensor[m][];
+        for (int j = 0; j < m; j++) {
+            partViews[j] = views(f64 ? Tensor.wrapArray(statParts[j]) : Tensor.wrapArray(gradParts[j]), params);
+        }
+        Tensor[] sumViews = views(f64 ? Tensor.wrapArray(statSum) : Tensor.wrapArray(gradSum), params);
+        for (int i = 0; i < params.size(); i++) {
+            params.get(i).setGrad(sumViews[i]);
+        }
         int[][] orders = null;
         int ordersEpoch = -1;
         List<double[]> timings = new ArrayList<>();
@@ -282,17 +282,8 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 if (Double.isFinite(lv)) {
                     List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,
                             false);
-                    int at = 0;
-                    for (Tensor gi : g) {
-                        if (f64) {
-                            double[] v = gi.toDoubleArray();
-                            System.arraycopy(v, 0, statParts[j], at, v.length);
-                            at += v.length;
-                        } else {
-                            float[] v = gi.toFloatArray();
-                            System.arraycopy(v, 0, gradParts[j], at, v.length);
-                            at += v.length;
-                        }
+                    for (int i = 0; i < g.size(); i++) {
+                        partViews[j][i].copyFrom(g.get(i)); // straight into the array the exchange sends
                     }
                     statParts[j][statAt] = sShards == 1 ? lv : lv * share;
                     statParts[j][statAt + 2] = 0;
@@ -309,18 +300,6 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
             if (bad != null) {
                 return rank == 0 ? failed(bad + " at epoch " + (epoch + 1) + " step " + (s + 1) + "; nothing was "
                         + "applied; a lower learning rate than " + optimizer.learningRate(0) + " may help") : null;
-            }
-            int at = 0;
-            for (Tensor p : params) {
-                int[] ps = p.shape().stream().mapToInt(Integer::intValue).toArray();
-                Tensor g = f64 ? Tensor.of(Arrays.copyOfRange(statSum, at, at + p.numel()), ps)
-                        : Tensor.of(Arrays.copyOfRange(gradSum, at, at + p.numel()), ps);
-                at += p.numel();
-                if (p.grad() == null) {
-                    p.setGrad(g);
-                } else {
-                    p.grad().copyFrom(g);
-                }
             }
             optimizer.step();
             progress[0] += statSum[statAt] * t.globalBatch;
@@ -366,6 +345,37 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         return new Outcome(Safetensors.toBytes(state, Map.of()), History.toJson(history),
                 timings.toArray(new double[0][]), Math.max(start, steps), start > 0 ? start : -1, lastCheckpoint, null,
                 false);
+    }
+
+    /** Views of {@code flat}, one per parameter, shaped like it, in order from offset 0. */
+    private static Tensor[] views(Tensor flat, List<Tensor> params) {
+        Tensor[] v = new Tensor[params.size()];
+        int at = 0;
+        for (int i = 0; i < v.length; i++) {
+            Tensor p = params.get(i);
+            v[i] = flat.narrow(0, at, p.numel()).view(p.shape().stream().mapToInt(Integer::intValue).toArray());
+            at += p.numel();
+        }
+        return v;
+    }
+
+    /**
+     * Joins the ring of this barrier stage's tasks: a listening socket, the addresses exchanged once
+     * through Spark ({@code allGather}), then direct TCP. {@code serverRef} holds the socket until it
+     * is closed, so that a failure listener can close it.
+     */
+    static RingAllReduce join(BarrierTaskContext ctx, long token, java.time.Duration timeout,
+            AtomicReference<ServerSocket> serverRef) throws IOException {
+        ServerSocket server = RingAllReduce.listen();
+        serverRef.set(server);
+        String host = SparkEnv.get().blockManager().blockManagerId().host();
+        String[] all = ctx.allGather(host + ":" + server.getLocalPort());
+        List<InetSocketAddress> peers = new ArrayList<>();
+        for (String a : all) {
+            int colon = a.lastIndexOf(':');
+            peers.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
+        }
+        return RingAllReduce.connect(ctx.partitionId(), peers, server, token, timeout);
     }
 
     private Path save(CheckpointStore store, long step, Module model, Optimizer<?> optimizer, List<EpochMetrics> history,

@@ -108,23 +108,33 @@ class RingAllReduceTest {
     }
 
     @Test
-    void largeVectorsDoNotDeadlock() throws Exception {
-        int n = 535_818; // W2's gradient: larger than any socket buffer
-        List<Object> sums = group(3, Duration.ofSeconds(60), ring -> {
+    void largeVectorsTravelInChunksWithoutDeadlock() throws Exception {
+        int n = 535_818; // W2's gradient: larger than any socket buffer, nine chunks
+        int nd = 100_000; // and doubles over several chunks after the floats
+        List<Object> sums = group(4, Duration.ofSeconds(60), ring -> {
             float[] sum = new float[n];
-            ring.sumInOrder(parts(ring.rank(), 2, n, 1), new double[0][], sum, new double[0]);
-            return sum;
+            double[] dsum = new double[nd];
+            double[][] dparts = {new double[nd]};
+            java.util.Arrays.fill(dparts[0], 0.1 * (ring.rank() + 1));
+            ring.sumInOrder(parts(ring.rank(), 2, n, 1), dparts, sum, dsum);
+            return new Object[] {sum, dsum};
         });
         float[] expected = new float[n];
-        for (int r = 0; r < 3; r++) {
+        double expectedD = 0;
+        for (int r = 0; r < 4; r++) {
             for (float[] p : parts(r, 2, n, 1)) {
                 for (int i = 0; i < n; i++) {
                     expected[i] += p[i];
                 }
             }
+            expectedD += 0.1 * (r + 1);
         }
         for (Object s : sums) {
-            assertThat((float[]) s).isEqualTo(expected);
+            Object[] pair = (Object[]) s;
+            assertThat((float[]) pair[0]).isEqualTo(expected);
+            double[] d = (double[]) pair[1];
+            assertThat(d[0]).isEqualTo(expectedD);
+            assertThat(d[nd - 1]).isEqualTo(expectedD);
         }
     }
 
