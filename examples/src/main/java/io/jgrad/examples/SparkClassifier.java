@@ -156,11 +156,14 @@ public final class SparkClassifier {
                 throw new Cli.Failure(Cli.BAD_OPTIONS, "error: " + e.getMessage(), false);
             } catch (NonFiniteException e) {
                 throw new Cli.Failure(Cli.NON_FINITE, "error: " + e.getMessage(), false);
+            } catch (org.apache.spark.SparkException e) { // a stage that failed every attempt
+                throw new Cli.Failure(Cli.IO_PROBLEM, "error: training failed on the cluster: " + Cli.describe(e), false);
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             for (EpochMetrics e : r.history().epochs()) {
-                System.out.printf(Locale.ROOT, "epoch %d: loss %.4f, train accuracy %.4f (%.0f samples/s)%n",
-                        e.epoch(), e.get("loss"), e.get("accuracy"), e.get("samples_per_second"));
+                double sps = e.get("samples_per_second"); // NaN for epochs an earlier (resumed) run trained
+                System.out.printf(Locale.ROOT, "epoch %d: loss %.4f, train accuracy %.4f%s%n", e.epoch(), e.get("loss"),
+                        e.get("accuracy"), Double.isNaN(sps) ? "" : String.format(Locale.ROOT, " (%.0f samples/s)", sps));
             }
             ConfusionMatrix cm = new ConfusionMatrix(10);
             double accuracy = Evaluation.confusion(r.model(), test, cm);

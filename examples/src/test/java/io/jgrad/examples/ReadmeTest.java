@@ -87,8 +87,15 @@ class ReadmeTest {
         script.append("/exit\n");
         Path file = Files.writeString(dir.resolve("block" + number + ".jsh"), script.toString());
         String jshell = Path.of(System.getProperty("java.home"), "bin", "jshell").toString();
-        Process p = new ProcessBuilder(jshell, "--class-path", cp, "-R-Djava.awt.headless=true", file.toString())
-                .directory(dir.toFile()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(jshell, "--class-path", cp, "-R-Djava.awt.headless=true"));
+        // the --add-opens options Spark needs (the test JVM has them) for the snippets' JVM too
+        for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-opens=") || a.startsWith("-Djdk.reflect")) {
+                command.add("-R" + a);
+            }
+        }
+        command.add(file.toString());
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
         String out;
         try (InputStream in = p.getInputStream()) {
             out = new String(in.readAllBytes(), StandardCharsets.UTF_8);

@@ -8,7 +8,6 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -109,7 +108,11 @@ public final class RingAllReduce implements Closeable {
         Socket next = null;
         Socket previous = null;
         try {
-            next = connectWithRetry(target, deadline, rank);
+            try {
+                next = connectWithRetry(target, deadline, rank);
+            } catch (SocketTimeoutException | java.net.NoRouteToHostException e) {
+                throw new IOException("rank " + rank + ": cannot reach the next rank at " + target + ": " + e, e);
+            }
             DataOutputStream hello = new DataOutputStream(next.getOutputStream());
             hello.writeInt(HELLO);
             hello.writeLong(token);
@@ -125,7 +128,7 @@ public final class RingAllReduce implements Closeable {
                 }
                 server.setSoTimeout((int) Math.min(Integer.MAX_VALUE, left));
                 Socket s = server.accept();
-                s.setSoTimeout(millis);
+                s.setSoTimeout((int) Math.min(millis, 5_000)); // a silent stranger must not use up the whole wait
                 try {
                     DataInputStream din = new DataInputStream(s.getInputStream());
                     int magic = din.readInt();
@@ -140,6 +143,7 @@ public final class RingAllReduce implements Closeable {
                     s.close();
                     continue;
                 }
+                s.setSoTimeout(millis);
                 previous = s;
             }
             next.setSoTimeout(millis);
@@ -179,11 +183,6 @@ public final class RingAllReduce implements Closeable {
                 throw e;
             }
         }
-    }
-
-    /** The address peers reach this machine at when nothing better is known (the local host's). */
-    public static String localHost() throws IOException {
-        return InetAddress.getLocalHost().getHostAddress();
     }
 
     /** This rank. */
@@ -267,10 +266,10 @@ public final class RingAllReduce implements Closeable {
     /** Chunk {@code c}: {type (0 floats, 1 doubles), from, to}. */
     private static int[] range(int c, int floatChunks, int nf, int nd) {
         if (c < floatChunks) {
-            return new int[] {0, c * CHUNK, Math.min(nf, (c + 1) * CHUNK)};
+            return new int[] {0, c * CHUNK, (int) Math.min(nf, (c + 1L) * CHUNK)};
         }
         int k = c - floatChunks;
-        return new int[] {1, k * (CHUNK / 2), Math.min(nd, (k + 1) * (CHUNK / 2))};
+        return new int[] {1, k * (CHUNK / 2), (int) Math.min(nd, (k + 1L) * (CHUNK / 2))};
     }
 
     /** {@link #sumInOrder(float[][], double[][], float[], double[])} for doubles only. */
@@ -314,7 +313,7 @@ public final class RingAllReduce implements Closeable {
             int start = in.readInt();
             int len = in.readInt();
             if (magic != MESSAGE || k != kind || s != seq || c != chunk || type != r[0] || start != r[1] || len != n) {
-                throw new IOException("rank " + rank + ": rank " + from + " is out of step: expected "
+                throw new OutOfStepException("rank " + rank + ": rank " + from + " is out of step: expected "
                         + (kind == REDUCE ? "partial sum" : "result") + " #" + seq + " chunk " + chunk + " ("
                         + n + (r[0] == 0 ? " floats" : " doubles") + " from " + r[1] + "), got kind " + k + " #" + s
                         + " chunk " + c + " (" + len + (type == 0 ? " floats" : " doubles") + " from " + start + ")"
@@ -332,11 +331,19 @@ public final class RingAllReduce implements Closeable {
             throw failure("no data from rank " + from + " for " + timeout + " (it failed or hangs)", e);
         } catch (EOFException e) {
             throw failure("rank " + from + " closed its connection (it failed or was stopped)", e);
+        } catch (OutOfStepException e) {
+            throw e;
         } catch (IOException e) {
-            if (e.getMessage() != null && e.getMessage().contains("out of step")) {
-                throw e;
-            }
             throw failure("lost the connection from rank " + from, e);
+        }
+    }
+
+    /** A peer sent another message than the one this rank expected: the ranks are not running the same sums. */
+    public static final class OutOfStepException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        OutOfStepException(String message) {
+            super(message);
         }
     }
 

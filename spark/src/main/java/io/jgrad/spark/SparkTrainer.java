@@ -65,13 +65,21 @@ import scala.reflect.ClassTag$;
  * whatever the worker count, and every replica takes the same optimizer step (no parameter
  * broadcast). Every {@code checksumEvery} steps the replicas compare checksums of their weights.
  *
+ * <p>Models whose training changes buffers (BatchNorm's running statistics) are refused: each
+ * worker sees only its micro-shards, so the buffers would depend on the worker count. Parameters
+ * that do not require gradients are left alone; a trained parameter the loss does not reach is
+ * refused.
+ *
  * <p><b>What the bit-identity needs.</b> The same jgrad and BLAS backend on every executor; a
  * deterministic model factory (the workers compare the initial weights and refuse to start
  * otherwise); randomness in the forward pass only from {@link Dropout} layers with their own
  * generator, which the workers re-seed from (seed, step, shard) before every micro-shard (a
  * Dropout on the process-wide default generator is refused, since tasks share a JVM);
  * BatchNorm statistics are per micro-shard; the last incomplete batch of an epoch is dropped;
- * the input's order must be the same from run to run (a file read the same way is). Against
+ * the input's order must be the same from run to run (rows are numbered in partition order; a
+ * file read on another cluster size may be split otherwise, so give such data an id column and
+ * use {@link #fit(Dataset, String, String, String)}). The equality with {@code Trainer}'s
+ * accumulation holds for models without Dropout ({@code Trainer} does not re-seed it). Against
  * plain single-process training with the whole global batch in one piece the result differs
  * by rounding only (the sum of S micro-shard means, not one mean).
  *
@@ -234,7 +242,8 @@ public final class SparkTrainer implements Serializable {
         /**
          * Micro-shards the data and every global batch are split into: a multiple of the workers
          * that divides the global batch; the result depends on it and not on the workers. By
-         * default the number of workers (so set it when the worker count may change).
+         * default the number of workers, which ties the result to the worker count: set it to
+         * compare or change worker counts.
          */
         public Builder microShards(int n) {
             require(n >= 1, "microShards must be at least 1, got " + n);
@@ -272,7 +281,8 @@ public final class SparkTrainer implements Serializable {
         }
 
         /**
-         * Checkpoints into {@code dir} (a directory every executor can read), every {@code everySteps}
+         * Checkpoints into {@code dir} (a directory every executor can read, rank 0's can write and
+         * the driver can read: a shared or distributed file system mount), every {@code everySteps}
          * steps (0: at the end of every epoch only) and at the end; a fit resumes from the newest one
          * that loads. Without it a failed task makes the rerun start from the beginning.
          */
@@ -342,6 +352,20 @@ public final class SparkTrainer implements Serializable {
         return fit(examples(data, featuresCol, labelCol));
     }
 
+    /**
+     * As {@link #fit(Dataset, String, String)}, with the rows numbered in the order of
+     * {@code orderCol} (a unique key) instead of the frame's partition order: a file read on
+     * clusters of other sizes may come in other partitions, so give such data an id column to
+     * get the same result everywhere.
+     */
+    public Result fit(Dataset<Row> data, String featuresCol, String labelCol, String orderCol) {
+        if (!List.of(data.columns()).contains(orderCol)) {
+            throw new IllegalArgumentException("SparkTrainer: no column '" + orderCol + "' in the data (it has "
+                    + List.of(data.columns()) + ")");
+        }
+        return fit(examples(data.orderBy(orderCol), featuresCol, labelCol));
+    }
+
     /** The rows of {@code data} as examples (see {@link #fit(Dataset, String, String)}). */
     public static JavaRDD<Example> examples(Dataset<Row> data, String featuresCol, String labelCol) {
         List<String> columns = List.of(data.columns());
@@ -350,6 +374,20 @@ public final class SparkTrainer implements Serializable {
                 throw new IllegalArgumentException("SparkTrainer: no column '" + c + "' in the data (it has "
                         + columns + ")");
             }
+        }
+        var schema = data.schema();
+        var ft = schema.apply(featuresCol).dataType();
+        boolean vector = ft.typeName().toLowerCase(java.util.Locale.ROOT).contains("vector");
+        if (!vector && !(ft instanceof org.apache.spark.sql.types.ArrayType a
+                && a.elementType() instanceof org.apache.spark.sql.types.NumericType)) {
+            throw new IllegalArgumentException("SparkTrainer: column '" + featuresCol + "' is " + ft.simpleString()
+                    + "; it must be an array of numbers or an ML vector");
+        }
+        var lt = schema.apply(labelCol).dataType();
+        if (!(lt instanceof org.apache.spark.sql.types.IntegralType) && !(lt instanceof org.apache.spark.sql.types.DoubleType)
+                && !(lt instanceof org.apache.spark.sql.types.FloatType)) {
+            throw new IllegalArgumentException("SparkTrainer: column '" + labelCol + "' is " + lt.simpleString()
+                    + "; it must hold integer class indices");
         }
         return data.select(featuresCol, labelCol).javaRDD().map(new RowToExample(featuresCol, labelCol));
     }
@@ -394,10 +432,12 @@ public final class SparkTrainer implements Serializable {
         Module model = modelFactory.create();
         checkModel(model);
         optimizerFactory.create(model); // fails here, on the driver, if it cannot be built
+        dryRun(indexed, shards, shape);
         Path dir = checkpointDir == null ? null : Path.of(checkpointDir);
         String config = config();
+        String data = Worker.dataFingerprint(shards, shape);
         if (dir != null) {
-            checkResumable(dir, config);
+            checkResumable(dir, config, data, model);
         }
         long token = new SecureRandom().nextLong();
         Worker worker = new Worker(this, shards, shape, config, token);
@@ -406,14 +446,16 @@ public final class SparkTrainer implements Serializable {
                 ClassTag$.MODULE$.apply(Worker.Outcome.class));
         // a shuffle after the barrier stage: Spark retries a failed barrier shuffle-map stage, not a result stage
         List<Worker.Outcome> outcomes = out.toJavaRDD().repartition(1).collect();
+        for (Worker.Outcome e : outcomes) { // a failure every rank agreed on (no retry would help)
+            if (e.error() != null) {
+                throw e.nonFinite() ? new NonFiniteException("SparkTrainer: " + e.error())
+                        : new IllegalStateException("SparkTrainer: " + e.error());
+            }
+        }
         if (outcomes.size() != 1) {
             throw new IllegalStateException("SparkTrainer: expected one outcome from rank 0, got " + outcomes.size());
         }
         Worker.Outcome o = outcomes.get(0);
-        if (o.error() != null) {
-            throw o.nonFinite() ? new NonFiniteException("SparkTrainer: " + o.error())
-                    : new IllegalStateException("SparkTrainer: " + o.error());
-        }
         try {
             Safetensors.Contents c = Safetensors.read(o.state(), "the trained model");
             model.loadStateDict(c.tensors(), true);
@@ -449,6 +491,69 @@ public final class SparkTrainer implements Serializable {
     String config() {
         return "globalBatch=" + globalBatch + ",microShards=" + microShards + ",seed=" + seed + ",exampleShape="
                 + (exampleShape == null ? "flat" : java.util.Arrays.toString(exampleShape));
+    }
+
+    /**
+     * One forward and backward of the first micro-shard on the driver, so that a model or loss that
+     * cannot run, a trained parameter that gets no gradient, or running statistics that training
+     * changes are refused here with the reason (on the workers they would fail every attempt).
+     */
+    private void dryRun(JavaPairRDD<Long, Example> indexed, MicroShards shards, int[] shape) {
+        int[] pos = shards.positions(0, 0, 0);
+        java.util.HashSet<Long> wanted = new java.util.HashSet<>();
+        for (int p : pos) {
+            wanted.add((long) p * shards.shards());
+        }
+        Map<Long, Example> rows = new java.util.HashMap<>(indexed.filter(t -> wanted.contains(t._1())).collectAsMap());
+        int d = rows.values().iterator().next().features().length;
+        float[] xs = new float[pos.length * d];
+        long[] ys = new long[pos.length];
+        for (int i = 0; i < pos.length; i++) {
+            Example e = rows.get((long) pos[i] * shards.shards());
+            System.arraycopy(e.features(), 0, xs, i * d, d);
+            ys[i] = e.label();
+        }
+        int[] xShape = new int[shape.length + 1];
+        xShape[0] = pos.length;
+        System.arraycopy(shape, 0, xShape, 1, shape.length);
+        Module m = modelFactory.create();
+        m.train();
+        Map<String, double[]> before = new LinkedHashMap<>();
+        m.namedBuffers().forEach((k, v) -> before.put(k, v.toDoubleArray()));
+        DType dtype = m.parameters().get(0).dtype();
+        Tensor x = Tensor.of(xs, xShape);
+        try {
+            Tensor scores = m.forward(dtype == DType.FLOAT32 ? x : x.to(dtype));
+            Tensor l = loss.apply(scores, Tensor.of(ys, pos.length));
+            if (regularizer != null) {
+                l = l.add(regularizer.apply(m));
+            }
+            if (l.numel() != 1) {
+                throw new IllegalArgumentException("the loss gives " + l.shape() + ", not a scalar");
+            }
+            l.backward();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("SparkTrainer: the model and loss fail on the first micro-shard ("
+                    + pos.length + " examples of shape " + java.util.Arrays.toString(shape) + "): " + e.getMessage(), e);
+        }
+        List<String> unused = new ArrayList<>();
+        m.namedParameters().forEach((k, p) -> {
+            if (p.requiresGrad() && p.grad() == null) {
+                unused.add(k);
+            }
+        });
+        if (!unused.isEmpty()) {
+            throw new IllegalArgumentException("SparkTrainer: parameters " + unused + " get no gradient from the loss; "
+                    + "freeze them (requiresGrad(false)) or remove them");
+        }
+        m.namedBuffers().forEach((k, v) -> {
+            if (!java.util.Arrays.equals(before.get(k), v.toDoubleArray())) {
+                throw new IllegalArgumentException("SparkTrainer: training changes the buffer '" + k + "' (BatchNorm's "
+                        + "running statistics): each worker would see only its own micro-shards, so the replicas and "
+                        + "the checkpoint would depend on the worker count; not supported yet (LayerNorm has no "
+                        + "running statistics)");
+            }
+        });
     }
 
     /** Refuses a configuration barrier stages cannot run under. */
@@ -516,15 +621,32 @@ public final class SparkTrainer implements Serializable {
         });
     }
 
-    private static void checkResumable(Path dir, String config) {
+    private static void checkResumable(Path dir, String config, String data, Module fresh) {
         try {
             Files.createDirectories(dir);
             Optional<CheckpointStore.Loaded> l = new CheckpointStore(dir, Worker.STEM, 3).loadLatest();
             if (l.isPresent()) {
-                String theirs = l.get().contents().metadata().getOrDefault("config", "");
+                var meta = l.get().contents().metadata();
+                String theirs = meta.getOrDefault("config", "");
                 if (!theirs.equals(config)) {
                     throw new IllegalArgumentException("SparkTrainer: " + l.get().file() + " was written with other "
                             + "options (" + theirs + "; this run: " + config + "); use another checkpoint directory");
+                }
+                if (!meta.getOrDefault("data", "").equals(data)) {
+                    throw new IllegalArgumentException("SparkTrainer: " + l.get().file() + " was trained on other data ("
+                            + meta.get("data") + "; this run: " + data + "); use another checkpoint directory");
+                }
+                Map<String, Tensor> state = new LinkedHashMap<>();
+                l.get().contents().tensors().forEach((k, v) -> {
+                    if (k.startsWith("model.")) {
+                        state.put(k.substring(6), v);
+                    }
+                });
+                try {
+                    fresh.loadStateDict(state, true); // the same layers and shapes as this run's model
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("SparkTrainer: " + l.get().file() + " holds another model: "
+                            + e.getMessage(), e);
                 }
                 LOG.log(System.Logger.Level.INFO, "resuming from {0} (step {1})", l.get().file(), l.get().step());
             }

@@ -75,12 +75,31 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         // a failed task closes its sockets at once, so that its peers fail instead of waiting for the timeout
         ctx.addTaskFailureListener((org.apache.spark.util.TaskFailureListener) (c, e) -> closeAll(ring, server));
         ctx.addTaskCompletionListener((org.apache.spark.util.TaskCompletionListener) c -> closeAll(ring, server));
+        // a killed task is only flagged (Spark does not interrupt it, and blocking socket reads would not
+        // notice): a watchdog closes the connections, so the task ends and frees its slot for the retry
+        Thread watchdog = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                if (ctx.isInterrupted()) {
+                    closeAll(ring, server);
+                    return;
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "jgrad-spark-watchdog");
+        watchdog.setDaemon(true);
+        watchdog.start();
         try {
             Outcome o = run(ctx, CollectionConverters.asJava(rows), ring, server);
             List<Outcome> out = o == null ? List.of() : List.of(o);
             return CollectionConverters.asScala(out.iterator());
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            watchdog.interrupt();
         }
     }
 
@@ -113,7 +132,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         int[] counts = new int[m];
         for (int j = 0; j < m; j++) {
             int size = shards.shardSize(firstShard + j);
-            features[j] = new float[size * d];
+            features[j] = new float[Math.multiplyExact(size, d)];
             labels[j] = new long[size];
         }
         while (rows.hasNext()) {
@@ -142,11 +161,18 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         model.train();
         Optimizer<?> optimizer = t.optimizerFactory.create(model);
         Map<String, Parameter> named = model.namedParameters();
-        List<Tensor> params = new ArrayList<>(named.values());
+        List<Tensor> params = new ArrayList<>(); // the trained ones: frozen parameters are left alone
+        for (Parameter p : named.values()) {
+            if (p.requiresGrad()) {
+                params.add(p);
+            }
+        }
+        List<Tensor> checked = new ArrayList<>(params); // what the replicas compare: weights and buffers
+        checked.addAll(model.namedBuffers().values());
         DType dtype = params.get(0).dtype();
         int total = 0;
         for (Tensor p : params) {
-            total += p.numel();
+            total = Math.addExact(total, p.numel());
         }
         List<Dropout> dropouts = new ArrayList<>();
         model.apply(x -> {
@@ -166,9 +192,12 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 resumed = latest.get().contents();
                 hello[0] = latest.get().step();
                 latest.get().warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+                if (store.steps().lastKey() > latest.get().step()) { // newer files did not load: replace them
+                    store = store.overwriting();
+                }
             }
         }
-        hello[1 + rank] = checksum(params);
+        hello[1 + rank] = checksum(checked);
         double[] agreed = new double[hello.length];
         ring.sumInOrder(new double[][] {hello}, agreed);
         long start = (long) agreed[0];
@@ -176,9 +205,9 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         double[] progress = new double[3]; // this epoch's loss sum, correct, seen
         if (start == 0) {
             for (int r = 1; r < world; r++) {
-                if (agreed[1 + r] != agreed[1]) {
-                    throw new IllegalStateException("the model factory gave rank " + r + " other initial weights than "
-                            + "rank 0; it must be deterministic (seed the generators it uses)");
+                if (agreed[1 + r] != agreed[1]) { // every rank sees it: all stop, rank 0 reports (no retry helps)
+                    return rank == 0 ? failed("the model factory gave rank " + r + " other initial weights than rank 0; "
+                            + "it must be deterministic (seed the generators it uses)", false) : null;
                 }
             }
         } else {
@@ -212,7 +241,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         double share = (double) b / t.globalBatch;
         // float32 gradients travel as floats; float64 ones as doubles, before the three statistics
         boolean f64 = dtype == DType.FLOAT64;
-        int nStats = 3;
+        int nStats = 4; // loss, hits, non-finite losses, failed micro-shards
         int statAt = f64 ? total : 0;
         float[][] gradParts = new float[m][f64 ? 0 : total];
         double[][] statParts = new double[m][statAt + nStats];
@@ -228,6 +257,53 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         for (int i = 0; i < params.size(); i++) {
             params.get(i).setGrad(sumViews[i]);
         }
+        // one micro-shard's part of a step: its gradient (a mean over it, weighted by its share of the global
+        // batch) into the exchange's arrays, its loss and hits into the statistics; true when its scores are [B, C]
+        interface ShardStep {
+            boolean run(int j, int k, long s, int step, int[] order);
+        }
+        ShardStep shardStep = (j, k, s, step, order) -> {
+            int[] pos = shards.positions(order, step);
+            float[] xs = new float[b * d];
+            long[] ys = new long[b];
+            for (int i = 0; i < b; i++) {
+                System.arraycopy(features[j], pos[i] * d, xs, i * d, d);
+                ys[i] = labels[j][pos[i]];
+            }
+            int[] xShape = new int[shape.length + 1];
+            xShape[0] = b;
+            System.arraycopy(shape, 0, xShape, 1, shape.length);
+            Tensor x = Tensor.of(xs, xShape);
+            if (dtype != DType.FLOAT32) {
+                x = x.to(dtype);
+            }
+            Tensor y = Tensor.of(ys, b);
+            for (int i = 0; i < dropouts.size(); i++) {
+                dropouts.get(i).generator().setState(Generator.seeded(mix(t.seed, s, k, i)).state());
+            }
+            Tensor scores = model.forward(x);
+            Tensor l = t.loss.apply(scores, y);
+            if (t.regularizer != null) {
+                l = l.add(t.regularizer.apply(model));
+            }
+            double lv = l.item();
+            if (Double.isFinite(lv)) {
+                List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,
+                        false);
+                for (int i = 0; i < g.size(); i++) {
+                    partViews[j][i].copyFrom(g.get(i)); // straight into the array the exchange sends
+                }
+                statParts[j][statAt] = sShards == 1 ? lv : lv * share;
+                statParts[j][statAt + 2] = 0;
+            } else {
+                Arrays.fill(gradParts[j], 0f);
+                Arrays.fill(statParts[j], 0d);
+                statParts[j][statAt + 2] = 1;
+            }
+            statParts[j][statAt + 1] = hits(scores, y);
+            return scores.dim() == 2;
+        };
+        boolean classification = true; // every micro-shard's scores are [B, C]: the history has an accuracy
         int[][] orders = null;
         int ordersEpoch = -1;
         List<double[]> timings = new ArrayList<>();
@@ -253,48 +329,27 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 epochStart = System.nanoTime();
                 epochExamples = 0;
             }
+            RuntimeException failure = null;
             for (int j = 0; j < m; j++) {
                 int k = firstShard + j;
-                int[] pos = shards.positions(orders[j], step);
-                float[] xs = new float[b * d];
-                long[] ys = new long[b];
-                for (int i = 0; i < b; i++) {
-                    System.arraycopy(features[j], pos[i] * d, xs, i * d, d);
-                    ys[i] = labels[j][pos[i]];
-                }
-                int[] xShape = new int[shape.length + 1];
-                xShape[0] = b;
-                System.arraycopy(shape, 0, xShape, 1, shape.length);
-                Tensor x = Tensor.of(xs, xShape);
-                if (dtype != DType.FLOAT32) {
-                    x = x.to(dtype);
-                }
-                Tensor y = Tensor.of(ys, b);
-                for (int i = 0; i < dropouts.size(); i++) {
-                    dropouts.get(i).generator().setState(Generator.seeded(mix(t.seed, s, k, i)).state());
-                }
-                Tensor scores = model.forward(x);
-                Tensor l = t.loss.apply(scores, y);
-                if (t.regularizer != null) {
-                    l = l.add(t.regularizer.apply(model));
-                }
-                double lv = l.item();
-                if (Double.isFinite(lv)) {
-                    List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,
-                            false);
-                    for (int i = 0; i < g.size(); i++) {
-                        partViews[j][i].copyFrom(g.get(i)); // straight into the array the exchange sends
-                    }
-                    statParts[j][statAt] = sShards == 1 ? lv : lv * share;
-                    statParts[j][statAt + 2] = 0;
-                } else {
+                try {
+                    classification &= shardStep.run(j, k, s, step, orders[j]);
+                } catch (RuntimeException e) { // the others must hear of it, or they wait for this rank's sum
+                    failure = failure == null ? e : failure;
                     Arrays.fill(gradParts[j], 0f);
                     Arrays.fill(statParts[j], 0d);
-                    statParts[j][statAt + 2] = 1;
+                    statParts[j][statAt + 3] = 1;
                 }
-                statParts[j][statAt + 1] = hits(scores, y);
             }
             ring.sumInOrder(gradParts, statParts, gradSum, statSum);
+            if (statSum[statAt + 3] > 0) { // a rank failed: every rank stops here, the failed one reports why
+                if (failure != null) {
+                    LOG.log(System.Logger.Level.ERROR, "rank " + rank + " failed at step " + (s + 1), failure);
+                    return failed("rank " + rank + " failed at epoch " + (epoch + 1) + " step " + (s + 1) + ": "
+                            + failure, false);
+                }
+                return null;
+            }
             String bad = statSum[statAt + 2] > 0 ? "a micro-shard's loss is not finite"
                     : allFinite(gradSum) && allFinite(statSum) ? null : "the summed gradient is not finite";
             if (bad != null) {
@@ -309,7 +364,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
             long done = s + 1;
             if (t.checksumEvery > 0 && done % t.checksumEvery == 0) {
                 double[] mine = new double[world];
-                mine[rank] = checksum(params);
+                mine[rank] = checksum(checked);
                 double[] sums = new double[world];
                 ring.sumInOrder(new double[][] {mine}, sums);
                 for (int r = 1; r < world; r++) {
@@ -324,7 +379,9 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 double secs = (System.nanoTime() - epochStart) / 1e9;
                 Map<String, Double> v = new LinkedHashMap<>();
                 v.put("loss", progress[0] / progress[2]);
-                v.put("accuracy", progress[1] / progress[2]);
+                if (classification) {
+                    v.put("accuracy", progress[1] / progress[2]);
+                }
                 v.put("lr", lr);
                 history.add(new EpochMetrics(epoch + 1, done, v));
                 timings.add(new double[] {epoch + 1, secs, epochExamples / secs});
@@ -375,7 +432,9 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
             int colon = a.lastIndexOf(':');
             peers.add(new InetSocketAddress(a.substring(0, colon), Integer.parseInt(a.substring(colon + 1))));
         }
-        return RingAllReduce.connect(ctx.partitionId(), peers, server, token, timeout);
+        // the token differs per stage attempt: a task left over from a failed attempt cannot join the next one's ring
+        long attemptToken = token ^ (0x9E3779B97F4A7C15L * (ctx.stageAttemptNumber() + 1));
+        return RingAllReduce.connect(ctx.partitionId(), peers, server, attemptToken, timeout);
     }
 
     private Path save(CheckpointStore store, long step, Module model, Optimizer<?> optimizer, List<EpochMetrics> history,
@@ -385,13 +444,18 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         optimizer.stateDict().forEach((k, v) -> all.put("optim." + k, v));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("config", config);
-        meta.put("data", "examples=" + shards.examples() + ",features=" + Arrays.toString(shape));
+        meta.put("data", dataFingerprint(shards, shape));
         meta.put("step", Long.toString(step));
         meta.put("history", History.toJson(history));
         if (progress != null) {
             meta.put("epoch_progress", progress[0] + "," + progress[1] + "," + progress[2]);
         }
         return store.save(step, all, meta);
+    }
+
+    /** What a checkpoint records of the data: a resume on other data is refused. */
+    static String dataFingerprint(MicroShards shards, int[] shape) {
+        return "examples=" + shards.examples() + ",features=" + Arrays.toString(shape);
     }
 
     private static Outcome failed(String message) {
@@ -444,6 +508,8 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
 
     /** The seed of dropout layer {@code i} in micro-shard {@code shard} of global step {@code step}. */
     static long mix(long seed, long step, int shard, int i) {
-        return seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + shard * 0x94D049BB133111EBL + i * 0x2545F4914F6CDD1DL;
+        // the constant keeps these streams apart from MicroShards' shuffles, which mix (seed, epoch, shard) alike
+        return (seed * 0x9E3779B97F4A7C15L + step * 0xBF58476D1CE4E5B9L + shard * 0x94D049BB133111EBL
+                + i * 0x2545F4914F6CDD1DL) ^ 0xD1B54A32D192ED03L;
     }
 }

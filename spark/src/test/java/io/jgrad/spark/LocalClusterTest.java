@@ -53,7 +53,7 @@ class LocalClusterTest {
             // the two ranks ran in two processes other than this one
             List<String> pids = jsc.parallelize(List.of(1, 2), 2)
                     .map(i -> Long.toString(ProcessHandle.current().pid())).collect();
-            assertThat(pids).doesNotContain(Long.toString(ProcessHandle.current().pid()));
+            assertThat(pids).doesNotContain(Long.toString(ProcessHandle.current().pid())).doesNotHaveDuplicates();
             assertThat(cluster.sparkContext().getExecutorMemoryStatus().size()).isEqualTo(3); // driver + 2
         } finally {
             cluster.stop();

@@ -160,19 +160,32 @@ class RingAllReduceTest {
 
     @Test
     void closingFromAnotherThreadFailsABlockedReadAtOnce() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
         List<Object> results = group(2, Duration.ofMinutes(10), ring -> {
             if (ring.rank() == 1) {
-                ring.close(); // as a task-failure listener does: the peer sees the connection end
-                return "closed";
+                done.await(); // never sends
+                return "waited";
             }
+            Thread closer = new Thread(() -> {
+                try {
+                    Thread.sleep(300); // rank 0 is blocked reading rank 1's result by then (or soon after)
+                } catch (InterruptedException e) {
+                    return;
+                }
+                ring.close(); // as a task-failure listener or the watchdog does, from another thread
+            });
+            closer.start();
             try {
                 ring.sumInOrder(new double[][] {{1}}, new double[1]);
                 return "no failure";
             } catch (IOException e) {
                 return e.getMessage();
+            } finally {
+                closer.join();
+                done.countDown();
             }
         });
-        assertThat((String) results.get(0)).contains("rank 0 of 2");
+        assertThat((String) results.get(0)).contains("rank 0 of 2").contains("(closed)");
     }
 
     @Test
@@ -202,6 +215,41 @@ class RingAllReduceTest {
             double[] out = new double[1];
             ring.sumInOrder(new double[][] {{rank + 1.0}}, out);
             return out;
+        }
+    }
+
+    @Test
+    void ranksOutOfStepAreToldSo() throws Exception {
+        List<Object> results = group(2, Duration.ofSeconds(30), ring -> {
+            try { // rank 1 sums 3 values, rank 0 sums 2: a bug in the caller, named instead of mixed up
+                ring.sumInOrder(new double[][] {new double[2 + ring.rank()]}, new double[2 + ring.rank()]);
+                return "no failure";
+            } catch (RingAllReduce.OutOfStepException e) {
+                return "out of step: " + e.getMessage();
+            } catch (IOException e) {
+                return "other: " + e.getMessage();
+            }
+        });
+        assertThat((String) results.get(1)).startsWith("out of step").contains("expected partial sum #0 chunk 0 (3 doubles")
+                .contains("(2 doubles");
+    }
+
+    @Test
+    void aSilentStrangerDoesNotBlockTheRing() throws Exception {
+        ServerSocket s0 = RingAllReduce.listen();
+        ServerSocket s1 = RingAllReduce.listen();
+        List<InetSocketAddress> peers = List.of(new InetSocketAddress("127.0.0.1", s0.getLocalPort()),
+                new InetSocketAddress("127.0.0.1", s1.getLocalPort()));
+        try (Socket silent = new Socket("127.0.0.1", s0.getLocalPort())) { // connects first, never says a word
+            ExecutorService pool = Executors.newFixedThreadPool(2);
+            try {
+                Future<double[]> a = pool.submit(() -> sumOnce(0, peers, s0));
+                Future<double[]> b = pool.submit(() -> sumOnce(1, peers, s1));
+                assertThat(a.get()).containsExactly(3.0);
+                assertThat(b.get()).containsExactly(3.0);
+            } finally {
+                pool.shutdownNow();
+            }
         }
     }
 

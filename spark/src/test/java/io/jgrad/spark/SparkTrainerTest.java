@@ -204,8 +204,14 @@ class SparkTrainerTest {
     void dropoutMasksDependOnTheShardNotTheWorker(@TempDir Path tmp) throws Exception {
         JavaRDD<Example> rdd = jsc.parallelize(DATA, 2);
         SparkTrainer.Result a = trainer(SparkTrainerTest::mlpWithDropout, SGD, 1).build().fit(rdd);
-        SparkTrainer.Result b = trainer(SparkTrainerTest::mlpWithDropout, SGD, 4).build().fit(rdd);
-        assertSameBits(state(a.model()), state(b.model()));
+        for (int w : new int[] {2, 4}) {
+            SparkTrainer.Result b = trainer(SparkTrainerTest::mlpWithDropout, SGD, w).build().fit(rdd);
+            assertSameBits(state(a.model()), state(b.model()));
+        }
+        // the masks are drawn: without dropout the result differs
+        SparkTrainer.Result none = trainer(SparkTrainerTest::mlp, SGD, 2).build().fit(rdd);
+        assertThat(state(none.model()).get("2.weight").toFloatArray())
+                .isNotEqualTo(state(a.model()).get("3.weight").toFloatArray());
         SparkTrainer.Result other = trainer(SparkTrainerTest::mlpWithDropout, SGD, 2).seed(6).build().fit(rdd);
         assertThat(state(other.model()).get("3.weight").toFloatArray())
                 .isNotEqualTo(state(a.model()).get("3.weight").toFloatArray());
@@ -259,7 +265,12 @@ class SparkTrainerTest {
                 .hasMessageContaining("no column 'features'").hasMessageContaining("pixels");
         Dataset<Row> strings = spark.createDataFrame(List.of(RowFactory.create("a", 1)),
                 new StructType().add("pixels", DataTypes.StringType).add("y", DataTypes.IntegerType));
-        assertThatThrownBy(() -> t.fit(strings, "pixels", "y")).hasStackTraceContaining("column 'pixels' holds");
+        assertThatThrownBy(() -> t.fit(strings, "pixels", "y")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("column 'pixels' is string");
+        // an id column makes the numbering independent of how the frame is partitioned
+        Dataset<Row> withId = df.withColumn("id", org.apache.spark.sql.functions.monotonically_increasing_id());
+        SparkTrainer.Result byId = t.fit(withId.repartition(3), "pixels", "y", "id");
+        assertSameBits(state(byId.model()), state(fromRdd.model()));
     }
 
     @Test
@@ -298,9 +309,102 @@ class SparkTrainerTest {
         assertThatThrownBy(() -> trainer(() -> new Sequential(new Linear(FEATURES, CLASSES, true, Generator.seeded(1)),
                 new Dropout(0.5)), SGD, 2).build().fit(jsc.parallelize(DATA, 2)))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("default generator");
-        // a factory that gives other weights each time: the workers refuse to start
+        // a factory that gives other weights each time: the workers refuse to start, and say so (no retries)
         assertThatThrownBy(() -> trainer(() -> new Sequential(new Linear(FEATURES, CLASSES)), SGD, 2).build()
-                .fit(jsc.parallelize(DATA, 2))).hasStackTraceContaining("other initial weights");
+                .fit(jsc.parallelize(DATA, 2))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("other initial weights");
+        // running statistics would depend on the worker count
+        assertThatThrownBy(() -> trainer(() -> new Sequential(new Linear(FEATURES, CLASSES, true, Generator.seeded(1)),
+                new io.jgrad.layers.BatchNorm1d(CLASSES)), SGD, 2).build().fit(jsc.parallelize(DATA, 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("running_mean");
+        // a trained parameter the loss never reaches
+        assertThatThrownBy(() -> trainer(() -> new Sequential(new Linear(FEATURES, CLASSES, true, Generator.seeded(1)),
+                new Unused()), SGD, 2).build().fit(jsc.parallelize(DATA, 2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("[1.idle] get no gradient");
+        // a loss that does not fit the model fails on the driver, naming the micro-shard
+        assertThatThrownBy(() -> SparkTrainer.builder(() -> new Sequential(new Linear(FEATURES, 3, true,
+                Generator.seeded(1))), XENT, SGD).workers(2).microShards(4).globalBatch(64).build()
+                .fit(jsc.parallelize(DATA, 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("fail on the first micro-shard (16 examples");
+    }
+
+    /** A module with a parameter its forward does not use. */
+    static final class Unused extends Module {
+        Unused() {
+            registerParameter("idle", new io.jgrad.core.Parameter(Tensor.zeros(io.jgrad.core.DType.FLOAT32, 3)));
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            return x;
+        }
+    }
+
+    /** A model whose forward fails on its n-th call: every rank fails at the same step. */
+    static final class FailsLater extends Module {
+        private final Module inner = new Linear(FEATURES, CLASSES, true, Generator.seeded(1));
+        private final int at;
+        private int calls;
+
+        FailsLater(int at) {
+            this.at = at;
+            registerModule("inner", inner);
+        }
+
+        @Override
+        public Tensor forward(Tensor x) {
+            if (++calls == at) {
+                throw new IllegalStateException("forward number " + at + " fails on purpose");
+            }
+            return inner.forward(x);
+        }
+    }
+
+    @Test
+    void anErrorOnEveryRankStopsTheFitAtOnceWithItsMessage() {
+        // 2 workers of 2 micro-shards: each replica's 9th forward is in step 5
+        assertThatThrownBy(() -> trainer(() -> new FailsLater(9), SGD, 2).build().fit(jsc.parallelize(DATA, 2)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("failed at epoch 1 step 5")
+                .hasMessageContaining("forward number 9 fails on purpose");
+    }
+
+    @Test
+    void frozenParametersAreLeftAlone() {
+        SparkTrainer.Result r = trainer(() -> {
+            Module m = new Sequential(new Linear(FEATURES, 32, true, Generator.seeded(2)), new Relu(),
+                    new Linear(32, CLASSES, true, Generator.seeded(3)));
+            m.namedParameters().get("0.weight").requiresGrad(false);
+            return m;
+        }, ADAM, 2).build().fit(jsc.parallelize(DATA, 2));
+        assertThat(r.model().stateDict().get("0.weight").toFloatArray())
+                .isEqualTo(new Linear(FEATURES, 32, true, Generator.seeded(2)).stateDict().get("weight").toFloatArray());
+        assertThat(r.model().stateDict().get("2.weight").toFloatArray())
+                .isNotEqualTo(new Linear(32, CLASSES, true, Generator.seeded(3)).stateDict().get("weight").toFloatArray());
+    }
+
+    @Test
+    void aResumeSkipsADamagedNewestCheckpointAndRefusesOtherOptionsOrData(@TempDir Path tmp) throws Exception {
+        JavaRDD<Example> rdd = jsc.parallelize(DATA, 2);
+        Path dir = tmp.resolve("run");
+        trainer(SparkTrainerTest::linear, SGD, 2).checkpoints(dir.toString(), 5).build().fit(rdd); // steps 10, 15, 20 kept
+        Path newest = dir.resolve(Worker.STEM + "20.safetensors");
+        assertThat(newest).exists();
+        byte[] bytes = Files.readAllBytes(newest);
+        Files.write(newest, Arrays.copyOf(bytes, bytes.length / 2)); // cut short, as by a full disk
+        SparkTrainer.Result resumed = trainer(SparkTrainerTest::linear, SGD, 2).epochs(2)
+                .checkpoints(dir.toString(), 5).build().fit(rdd);
+        assertThat(resumed.history().resumedStep()).isEqualTo(15);
+        SparkTrainer.Result clean = trainer(SparkTrainerTest::linear, SGD, 1).epochs(2)
+                .checkpoints(tmp.resolve("clean").toString(), 5).build().fit(rdd);
+        assertThat(Files.readAllBytes(resumed.checkpoint())).isEqualTo(Files.readAllBytes(clean.checkpoint()));
+
+        assertThatThrownBy(() -> trainer(SparkTrainerTest::linear, SGD, 2).seed(99).checkpoints(dir.toString(), 5)
+                .build().fit(rdd)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("other options");
+        assertThatThrownBy(() -> trainer(SparkTrainerTest::linear, SGD, 2).checkpoints(dir.toString(), 5).build()
+                .fit(jsc.parallelize(DATA.subList(0, 1024), 2))).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("other data");
+        assertThatThrownBy(() -> trainer(SparkTrainerTest::mlp, SGD, 2).checkpoints(dir.toString(), 5).build()
+                .fit(rdd)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds another model");
     }
 
     @Test
