@@ -156,8 +156,12 @@ public final class SparkClassifier {
                 throw new Cli.Failure(Cli.BAD_OPTIONS, "error: " + e.getMessage(), false);
             } catch (NonFiniteException e) {
                 throw new Cli.Failure(Cli.NON_FINITE, "error: " + e.getMessage(), false);
-            } catch (org.apache.spark.SparkException e) { // a stage that failed every attempt
-                throw new Cli.Failure(Cli.IO_PROBLEM, "error: training failed on the cluster: " + Cli.describe(e), false);
+            } catch (Exception e) { // Scala's SparkException (a stage that failed every attempt) is not declared
+                if (e instanceof org.apache.spark.SparkException) {
+                    throw new Cli.Failure(Cli.IO_PROBLEM, "error: training failed on the cluster: " + Cli.describe(e),
+                            false);
+                }
+                throw e;
             }
             double secs = (System.nanoTime() - t0) / 1e9;
             for (EpochMetrics e : r.history().epochs()) {
