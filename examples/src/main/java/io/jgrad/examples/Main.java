@@ -26,8 +26,8 @@ public final class Main {
                     + "the main program", SmallCnn::run),
             new Program("ExportOnnx", "a program's model, trained or loaded, as model.onnx with a sample batch and "
                     + "jgrad's outputs", ExportOnnx::run),
-            new Program("SparkClassifier", "the linear classifier or the two-layer net trained on Apache Spark "
-                    + "by synchronous data parallelism, the same bits on any worker count", SparkClassifier::run),
+            new Program("SparkClassifier", "the linear classifier or two-layer net trained on Spark by "
+                    + "data-parallel workers", SparkClassifier::run),
             new Program("RowAttention", "Fashion-MNIST images as sequences of rows, classified by a Transformer "
                     + "encoder layer", RowAttention::run),
             new Program("CharLm", "a character-level LSTM language model on Debian's fortunes, with text sampled "

@@ -259,6 +259,20 @@ class SparkTrainerTest {
         SparkTrainer.Result fromDoubles = t.fit(spark.createDataFrame(doubles, dbl), "pixels", "y");
         assertSameBits(state(fromFrame.model()), state(fromRdd.model()));
         assertSameBits(state(fromDoubles.model()), state(fromRdd.model()));
+        // ML vectors (what Spark ML's VectorAssembler makes), dense and sparse
+        List<Row> vectors = new ArrayList<>();
+        for (int k = 0; k < DATA.size(); k++) {
+            Example e = DATA.get(k);
+            double[] v = new double[FEATURES];
+            for (int i = 0; i < FEATURES; i++) {
+                v[i] = e.features()[i];
+            }
+            var dense = org.apache.spark.ml.linalg.Vectors.dense(v);
+            vectors.add(RowFactory.create(k % 2 == 0 ? dense : dense.toSparse(), (long) e.label()));
+        }
+        StructType vt = new StructType().add("v", new org.apache.spark.ml.linalg.VectorUDT()).add("y", DataTypes.LongType);
+        SparkTrainer.Result fromVectors = t.fit(spark.createDataFrame(vectors, vt), "v", "y");
+        assertSameBits(state(fromVectors.model()), state(fromRdd.model()));
         assertThat(SparkTrainer.examples(read, "pixels", "y").count()).isEqualTo(DATA.size());
 
         assertThatThrownBy(() -> t.fit(df, "features", "y")).isInstanceOf(IllegalArgumentException.class)
