@@ -163,6 +163,24 @@ case("masked_fill", lambda x, m: x.masked_fill(m.bool(), -3.5), a34, mask14)
 grad_case("grad:masked_fill_softmax", lambda x, m: torch.softmax(x.masked_fill(m.bool(), float("-inf")), -1),
           t(3, 4), mask14)
 case("view_neg1_2", lambda x: x.view(-1, 2), a34)
+case("cumsum_1", lambda x: torch.cumsum(x, 1), a34)
+case("cumsum_0_3d", lambda x: torch.cumsum(x, 0), t(2, 3, 2))
+grad_case("grad:cumsum_1", lambda x: torch.cumsum(x, 1), t(3, 4))
+case("repeat_2_1_3", lambda x: x.repeat(2, 1, 3), t(2, 3))
+case("norm_2", lambda x: torch.linalg.vector_norm(x), a34)
+case("norm_3_dim1", lambda x: torch.linalg.vector_norm(x, 3, dim=1), a34)
+case("norm_inf_dim0_keep", lambda x: torch.linalg.vector_norm(x, float("inf"), dim=0, keepdim=True), a34)
+grad_case("grad:norm_2_dim1", lambda x: torch.linalg.vector_norm(x, dim=1), t(3, 4))
+case("sort_1_desc_values", lambda x: torch.sort(x, stable=True, dim=1, descending=True).values, a34)
+case("sort_0_indices", lambda x: torch.sort(x, stable=True, dim=0).indices, a34)
+case("sort_ties_stable", lambda x: torch.sort(x, stable=True, dim=0).indices,
+     torch.tensor([2.0, 1.0, 2.0, float("nan"), 1.0, -0.0, 0.0], dtype=torch.float64))
+grad_case("grad:sort_values", lambda x: torch.sort(x, stable=True, dim=1).values, t(3, 4))
+case("topk_2_dim1_values", lambda x: torch.topk(x, 2, 1).values, a34)
+case("topk_2_dim1_indices", lambda x: torch.topk(x, 2, 1).indices, a34)
+case("topk_1_smallest_dim0", lambda x: torch.topk(x, 1, 0, largest=False).values, a34)
+case("linspace_m1_2_7", lambda: torch.linspace(-1, 2, 7, dtype=torch.float64))
+case("linspace_0_1_1", lambda: torch.linspace(0, 1, 1, dtype=torch.float64))
 
 
 def fmt(x):

@@ -192,6 +192,87 @@ final class Reduce {
     }
 
     /**
+     * Running sums along {@code dim} (x's shape and dtype): floats accumulate in double, as
+     * PyTorch's CPU kernel does, integers in long.
+     */
+    static Tensor cumsumDim(Tensor x, int dim) {
+        Tensor c = x.contiguousNoGrad();
+        int outer = Shapes.prod(c.shape, 0, dim);
+        int k = c.shape[dim];
+        int inner = Shapes.prod(c.shape, dim + 1, c.shape.length);
+        Tensor out = Tensor.empty(x.dtype(), c.shape.clone());
+        Storage s = c.storage;
+        Storage o = out.storage;
+        int base = c.offset;
+        int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));
+        Parallel.forRange(outer, grain, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int row = r * k * inner;
+                for (int i = 0; i < inner; i++) {
+                    if (s.dtype == DType.INT64) {
+                        long a = 0;
+                        for (int j = 0; j < k; j++) {
+                            a += s.l[base + row + j * inner + i];
+                            o.l[row + j * inner + i] = a;
+                        }
+                    } else {
+                        double a = 0;
+                        for (int j = 0; j < k; j++) {
+                            a += s.get(base + row + j * inner + i);
+                            o.set(row + j * inner + i, a);
+                        }
+                    }
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The indices (INT64, x's shape) that sort every slice along {@code dim}, ascending or
+     * descending; stable (equal values keep their order), NaN sorts as the largest value, as in
+     * PyTorch.
+     */
+    static Tensor argsortDim(Tensor x, int dim, boolean descending) {
+        Tensor c = x.contiguousNoGrad();
+        int outer = Shapes.prod(c.shape, 0, dim);
+        int k = c.shape[dim];
+        int inner = Shapes.prod(c.shape, dim + 1, c.shape.length);
+        Tensor out = Tensor.empty(DType.INT64, c.shape.clone());
+        Storage s = c.storage;
+        long[] o = out.storage.l;
+        int base = c.offset;
+        Parallel.forRange(outer * inner, Math.max(1, Elementwise.GRAIN / Math.max(1, k * 8)), (from, to) -> {
+            double[] v = new double[k];
+            Integer[] order = new Integer[k];
+            for (int q = from; q < to; q++) {
+                int r = q / inner;
+                int i = q % inner;
+                int at = base + r * k * inner + i;
+                for (int j = 0; j < k; j++) {
+                    v[j] = s.dtype == DType.INT64 ? s.l[at + j * inner] : s.get(at + j * inner);
+                    order[j] = j;
+                }
+                // NaN is the largest either way; -0.0 and 0.0 are equal (Double.compare would order them)
+                java.util.Comparator<Integer> up = (a, b) -> {
+                    double x1 = v[a];
+                    double x2 = v[b];
+                    if (Double.isNaN(x1) || Double.isNaN(x2)) {
+                        return Boolean.compare(Double.isNaN(x1), Double.isNaN(x2));
+                    }
+                    return x1 < x2 ? -1 : x1 > x2 ? 1 : 0;
+                };
+                java.util.Arrays.sort(order, descending ? up.reversed() : up); // a merge sort: stable
+                int row = r * k * inner + i;
+                for (int j = 0; j < k; j++) {
+                    o[row + j * inner] = order[j];
+                }
+            }
+        });
+        return out;
+    }
+
+    /**
      * Max (or min) over {@code dim}: values (x's dtype) and the index of the first extreme
      * element (INT64), both with x's shape without that dim. A NaN counts as the extreme, as in PyTorch.
      */

@@ -1016,6 +1016,174 @@ public sealed class Tensor permits Parameter {
         return where(mask, scalar(dtype(), value), this);
     }
 
+    /**
+     * Running sums along {@code dim}, like {@code torch.cumsum}: out[..., i, ...] is the sum of
+     * this tensor's elements 0..i along {@code dim}. Differentiable (the gradient is the reversed
+     * running sum of the upstream gradient).
+     */
+    public Tensor cumsum(int dim) {
+        if (shape.length == 0) {
+            Shapes.dim("cumsum", dim, 1);
+            return mul(1.0);
+        }
+        int d = Shapes.dim("cumsum", dim, shape.length);
+        Tensor out = Reduce.cumsumDim(this, d);
+        // dIn[i] = sum over j >= i of dOut[j] = total - cumsum(dOut)[i] + dOut[i]
+        Tensor r = derive("cumsum", out, in(this), NONE,
+                dOut -> in(dOut.sum(d, true).sub(dOut.cumsum(d)).add(dOut)));
+        if (Trace.isTracing()) {
+            Trace.amend(r, in(this), "dim", d);
+        }
+        return r;
+    }
+
+    /**
+     * This tensor repeated {@code times[i]} times along each dim, like {@code torch.Tensor.repeat}:
+     * {@code times} has at least this tensor's rank (extra leading entries add leading dims).
+     */
+    public Tensor repeat(int... times) {
+        if (times.length < shape.length) {
+            throw new IllegalArgumentException("repeat: " + times.length + " repeat counts for a tensor of rank "
+                    + shape.length + "; give at least one per dim");
+        }
+        for (int t : times) {
+            if (t < 0) {
+                throw new IllegalArgumentException("repeat: counts must be >= 0, got " + Arrays.toString(times));
+            }
+        }
+        int lead = times.length - shape.length;
+        int[] padded = new int[times.length];
+        Arrays.fill(padded, 1);
+        System.arraycopy(shape, 0, padded, lead, shape.length);
+        int[] interleaved = new int[2 * times.length]; // [1, s0, 1, s1, ...] expanded to [t0, s0, t1, s1, ...]
+        int[] expanded = new int[2 * times.length];
+        int[] result = new int[times.length];
+        for (int i = 0; i < times.length; i++) {
+            interleaved[2 * i] = 1;
+            interleaved[2 * i + 1] = padded[i];
+            expanded[2 * i] = times[i];
+            expanded[2 * i + 1] = padded[i];
+            result[i] = times[i] * padded[i];
+        }
+        return reshape(interleaved).expand(expanded).reshape(result);
+    }
+
+    /**
+     * The vector p-norm of all elements, like {@code torch.linalg.vector_norm}: p = 2 by default
+     * in {@link #norm()}, any p > 0, and {@code Double.POSITIVE_INFINITY} for the largest |x|.
+     */
+    public Tensor norm(double p) {
+        return norm(p, null, false);
+    }
+
+    /** The 2-norm of all elements. */
+    public Tensor norm() {
+        return norm(2);
+    }
+
+    /** The p-norm over {@code dims} (all dims when null), keeping them as size 1 when {@code keepDim}. */
+    public Tensor norm(double p, int[] dims, boolean keepDim) {
+        if (!(p > 0)) {
+            throw new IllegalArgumentException("norm: p must be > 0 (or infinite), got " + p);
+        }
+        int[] all = dims;
+        if (all == null) {
+            all = new int[shape.length];
+            for (int i = 0; i < all.length; i++) {
+                all[i] = i;
+            }
+        }
+        if (shape.length == 0) {
+            return abs();
+        }
+        Tensor a = abs();
+        if (Double.isInfinite(p)) {
+            Tensor m = a;
+            int[] sorted = all.clone();
+            for (int i = 0; i < sorted.length; i++) {
+                sorted[i] = Shapes.dim("norm", sorted[i], shape.length);
+            }
+            Arrays.sort(sorted);
+            for (int i = sorted.length - 1; i >= 0; i--) {
+                m = m.max(sorted[i], keepDim).values();
+            }
+            return m;
+        }
+        if (p == 1) {
+            return a.sum(all, keepDim);
+        }
+        if (p == 2) {
+            return square().sum(all, keepDim).sqrt();
+        }
+        return a.pow(p).sum(all, keepDim).pow(1 / p);
+    }
+
+    /**
+     * The values of every slice along {@code dim} in order, with the indices that sort them,
+     * like {@code torch.sort(stable=True)}: equal values keep their order, NaN sorts as the
+     * largest. The values are differentiable (a gather of this tensor).
+     */
+    public ValuesIndices sort(int dim, boolean descending) {
+        Tensor idx = argsort(dim, descending);
+        return new ValuesIndices(shape.length == 0 ? mul(1.0) : gather(Shapes.dim("sort", dim, shape.length), idx), idx);
+    }
+
+    /** The indices that sort every slice along {@code dim} (INT64); see {@link #sort}. */
+    public Tensor argsort(int dim, boolean descending) {
+        if (shape.length == 0) {
+            Shapes.dim("argsort", dim, 1);
+            return zeros(DType.INT64);
+        }
+        int d = Shapes.dim("argsort", dim, shape.length);
+        Tensor out = Reduce.argsortDim(this, d, descending);
+        if (Trace.isTracing()) {
+            Trace.record("argsort", in(this), out, "dim", d, "descending", descending);
+        }
+        return out;
+    }
+
+    /**
+     * The {@code k} largest (or smallest) values along {@code dim}, in order, with their indices,
+     * like {@code torch.topk(sorted=True)}; ties go to the lower index.
+     */
+    public ValuesIndices topk(int k, int dim, boolean largest) {
+        int d = shape.length == 0 ? Shapes.dim("topk", dim, 1) : Shapes.dim("topk", dim, shape.length);
+        int n = shape.length == 0 ? 1 : shape[d];
+        if (k < 0 || k > n) {
+            throw new IllegalArgumentException("topk: k = " + k + " is outside [0, " + n + "] (the size of dim " + d + ")");
+        }
+        if (shape.length == 0) {
+            return new ValuesIndices(mul(1.0), zeros(DType.INT64));
+        }
+        Tensor idx = argsort(d, largest).narrow(d, 0, k).contiguous();
+        return new ValuesIndices(gather(d, idx), idx);
+    }
+
+    /**
+     * {@code steps} evenly spaced FLOAT32 values from {@code start} to {@code end} inclusive, like
+     * {@code torch.linspace}.
+     */
+    public static Tensor linspace(double start, double end, int steps) {
+        return linspace(DType.FLOAT32, start, end, steps);
+    }
+
+    /** {@link #linspace(double, double, int)} in {@code dtype}, with PyTorch's formula (symmetric about the middle). */
+    public static Tensor linspace(DType dtype, double start, double end, int steps) {
+        if (steps < 0) {
+            throw new IllegalArgumentException("linspace: steps must be >= 0, got " + steps);
+        }
+        if (!Double.isFinite(start) || !Double.isFinite(end)) {
+            throw new IllegalArgumentException("linspace: start and end must be finite, got " + start + ", " + end);
+        }
+        double[] v = new double[steps];
+        double step = steps > 1 ? (end - start) / (steps - 1) : 0;
+        int half = steps / 2;
+        for (int i = 0; i < steps; i++) {
+            v[i] = i < half || steps == 1 ? start + step * i : end - step * (steps - 1 - i);
+        }
+        return of(dtype, v, steps);
+    }
+
     // =================================================================== reductions
 
     /** Sum of all elements, as a 0-d tensor. */

@@ -137,6 +137,23 @@ class OpReferenceTest {
         OPS.put("masked_fill", x -> x.get(0).maskedFill(x.get(1), -3.5));
         OPS.put("grad:masked_fill_softmax", x -> x.get(0).maskedFill(x.get(1), Double.NEGATIVE_INFINITY).softmax(-1));
         OPS.put("view_neg1_2", x -> x.get(0).view(-1, 2));
+        OPS.put("cumsum_1", x -> x.get(0).cumsum(1));
+        OPS.put("cumsum_0_3d", x -> x.get(0).cumsum(0));
+        OPS.put("grad:cumsum_1", x -> x.get(0).cumsum(1));
+        OPS.put("repeat_2_1_3", x -> x.get(0).repeat(2, 1, 3));
+        OPS.put("norm_2", x -> x.get(0).norm());
+        OPS.put("norm_3_dim1", x -> x.get(0).norm(3, new int[] {1}, false));
+        OPS.put("norm_inf_dim0_keep", x -> x.get(0).norm(Double.POSITIVE_INFINITY, new int[] {0}, true));
+        OPS.put("grad:norm_2_dim1", x -> x.get(0).norm(2, new int[] {1}, false));
+        OPS.put("sort_1_desc_values", x -> x.get(0).sort(1, true).values());
+        OPS.put("sort_0_indices", x -> x.get(0).sort(0, false).indices());
+        OPS.put("sort_ties_stable", x -> x.get(0).argsort(0, false));
+        OPS.put("grad:sort_values", x -> x.get(0).sort(1, false).values());
+        OPS.put("topk_2_dim1_values", x -> x.get(0).topk(2, 1, true).values());
+        OPS.put("topk_2_dim1_indices", x -> x.get(0).topk(2, 1, true).indices());
+        OPS.put("topk_1_smallest_dim0", x -> x.get(0).topk(1, 0, false).values());
+        OPS.put("linspace_m1_2_7", x -> Tensor.linspace(DType.FLOAT64, -1, 2, 7));
+        OPS.put("linspace_0_1_1", x -> Tensor.linspace(DType.FLOAT64, 0, 1, 1));
     }
 
     record Case(String name, List<Tensor> inputs, Tensor expected) {}

@@ -171,6 +171,19 @@ final class OpTable {
                 List.of(In.any(3, 4), In.fixed(Tensor.of(new double[] {1, 0, 0, 1}))),
                 List.of(In.any(2, 3), In.fixed(Tensor.of(new long[] {0, 1}, 2, 1))))));
         shape(ops, "view(-1, 2)", x -> x.view(-1, 2), new int[] {3, 4}, new int[] {2, 1});
+        reduce(ops, "cumsum(1)", new int[][] {{3, 4}, {2, 3, 4}, {1, 4}}, x -> x.cumsum(1));
+        reduce(ops, "cumsum(-1)", new int[][] {{3, 4}, {5}, {2, 1, 3}}, x -> x.cumsum(-1));
+        shape(ops, "repeat(2, 3)", x -> x.repeat(2, 3), new int[] {3, 4}, new int[] {1, 1}, new int[] {4});
+        shape(ops, "repeat(2, 1, 2)", x -> x.repeat(2, 1, 2), new int[] {2, 3}, new int[] {1, 2, 1});
+        reduce(ops, "norm()", new int[][] {{3, 4}, {5}, {2, 1, 3}}, Tensor::norm);
+        reduce(ops, "norm(3, {1})", new int[][] {{3, 4}, {2, 3, 4}}, x -> x.norm(3, new int[] {1}, false));
+        reduce(ops, "norm(1, {0}, keepDim)", new int[][] {{3, 4}, {2, 3}}, x -> x.norm(1, new int[] {0}, true));
+        reduce(ops, "norm(inf, {1})", new int[][] {{3, 4}, {2, 3, 4}}, x -> x.norm(Double.POSITIVE_INFINITY,
+                new int[] {1}, false));
+        reduce(ops, "sort(1).values", new int[][] {{3, 4}, {2, 3, 4}, {1, 4}}, x -> x.sort(1, false).values());
+        reduce(ops, "sort(0, descending).values", new int[][] {{3, 4}, {5}}, x -> x.sort(0, true).values());
+        reduce(ops, "topk(2, 1).values", new int[][] {{3, 4}, {2, 3, 4}}, x -> x.topk(2, 1, true).values());
+        reduce(ops, "topk(1, 0, smallest).values", new int[][] {{3, 4}, {5}}, x -> x.topk(1, 0, false).values());
 
         Tensor rows = Tensor.of(new long[] {2, 0, 2});
         Tensor cols = Tensor.of(new long[] {0, 3, 1, 1, 2, 0}, 3, 2);

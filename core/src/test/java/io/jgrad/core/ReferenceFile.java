@@ -88,6 +88,16 @@ public final class ReferenceFile {
         if (parts[0].equals("i")) {
             return Tensor.of(Arrays.stream(vals).mapToLong(Long::parseLong).toArray()).reshape(shape);
         }
-        return Tensor.of(Arrays.stream(vals).mapToDouble(Double::parseDouble).toArray()).reshape(shape);
+        return Tensor.of(Arrays.stream(vals).mapToDouble(ReferenceFile::number).toArray()).reshape(shape);
+    }
+
+    /** A number as Python's repr writes it ("nan", "inf" and "-inf" included). */
+    private static double number(String v) {
+        return switch (v) {
+            case "nan" -> Double.NaN;
+            case "inf" -> Double.POSITIVE_INFINITY;
+            case "-inf" -> Double.NEGATIVE_INFINITY;
+            default -> Double.parseDouble(v);
+        };
     }
 }

@@ -10,6 +10,30 @@ import org.junit.jupiter.api.Test;
 /** Creation, dtypes, views, shape errors and printing. */
 class TensorTest {
     @Test
+    void sortTopkCumsumRepeatNormAndLinspaceOnEdgesAndBadArguments() {
+        Tensor x = Tensor.of(new double[] {3, 1, 2, 1});
+        assertThat(x.sort(0, false).indices().toLongArray()).containsExactly(1, 3, 2, 0); // stable on ties
+        assertThat(x.sort(0, true).indices().toLongArray()).containsExactly(0, 2, 1, 3);
+        assertThat(x.topk(0, 0, true).values().shape()).containsExactly(0);
+        assertThat(Tensor.of(new long[] {1, 2, 3}).cumsum(0).toLongArray()).containsExactly(1, 3, 6); // stays INT64
+        Tensor big = Tensor.ones(DType.FLOAT32, 100_000).cumsum(0); // a long axis costs O(n)
+        assertThat(big.toFloatArray()[99_999]).isEqualTo(100_000f);
+        assertThat(Tensor.scalar(DType.FLOAT64, -2).norm().item()).isEqualTo(2.0);
+        assertThat(Tensor.of(new double[] {3, -4}).norm().item()).isEqualTo(5.0);
+        assertThat(Tensor.linspace(0, 1, 0).numel()).isZero();
+        assertThat(Tensor.of(new double[] {1, 2}).repeat(0).numel()).isZero();
+        assertThatThrownBy(() -> x.topk(5, 0, true)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("k = 5 is outside [0, 4]");
+        assertThatThrownBy(() -> Tensor.zeros(DType.FLOAT32, 2, 3).repeat(2)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("1 repeat counts for a tensor of rank 2");
+        assertThatThrownBy(() -> x.norm(0)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("p must be > 0");
+        assertThatThrownBy(() -> Tensor.linspace(0, 1, -1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Tensor.linspace(0, Double.NaN, 3)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("finite");
+        assertThatThrownBy(() -> x.cumsum(1)).isInstanceOf(RuntimeException.class).hasMessageContaining("cumsum");
+    }
+
+    @Test
     void wrapArraySharesTheArrayBothWays() {
         float[] a = {1, 2, 3, 4, 5, 6};
         Tensor t = Tensor.wrapArray(a, 2, 3);
