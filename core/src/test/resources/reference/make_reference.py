@@ -181,6 +181,14 @@ case("topk_2_dim1_indices", lambda x: torch.topk(x, 2, 1).indices, a34)
 case("topk_1_smallest_dim0", lambda x: torch.topk(x, 1, 0, largest=False).values, a34)
 case("linspace_m1_2_7", lambda: torch.linspace(-1, 2, 7, dtype=torch.float64))
 case("linspace_0_1_1", lambda: torch.linspace(0, 1, 1, dtype=torch.float64))
+case("einsum_matmul", lambda a, b: torch.einsum("ij,jk->ik", a, b), t(3, 2), t(2, 4))
+case("einsum_attention", lambda a, b: torch.einsum("bhqd,bhkd->bhqk", a, b), t(2, 2, 3, 4), t(2, 2, 5, 4))
+case("einsum_outer", lambda a, b: torch.einsum("i,j->ij", a, b), t(3), t(4))
+case("einsum_chain3", lambda a, b, c: torch.einsum("ij,jk,kl->il", a, b, c), t(2, 3), t(3, 4), t(4, 2))
+case("einsum_sum_transpose", lambda a: torch.einsum("ijk->kj", a), t(2, 3, 4))
+case("einsum_implicit_ji", lambda a, b: torch.einsum("ij,jk", a, b), t(3, 2), t(2, 4))
+case("einsum_bilinear", lambda a, w, b: torch.einsum("bi,ij,bj->b", a, w, b), t(4, 3), t(3, 5), t(4, 5))
+grad_case("grad:einsum_batched", lambda a, b: torch.einsum("bij,bjk->bik", a, b), t(2, 3, 4), t(2, 4, 5))
 
 
 def fmt(x):

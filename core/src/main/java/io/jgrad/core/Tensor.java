@@ -1069,6 +1069,18 @@ public sealed class Tensor permits Parameter {
     }
 
     /**
+     * Einstein summation, like {@code torch.einsum}: {@code einsum("ij,jk->ik", a, b)} is a
+     * product, {@code "bij,bjk->bik"} a batched one, {@code "i,i->"} a dot product,
+     * {@code "i,j->ij"} an outer product, {@code "ij->ji"} a transpose, {@code "ij->j"} a sum.
+     * Without {@code ->} the output is the indices that appear once, in alphabetical order. An
+     * index may not repeat within one operand (no diagonals); sizes must match exactly (no
+     * broadcasting). Differentiable to any order (built from sum, permute, reshape and matmul).
+     */
+    public static Tensor einsum(String equation, Tensor... operands) {
+        return Einsum.of(equation, operands);
+    }
+
+    /**
      * The vector p-norm of all elements, like {@code torch.linalg.vector_norm}: p = 2 by default
      * in {@link #norm()}, any p > 0, and {@code Double.POSITIVE_INFINITY} for the largest |x|.
      */

@@ -137,6 +137,14 @@ class OpReferenceTest {
         OPS.put("masked_fill", x -> x.get(0).maskedFill(x.get(1), -3.5));
         OPS.put("grad:masked_fill_softmax", x -> x.get(0).maskedFill(x.get(1), Double.NEGATIVE_INFINITY).softmax(-1));
         OPS.put("view_neg1_2", x -> x.get(0).view(-1, 2));
+        OPS.put("einsum_matmul", x -> Tensor.einsum("ij,jk->ik", x.get(0), x.get(1)));
+        OPS.put("einsum_attention", x -> Tensor.einsum("bhqd,bhkd->bhqk", x.get(0), x.get(1)));
+        OPS.put("einsum_outer", x -> Tensor.einsum("i,j->ij", x.get(0), x.get(1)));
+        OPS.put("einsum_chain3", x -> Tensor.einsum("ij,jk,kl->il", x.get(0), x.get(1), x.get(2)));
+        OPS.put("einsum_sum_transpose", x -> Tensor.einsum("ijk->kj", x.get(0)));
+        OPS.put("einsum_implicit_ji", x -> Tensor.einsum("ij,jk", x.get(0), x.get(1)));
+        OPS.put("einsum_bilinear", x -> Tensor.einsum("bi,ij,bj->b", x.get(0), x.get(1), x.get(2)));
+        OPS.put("grad:einsum_batched", x -> Tensor.einsum("bij,bjk->bik", x.get(0), x.get(1)));
         OPS.put("cumsum_1", x -> x.get(0).cumsum(1));
         OPS.put("cumsum_0_3d", x -> x.get(0).cumsum(0));
         OPS.put("grad:cumsum_1", x -> x.get(0).cumsum(1));

@@ -171,6 +171,18 @@ final class OpTable {
                 List.of(In.any(3, 4), In.fixed(Tensor.of(new double[] {1, 0, 0, 1}))),
                 List.of(In.any(2, 3), In.fixed(Tensor.of(new long[] {0, 1}, 2, 1))))));
         shape(ops, "view(-1, 2)", x -> x.view(-1, 2), new int[] {3, 4}, new int[] {2, 1});
+        ops.add(new Op("einsum(ij,jk->ik)", xs -> Tensor.einsum("ij,jk->ik", xs.get(0), xs.get(1)),
+                List.of(List.of(In.any(3, 2), In.any(2, 4)), List.of(In.any(1, 1), In.any(1, 3)))));
+        ops.add(new Op("einsum(bhqd,bhkd->bhqk)", xs -> Tensor.einsum("bhqd,bhkd->bhqk", xs.get(0), xs.get(1)),
+                List.of(List.of(In.any(2, 2, 3, 4), In.any(2, 2, 5, 4)))));
+        ops.add(new Op("einsum(i,j->ij)", xs -> Tensor.einsum("i,j->ij", xs.get(0), xs.get(1)),
+                List.of(List.of(In.any(3), In.any(4)))));
+        ops.add(new Op("einsum(ij,jk,kl->il)", xs -> Tensor.einsum("ij,jk,kl->il", xs.get(0), xs.get(1), xs.get(2)),
+                List.of(List.of(In.any(2, 3), In.any(3, 4), In.any(4, 2)))));
+        ops.add(new Op("einsum(ijk->kj), a sum and a transpose", xs -> Tensor.einsum("ijk->kj", xs.get(0)),
+                List.of(List.of(In.any(2, 3, 4)))));
+        ops.add(new Op("einsum(ij,ij) implicit: a full contraction", xs -> Tensor.einsum("ij,ij", xs.get(0), xs.get(1)),
+                List.of(List.of(In.any(3, 4), In.any(3, 4)))));
         reduce(ops, "cumsum(1)", new int[][] {{3, 4}, {2, 3, 4}, {1, 4}}, x -> x.cumsum(1));
         reduce(ops, "cumsum(-1)", new int[][] {{3, 4}, {5}, {2, 1, 3}}, x -> x.cumsum(-1));
         shape(ops, "repeat(2, 3)", x -> x.repeat(2, 3), new int[] {3, 4}, new int[] {1, 1}, new int[] {4});

@@ -10,6 +10,20 @@ import org.junit.jupiter.api.Test;
 /** Creation, dtypes, views, shape errors and printing. */
 class TensorTest {
     @Test
+    void einsumNamesWhatIsWrongWithAnEquation() {
+        Tensor a = Tensor.zeros(DType.FLOAT64, 2, 3);
+        Tensor b = Tensor.zeros(DType.FLOAT64, 4, 5);
+        assertThatThrownBy(() -> Tensor.einsum("ij,jk->ik", a)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("2 operand terms for 1 tensors");
+        assertThatThrownBy(() -> Tensor.einsum("ijk->i", a)).hasMessageContaining("term 'ijk' has 3 indices, operand 0 has rank 2");
+        assertThatThrownBy(() -> Tensor.einsum("ij,jk->ik", a, b)).hasMessageContaining("index 'j' has size 3 in one place and 4");
+        assertThatThrownBy(() -> Tensor.einsum("ii->i", Tensor.zeros(DType.FLOAT64, 2, 2)))
+                .hasMessageContaining("repeats within term 'ii'");
+        assertThatThrownBy(() -> Tensor.einsum("ij->z", a)).hasMessageContaining("output index 'z' appears in no operand");
+        assertThat(Tensor.einsum("ij->", Tensor.ones(DType.FLOAT64, 2, 3)).item()).isEqualTo(6.0);
+    }
+
+    @Test
     void sortTopkCumsumRepeatNormAndLinspaceOnEdgesAndBadArguments() {
         Tensor x = Tensor.of(new double[] {3, 1, 2, 1});
         assertThat(x.sort(0, false).indices().toLongArray()).containsExactly(1, 3, 2, 0); // stable on ties
