@@ -134,6 +134,19 @@ final class Einsum {
     /** [batch, left, summed] x [batch, summed, right] as one batched product, shaped batch + left + right. */
     private static Tensor contract(Tensor a, String aIdx, Tensor b, String bIdx, String batch, String left,
             String summed, String right, int[] size) {
+        if (left.isEmpty() && right.isEmpty() || summed.isEmpty()) {
+            // no product to form (an elementwise product, perhaps summed): a broadcast mul, no batched matmul of 1x1s
+            String out = batch + left + right;
+            Tensor ab = spread(a, aIdx, out, summed, size).mul(spread(b, bIdx, out, summed, size));
+            if (summed.isEmpty()) {
+                return ab;
+            }
+            int[] dims = new int[summed.length()];
+            for (int i = 0; i < dims.length; i++) {
+                dims[i] = out.length() + i;
+            }
+            return ab.sum(dims, false);
+        }
         Tensor a3 = arrange(a, aIdx, batch, left, summed, size);
         Tensor b3 = arrange(b, bIdx, batch, summed, right, size);
         Tensor prod = a3.matmul(b3);
@@ -143,6 +156,28 @@ final class Einsum {
             shape[i++] = size[c];
         }
         return prod.reshape(shape);
+    }
+
+    /** {@code t} permuted to {@code out + summed} order, with size-1 dims where it lacks an index (for broadcasting). */
+    private static Tensor spread(Tensor t, String idx, String out, String summed, int[] size) {
+        String order = out + summed;
+        StringBuilder present = new StringBuilder();
+        for (char c : order.toCharArray()) {
+            if (idx.indexOf(c) >= 0) {
+                present.append(c);
+            }
+        }
+        int[] perm = new int[present.length()];
+        for (int i = 0; i < perm.length; i++) {
+            perm[i] = idx.indexOf(present.charAt(i));
+        }
+        Tensor p = isIdentity(perm) ? t : t.permute(perm);
+        int[] shape = new int[order.length()];
+        for (int i = 0; i < shape.length; i++) {
+            char c = order.charAt(i);
+            shape[i] = idx.indexOf(c) >= 0 ? size[c] : 1;
+        }
+        return p.reshape(shape);
     }
 
     /** {@code t} permuted to the index groups g1, g2, g3 and reshaped to [|g1|, |g2|, |g3|] (products of sizes). */

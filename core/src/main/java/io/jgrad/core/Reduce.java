@@ -195,7 +195,7 @@ final class Reduce {
      * Running sums along {@code dim} (x's shape and dtype): floats accumulate in double, as
      * PyTorch's CPU kernel does, integers in long.
      */
-    static Tensor cumsumDim(Tensor x, int dim) {
+    static Tensor cumsumDim(Tensor x, int dim, boolean fromEnd) {
         Tensor c = x.contiguousNoGrad();
         int outer = Shapes.prod(c.shape, 0, dim);
         int k = c.shape[dim];
@@ -206,20 +206,24 @@ final class Reduce {
         int base = c.offset;
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));
         Parallel.forRange(outer, grain, (from, to) -> {
+            double[] acc = new double[inner];
+            long[] lacc = new long[inner];
             for (int r = from; r < to; r++) {
                 int row = r * k * inner;
-                for (int i = 0; i < inner; i++) {
+                java.util.Arrays.fill(acc, 0);
+                java.util.Arrays.fill(lacc, 0);
+                for (int step = 0; step < k; step++) { // row after row along dim: memory in order
+                    int j = fromEnd ? k - 1 - step : step;
+                    int at = row + j * inner;
                     if (s.dtype == DType.INT64) {
-                        long a = 0;
-                        for (int j = 0; j < k; j++) {
-                            a += s.l[base + row + j * inner + i];
-                            o.l[row + j * inner + i] = a;
+                        for (int i = 0; i < inner; i++) {
+                            lacc[i] += s.l[base + at + i];
+                            o.l[at + i] = lacc[i];
                         }
                     } else {
-                        double a = 0;
-                        for (int j = 0; j < k; j++) {
-                            a += s.get(base + row + j * inner + i);
-                            o.set(row + j * inner + i, a);
+                        for (int i = 0; i < inner; i++) {
+                            acc[i] += s.get(base + at + i);
+                            o.set(at + i, acc[i]);
                         }
                     }
                 }
@@ -250,11 +254,15 @@ final class Reduce {
                 int i = q % inner;
                 int at = base + r * k * inner + i;
                 for (int j = 0; j < k; j++) {
-                    v[j] = s.dtype == DType.INT64 ? s.l[at + j * inner] : s.get(at + j * inner);
+                    v[j] = s.dtype == DType.INT64 ? 0 : s.get(at + j * inner);
                     order[j] = j;
                 }
-                // NaN is the largest either way; -0.0 and 0.0 are equal (Double.compare would order them)
+                // NaN is the largest either way; -0.0 and 0.0 are equal (Double.compare would order them);
+                // integers compare exactly (a double holds them only up to 2^53)
                 java.util.Comparator<Integer> up = (a, b) -> {
+                    if (s.dtype == DType.INT64) {
+                        return Long.compare(s.l[at + a * inner], s.l[at + b * inner]);
+                    }
                     double x1 = v[a];
                     double x2 = v[b];
                     if (Double.isNaN(x1) || Double.isNaN(x2)) {

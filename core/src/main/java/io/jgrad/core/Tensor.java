@@ -1023,18 +1023,22 @@ public sealed class Tensor permits Parameter {
      */
     public Tensor cumsum(int dim) {
         if (shape.length == 0) {
-            Shapes.dim("cumsum", dim, 1);
+            Shapes.dim("cumsum", dim, 0);
             return mul(1.0);
         }
         int d = Shapes.dim("cumsum", dim, shape.length);
-        Tensor out = Reduce.cumsumDim(this, d);
-        // dIn[i] = sum over j >= i of dOut[j] = total - cumsum(dOut)[i] + dOut[i]
-        Tensor r = derive("cumsum", out, in(this), NONE,
-                dOut -> in(dOut.sum(d, true).sub(dOut.cumsum(d)).add(dOut)));
+        Tensor out = Reduce.cumsumDim(this, d, false);
+        // dIn[i] = sum over j >= i of dOut[j]: the running sum from the end
+        Tensor r = derive("cumsum", out, in(this), NONE, dOut -> in(dOut.cumsumFromEnd(d)));
         if (Trace.isTracing()) {
             Trace.amend(r, in(this), "dim", d);
         }
         return r;
+    }
+
+    /** Running sums from the end along {@code d} (cumsum's adjoint; its own adjoint is cumsum). */
+    private Tensor cumsumFromEnd(int d) {
+        return derive("cumsumFromEnd", Reduce.cumsumDim(this, d, true), in(this), NONE, dOut -> in(dOut.cumsum(d)));
     }
 
     /**
@@ -1093,41 +1097,82 @@ public sealed class Tensor permits Parameter {
         return norm(2);
     }
 
-    /** The p-norm over {@code dims} (all dims when null), keeping them as size 1 when {@code keepDim}. */
+    /**
+     * The p-norm over {@code dims} (all dims when null or empty), keeping them as size 1 when
+     * {@code keepDim}. As in PyTorch, the gradient is 0 where the norm is 0, and the infinity
+     * norm's gradient is shared between tied largest elements.
+     */
     public Tensor norm(double p, int[] dims, boolean keepDim) {
         if (!(p > 0)) {
             throw new IllegalArgumentException("norm: p must be > 0 (or infinite), got " + p);
         }
-        int[] all = dims;
-        if (all == null) {
-            all = new int[shape.length];
-            for (int i = 0; i < all.length; i++) {
-                all[i] = i;
+        if (dtype() == DType.INT64) {
+            throw new IllegalArgumentException("norm: needs a floating-point tensor, got int64 (convert it with "
+                    + "to(DType.FLOAT64))");
+        }
+        int[] ds;
+        if (dims == null || dims.length == 0) {
+            ds = new int[shape.length];
+            for (int i = 0; i < ds.length; i++) {
+                ds[i] = i;
             }
+        } else {
+            ds = normalizeDims("norm", dims);
         }
         if (shape.length == 0) {
-            return abs();
+            return abs(); // its gradient, sign(x), is 0 at 0 as PyTorch's
         }
+        int[] kept = shape.clone();
+        int[] reduced = new int[shape.length - ds.length];
+        for (int d : ds) {
+            kept[d] = 1;
+        }
+        for (int i = 0, j = 0; i < shape.length; i++) {
+            if (Arrays.binarySearch(ds, i) < 0) {
+                reduced[j++] = shape[i];
+            }
+        }
+        Tensor nk; // the norm with the reduced dims kept as size 1
+        try (var g = Autograd.noGrad()) {
+            nk = detach().normKept(p, ds);
+        }
+        Tensor out = keepDim ? nk : nk.reshape(reduced);
+        return derive("norm", out.contiguousNoGrad(), in(this), NONE, dOut -> {
+            Tensor gk = dOut.reshape(kept);
+            Tensor n = Autograd.isGradEnabled() ? normKept(p, ds) : nk; // differentiable again for grad of grad
+            Tensor safe = where(n.eq(0), scalar(n.dtype(), 1), n); // where the norm is 0, so is every x: gradient 0
+            Tensor sgn = this.sign();
+            Tensor grad;
+            if (Double.isInfinite(p)) {
+                Tensor at = this.abs().eq(n).to(dtype());
+                grad = sgn.mul(at).div(at.sum(ds, true)).mul(gk);
+            } else if (p == 1) {
+                grad = sgn.mul(gk);
+            } else if (p == 2) {
+                grad = this.mul(gk).div(safe);
+            } else {
+                grad = sgn.mul(this.abs().pow(p - 1)).mul(gk).div(safe.pow(p - 1));
+            }
+            return in(grad);
+        });
+    }
+
+    /** The p-norm over the sorted, distinct dims {@code ds}, kept as size 1, from tensor ops. */
+    private Tensor normKept(double p, int[] ds) {
         Tensor a = abs();
         if (Double.isInfinite(p)) {
-            Tensor m = a;
-            int[] sorted = all.clone();
-            for (int i = 0; i < sorted.length; i++) {
-                sorted[i] = Shapes.dim("norm", sorted[i], shape.length);
+            for (int d : ds) {
+                a = a.max(d, true).values();
             }
-            Arrays.sort(sorted);
-            for (int i = sorted.length - 1; i >= 0; i--) {
-                m = m.max(sorted[i], keepDim).values();
-            }
-            return m;
+            return a;
         }
         if (p == 1) {
-            return a.sum(all, keepDim);
+            return a.sum(ds, true);
         }
         if (p == 2) {
-            return square().sum(all, keepDim).sqrt();
+            return a.square().sum(ds, true).sqrt();
         }
-        return a.pow(p).sum(all, keepDim).pow(1 / p);
+        return a.pow(p).sum(ds, true).pow(1 / p);
     }
 
     /**
@@ -1143,7 +1188,7 @@ public sealed class Tensor permits Parameter {
     /** The indices that sort every slice along {@code dim} (INT64); see {@link #sort}. */
     public Tensor argsort(int dim, boolean descending) {
         if (shape.length == 0) {
-            Shapes.dim("argsort", dim, 1);
+            Shapes.dim("argsort", dim, 0);
             return zeros(DType.INT64);
         }
         int d = Shapes.dim("argsort", dim, shape.length);
@@ -1159,7 +1204,7 @@ public sealed class Tensor permits Parameter {
      * like {@code torch.topk(sorted=True)}; ties go to the lower index.
      */
     public ValuesIndices topk(int k, int dim, boolean largest) {
-        int d = shape.length == 0 ? Shapes.dim("topk", dim, 1) : Shapes.dim("topk", dim, shape.length);
+        int d = Shapes.dim("topk", dim, shape.length);
         int n = shape.length == 0 ? 1 : shape[d];
         if (k < 0 || k > n) {
             throw new IllegalArgumentException("topk: k = " + k + " is outside [0, " + n + "] (the size of dim " + d + ")");

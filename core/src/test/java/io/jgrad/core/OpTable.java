@@ -181,6 +181,8 @@ final class OpTable {
                 List.of(List.of(In.any(2, 3), In.any(3, 4), In.any(4, 2)))));
         ops.add(new Op("einsum(ijk->kj), a sum and a transpose", xs -> Tensor.einsum("ijk->kj", xs.get(0)),
                 List.of(List.of(In.any(2, 3, 4)))));
+        ops.add(new Op("einsum(bi,bi->b), elementwise then summed", xs -> Tensor.einsum("bi,bi->b", xs.get(0), xs.get(1)),
+                List.of(List.of(In.any(3, 4), In.any(3, 4)))));
         ops.add(new Op("einsum(ij,ij) implicit: a full contraction", xs -> Tensor.einsum("ij,ij", xs.get(0), xs.get(1)),
                 List.of(List.of(In.any(3, 4), In.any(3, 4)))));
         reduce(ops, "cumsum(1)", new int[][] {{3, 4}, {2, 3, 4}, {1, 4}}, x -> x.cumsum(1));

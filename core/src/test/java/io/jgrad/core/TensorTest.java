@@ -10,6 +10,31 @@ import org.junit.jupiter.api.Test;
 /** Creation, dtypes, views, shape errors and printing. */
 class TensorTest {
     @Test
+    void reviewedEdgesOfTheNewOps() {
+        // norm's gradient is 0 where the norm is 0 (not NaN), and shared between tied largest values
+        Tensor z = Tensor.zeros(DType.FLOAT64, 3).requiresGrad(true);
+        z.norm().backward();
+        assertThat(z.grad().toDoubleArray()).containsExactly(0, 0, 0);
+        Tensor t = Tensor.of(new double[] {3, -3, 1}).requiresGrad(true);
+        t.norm(Double.POSITIVE_INFINITY).backward();
+        assertThat(t.grad().toDoubleArray()).containsExactly(0.5, -0.5, 0);
+        assertThatThrownBy(() -> Tensor.zeros(DType.FLOAT64, 2, 3, 4).norm(Double.POSITIVE_INFINITY, new int[] {1, -2},
+                false)).hasMessageContaining("norm: dim 1 appears twice");
+        // cumsum's gradient is a running sum from the end: an infinite upstream value does not spread NaN
+        Tensor c = Tensor.of(new double[] {1, 2, 3}).requiresGrad(true);
+        Tensor g = Autograd.grad(c.cumsum(0).mul(Tensor.of(new double[] {1, Double.POSITIVE_INFINITY, 1})).sum(), c).get(0);
+        assertThat(g.toDoubleArray()).containsExactly(Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY, 1);
+        // integers sort exactly beyond 2^53
+        Tensor big = Tensor.of(new long[] {9007199254740993L, 9007199254740992L});
+        assertThat(big.argsort(0, false).toLongArray()).containsExactly(1, 0);
+        // einsum without a contraction is a broadcast product, for integers too
+        Tensor a = Tensor.of(new long[] {1, 2, 3});
+        assertThat(Tensor.einsum("i,i->", a, a).item()).isEqualTo(14.0);
+        assertThat(Tensor.einsum("i,i->i", a, a).toLongArray()).containsExactly(1, 4, 9);
+        assertThat(Tensor.einsum("i,j->ij", a, Tensor.of(new long[] {1, 10})).toLongArray()).containsExactly(1, 10, 2, 20, 3, 30);
+    }
+
+    @Test
     void einsumNamesWhatIsWrongWithAnEquation() {
         Tensor a = Tensor.zeros(DType.FLOAT64, 2, 3);
         Tensor b = Tensor.zeros(DType.FLOAT64, 4, 5);
