@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -513,21 +514,12 @@ public final class SparkTrainer implements Serializable {
             System.arraycopy(e.features(), 0, xs, i * d, d);
             ys[i] = e.label();
         }
-        int[] xShape = new int[shape.length + 1];
-        xShape[0] = pos.length;
-        System.arraycopy(shape, 0, xShape, 1, shape.length);
         Module m = modelFactory.create();
         m.train();
         Map<String, double[]> before = new LinkedHashMap<>();
         m.namedBuffers().forEach((k, v) -> before.put(k, v.toDoubleArray()));
-        DType dtype = m.parameters().get(0).dtype();
-        Tensor x = Tensor.of(xs, xShape);
         try {
-            Tensor scores = m.forward(dtype == DType.FLOAT32 ? x : x.to(dtype));
-            Tensor l = loss.apply(scores, Tensor.of(ys, pos.length));
-            if (regularizer != null) {
-                l = l.add(regularizer.apply(m));
-            }
+            Tensor l = lossOf(m, m.forward(input(xs, shape, m.parameters().get(0).dtype())), Tensor.of(ys, pos.length));
             if (l.numel() != 1) {
                 throw new IllegalArgumentException("the loss gives " + l.shape() + ", not a scalar");
             }
@@ -554,6 +546,21 @@ public final class SparkTrainer implements Serializable {
                         + "running statistics)");
             }
         });
+    }
+
+    /** A micro-shard's inputs {@code xs} (taken over, not copied) as [b, shape...] in the model's dtype. */
+    static Tensor input(float[] xs, int[] shape, DType dtype) {
+        int[] xShape = new int[shape.length + 1];
+        xShape[0] = xs.length / Math.max(1, Arrays.stream(shape).reduce(1, (a, b) -> a * b));
+        System.arraycopy(shape, 0, xShape, 1, shape.length);
+        Tensor x = Tensor.wrapArray(xs, xShape);
+        return dtype == DType.FLOAT32 ? x : x.to(dtype);
+    }
+
+    /** The loss of a micro-shard: the loss function's, plus R(W) when there is a regularizer. */
+    Tensor lossOf(Module model, Tensor scores, Tensor targets) {
+        Tensor l = loss.apply(scores, targets);
+        return regularizer == null ? l : l.add(regularizer.apply(model));
     }
 
     /** Refuses a configuration barrier stages cannot run under. */

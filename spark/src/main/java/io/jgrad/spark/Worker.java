@@ -239,7 +239,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         int b = shards.shardBatch();
         int sShards = t.microShards;
         double share = (double) b / t.globalBatch;
-        // float32 gradients travel as floats; float64 ones as doubles, before the three statistics
+        // float32 gradients travel as floats; float64 ones as doubles, before the four statistics
         boolean f64 = dtype == DType.FLOAT64;
         int nStats = 4; // loss, hits, non-finite losses, failed micro-shards
         int statAt = f64 ? total : 0;
@@ -270,22 +270,13 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
                 System.arraycopy(features[j], pos[i] * d, xs, i * d, d);
                 ys[i] = labels[j][pos[i]];
             }
-            int[] xShape = new int[shape.length + 1];
-            xShape[0] = b;
-            System.arraycopy(shape, 0, xShape, 1, shape.length);
-            Tensor x = Tensor.of(xs, xShape);
-            if (dtype != DType.FLOAT32) {
-                x = x.to(dtype);
-            }
+            Tensor x = SparkTrainer.input(xs, shape, dtype);
             Tensor y = Tensor.of(ys, b);
             for (int i = 0; i < dropouts.size(); i++) {
                 dropouts.get(i).generator().setState(Generator.seeded(mix(t.seed, s, k, i)).state());
             }
             Tensor scores = model.forward(x);
-            Tensor l = t.loss.apply(scores, y);
-            if (t.regularizer != null) {
-                l = l.add(t.regularizer.apply(model));
-            }
+            Tensor l = t.lossOf(model, scores, y);
             double lv = l.item();
             if (Double.isFinite(lv)) {
                 List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,

@@ -198,15 +198,21 @@ class RingAllReduceTest {
             OutputStream o = stranger.getOutputStream();
             o.write(new byte[20]); // a wrong greeting
             o.flush();
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            try {
-                Future<double[]> a = pool.submit(() -> sumOnce(0, peers, s0));
-                Future<double[]> b = pool.submit(() -> sumOnce(1, peers, s1));
-                assertThat(a.get()).containsExactly(3.0);
-                assertThat(b.get()).containsExactly(3.0);
-            } finally {
-                pool.shutdownNow();
-            }
+            assertBothRanksSum(peers, s0, s1);
+        }
+    }
+
+    /** Ranks 0 and 1 on their own threads form the ring and sum 1 + 2. */
+    private static void assertBothRanksSum(List<InetSocketAddress> peers, ServerSocket s0, ServerSocket s1)
+            throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<double[]> a = pool.submit(() -> sumOnce(0, peers, s0));
+            Future<double[]> b = pool.submit(() -> sumOnce(1, peers, s1));
+            assertThat(a.get()).containsExactly(3.0);
+            assertThat(b.get()).containsExactly(3.0);
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -241,15 +247,7 @@ class RingAllReduceTest {
         List<InetSocketAddress> peers = List.of(new InetSocketAddress("127.0.0.1", s0.getLocalPort()),
                 new InetSocketAddress("127.0.0.1", s1.getLocalPort()));
         try (Socket silent = new Socket("127.0.0.1", s0.getLocalPort())) { // connects first, never says a word
-            ExecutorService pool = Executors.newFixedThreadPool(2);
-            try {
-                Future<double[]> a = pool.submit(() -> sumOnce(0, peers, s0));
-                Future<double[]> b = pool.submit(() -> sumOnce(1, peers, s1));
-                assertThat(a.get()).containsExactly(3.0);
-                assertThat(b.get()).containsExactly(3.0);
-            } finally {
-                pool.shutdownNow();
-            }
+            assertBothRanksSum(peers, s0, s1);
         }
     }
 
