@@ -172,7 +172,7 @@ public final class Autograd {
 
     private static void propagate(Tensor[] roots, Tensor[] seeds, boolean retainGraph, boolean createGraph,
                                   Map<Tensor, Tensor> captured, IdentityHashMap<Tensor, int[]> pending) {
-        Pass pass = new Pass(captured == null && !createGraph);
+        Pass pass = new Pass(captured == null && !createGraph, !createGraph);
         for (int i = 0; i < roots.length; i++) {
             pass.add(roots[i], seeds[i]);
         }
@@ -206,7 +206,13 @@ public final class Autograd {
                 if (g != null && node.userCode) {
                     pass.expose(g);
                 }
-                Tensor[] inGrads = g == null ? null : callBackward(node, g);
+                // a view's input gets g in a window of its gradient: added there, without a zero tensor its size
+                boolean windowed = g != null && node.window != null && !createGraph && inputs.length == 1
+                        && inputs[0] != null && inputs[0].requiresGrad;
+                if (windowed) {
+                    pass.addWindow(inputs[0], g, node.window);
+                }
+                Tensor[] inGrads = g == null || windowed ? null : callBackward(node, g);
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
                     if (in == null || !in.requiresGrad) {
@@ -246,15 +252,61 @@ public final class Autograd {
         final IdentityHashMap<Storage, int[]> users;
         final Set<Storage> exposed = Collections.newSetFromMap(new IdentityHashMap<>());
         final long start = Storage.lastSerial();
+        /**
+         * Storages of sums this pass allocated for a gradient in flight, which nothing else has
+         * seen: later gradients of the same tensor are added into them in place. An entry leaves
+         * when its gradient is taken (from then on backward functions and hooks see it). Null when
+         * the pass builds a graph (grad of grad), where every sum must be a recorded op.
+         */
+        final Set<Storage> owned;
 
-        Pass(boolean mayTakeOver) {
+        Pass(boolean mayTakeOver, boolean sumsInPlace) {
             users = mayTakeOver ? new IdentityHashMap<>() : null;
+            owned = sumsInPlace ? Collections.newSetFromMap(new IdentityHashMap<>()) : null;
         }
 
         /** Adds {@code g} to the gradient in flight for {@code t}. */
         void add(Tensor t, Tensor g) {
             Tensor prev = grads.get(t);
+            if (prev != null && owns(prev)) {
+                prev.addInPlaceRaw(g, 1.0); // prev's storage is its own: contiguous, of t's shape
+                return;
+            }
             Tensor sum = prev == null ? g : accumulate(prev, g);
+            if (prev != null && owned != null && ownable(sum)) {
+                owned.add(sum.storage);
+            }
+            put(t, prev, sum);
+        }
+
+        /**
+         * Adds {@code g} into {@code window} of the gradient in flight for {@code t}, whose other
+         * elements get nothing: what adding the backward of a view op would give, without its zeros.
+         */
+        void addWindow(Tensor t, Tensor g, Node.Window window) {
+            if (g.dtype() != t.dtype()) {
+                g = g.to(t.dtype());
+            }
+            Tensor prev = grads.get(t);
+            if (prev != null && owns(prev)) {
+                Elementwise.addInPlace(g, prev.windowOf(window, g.shape));
+                return;
+            }
+            Tensor sum;
+            if (prev == null) {
+                sum = Tensor.zeros(t.dtype(), window.base());
+                Elementwise.copy(g, sum.windowOf(window, g.shape));
+            } else {
+                sum = prev.contiguousCopyNoGrad();
+                Elementwise.addInPlace(g, sum.windowOf(window, g.shape));
+            }
+            if (owned != null && ownable(sum)) {
+                owned.add(sum.storage);
+            }
+            put(t, prev, sum);
+        }
+
+        private void put(Tensor t, Tensor prev, Tensor sum) {
             grads.put(t, sum);
             if (users != null) {
                 if (prev != null) {
@@ -264,11 +316,25 @@ public final class Autograd {
             }
         }
 
+        private boolean owns(Tensor g) {
+            return owned != null && owned.contains(g.storage);
+        }
+
+        /** A fresh, whole, contiguous storage no other gradient in flight uses. */
+        private boolean ownable(Tensor sum) {
+            Storage st = sum.storage;
+            return st.serial > start && sum.offset == 0 && sum.numel() == st.length() && sum.isContiguous()
+                    && (users == null || !users.containsKey(st)) && !exposed.contains(st);
+        }
+
         /** Removes and returns t's gradient (null if none reached it). */
         Tensor take(Tensor t) {
             Tensor g = grads.remove(t);
             if (g != null && users != null) {
                 release(g);
+            }
+            if (g != null && owned != null) {
+                owned.remove(g.storage);
             }
             return g;
         }

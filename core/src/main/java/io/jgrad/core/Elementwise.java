@@ -51,6 +51,14 @@ final class Elementwise {
         if (xo == 0 && unaryAlignedF(op, x, y, from, to, p, q)) {
             return;
         }
+        if (FloatMath.handles(op)) {
+            if (Simd.ENABLED) {
+                SimdKernels.floatMath(op, x, xo + from, y, from, to - from);
+            } else {
+                FloatMath.apply(op, x, xo + from, y, from, to - from);
+            }
+            return;
+        }
         switch (op) {
             case NEG -> {
                 for (int i = from; i < to; i++) {
@@ -632,6 +640,51 @@ final class Elementwise {
             }
         });
         return true;
+    }
+
+    /**
+     * dst += src, in place, for tensors of one shape and dtype; dst may be a strided view (a
+     * window of a gradient being summed). The sum of each element is the one {@code dst.add(src)}
+     * computes.
+     */
+    static void addInPlace(Tensor src, Tensor dst) {
+        if (src.dtype() != dst.dtype() || !java.util.Arrays.equals(src.shape, dst.shape)) {
+            throw new IllegalArgumentException("addInPlace: " + Shapes.str(src.shape) + " " + src.dtype() + " into "
+                    + Shapes.str(dst.shape) + " " + dst.dtype());
+        }
+        dst.storage.beforeWrite();
+        int[][] strides = {dst.strides, src.strides};
+        int[] offsets = {dst.offset, src.offset};
+        Storage d = dst.storage;
+        Storage s = src.storage;
+        StridedLoop.forEach(dst.shape, strides, offsets, (off, n, st) -> addRow(s, off[1], st[1], d, off[0], st[0], n));
+        d.version++;
+    }
+
+    private static void addRow(Storage s, int so, int ss, Storage d, int dof, int ds, int n) {
+        if (ds == 1) { // the output pass of binaryRow, reading and writing dst's row
+            binaryRow(Binary.ADD, d, dof, d, dof, 1, s, so, ss, n);
+            return;
+        }
+        switch (d.dtype) {
+            case FLOAT32 -> {
+                float[] dv = d.f();
+                float[] sv = s.f();
+                for (int i = 0; i < n; i++) {
+                    dv[dof + i * ds] += sv[so + i * ss];
+                }
+            }
+            case FLOAT64 -> {
+                for (int i = 0; i < n; i++) {
+                    d.d[dof + i * ds] += s.d[so + i * ss];
+                }
+            }
+            case INT64 -> {
+                for (int i = 0; i < n; i++) {
+                    d.l[dof + i * ds] += s.l[so + i * ss];
+                }
+            }
+        }
     }
 
     private static void copyRow(Storage s, int so, int ss, Storage d, int dof, int ds, int n) {

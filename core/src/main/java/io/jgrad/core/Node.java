@@ -22,6 +22,14 @@ final class Node {
      * return one it holds, so backward never takes over such a gradient's storage.
      */
     boolean userCode;
+    /**
+     * For a view op (select, slice, narrow): its input's gradient is zero except for this window
+     * of the input's contiguous layout, where it is the output's gradient. Backward then adds the
+     * output's gradient into that window of the gradient it is summing, instead of building a
+     * zero tensor of the input's size for every view (a loop over time steps that selects each
+     * step of one tensor would otherwise cost steps × its size). Null for other ops.
+     */
+    Window window;
     /** Where the op was created; recorded only in anomaly mode. */
     final Throwable createdAt;
     /**
@@ -31,6 +39,9 @@ final class Node {
     int pins;
     /** Whether a backward that frees the graph has taken this node (guarded by this node's monitor). */
     boolean claimed;
+
+    /** A window (offset and strides within the contiguous layout of shape {@code base}). */
+    record Window(int[] base, int offset, int[] strides) {}
 
     Node(String op, Tensor[] inputs, Tensor[] saved, Backward backward, Throwable createdAt) {
         this.op = op;

@@ -1794,6 +1794,7 @@ public sealed class Tensor permits Parameter {
         int[] base = shape;
         Tensor r = derive("slice", view(offset + lo * strides[d], s, st), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, windowOffset, windowStrides)));
+        markWindow(r, base, windowOffset, windowStrides);
         if (Trace.isTracing()) {
             Trace.amend(r, null, "dim", d, "start", lo, "end", hi, "step", step);
         }
@@ -1813,6 +1814,7 @@ public sealed class Tensor permits Parameter {
         Tensor r = derive("select", view(offset + i * strides[d], Shapes.copyWithout(shape, d),
                         Shapes.copyWithout(strides, d)), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, i * cs[d], Shapes.copyWithout(cs, d))));
+        markWindow(r, base, i * cs[d], Shapes.copyWithout(cs, d));
         if (Trace.isTracing()) {
             Trace.amend(r, null, "dim", d, "index", i);
         }
@@ -1828,11 +1830,25 @@ public sealed class Tensor permits Parameter {
                 dOut -> in(dOut.contiguous().windowView(windowOffset, s, windowStrides)));
     }
 
+    /** The view of {@code window} (with shape {@code s}) in this contiguous tensor, no graph recorded. */
+    Tensor windowOf(Node.Window window, int[] s) {
+        return view(offset + window.offset(), s, window.strides());
+    }
+
     /** A window (offset, shape, strides relative to the contiguous layout) of this contiguous tensor. */
     private Tensor windowView(int windowOffset, int[] s, int[] st) {
         int[] base = shape;
-        return derive("window", view(offset + windowOffset, s, st), in(this), NONE,
+        Tensor r = derive("window", view(offset + windowOffset, s, st), in(this), NONE,
                 dOut -> in(embedWindow(dOut, base, windowOffset, st)));
+        markWindow(r, base, windowOffset, st);
+        return r;
+    }
+
+    /** Tells backward that r's input gets r's gradient in a window and zeros elsewhere (see {@link Node#window}). */
+    private static void markWindow(Tensor r, int[] base, int windowOffset, int[] windowStrides) {
+        if (r.gradFn != null) {
+            r.gradFn.window = new Node.Window(base, windowOffset, windowStrides);
+        }
     }
 
     /**
@@ -2418,6 +2434,9 @@ public sealed class Tensor permits Parameter {
                     }
                 }
             });
+        } else if (alpha == 1 && Arrays.equals(shape, other.shape) && dtype() == other.dtype()) {
+            Elementwise.addInPlace(other, this); // any strides, no temporary
+            return;
         } else {
             Tensor r;
             try (var s = Autograd.noGrad()) {

@@ -380,4 +380,64 @@ class AutogradTest {
         assertThat(calls.get()).isEqualTo(1);
         assertThat(x.grad().item()).isEqualTo(5.0);
     }
+
+    /** A loss that uses x through many views (selects, narrows, a stepped slice, chunks) and once whole. */
+    private static Tensor manyViews(Tensor x, Tensor y) {
+        Tensor loss = x.mul(x).sum();
+        for (int t = 0; t < x.size(1); t++) {
+            loss = loss.add(x.select(1, t).mul(t + 1).tanh().sum());
+        }
+        loss = loss.add(x.narrow(2, 1, 3).mul(y.narrow(2, 1, 3)).sum());
+        loss = loss.add(x.narrow(2, 2, 3).sum()); // overlaps the narrow above
+        loss = loss.add(x.slice(0, 0, 4, 2).exp().sum());
+        for (Tensor piece : x.chunk(3, 2)) {
+            loss = loss.add(piece.sigmoid().sum());
+        }
+        Tensor v = x.mul(2); // a non-leaf whose gradient arrives through views, then flows on
+        return loss.add(v.select(0, 1).sum()).add(v.select(0, 3).mul(3).sum());
+    }
+
+    @Test
+    void gradientsThroughManyViewsSumLikeTheirZeroFilledBackwards() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            Generator g = Generator.seeded(3);
+            Tensor y = Tensor.randn(g, 4, 6, 5).to(dtype);
+            Tensor x = Tensor.randn(g, 4, 6, 5).to(dtype).requiresGrad(true);
+            // with createGraph every view's backward runs as written (a zero tensor of x's size per view)
+            Tensor expected = Autograd.grad(List.of(manyViews(x, y)), List.of(x), null, false, true).get(0);
+            // backward() adds each view's gradient into its window of one sum, in place
+            manyViews(x, y).backward();
+            // and so does grad() without a graph
+            Tensor captured = Autograd.grad(manyViews(x, y), x).get(0);
+            double[] e = expected.toDoubleArray();
+            double[] a = x.grad().toDoubleArray();
+            double[] c = captured.toDoubleArray();
+            for (int i = 0; i < e.length; i++) {
+                assertThat(a[i]).as("%s element %s", dtype, i).isEqualTo(e[i]);
+                assertThat(c[i]).as("%s element %s", dtype, i).isEqualTo(e[i]);
+            }
+        }
+    }
+
+    @Test
+    void aRetainedGradientOfViewsIsNotChangedByLaterGradients() {
+        Tensor x = Tensor.ones(3, 4).requiresGrad(true);
+        Tensor v = x.mul(1);
+        v.retainGrad();
+        List<Tensor> seen = new ArrayList<>();
+        v.registerHook(gr -> {
+            seen.add(gr.clone());
+            return null;
+        });
+        Tensor w = v.mul(1);
+        Tensor loss = v.select(0, 0).sum().add(v.select(0, 1).mul(2).sum()).add(v.select(0, 2).mul(3).sum())
+                .add(w.select(0, 0).mul(10).sum());
+        loss.backward();
+        float[] expected = {11, 11, 11, 11, 2, 2, 2, 2, 3, 3, 3, 3}; // row 0: 1 directly, 10 through w
+        assertThat(v.grad().toFloatArray()).containsExactly(expected);
+        assertThat(seen.get(0).toFloatArray()).containsExactly(expected);
+        float[] xg = x.grad().toFloatArray();
+        assertThat(xg[0]).isEqualTo(11f); // x reaches the loss through v and w
+        assertThat(xg[4]).isEqualTo(2f);
+    }
 }

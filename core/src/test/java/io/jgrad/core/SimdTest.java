@@ -122,6 +122,30 @@ class SimdTest {
     }
 
     @Test
+    void expSigmoidAndTanhMatchTheirPlainLoops() {
+        for (Elementwise.Unary op : new Elementwise.Unary[] {Elementwise.Unary.EXP, Elementwise.Unary.SIGMOID,
+            Elementwise.Unary.TANH}) {
+            check(op.name(), (a, ao, b, bo, o, oo, n) -> SimdKernels.floatMath(op, a, ao, o, oo, n), (x, y) -> {
+                float[] out = new float[1];
+                FloatMath.apply(op, new float[] {x}, 0, out, 0, 1);
+                return out[0];
+            });
+            // the edges of float's range and of the formulas' branches, and a dense sweep of [-20, 20]
+            float[] edges = {88.72f, 88.73f, -87.33f, -103.97f, -104f, 109.9f, 110f, 111f, -111f, 0x1p-13f,
+                -0x1p-13f, 0x1.fffffep-14f, 1e-30f, -1e-30f, 9f, -9f, 55f, -55f};
+            float[] sweep = new float[4003];
+            for (int i = 0; i < sweep.length; i++) {
+                sweep[i] = i < edges.length ? edges[i] : -20 + 40f * i / sweep.length;
+            }
+            float[] vector = new float[sweep.length];
+            float[] plain = new float[sweep.length];
+            SimdKernels.floatMath(op, sweep, 0, vector, 0, sweep.length);
+            FloatMath.apply(op, sweep, 0, plain, 0, sweep.length);
+            assertSameBits(vector, plain, op + " sweep");
+        }
+    }
+
+    @Test
     void reluBackwardMasksLikeThePlainLoop() {
         check("relu backward", SimdKernels::reluBackward, SimdTest::masked);
         check("relu backward (fused op)", (a, ao, b, bo, o, oo, n) -> SimdKernels.binary(Fused.Op.RELU_BACKWARD, a, ao, b, bo, o, oo, n),
