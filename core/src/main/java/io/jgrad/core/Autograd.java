@@ -269,10 +269,21 @@ public final class Autograd {
         void add(Tensor t, Tensor g) {
             Tensor prev = grads.get(t);
             if (prev != null && owns(prev)) {
-                prev.addInPlaceRaw(g, 1.0); // prev's storage is its own: contiguous, of t's shape
+                prev.addInPlaceRaw(g, 1.0); // prev's storage is its own: dense, of t's shape
                 return;
             }
-            Tensor sum = prev == null ? g : accumulate(prev, g);
+            Tensor sum;
+            if (prev == null) {
+                sum = g;
+            } else if (owned != null && !g.isContiguous() && isDense(g)) {
+                // g is a permuted layout (a product's gradient for a transposed weight, say): the sum
+                // takes that layout, so that the gradients that follow add in memory order
+                sum = Tensor.empty(g.dtype(), g.shape).permuteLike(g);
+                Elementwise.copy(g, sum);
+                Elementwise.addInPlace(prev, sum); // g + prev, the bits of prev + g
+            } else {
+                sum = accumulate(prev, g);
+            }
             if (prev != null && owned != null && ownable(sum)) {
                 owned.add(sum.storage);
             }
@@ -320,10 +331,10 @@ public final class Autograd {
             return owned != null && owned.contains(g.storage);
         }
 
-        /** A fresh, whole, contiguous storage no other gradient in flight uses. */
+        /** A fresh storage, all of it this tensor's elements (in any order), no other gradient in flight uses. */
         private boolean ownable(Tensor sum) {
             Storage st = sum.storage;
-            return st.serial > start && sum.offset == 0 && sum.numel() == st.length() && sum.isContiguous()
+            return st.serial > start && sum.offset == 0 && sum.numel() == st.length() && isDense(sum)
                     && (users == null || !users.containsKey(st)) && !exposed.contains(st);
         }
 
@@ -358,6 +369,25 @@ public final class Autograd {
             return users != null && st.serial > start && g.offset == 0 && g.numel() == st.length()
                     && g.isContiguous() && !users.containsKey(st) && !exposed.contains(st);
         }
+    }
+
+    /** Whether t's strides are a permutation of a contiguous layout's (each element once, no gaps). */
+    static boolean isDense(Tensor t) {
+        int r = t.shape.length;
+        Integer[] order = new Integer[r];
+        for (int i = 0; i < r; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> Integer.compare(t.strides[b], t.strides[a]));
+        long expected = 1;
+        for (int i = r - 1; i >= 0; i--) {
+            int d = order[i];
+            if (t.shape[d] != 1 && t.strides[d] != expected) {
+                return false;
+            }
+            expected *= t.shape[d];
+        }
+        return true;
     }
 
     /**

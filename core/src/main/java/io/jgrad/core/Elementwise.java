@@ -31,6 +31,25 @@ final class Elementwise {
         if (deferred != null) {
             return deferred;
         }
+        if (x.dtype() == DType.FLOAT32 && !x.isContiguous() && x.dim() > 0 && x.strides[x.dim() - 1] == 1
+                && x.numel() < GRAIN) {
+            // a view with contiguous rows (a narrow of a gate block): row by row, without a copy first
+            Tensor out = Tensor.empty(x.dtype(), x.shape);
+            float[] in = x.storage.f();
+            float[] o = out.storage.f();
+            StridedLoop.forEach(x.shape, new int[][] {out.strides, x.strides}, new int[] {0, x.offset},
+                    (off, n, st) -> {
+                        if (st[1] == 1) {
+                            unaryF(op, in, off[1] - off[0], o, off[0], off[0] + n, p, q);
+                        } else {
+                            for (int i = 0; i < n; i++) {
+                                o[off[0] + i] = in[off[1] + i * st[1]];
+                            }
+                            unaryF(op, o, 0, o, off[0], off[0] + n, p, q);
+                        }
+                    });
+            return out;
+        }
         Tensor c = x.contiguousNoGrad();
         Tensor out = Tensor.empty(x.dtype(), x.shape);
         int n = out.numel();
@@ -538,6 +557,52 @@ final class Elementwise {
             }
             for (int i = 0; i < n; i++) {
                 so.set(oo + i, sx.get(xo + i * xs) <= 0 ? 0 : sg.get(go + i * gs));
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The backward of sigmoid (dOut·y·(1 − y)) or tanh (dOut·(1 − y²)) from the forward's output
+     * y, in one pass: the bits of those products computed op by op, (dOut·y)·(1 − y) and
+     * dOut·(1 − y·y). dOut and y have one shape and dtype, any strides.
+     */
+    static Tensor activationBackward(boolean tanh, Tensor dOut, Tensor y) {
+        Tensor out = Tensor.empty(y.dtype(), y.shape);
+        int[][] strides = {out.strides, dOut.strides, y.strides};
+        int[] offsets = {0, dOut.offset, y.offset};
+        Storage so = out.storage;
+        Storage sg = dOut.storage;
+        Storage sy = y.storage;
+        StridedLoop.forEach(y.shape, strides, offsets, (off, n, st) -> {
+            int oo = off[0];
+            int go = off[1];
+            int gs = st[1];
+            int yo = off[2];
+            int ys = st[2];
+            if (so.dtype == DType.FLOAT32) {
+                float[] o = so.f();
+                float[] g = sg.f();
+                float[] yv = sy.f();
+                if (Simd.ENABLED && gs == 1 && ys == 1) {
+                    SimdKernels.activationBackward(tanh, g, go, yv, yo, o, oo, n);
+                } else if (tanh) {
+                    for (int i = 0; i < n; i++) {
+                        float v = yv[yo + i * ys];
+                        o[oo + i] = g[go + i * gs] * (1 - v * v);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        float v = yv[yo + i * ys];
+                        o[oo + i] = g[go + i * gs] * v * (1 - v);
+                    }
+                }
+                return;
+            }
+            for (int i = 0; i < n; i++) {
+                double v = sy.get(yo + i * ys);
+                double d = sg.get(go + i * gs);
+                so.set(oo + i, tanh ? d * (1 - v * v) : d * v * (1 - v));
             }
         });
         return out;

@@ -342,4 +342,29 @@ final class SimdKernels {
         }
         return end;
     }
+
+    /** {@link Elementwise#activationBackward}: o = g·(1 − y·y) (tanh) or (g·y)·(1 − y) (sigmoid). */
+    static void activationBackward(boolean tanh, float[] g, int go, float[] y, int yo, float[] o, int oo, int n) {
+        int i = 0;
+        int end = F.loopBound(n);
+        if (tanh) {
+            for (; i < end; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, y, yo + i);
+                FloatVector.fromArray(F, g, go + i).mul(v.mul(v).neg().add(1f)).intoArray(o, oo + i);
+            }
+            for (; i < n; i++) {
+                float v = y[yo + i];
+                o[oo + i] = g[go + i] * (1 - v * v);
+            }
+        } else {
+            for (; i < end; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, y, yo + i);
+                FloatVector.fromArray(F, g, go + i).mul(v).mul(v.neg().add(1f)).intoArray(o, oo + i);
+            }
+            for (; i < n; i++) {
+                float v = y[yo + i];
+                o[oo + i] = g[go + i] * v * (1 - v);
+            }
+        }
+    }
 }

@@ -798,7 +798,7 @@ public sealed class Tensor permits Parameter {
     public Tensor tanh() {
         Tensor[] out = new Tensor[1];
         out[0] = floatSelf().unary("tanh", Unary.TANH, 0, 0, NONE,
-                dOut -> in(dOut.mul(out[0].mul(out[0]).neg().add(1.0))));
+                dOut -> in(activationBackward(true, dOut, out[0])));
         saveOutput(out[0]);
         return out[0];
     }
@@ -807,9 +807,21 @@ public sealed class Tensor permits Parameter {
     public Tensor sigmoid() {
         Tensor[] out = new Tensor[1];
         out[0] = floatSelf().unary("sigmoid", Unary.SIGMOID, 0, 0, NONE,
-                dOut -> in(dOut.mul(out[0]).mul(out[0].neg().add(1.0))));
+                dOut -> in(activationBackward(false, dOut, out[0])));
         saveOutput(out[0]);
         return out[0];
+    }
+
+    /**
+     * sigmoid's backward dOut·y·(1 − y) or tanh's dOut·(1 − y²) from the forward's output y, one
+     * pass; itself differentiable in both (grad of grad): with g its output's gradient, dOut gets
+     * this same op of g, and y gets g·dOut·(1 − 2y) or −2·g·dOut·y.
+     */
+    private static Tensor activationBackward(boolean tanh, Tensor dOut, Tensor y) {
+        Tensor d = dOut.dtype() == y.dtype() ? dOut : dOut.to(y.dtype());
+        return derive(tanh ? "tanhBackward" : "sigmoidBackward", Elementwise.activationBackward(tanh, d, y),
+                in(d, y), in(d, y), g -> in(activationBackward(tanh, g, y),
+                        tanh ? g.mul(d).mul(y).mul(-2.0) : g.mul(d).mul(y.mul(-2.0).add(1.0))));
     }
 
     /** max(x, 0); the gradient at 0 is 0 (the subgradient PyTorch picks). */
@@ -1828,6 +1840,14 @@ public sealed class Tensor permits Parameter {
         int[] s = g.shape;
         return derive("embedWindow", out, in(g), NONE,
                 dOut -> in(dOut.contiguous().windowView(windowOffset, s, windowStrides)));
+    }
+
+    /**
+     * This contiguous tensor's storage viewed with {@code like}'s shape and, for {@code like} a
+     * dense permuted layout ({@link Autograd#isDense}), the same strides; no graph recorded.
+     */
+    Tensor permuteLike(Tensor like) {
+        return view(offset, like.shape, like.strides.clone());
     }
 
     /** The view of {@code window} (with shape {@code s}) in this contiguous tensor, no graph recorded. */

@@ -146,6 +146,14 @@ class SimdTest {
     }
 
     @Test
+    void sigmoidAndTanhBackwardsMatchTheirPlainLoops() {
+        check("sigmoid backward", (a, ao, b, bo, o, oo, n) -> SimdKernels.activationBackward(false, a, ao, b, bo, o, oo, n),
+            (g, y) -> g * y * (1 - y));
+        check("tanh backward", (a, ao, b, bo, o, oo, n) -> SimdKernels.activationBackward(true, a, ao, b, bo, o, oo, n),
+            (g, y) -> g * (1 - y * y));
+    }
+
+    @Test
     void reluBackwardMasksLikeThePlainLoop() {
         check("relu backward", SimdKernels::reluBackward, SimdTest::masked);
         check("relu backward (fused op)", (a, ao, b, bo, o, oo, n) -> SimdKernels.binary(Fused.Op.RELU_BACKWARD, a, ao, b, bo, o, oo, n),
