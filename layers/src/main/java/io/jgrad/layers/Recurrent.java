@@ -33,6 +33,8 @@ public abstract class Recurrent extends Module {
     private final int layers;
     private final boolean bias;
     private final boolean batchFirst;
+    /** Whether an LSTM runs each layer's recurrence as one op ({@link FusedLstm}); false: step by step. */
+    boolean fused = true;
 
     Recurrent(Cells.Kind kind, int inputSize, int hiddenSize, int layers, boolean bias, boolean batchFirst,
               Generator rng) {
@@ -94,6 +96,15 @@ public abstract class Recurrent extends Module {
             Tensor bih = bias ? param("bias_ih_l" + l) : null;
             Tensor bhh = bias ? param("bias_hh_l" + l) : null;
             Tensor ih = Cells.inputPart(layerInput, wih, bih); // all steps' input projections at once
+            if (kind == Cells.Kind.LSTM && fused && steps > 0) {
+                // the recurrence as one op (FusedLstm): the same values, a backward that batches the weight's gradient
+                Tensor packed = FusedLstm.run(batchFirst ? ih.transpose(0, 1) : ih, h[l], c[l], whh, bhh);
+                Tensor out = packed.narrow(0, 0, steps);
+                h[l] = packed.select(0, steps - 1);
+                c[l] = packed.select(0, steps);
+                layerInput = batchFirst ? out.transpose(0, 1) : out;
+                continue;
+            }
             List<Tensor> outs = new ArrayList<>(steps);
             for (int t = 0; t < steps; t++) {
                 Tensor[] next = Cells.step(kind, ih.select(timeDim, t), h[l], c == null ? null : c[l], whh, bhh);

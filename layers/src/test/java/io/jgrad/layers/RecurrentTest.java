@@ -142,6 +142,56 @@ class RecurrentTest {
     }
 
     @Test
+    void theFusedLstmRecurrenceGivesTheStepByStepBitsAndItsGradients() {
+        for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+            for (boolean batchFirst : new boolean[] {true, false}) {
+                for (boolean bias : new boolean[] {true, false}) {
+                    Generator g = Generator.seeded(11);
+                    Lstm lstm = new Lstm(3, 4, 2, bias, batchFirst, g);
+                    lstm.to(dtype);
+                    Tensor x = Tensor.randn(g, dtype, 5, 2, 3);
+                    Tensor h0 = Tensor.randn(g, dtype, 2, batchFirst ? 5 : 2, 4);
+                    Tensor c0 = Tensor.randn(g, dtype, 2, batchFirst ? 5 : 2, 4);
+                    Tensor r = Tensor.randn(g, dtype, 5, 2, 4);
+                    String what = dtype + (batchFirst ? " batch-first" : " sequence-first") + (bias ? "" : " no bias");
+                    Map<String, Tensor> fused = lstmRun(lstm, true, x, h0, c0, r);
+                    Map<String, Tensor> steps = lstmRun(lstm, false, x, h0, c0, r);
+                    for (String k : List.of("output", "h", "c")) {
+                        assertThat(fused.get(k).toDoubleArray()).as("%s %s", what, k)
+                                .containsExactly(steps.get(k).toDoubleArray());
+                    }
+                    for (var e : steps.entrySet()) {
+                        double tol = dtype == DType.FLOAT64 ? 1e-12 : 1e-5;
+                        assertThat(fused.get(e.getKey()).allClose(e.getValue(), tol, tol)).as("%s %s", what, e.getKey())
+                                .isTrue();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Outputs and the gradients of a weighted sum of them (input, states, parameters), fused or step by step. */
+    private static Map<String, Tensor> lstmRun(Lstm lstm, boolean fused, Tensor x0, Tensor h00, Tensor c00, Tensor r) {
+        lstm.fused = fused;
+        lstm.zeroGrad();
+        Tensor x = x0.detach().clone().requiresGrad(true);
+        Tensor h0 = h00.detach().clone().requiresGrad(true);
+        Tensor c0 = c00.detach().clone().requiresGrad(true);
+        Recurrent.Output o = lstm.forward(x, h0, c0);
+        o.output().mul(r).sum().add(o.h().tanh().sum()).add(o.c().mul(o.c()).sum()).backward();
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        out.put("output", o.output().detach());
+        out.put("h", o.h().detach());
+        out.put("c", o.c().detach());
+        out.put("d/dx", x.grad());
+        out.put("d/dh0", h0.grad());
+        out.put("d/dc0", c0.grad());
+        lstm.namedParameters().forEach((k, p) -> out.put("d/d" + k, p.grad()));
+        lstm.fused = true;
+        return out;
+    }
+
+    @Test
     void badShapesAreNamed() {
         Lstm lstm = new Lstm(4, 5, 2, true, true, G);
         assertThatThrownBy(() -> lstm.forward(Tensor.zeros(3, 4))).isInstanceOf(ShapeException.class)
