@@ -373,6 +373,9 @@ public final class Autograd {
 
     /** Whether t's strides are a permutation of a contiguous layout's (each element once, no gaps). */
     static boolean isDense(Tensor t) {
+        if (t.isContiguous()) {
+            return true; // the common case, without sorting the dims
+        }
         int r = t.shape.length;
         Integer[] order = new Integer[r];
         for (int i = 0; i < r; i++) {
