@@ -718,11 +718,31 @@ final class Elementwise {
                     + Shapes.str(dst.shape) + " " + dst.dtype());
         }
         dst.storage.beforeWrite();
-        int[][] strides = {dst.strides, src.strides};
+        // dims in dst's memory order (each element's sum is its own, so the order is free): a
+        // transposed sum and a gradient of its layout then merge into one unit-stride row
+        int r = dst.shape.length;
+        int[] order = new int[r];
+        for (int i = 0; i < r; i++) {
+            order[i] = i;
+        }
+        for (int i = 1; i < r; i++) { // insertion sort by descending dst stride, stable
+            for (int j = i; j > 0 && dst.strides[order[j]] > dst.strides[order[j - 1]]; j--) {
+                int t = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = t;
+            }
+        }
+        int[] shape = new int[r];
+        int[][] strides = new int[2][r];
+        for (int i = 0; i < r; i++) {
+            shape[i] = dst.shape[order[i]];
+            strides[0][i] = dst.strides[order[i]];
+            strides[1][i] = src.strides[order[i]];
+        }
         int[] offsets = {dst.offset, src.offset};
         Storage d = dst.storage;
         Storage s = src.storage;
-        StridedLoop.forEach(dst.shape, strides, offsets, (off, n, st) -> addRow(s, off[1], st[1], d, off[0], st[0], n));
+        StridedLoop.forEach(shape, strides, offsets, (off, n, st) -> addRow(s, off[1], st[1], d, off[0], st[0], n));
         d.version++;
     }
 

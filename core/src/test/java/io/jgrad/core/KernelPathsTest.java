@@ -179,4 +179,37 @@ class KernelPathsTest {
                     .isEqualTo(expected);
         }
     }
+
+    /** The strided in-place add a gradient sum uses gives dst + src's bits in any pair of layouts. */
+    @Test
+    void inPlaceAddsIntoPermutedLayoutsGiveTheSumsBits() {
+        Generator g = Generator.seeded(5);
+        for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
+            Tensor base = Tensor.randn(g, 3, 4, 5).to(dt);
+            Tensor other = Tensor.randn(g, 3, 4, 5).to(dt);
+            double[] want = base.add(other).toDoubleArray();
+            int[][] perms = {{0, 1, 2}, {2, 1, 0}, {1, 2, 0}, {0, 2, 1}};
+            for (int[] pd : perms) {
+                for (int[] ps : perms) {
+                    // dst laid out in permutation pd's memory order, src in ps's, both of logical shape [3, 4, 5]
+                    Tensor dst = base.permute(pd).contiguous().clone().permute(inverse(pd));
+                    Tensor src = other.permute(ps).contiguous().clone().permute(inverse(ps));
+                    Elementwise.addInPlace(src, dst);
+                    assertThat(dst.toDoubleArray()).as("%s dst %s src %s", dt, java.util.Arrays.toString(pd),
+                            java.util.Arrays.toString(ps)).containsExactly(want);
+                }
+            }
+            Tensor window = Tensor.zeros(dt, 6, 5).t().slice(1, 1, 6, 2); // [5, 3], strides (1, 10)
+            Elementwise.addInPlace(other.select(1, 0).t(), window);
+            assertThat(window.toDoubleArray()).containsExactly(other.select(1, 0).t().toDoubleArray());
+        }
+    }
+
+    private static int[] inverse(int[] p) {
+        int[] q = new int[p.length];
+        for (int i = 0; i < p.length; i++) {
+            q[p[i]] = i;
+        }
+        return q;
+    }
 }
