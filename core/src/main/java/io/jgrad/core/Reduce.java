@@ -382,14 +382,27 @@ final class Reduce {
         return out;
     }
 
+    /**
+     * A float32 row: the shifted scores' exponentials go through {@link FloatMath} (8 lanes at a
+     * time where the machine has them) into y, are summed in double, then y is rescaled (softmax)
+     * or rewritten as the shifted scores minus log of the sum (log-softmax).
+     */
     private static void softmaxRowF(float[] x, int in, float[] y, int on, int k, boolean log) {
         float max = Float.NEGATIVE_INFINITY;
         for (int j = 0; j < k; j++) {
             max = Math.max(max, x[in + j]);
         }
+        for (int j = 0; j < k; j++) {
+            y[on + j] = x[in + j] - max;
+        }
+        if (Simd.ENABLED) {
+            SimdKernels.floatMath(Elementwise.Unary.EXP, y, on, y, on, k);
+        } else {
+            FloatMath.apply(Elementwise.Unary.EXP, y, on, y, on, k);
+        }
         double sum = 0;
         for (int j = 0; j < k; j++) {
-            sum += Math.exp(x[in + j] - max);
+            sum += y[on + j];
         }
         if (log) {
             float lse = (float) Math.log(sum);
@@ -399,7 +412,7 @@ final class Reduce {
         } else {
             double inv = 1 / sum;
             for (int j = 0; j < k; j++) {
-                y[on + j] = (float) (Math.exp(x[in + j] - max) * inv);
+                y[on + j] = (float) (y[on + j] * inv);
             }
         }
     }

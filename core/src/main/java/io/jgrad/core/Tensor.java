@@ -1491,6 +1491,13 @@ public sealed class Tensor permits Parameter {
             throw new ShapeException("sumTo: shape " + Shapes.str(shape) + " cannot be summed to " + Shapes.str(target));
         }
         Tensor r = this;
+        if (lead > 1 && isContiguous()) { // the leading dims as one, summed in one pass (a bias's gradient over [B, T, F])
+            int[] merged = new int[target.length + 1];
+            merged[0] = Shapes.prod(shape, 0, lead);
+            System.arraycopy(shape, lead, merged, 1, target.length);
+            r = r.reshape(merged);
+            lead = 1;
+        }
         for (int i = 0; i < lead; i++) {
             r = r.sum(0, false);
         }
@@ -1525,6 +1532,14 @@ public sealed class Tensor permits Parameter {
         }
         if (other.shape.length == 1) {
             return matmul(other.unsqueeze(-1)).squeeze(-1);
+        }
+        if (shape.length > 2 && other.shape.length == 2) {
+            // [..., n, m] @ [m, p] is one product of the rows stacked, as PyTorch folds it: one
+            // large gemm, and the matrix's gradient one product over all rows, where a broadcast
+            // batch would compute one per batch entry and then sum them
+            int[] outShape = shape.clone();
+            outShape[outShape.length - 1] = other.shape[1];
+            return reshape(-1, shape[shape.length - 1]).matmul(other).reshape(outShape);
         }
         DType dt = resultType(this, other);
         checkArgument(dt.isFloatingPoint(), "matmul: %s operands are not supported; convert with to(FLOAT32)", dt);

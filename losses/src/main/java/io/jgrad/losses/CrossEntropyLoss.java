@@ -173,6 +173,9 @@ public final class CrossEntropyLoss extends Loss {
             Tensor s = in[0];
             int n = s.size(0);
             int k = s.size(1);
+            if (s.dtype() == DType.FLOAT32) {
+                return forwardFloat(ctx, s, n);
+            }
             double[] v = s.toDoubleArray();
             double[] lse = new double[n];
             double[] prob = new double[n * k]; // softmax, kept for backward
@@ -211,6 +214,48 @@ public final class CrossEntropyLoss extends Loss {
             };
         }
 
+        /**
+         * FLOAT32 scores: log-softmax by core's row kernel (its exponentials vectorized), the
+         * losses picked out of it and summed in double; backward is exp(log p) − onehot, scaled.
+         */
+        private Tensor forwardFloat(Context ctx, Tensor s, int n) {
+            Tensor logp = s.logSoftmax(1);
+            long[] safe = safeTargets();
+            double[] picked = logp.gather(1, Tensor.of(safe).unsqueeze(1)).toDoubleArray();
+            double[] loss = new double[n];
+            double[] keep = new double[n];
+            int kept = 0;
+            double total = 0;
+            for (int i = 0; i < n; i++) {
+                if (y[i] != ignore) {
+                    loss[i] = -picked[i];
+                    total += loss[i];
+                    keep[i] = 1;
+                    kept++;
+                }
+            }
+            ctx.put("logp", logp);
+            if (kept < n) {
+                ctx.put("keptRows", Tensor.of(keep).unsqueeze(1).ne(Tensor.scalar(DType.FLOAT64, 0)));
+            }
+            ctx.put("kept", kept);
+            ctx.saveForBackward(s);
+            return switch (reduction) {
+                case MEAN -> Tensor.scalar(s.dtype(), total / kept);
+                case SUM -> Tensor.scalar(s.dtype(), total);
+                case NONE -> Tensor.of(loss, n).to(s.dtype());
+            };
+        }
+
+        /** The targets with ignored ones replaced by class 0 (their rows are scaled by 0). */
+        private long[] safeTargets() {
+            long[] safe = new long[y.length];
+            for (int i = 0; i < y.length; i++) {
+                safe[i] = y[i] == ignore ? 0 : y[i];
+            }
+            return safe;
+        }
+
         @Override
         protected Tensor[] backward(Context ctx, Tensor dOut) {
             Tensor s = ctx.saved().get(0);
@@ -228,6 +273,14 @@ public final class CrossEntropyLoss extends Loss {
                 Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
                 Tensor diff = s.softmax(1).sub(Tensor.of(safe).oneHot(k, s.dtype())).mul(kept);
                 return new Tensor[] {diff.mul(g)};
+            }
+            if (s.dtype() == DType.FLOAT32) {
+                Tensor logp = (Tensor) ctx.get("logp");
+                Tensor kept = (Tensor) ctx.get("keptRows"); // [n, 1], true for the rows not ignored; null if all are
+                Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
+                Tensor onehot = Tensor.of(safeTargets()).oneHot(k, DType.FLOAT32);
+                Tensor grad = logp.exp().sub(onehot).mul(g);
+                return new Tensor[] {kept == null ? grad : Tensor.where(kept, grad, Tensor.scalar(DType.FLOAT32, 0))};
             }
             double[] prob = (double[]) ctx.get("prob");
             double[] g = dOut.toDoubleArray();

@@ -102,6 +102,44 @@ class LossBehaviourTest {
         }
     }
 
+    /**
+     * Float32 scores take their own route (core's vectorized log-softmax, the losses picked out
+     * of it); it gives the float64 loop's losses and gradients to float precision, with ignored
+     * rows, a −inf non-target score and a −inf target score, in every reduction, and the same
+     * gradient when the backward itself is recorded.
+     */
+    @Test
+    void crossEntropyInFloat32MatchesTheFloat64LoopToFloatPrecision() {
+        Tensor s = Tensor.randn(Generator.seeded(9), DType.FLOAT64, 7, 11).mul(4);
+        double[] v = s.toDoubleArray();
+        v[3 * 11 + 5] = Double.NEGATIVE_INFINITY; // row 3, not its target
+        s = Tensor.of(v, 7, 11);
+        Tensor y = Tensor.of(new long[] {0, 10, -100, 2, 7, -100, 3});
+        for (Reduction r : Reduction.values()) {
+            Tensor a = s.to(DType.FLOAT32).requiresGrad(true);
+            Tensor b = s.clone().requiresGrad(true);
+            Tensor f32 = new CrossEntropyLoss(null, 0, -100, r).forward(a, y);
+            Tensor f64 = new CrossEntropyLoss(null, 0, -100, r).forward(b, y);
+            assertThat(f32.dtype()).isEqualTo(DType.FLOAT32);
+            assertThat(f32.to(DType.FLOAT64).allClose(f64, 1e-6, 1e-6)).as("%s: %s vs %s", r, f32, f64).isTrue();
+            Tensor weights = Tensor.randn(Generator.seeded(10), DType.FLOAT64, f64.shape().stream().mapToInt(i -> i).toArray());
+            f32.mul(weights.to(DType.FLOAT32)).sum().backward();
+            f64.mul(weights).sum().backward();
+            assertThat(a.grad().to(DType.FLOAT64).allClose(b.grad(), 1e-6, 1e-6)).as("%s gradient", r).isTrue();
+            assertThat(a.grad().select(0, 2).toDoubleArray()).as("ignored row").containsOnly(0);
+            assertThat(a.grad().get(3, 5)).as("the -inf score's gradient").isZero();
+            Tensor c = s.to(DType.FLOAT32).requiresGrad(true);
+            Tensor recorded = Autograd.grad(List.of(new CrossEntropyLoss(null, 0, -100, r).forward(c, y).sum()),
+                    List.of(c), null, true, true).get(0);
+            Tensor plain = s.to(DType.FLOAT32).requiresGrad(true);
+            new CrossEntropyLoss(null, 0, -100, r).forward(plain, y).sum().backward();
+            assertThat(recorded.allClose(plain.grad(), 1e-6, 1e-7)).as("%s recorded backward", r).isTrue();
+        }
+        Tensor minusInfTarget = Tensor.of(new double[][] {{Double.NEGATIVE_INFINITY, 0, 1}}).to(DType.FLOAT32);
+        assertThat(new CrossEntropyLoss().forward(minusInfTarget, Tensor.of(new long[] {0})).item())
+                .isEqualTo(Double.POSITIVE_INFINITY);
+    }
+
     @Test
     void crossEntropyBackwardIsSoftmaxMinusOneHotOverN() {
         Tensor s = scores().requiresGrad(true);
