@@ -212,7 +212,20 @@ public final class Autograd {
                 if (windowed) {
                     pass.addWindow(inputs[0], g, node.window);
                 }
-                Tensor[] inGrads = g == null || windowed ? null : callBackward(node, g);
+                // a product of matrices: b's gradient becomes a term of one product over all its uses
+                boolean product = g != null && !windowed && node.product && !createGraph && !anomaly
+                        && inputs[1].requiresGrad && g.dtype() == inputs[1].dtype();
+                Tensor[] inGrads;
+                if (g == null || windowed) {
+                    inGrads = null;
+                } else if (product) {
+                    node.checkSavedVersions();
+                    inGrads = new Tensor[] {
+                            inputs[0].requiresGrad ? Tensor.matmulGradA(inputs[0], inputs[1], g, true) : null, null};
+                    pass.addProduct(inputs[1], inputs[0], g);
+                } else {
+                    inGrads = callBackward(node, g);
+                }
                 for (int i = 0; i < inputs.length; i++) {
                     Tensor in = inputs[i];
                     if (in == null || !in.requiresGrad) {
@@ -259,6 +272,8 @@ public final class Autograd {
          * the pass builds a graph (grad of grad), where every sum must be a recorded op.
          */
         final Set<Storage> owned;
+        /** Product terms of each tensor's gradient not yet evaluated (see {@link #addProduct}). */
+        final IdentityHashMap<Tensor, Products> products = new IdentityHashMap<>();
 
         Pass(boolean mayTakeOver, boolean sumsInPlace) {
             users = mayTakeOver ? new IdentityHashMap<>() : null;
@@ -347,7 +362,28 @@ public final class Autograd {
             if (g != null && owned != null) {
                 owned.remove(g.storage);
             }
-            return g;
+            Products terms = products.remove(t);
+            return terms == null ? g : terms.sum(t, g, this);
+        }
+
+        /**
+         * Records that {@code b}'s gradient gets aᵀ · dOut, a matrix product's term, summed with
+         * b's other terms in one product when b's gradient is taken. Terms are evaluated early
+         * (into b's gradient in flight) once they hold {@link Products#limit} elements, which
+         * bounds what they keep alive.
+         */
+        void addProduct(Tensor b, Tensor a, Tensor dOut) {
+            Products terms = products.computeIfAbsent(b, k -> new Products());
+            terms.as.add(a);
+            terms.outs.add(dOut);
+            terms.elements += (long) a.numel() + dOut.numel();
+            if (users != null) {
+                users.computeIfAbsent(dOut.storage, k -> new int[1])[0]++; // read when the terms are summed
+            }
+            if (terms.elements > Products.limit) {
+                products.remove(b);
+                add(b, terms.sum(b, null, this));
+            }
         }
 
         private void release(Tensor g) {
@@ -368,6 +404,37 @@ public final class Autograd {
             Storage st = g.storage;
             return users != null && st.serial > start && g.offset == 0 && g.numel() == st.length()
                     && g.isContiguous() && !users.containsKey(st) && !exposed.contains(st);
+        }
+    }
+
+    /** The product terms aᵢᵀ · dOutᵢ of one matrix's gradient, still to be summed. */
+    static final class Products {
+        /** Elements (of the aᵢ and dOutᵢ) past which terms are summed at once (tests lower it). */
+        static long limit = 1L << 24;
+        final List<Tensor> as = new ArrayList<>();
+        final List<Tensor> outs = new ArrayList<>();
+        long elements;
+
+        /**
+         * Σ aᵢᵀ · dOutᵢ as one product of the rows of every aᵢ and every dOutᵢ stacked (in b's
+         * layout, as the op's own backward gives it), plus {@code g} (b's other gradient, or null).
+         */
+        Tensor sum(Tensor b, Tensor g, Pass pass) {
+            Tensor p = as.size() == 1 ? Tensor.matmulGradB(as.get(0), b, outs.get(0), true)
+                    : Tensor.matmulGradB(Tensor.cat(as, 0), b, Tensor.cat(outs, 0), true);
+            if (pass.users != null) {
+                for (Tensor o : outs) {
+                    pass.release(o);
+                }
+            }
+            if (g == null) {
+                return p;
+            }
+            if (p.offset == 0 && p.numel() == p.storage.length() && isDense(p) && p.storage.serial > pass.start) {
+                Elementwise.addInPlace(g, p); // p is this pass's own product: nothing else sees it
+                return p;
+            }
+            return accumulate(p, g);
         }
     }
 

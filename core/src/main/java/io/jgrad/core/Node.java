@@ -30,6 +30,13 @@ final class Node {
      * step of one tensor would otherwise cost steps × its size). Null for other ops.
      */
     Window window;
+    /**
+     * For a product of two matrices (inputs a, b): backward may take b's gradient aᵀ·dOut as a
+     * term to be summed with the other products into b's gradient in one product over all of
+     * them (a weight a loop over time steps multiplies by at every step), instead of one product
+     * and one sum per use. False for other ops.
+     */
+    boolean product;
     /** Where the op was created; recorded only in anomaly mode. */
     final Throwable createdAt;
     /**

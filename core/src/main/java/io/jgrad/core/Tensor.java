@@ -1550,11 +1550,27 @@ public sealed class Tensor permits Parameter {
         // contiguous product, so it reaches the weight's gradient contiguous instead of being
         // transposed element by element on the way
         boolean matrices = a.shape.length == 2 && b.shape.length == 2;
-        return derive("matmul", MatMul.forward(a, b), in(a, b), in(a, b), dOut -> in(
-                !a.requiresGrad ? null : matrices && isTransposedMatrix(a) ? b.matmul(dOut.t()).t()
-                        : dOut.matmul(b.transpose(-1, -2)),
-                !b.requiresGrad ? null : matrices && isTransposedMatrix(b) ? dOut.t().matmul(a).t()
-                        : a.transpose(-1, -2).matmul(dOut)));
+        Tensor out = derive("matmul", MatMul.forward(a, b), in(a, b), in(a, b), dOut -> in(
+                !a.requiresGrad ? null : matmulGradA(a, b, dOut, matrices),
+                !b.requiresGrad ? null : matmulGradB(a, b, dOut, matrices)));
+        if (matrices && out.gradFn != null) {
+            out.gradFn.product = true;
+        }
+        return out;
+    }
+
+    /** The gradient of a in a · b for the output gradient dOut, in a's own layout. */
+    static Tensor matmulGradA(Tensor a, Tensor b, Tensor dOut, boolean matrices) {
+        return matrices && isTransposedMatrix(a) ? b.matmul(dOut.t()).t() : dOut.matmul(b.transpose(-1, -2));
+    }
+
+    /**
+     * The gradient of b in a · b for the output gradient dOut, aᵀ · dOut, in b's own layout; with
+     * a and dOut the row-wise concatenations of several products' a and dOut, the sum of their
+     * gradients of b.
+     */
+    static Tensor matmulGradB(Tensor a, Tensor b, Tensor dOut, boolean matrices) {
+        return matrices && isTransposedMatrix(b) ? dOut.t().matmul(a).t() : a.transpose(-1, -2).matmul(dOut);
     }
 
     /** Matrix product of two matrices [n, m] @ [m, p], without {@link #matmul}'s broadcasting (PyTorch's {@code mm}). */

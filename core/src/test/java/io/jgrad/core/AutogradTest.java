@@ -440,4 +440,57 @@ class AutogradTest {
         assertThat(xg[0]).isEqualTo(11f); // x reaches the loss through v and w
         assertThat(xg[4]).isEqualTo(2f);
     }
+
+    /** A loop over time steps: w (plain and transposed) multiplies at every step, and is used elementwise too. */
+    private static Tensor recurrence(Tensor w, Tensor x, Tensor leaf) {
+        Tensor wt = w.t();
+        Tensor h = x.select(0, 0);
+        Tensor loss = w.mul(w).sum();
+        for (int s = 1; s < x.size(0); s++) {
+            h = x.select(0, s).add(h.matmul(wt)).tanh().add(h.matmul(w).mul(0.5));
+            loss = loss.add(h.mul(leaf).sum());
+        }
+        return loss.add(h.matmul(w).add(leaf).sum());
+    }
+
+    /**
+     * Backward sums a matrix's gradient over all the products it is in as one product of their
+     * stacked rows: the same gradient, to rounding, as the op-by-op sums of grad of grad, through
+     * backward(), grad(), a hook and a retained gradient, and when the terms are summed early.
+     */
+    @Test
+    void aMatrixUsedInManyProductsGetsTheSumOfTheirGradients() {
+        long limit = Autograd.Products.limit;
+        try {
+            for (long l : new long[] {limit, 200}) {
+                Autograd.Products.limit = l; // 200: the terms are summed every few steps
+                for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
+                    Generator g = Generator.seeded(11);
+                    Tensor x = Tensor.randn(g, 7, 3, 5).to(dtype);
+                    Tensor w = Tensor.randn(g, 5, 5).mul(0.4).to(dtype).detach().requiresGrad(true);
+                    Tensor leaf = Tensor.randn(g, 3, 5).to(dtype).requiresGrad(true);
+                    List<Tensor> expected = Autograd.grad(List.of(recurrence(w, x, leaf)), List.of(w, leaf), null,
+                            false, true);
+                    List<Tensor> seen = new ArrayList<>();
+                    Tensor wv = w.mul(1);
+                    wv.retainGrad();
+                    wv.registerHook(gr -> {
+                        seen.add(gr.clone());
+                        return null;
+                    });
+                    recurrence(wv, x, leaf).backward();
+                    List<Tensor> captured = Autograd.grad(recurrence(w, x, leaf), w, leaf);
+                    double tol = dtype == DType.FLOAT64 ? 1e-12 : 1e-5;
+                    for (Tensor got : List.of(w.grad(), wv.grad(), seen.get(0), captured.get(0))) {
+                        assertThat(got.allClose(expected.get(0), tol, tol)).as("%s limit %s: %s vs %s", dtype, l, got,
+                                expected.get(0)).isTrue();
+                    }
+                    assertThat(leaf.grad().allClose(expected.get(1), tol, tol)).as("%s leaf", dtype).isTrue();
+                    assertThat(captured.get(1).allClose(expected.get(1), tol, tol)).isTrue();
+                }
+            }
+        } finally {
+            Autograd.Products.limit = limit;
+        }
+    }
 }
