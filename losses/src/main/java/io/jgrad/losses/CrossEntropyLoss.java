@@ -148,7 +148,9 @@ public final class CrossEntropyLoss extends Loss {
      * The common case (class indices, no weights, no smoothing) in one loop over the rows, with
      * the reduction folded in: L_i = logsumexp(s_i) − s_i[y_i], and backward
      * g_i·(softmax(s_i) − onehot(y_i)). About 15 tensor ops of the general path become one, which
-     * matters for small models (a linear classifier's step is ~200 µs). Ignored rows count
+     * matters for small models (a linear classifier's step is ~200 µs). Float32 scores go through
+     * core's log-softmax row kernel instead (vectorized exponentials, where a double loop of
+     * {@code Math.exp} ran: 1.5 ms less per [2048, 96] batch in W6c). Ignored rows count
      * nowhere. When the gradient's own graph is being built (grad of grad), backward uses tensor
      * ops instead of the loop, so it stays differentiable.
      */
