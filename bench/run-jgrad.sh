@@ -12,7 +12,8 @@ main=io.jgrad.benchmarks.Workloads
 if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
 # W3's 11-17 MB activations need room: at 512 MB G1 spent 2.4 s of a 40 s epoch in 2,230 pauses and
 # the batch-1000 evaluation could run out of memory; 1 GB runs as fast as 4 GB (BENCHMARKS.md)
-heap=-Xmx512m
-if [[ ${1:-} == W3 ]]; then heap=-Xmx1g; fi
+# 4 MB G1 regions, as ./run gives them (arrays of 2 MB and more are young objects, not humongous ones)
+heap="-Xmx512m -XX:G1HeapRegionSize=4m"
+if [[ ${1:-} == W3 ]]; then heap="-Xmx1g -XX:G1HeapRegionSize=4m"; fi
 # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
 exec java --add-modules=jdk.incubator.vector ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
