@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;
 import io.jgrad.data.DataLoader;
@@ -32,11 +32,11 @@ public final class HeapFlatness {
         FashionMnist.Splits data = FashionMnist.load(null, false);
         double[] ms = data.train().pixelMeanStd();
         ImageDataset train = data.train().withNormalization(ms[0], ms[1]);
-        Module m = new Sequential(new Linear(784, 512, true, Generator.seeded(0)), new Relu(),
+        Block m = new Sequential(new Linear(784, 512, true, Generator.seeded(0)), new Relu(),
                 new Linear(512, 10, true, Generator.seeded(1)));
         Sgd sgd = new Sgd(m.parameters(), Sgd.Options.lr(0.05).withMomentum(0.9));
         CrossEntropyLoss loss = new CrossEntropyLoss();
-        DataLoader loader = new DataLoader(train, 128, true, 0, false);
+        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(0));
         MemoryMXBean mem = ManagementFactory.getMemoryMXBean();
         StringBuilder json = new StringBuilder();
         for (int e = 0; e < epochs; e++) {

@@ -41,7 +41,7 @@ public final class OptimizerAllocation {
                     new Parameter(Tensor.randn(g, 256, 512)), new Parameter(Tensor.randn(g, 256)),
                     new Parameter(Tensor.randn(g, 10, 256)), new Parameter(Tensor.randn(g, 10)));
             for (Parameter p : ps) {
-                p.setGrad(Tensor.randn(g, p.shape().stream().mapToInt(Integer::intValue).toArray()).mul(1e-3));
+                p.setGrad(Tensor.randn(g, p.shape().toArray()).mul(1e-3));
             }
             Optimizer<?> opt = makers.get(i).apply(ps);
             for (int w = 0; w < 20_000; w++) {

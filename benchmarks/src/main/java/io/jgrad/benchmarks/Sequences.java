@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Parallel;
 import io.jgrad.core.Tensor;
@@ -32,7 +32,7 @@ final class Sequences {
     private Sequences() {}
 
     /** The W6c cell: PyTorch's layout, one bias, gates i, f, g, o. */
-    static final class CellLstm extends Module {
+    static final class CellLstm extends Block {
         CellLstm(Generator g) {
             double k = 1 / Math.sqrt(HIDDEN);
             registerParameter("weight_ih", new Parameter(Tensor.uniform(g, -k, k, 4 * HIDDEN, EMBED)));
@@ -66,7 +66,7 @@ final class Sequences {
     static String run(boolean cell, int windows) {
         Generator g = Generator.seeded(0);
         Embedding embed = new Embedding(VOCAB, EMBED, g);
-        Module rnn = cell ? new CellLstm(g) : new Lstm(EMBED, HIDDEN, 1, true, true, g);
+        Block rnn = cell ? new CellLstm(g) : new Lstm(EMBED, HIDDEN, 1, true, true, g);
         Linear head = new Linear(HIDDEN, VOCAB, true, g);
         List<Parameter> params = new ArrayList<>(embed.parameters());
         params.addAll(rnn.parameters());
@@ -96,7 +96,7 @@ final class Sequences {
                 + "\"last_loss\":%.4f}", cell ? "W6c" : "W6", median, Parallel.threads(), lastLoss);
     }
 
-    private static double step(Embedding embed, Module rnn, Linear head, Adam adam, CrossEntropyLoss loss,
+    private static double step(Embedding embed, Block rnn, Linear head, Adam adam, CrossEntropyLoss loss,
                                Generator data) {
         Tensor x = Tensor.randint(data, 0, VOCAB, BATCH, SEQ);
         Tensor y = Tensor.randint(data, 0, VOCAB, BATCH, SEQ);

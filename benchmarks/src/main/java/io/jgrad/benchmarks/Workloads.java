@@ -2,7 +2,7 @@ package io.jgrad.benchmarks;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parallel;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
@@ -74,7 +74,7 @@ public final class Workloads {
         System.out.println("RESULT " + result);
     }
 
-    private static Module model(String w, Generator g) {
+    private static Block model(String w, Generator g) {
         return switch (w) {
             case "W1", "W1h" -> new Linear(784, 10, true, g);
             case "W2" -> new Sequential(new Linear(784, 512, true, g), new Relu(), new Linear(512, 256, true, g),
@@ -86,10 +86,10 @@ public final class Workloads {
         };
     }
 
-    private static double accuracy(Module m, ImageDataset test) {
+    private static double accuracy(Block m, ImageDataset test) {
         long correct = 0;
         try (var s = Autograd.noGrad()) {
-            for (Batch b : new DataLoader(test, 1000, false, 0, false).epoch(0)) {
+            for (Batch b : new DataLoader(test, 1000)) {
                 correct += (long) m.forward(b.inputs()).argmax(1).eq(b.targets()).sum().item();
             }
         }
@@ -103,10 +103,10 @@ public final class Workloads {
         double[] ms = data.train().pixelMeanStd();
         ImageDataset train = data.train().withNormalization(ms[0], ms[1]).withFlatten(!image);
         ImageDataset test = data.test().withNormalization(ms[0], ms[1]).withFlatten(!image);
-        Module m = model(w, Generator.seeded(0));
+        Block m = model(w, Generator.seeded(0));
         Loss loss = hinge ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd opt = new Sgd(m.parameters(), Sgd.Options.lr(lr).withMomentum(0.9));
-        DataLoader loader = new DataLoader(train, 128, true, 0, false);
+        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(0));
         List<Double> rates = new ArrayList<>();
         List<Double> accs = new ArrayList<>();
         double clock = 0;

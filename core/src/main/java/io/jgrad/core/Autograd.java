@@ -81,23 +81,61 @@ public final class Autograd {
     }
 
     /**
+     * What a backward keeps and records: {@link #DEFAULT} frees the graph as it goes;
+     * {@link #retainGraph()} keeps it for another backward; {@link #createGraph()} records the
+     * backward itself, so that the gradients can be differentiated again (grad of grad), which
+     * keeps the graph too.
+     *
+     * @param retain keep the graph for another backward (always, with {@code create})
+     * @param create record the backward (its results require grad)
+     */
+    public record Options(boolean retain, boolean create) {
+        /** Free the graph, record nothing. */
+        public static final Options DEFAULT = new Options(false, false);
+
+        /** The options; {@code create} implies {@code retain}. */
+        public Options {
+            retain |= create;
+        }
+
+        /** Keep the graph for another backward. */
+        public static Options retainGraph() {
+            return new Options(true, false);
+        }
+
+        /** Record the backward for grad of grad (and keep the graph). */
+        public static Options createGraph() {
+            return new Options(true, true);
+        }
+    }
+
+    /**
      * Gradients of {@code output} (a scalar) with respect to {@code inputs}, without touching any
      * {@code grad()}; the graph is freed afterwards.
      */
     public static List<Tensor> grad(Tensor output, Tensor... inputs) {
-        return grad(List.of(output), List.of(inputs), null, false, false);
+        return grad(List.of(output), List.of(inputs), null, Options.DEFAULT);
+    }
+
+    /**
+     * Gradients of the scalar {@code outputs} (their sum) with respect to {@code inputs}, as
+     * {@code options} say: {@code Autograd.grad(List.of(y), List.of(x), Autograd.Options.createGraph())}
+     * gives a gradient that can be differentiated again.
+     */
+    public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, Options options) {
+        return grad(outputs, inputs, null, options);
     }
 
     /**
      * Gradients of {@code outputs} with respect to {@code inputs}, like {@code torch.autograd.grad}:
-     * {@code gradOutputs} seeds each output (null for scalar outputs means 1); with
-     * {@code createGraph} the results are themselves differentiable (grad of grad), which also
-     * retains the graph unless {@code retainGraph} is false. An input the outputs do not depend
-     * on gets a zero gradient of its shape.
+     * {@code gradOutputs} seeds each output (null, or a null entry, for a scalar output means 1);
+     * {@code options} say whether the graph is kept and whether the results are themselves
+     * differentiable. An input the outputs do not depend on gets a zero gradient of its shape.
      */
     public static List<Tensor> grad(List<Tensor> outputs, List<Tensor> inputs, List<Tensor> gradOutputs,
-                                    boolean retainGraph, boolean createGraph) {
+                                    Options options) {
         checkArgument(!outputs.isEmpty(), "grad: no outputs given");
+        checkArgument(options != null, "grad: options are required (Autograd.Options.DEFAULT)");
         checkArgument(gradOutputs == null || gradOutputs.size() == outputs.size(),
                 "grad: %s outputs but %s gradOutputs", outputs.size(), gradOutputs == null ? 0 : gradOutputs.size());
         for (Tensor in : inputs) {
@@ -112,7 +150,7 @@ public final class Autograd {
         for (Tensor in : inputs) {
             captured.put(in, null);
         }
-        run(outputs.toArray(new Tensor[0]), seeds, retainGraph || createGraph, createGraph, captured);
+        run(outputs.toArray(new Tensor[0]), seeds, options.retain(), options.create(), captured);
         List<Tensor> result = new ArrayList<>(inputs.size());
         for (Tensor in : inputs) {
             Tensor g = captured.get(in);

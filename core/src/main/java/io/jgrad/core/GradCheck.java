@@ -121,7 +121,7 @@ public final class GradCheck {
                     return Tensor.zeros(DType.FLOAT64, 0);
                 }
                 List<Tensor> flat = new ArrayList<>();
-                for (Tensor g : Autograd.grad(List.of(out), diff, List.of(all.get(n)), true, true)) {
+                for (Tensor g : Autograd.grad(List.of(out), diff, List.of(all.get(n)), Autograd.Options.createGraph())) {
                     flat.add(g.reshape(-1));
                 }
                 return Tensor.cat(flat, 0);
@@ -194,7 +194,7 @@ public final class GradCheck {
             }
             return zeros;
         }
-        return Autograd.grad(List.of(y), diff, List.of(seed), retain, false);
+        return Autograd.grad(List.of(y), diff, List.of(seed), new Autograd.Options(retain, false));
     }
 
     private static Tensor oneHot(Tensor y, int j) {

@@ -3,7 +3,7 @@ package io.jgrad.core;
 import static com.google.common.base.Preconditions.checkArgument;
 
 /**
- * A tensor that a {@link Module} owns and trains: a floating-point leaf that requires grad.
+ * A tensor that a {@link Block} owns and trains: a floating-point leaf that requires grad.
  * It shares the storage of the tensor it was made from. Optimizers update it in place.
  */
 public final class Parameter extends Tensor {

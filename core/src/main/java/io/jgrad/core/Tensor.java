@@ -6,7 +6,6 @@ import io.jgrad.core.Elementwise.Binary;
 import io.jgrad.core.Elementwise.Unary;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 import java.util.function.UnaryOperator;
 
@@ -23,7 +22,7 @@ import java.util.function.UnaryOperator;
  * <p>Autograd: a floating-point leaf made with {@link #requiresGrad(boolean)} records every op
  * applied to it; {@link #backward()} then fills {@link #grad()} of each such leaf. Each
  * differentiable op states its backward with tensor ops, so gradients are themselves
- * differentiable ({@code backward(g, true, true)} or {@link Autograd#grad}).
+ * differentiable ({@code backward(g, Autograd.Options.createGraph())} or {@link Autograd#grad}).
  *
  * <p>Thread safety: ops that only read tensors (every op whose name does not say it modifies)
  * may run on several threads at once, also on shared inputs. In-place methods, {@code setGrad},
@@ -110,6 +109,16 @@ public sealed class Tensor permits Parameter {
         return empty(dtype, shape);
     }
 
+    /** Zeros of the given shape, FLOAT32. */
+    public static Tensor zeros(Shape shape) {
+        return zeros(DType.FLOAT32, shape.dims());
+    }
+
+    /** Zeros of the given dtype and shape. */
+    public static Tensor zeros(DType dtype, Shape shape) {
+        return zeros(dtype, shape.dims());
+    }
+
     /** Ones of the given shape, FLOAT32. */
     public static Tensor ones(int... shape) {
         return full(DType.FLOAT32, 1, shape);
@@ -118,6 +127,11 @@ public sealed class Tensor permits Parameter {
     /** Ones of the given dtype and shape. */
     public static Tensor ones(DType dtype, int... shape) {
         return full(dtype, 1, shape);
+    }
+
+    /** Ones of the given dtype and shape. */
+    public static Tensor ones(DType dtype, Shape shape) {
+        return full(dtype, 1, shape.dims());
     }
 
     /** Every element equal to {@code value}, FLOAT32. */
@@ -288,6 +302,11 @@ public sealed class Tensor permits Parameter {
         return uniform(rng, DType.FLOAT32, 0, 1, shape);
     }
 
+    /** Uniform on [0, 1) from {@code rng}, FLOAT32, of the given shape. */
+    public static Tensor rand(Generator rng, Shape shape) {
+        return rand(rng, shape.dims());
+    }
+
     /** Standard normal from the default generator, FLOAT32. */
     public static Tensor randn(int... shape) {
         return randn(Generator.getDefault(), DType.FLOAT32, shape);
@@ -296,6 +315,11 @@ public sealed class Tensor permits Parameter {
     /** Standard normal from {@code rng}, FLOAT32. */
     public static Tensor randn(Generator rng, int... shape) {
         return randn(rng, DType.FLOAT32, shape);
+    }
+
+    /** Standard normal from {@code rng}, of the given floating dtype and shape. */
+    public static Tensor randn(Generator rng, DType dtype, Shape shape) {
+        return randn(rng, dtype, shape.dims());
     }
 
     /** Standard normal from {@code rng}, of the given floating dtype. */
@@ -346,13 +370,9 @@ public sealed class Tensor permits Parameter {
         return storage.dtype;
     }
 
-    /** The shape as an immutable list ({@code [2, 3]}); {@code []} for a scalar. */
-    public List<Integer> shape() {
-        List<Integer> list = new ArrayList<>(shape.length);
-        for (int s : shape) {
-            list.add(s);
-        }
-        return Collections.unmodifiableList(list);
+    /** The shape ({@code [2, 3]}; {@code []} for a scalar), an immutable value. */
+    public Shape shape() {
+        return Shape.own(shape);
     }
 
     /** Number of dimensions (0 for a scalar). */
@@ -597,22 +617,24 @@ public sealed class Tensor permits Parameter {
 
     /** Backward from this scalar: accumulates d(this)/d(leaf) into every leaf's grad, then frees the graph. */
     public void backward() {
-        backward(null, false, false);
+        backward(null, Autograd.Options.DEFAULT);
     }
 
     /** Backward with an explicit upstream gradient of this tensor's shape (required when not a scalar). */
     public void backward(Tensor gradient) {
-        backward(gradient, false, false);
+        backward(gradient, Autograd.Options.DEFAULT);
     }
 
     /**
-     * Backward with options: {@code retainGraph} keeps the graph for another backward;
-     * {@code createGraph} records the backward itself so the gradients can be differentiated
-     * again (it implies retaining the graph).
+     * Backward from {@code gradient} (null for a scalar: 1) as {@code options} say:
+     * {@link Autograd.Options#retainGraph()} keeps the graph for another backward,
+     * {@link Autograd.Options#createGraph()} records the backward itself so that the gradients
+     * can be differentiated again.
      */
-    public void backward(Tensor gradient, boolean retainGraph, boolean createGraph) {
+    public void backward(Tensor gradient, Autograd.Options options) {
+        checkArgument(options != null, "backward: options are required (Autograd.Options.DEFAULT)");
         Tensor seed = Autograd.seed(this, gradient, "backward");
-        Autograd.run(in(this), in(seed), retainGraph || createGraph, createGraph, null);
+        Autograd.run(in(this), in(seed), options.retain(), options.create(), null);
     }
 
     // =================================================================== elementwise math
@@ -1673,6 +1695,21 @@ public sealed class Tensor permits Parameter {
                     + Arrays.toString(strides) + " is not contiguous; use reshape (which copies) or contiguous().view");
         }
         return reshape(newShape);
+    }
+
+    /** {@link #reshape(int...)} to {@code newShape}. */
+    public Tensor reshape(Shape newShape) {
+        return reshape(newShape.dims());
+    }
+
+    /** {@link #view(int...)} as {@code newShape}. */
+    public Tensor view(Shape newShape) {
+        return view(newShape.dims());
+    }
+
+    /** {@link #expand(int...)} to {@code sizes}. */
+    public Tensor expand(Shape sizes) {
+        return expand(sizes.dims());
     }
 
     /** Flattened to 1-D. */

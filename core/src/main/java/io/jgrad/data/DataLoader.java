@@ -9,24 +9,36 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Batches of a dataset, epoch by epoch. Each epoch's order is a permutation drawn from a
- * generator seeded with (seed, epoch), so any epoch (and any batch within it) can be
- * reproduced exactly, which is what resuming needs. The next batch is prepared on a
+ * Batches of a dataset, epoch by epoch, like PyTorch's {@code DataLoader}: iterating the loader
+ * runs one epoch, and each new iteration the next one ({@code for (Batch b : loader)} in a loop
+ * over epochs). Each epoch's order is a permutation drawn from a generator seeded with
+ * (seed, epoch), so any epoch (and any batch within it) can be reproduced exactly with
+ * {@link #epoch(int, int)}, which is what resuming needs. The next batch is prepared on a
  * background thread while the current one is used.
+ *
+ * <pre>{@code
+ * DataLoader test = new DataLoader(testSet, 1000);                                  // in order, every example
+ * DataLoader train = new DataLoader(trainSet, 128, DataLoader.Options.shuffled(seed)); // a new order each epoch
+ * for (int e = 0; e < epochs; e++) {
+ *     for (Batch b : train) { ... }
+ * }
+ * }</pre>
  *
  * <p>Thread safety: a loader may be shared, but each epoch's iterator belongs to one thread;
  * the dataset must allow {@code batch} to be called from the prefetch thread (the datasets here
  * only read their data).
  */
-public final class DataLoader {
+public final class DataLoader implements Iterable<Batch> {
     private final Dataset dataset;
     private final int batchSize;
     private final boolean shuffle;
     private final long seed;
     private final boolean dropLast;
     private final MicroShards shards;
+    private final AtomicInteger nextEpoch = new AtomicInteger();
     private final ExecutorService prefetch = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "jgrad-prefetch");
         t.setDaemon(true);
@@ -34,18 +46,47 @@ public final class DataLoader {
     });
 
     /**
-     * @param batchSize examples per batch (positive)
-     * @param shuffle   a fresh seeded permutation each epoch (else dataset order)
-     * @param seed      seed of the permutations
-     * @param dropLast  skip a last batch smaller than batchSize
+     * How a loader orders and cuts its batches: {@link #IN_ORDER} (the dataset's order, a smaller
+     * last batch kept, PyTorch's defaults) or {@link #shuffled(long)}, each with
+     * {@link #withDropLast(boolean)}.
+     *
+     * @param shuffle  a fresh seeded permutation each epoch (else dataset order)
+     * @param seed     seed of the permutations
+     * @param dropLast skip a last batch smaller than the batch size
      */
-    public DataLoader(Dataset dataset, int batchSize, boolean shuffle, long seed, boolean dropLast) {
+    public record Options(boolean shuffle, long seed, boolean dropLast) {
+        /** The dataset's order, every example (a smaller last batch kept). */
+        public static final Options IN_ORDER = new Options(false, 0, false);
+
+        /** A new permutation each epoch, drawn from {@code seed} and the epoch number. */
+        public static Options shuffled(long seed) {
+            return new Options(true, seed, false);
+        }
+
+        /** These options, skipping (or keeping) a last batch smaller than the batch size. */
+        public Options withDropLast(boolean drop) {
+            return new Options(shuffle, seed, drop);
+        }
+    }
+
+    /** Batches of {@code batchSize} in the dataset's order ({@link Options#IN_ORDER}). */
+    public DataLoader(Dataset dataset, int batchSize) {
+        this(dataset, batchSize, Options.IN_ORDER);
+    }
+
+    /**
+     * Batches of {@code batchSize} (positive) ordered and cut as {@code options} say.
+     *
+     * @throws IllegalArgumentException if the batch size is not positive or an argument is null
+     */
+    public DataLoader(Dataset dataset, int batchSize, Options options) {
+        checkArgument(dataset != null && options != null, "DataLoader: dataset and options are required");
         checkArgument(batchSize > 0, "DataLoader: batch size must be positive, got %s", batchSize);
         this.dataset = dataset;
         this.batchSize = batchSize;
-        this.shuffle = shuffle;
-        this.seed = seed;
-        this.dropLast = dropLast;
+        this.shuffle = options.shuffle();
+        this.seed = options.seed();
+        this.dropLast = options.dropLast();
         this.shards = null;
     }
 
@@ -112,6 +153,15 @@ public final class DataLoader {
             return p;
         }
         return permutation(dataset.size(), Generator.seeded(seed * 0x9E3779B97F4A7C15L + epoch));
+    }
+
+    /**
+     * The batches of the next epoch: the first call gives epoch 0, the next epoch 1, and so on
+     * (as each pass over a PyTorch loader draws a new order).
+     */
+    @Override
+    public Iterator<Batch> iterator() {
+        return epoch(nextEpoch.getAndIncrement()).iterator();
     }
 
     /** The batches of {@code epoch}. */

@@ -39,12 +39,12 @@ class ConcurrentBackwardTest {
                 List<Future<?>> done = new ArrayList<>();
                 done.add(pool.submit(() -> {
                     start.await();
-                    shared.backward(Tensor.scalar(DType.FLOAT64, 1), true, false);
+                    shared.backward(Tensor.scalar(DType.FLOAT64, 1), Autograd.Options.retainGraph());
                     return null;
                 }));
                 done.add(pool.submit(() -> {
                     start.await();
-                    shared.backward(Tensor.scalar(DType.FLOAT64, 1), true, false);
+                    shared.backward(Tensor.scalar(DType.FLOAT64, 1), Autograd.Options.retainGraph());
                     other.backward();
                     return null;
                 }));

@@ -22,7 +22,7 @@ class KernelPathsTest {
             Tensor fast = x.im2col(w, -5);
             Tensor general = x.to(DType.FLOAT64).im2col(w, -5);
             assertThat(fast.toDoubleArray()).as("%s", w).containsExactly(general.toDoubleArray());
-            Tensor cols = Tensor.randn(g, fast.shape().stream().mapToInt(Integer::intValue).toArray());
+            Tensor cols = Tensor.randn(g, fast.shape().toArray());
             Tensor back = cols.col2im(new int[] {3, 2, 7, 8}, w);
             Tensor backGeneral = cols.to(DType.FLOAT64).col2im(new int[] {3, 2, 7, 8}, w);
             assertThat(back.allClose(backGeneral.to(DType.FLOAT32), 1e-5, 1e-5)).as("%s adjoint", w).isTrue();
@@ -110,7 +110,7 @@ class KernelPathsTest {
             Tensor fast = v.contiguous();
             Tensor general = v.to(DType.FLOAT64).contiguous();
             assertThat(fast.isContiguous()).isTrue();
-            assertThat(fast.toDoubleArray()).as("%s", v.shape()).containsExactly(general.toDoubleArray());
+            assertThat(fast.toDoubleArray()).as("%s", v.shape().toArray()).containsExactly(general.toDoubleArray());
         }
     }
 

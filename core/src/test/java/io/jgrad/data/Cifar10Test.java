@@ -123,7 +123,7 @@ class Cifar10Test {
             byte[] img = s.test().image(2);
             assertThat(img[0] & 0xFF).isEqualTo((2 + 5) & 0xFF);              // red plane, first row
             assertThat(img[1024] & 0xFF).isEqualTo((2 + 5 + 50 + 1024 % 7) & 0xFF); // green plane starts at 1024
-            assertThat(s.test().batch(new int[] {0}).inputs().shape()).containsExactly(1, 3, 32, 32);
+            assertThat(s.test().batch(new int[] {0}).inputs().shape().toArray()).containsExactly(1, 3, 32, 32);
         }
     }
 

@@ -32,25 +32,38 @@ class DataLoaderTest {
 
     @Test
     void batchesCoverEveryExampleOncePerEpochInASeededOrder() {
-        DataLoader a = new DataLoader(digits(10), 3, true, 7, false);
+        DataLoader a = new DataLoader(digits(10), 3, DataLoader.Options.shuffled(7));
         assertThat(a.batchesPerEpoch()).isEqualTo(4);
         List<Long> e0 = firstPixels(a.epoch(0));
         assertThat(e0).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L);
-        assertThat(firstPixels(new DataLoader(digits(10), 3, true, 7, false).epoch(0))).isEqualTo(e0);
+        assertThat(firstPixels(new DataLoader(digits(10), 3, DataLoader.Options.shuffled(7)).epoch(0))).isEqualTo(e0);
         assertThat(firstPixels(a.epoch(1))).isNotEqualTo(e0);
         assertThat(firstPixels(a.epoch(0, 2))).isEqualTo(e0.subList(6, 10)); // resume mid-epoch
-        assertThat(firstPixels(new DataLoader(digits(10), 3, false, 7, true).epoch(0)))
+        assertThat(firstPixels(new DataLoader(digits(10), 3, DataLoader.Options.IN_ORDER.withDropLast(true)).epoch(0)))
                 .containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L);
+    }
+
+    @Test
+    void iteratingTheLoaderRunsTheNextEpochEachTime() {
+        DataLoader loader = new DataLoader(digits(10), 3, DataLoader.Options.shuffled(7));
+        List<Long> first = firstPixels(loader);
+        List<Long> second = firstPixels(loader);
+        assertThat(first).isEqualTo(firstPixels(loader.epoch(0)));
+        assertThat(second).isEqualTo(firstPixels(loader.epoch(1))).isNotEqualTo(first);
+        assertThat(firstPixels(new DataLoader(digits(5), 2))).as("in order, the last batch kept")
+                .containsExactly(0L, 1L, 2L, 3L, 4L);
+        assertThatThrownBy(() -> new DataLoader(digits(5), 0)).hasMessageContaining("batch size must be positive, got 0");
+        assertThatThrownBy(() -> new DataLoader(digits(5), 2, null)).hasMessageContaining("options are required");
     }
 
     @Test
     void batchesConvertBytesWithNormalisation() {
         ImageDataset d = digits(4).withNormalization(0.5, 2);
         Batch b = d.batch(new int[] {3, 1});
-        assertThat(b.inputs().shape()).containsExactly(2, 4);
+        assertThat(b.inputs().shape().toArray()).containsExactly(2, 4);
         assertThat(b.inputs().get(0, 0)).isCloseTo((3 / 255.0 - 0.5) / 2, org.assertj.core.api.Assertions.within(1e-6));
         assertThat(b.targets().toLongArray()).containsExactly(3, 1);
-        assertThat(d.withFlatten(false).batch(new int[] {0}).inputs().shape()).containsExactly(1, 1, 2, 2);
+        assertThat(d.withFlatten(false).batch(new int[] {0}).inputs().shape().toArray()).containsExactly(1, 1, 2, 2);
         assertThatThrownBy(() -> d.batch(new int[] {4})).hasMessageContaining("index 4");
     }
 

@@ -4,7 +4,7 @@ import com.google.common.hash.Hashing;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.TensorDataset;
@@ -48,7 +48,7 @@ public final class CharLm {
     private CharLm() {}
 
     /** The model: characters [B, T] (INT64 ids) to next-character scores [B·T, vocabulary]. */
-    static final class Model extends Module {
+    static final class Model extends Block {
         final Embedding embedding;
         final Lstm lstm;
         final Linear head;
@@ -56,9 +56,9 @@ public final class CharLm {
 
         Model(int vocabulary, int width, int hidden, int layers, Generator rng) {
             this.vocabulary = vocabulary;
-            embedding = registerModule("embedding", new Embedding(vocabulary, width, rng));
-            lstm = registerModule("lstm", new Lstm(width, hidden, layers, true, true, rng));
-            head = registerModule("head", new Linear(hidden, vocabulary, true, rng));
+            embedding = registerChild("embedding", new Embedding(vocabulary, width, rng));
+            lstm = registerChild("lstm", new Lstm(width, hidden, layers, true, true, rng));
+            head = registerChild("head", new Linear(hidden, vocabulary, true, rng));
         }
 
         @Override
@@ -133,7 +133,7 @@ public final class CharLm {
                 .epochs(epochs).clipGradNorm(5).validation(validation).stopAfter(args.integer("stop-after", 0))
                 .callbacks(checkpoints, new MetricsLog(out.resolve("charlm-metrics.jsonl")), new ProgressPrinter(System.out))
                 .build();
-        DataLoader loader = new DataLoader(train, batch, true, seed, false);
+        DataLoader loader = new DataLoader(train, batch, DataLoader.Options.shuffled(seed));
         History history = TrainingRuns.fit(trainer, loader);
         if (TrainingRuns.interrupted("charlm", history, epochs, loader, checkpoints)) {
             return Cli.DONE; // interrupted on purpose: no final evaluation

@@ -36,7 +36,7 @@ public final class Demo {
 
         // grad of grad: gradients are themselves differentiable
         Tensor t = Tensor.scalar(DType.FLOAT64, 2).requiresGrad(true);
-        Tensor dy = Autograd.grad(List.of(t.pow(3)), List.of(t), null, false, true).get(0);
+        Tensor dy = Autograd.grad(List.of(t.pow(3)), List.of(t), Autograd.Options.createGraph()).get(0);
         Tensor d2y = Autograd.grad(dy, t).get(0);
         System.out.println(dy.item() + " " + d2y.item());
 

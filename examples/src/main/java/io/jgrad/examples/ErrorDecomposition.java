@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -39,7 +39,7 @@ public final class ErrorDecomposition {
         return new Tensor[] {Tensor.of(x, n, 2), Tensor.of(y)};
     }
 
-    private static double testError(Module m, Tensor[] test) {
+    private static double testError(Block m, Tensor[] test) {
         return 1 - Toy2d.accuracy(m, test[0], test[1]);
     }
 

@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Autograd;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;
 import io.jgrad.data.DataLoader;
@@ -17,10 +17,10 @@ final class Evaluation {
     private Evaluation() {}
 
     /** Adds the model's predictions on {@code data} (eval mode) to {@code cm}; returns the accuracy. */
-    static double confusion(Module model, Dataset data, ConfusionMatrix cm) {
+    static double confusion(Block model, Dataset data, ConfusionMatrix cm) {
         model.eval();
         try (var g = Autograd.noGrad()) {
-            for (Batch b : new DataLoader(data, 1000, false, 0, false).epoch(0)) {
+            for (Batch b : new DataLoader(data, 1000)) {
                 cm.update(model.forward(b.inputs()), b.targets());
             }
         } finally {
@@ -30,12 +30,12 @@ final class Evaluation {
     }
 
     /** Writes {@code index,label,predicted} for every example of {@code data}, atomically; returns the file. */
-    static Path writePredictions(Module model, Dataset data, Path csv) throws IOException {
+    static Path writePredictions(Block model, Dataset data, Path csv) throws IOException {
         StringBuilder sb = new StringBuilder("index,label,predicted\n");
         model.eval();
         int i = 0;
         try (var g = Autograd.noGrad()) {
-            for (Batch b : new DataLoader(data, 1000, false, 0, false).epoch(0)) {
+            for (Batch b : new DataLoader(data, 1000)) {
                 long[] y = b.targets().toLongArray();
                 long[] p = model.forward(b.inputs()).argmax(1).toLongArray();
                 for (int k = 0; k < y.length; k++, i++) {

@@ -2,7 +2,7 @@ package io.jgrad.examples;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.ImageDataset;
 import io.jgrad.io.CheckpointStore;
@@ -92,7 +92,7 @@ public final class ExportOnnx {
         FashionMnistData.Loaded data = FashionMnistData.load(dataPath, args.flag("download"),
                 FashionMnistData.Sources.standard());
         int[] shape = {1, 28, 28};
-        Module model = program.model(shape, Generator.seeded(0));
+        Block model = program.model(shape, Generator.seeded(0));
         Map<String, Tensor> state = new LinkedHashMap<>();
         loaded.get().contents().tensors().forEach((k, v) -> {
             if (k.startsWith("model.")) {

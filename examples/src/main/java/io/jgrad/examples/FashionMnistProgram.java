@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.FashionMnist;
 import io.jgrad.data.ImageDataset;
@@ -39,12 +39,12 @@ import java.util.Map;
 final class FashionMnistProgram {
     /** Extra pictures a program draws from its trained model, for images of {@code shape} [C, H, W]. */
     interface Extras {
-        List<Path> write(Module model, Path out, String name, int[] shape, List<String> classes) throws IOException;
+        List<Path> write(Block model, Path out, String name, int[] shape, List<String> classes) throws IOException;
     }
 
     /** The model for images of shape [C, H, W] and 10 classes. */
     interface Model {
-        Module build(int[] shape, Generator rng);
+        Block build(int[] shape, Generator rng);
     }
 
     private final String program;
@@ -77,7 +77,7 @@ final class FashionMnistProgram {
     }
 
     /** The program's model, freshly initialised, for images of {@code shape} [C, H, W]. */
-    Module model(int[] shape, Generator rng) {
+    Block model(int[] shape, Generator rng) {
         return model.build(shape, rng);
     }
 
@@ -187,7 +187,7 @@ final class FashionMnistProgram {
         System.out.printf(Locale.ROOT, "%s from %s: %d train, %d test images; pixel mean %.4f std %.4f%n",
                 cifar ? "CIFAR-10" : "Fashion-MNIST", from, train.size(), test.size(), meanStd[0], meanStd[1]);
 
-        Module net = model.build(shape, Generator.seeded(seed));
+        Block net = model.build(shape, Generator.seeded(seed));
         Loss dataLoss = lossName.equals("svm") ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd sgd = new Sgd(net.parameters(), Sgd.Options.lr(lr).withMomentum(momentum));
         String name = program.toLowerCase(Locale.ROOT) + (cifar ? "-cifar10-" : "-") + lossName;
@@ -209,7 +209,7 @@ final class FashionMnistProgram {
         if (args.flag("sanity")) {
             return sanity(net, dataLoss, train, classes.size());
         }
-        DataLoader loader = new DataLoader(train, batch, true, seed, false);
+        DataLoader loader = new DataLoader(train, batch, DataLoader.Options.shuffled(seed));
         History history = TrainingRuns.fit(trainer, loader);
         if (TrainingRuns.interrupted(name, history, epochs, loader, checkpoints)) {
             return Cli.DONE; // interrupted on purpose: no final evaluation
@@ -265,7 +265,7 @@ final class FashionMnistProgram {
      * training examples, a float64 gradient check of the whole model), as a table; status 0 when
      * all pass, {@link Cli#SANITY_FAILED} otherwise.
      */
-    private static int sanity(Module net, Loss dataLoss, ImageDataset train, int classes) {
+    private static int sanity(Block net, Loss dataLoss, ImageDataset train, int classes) {
         int[] first = new int[20];
         for (int i = 0; i < first.length; i++) {
             first[i] = i;

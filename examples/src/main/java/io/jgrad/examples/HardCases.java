@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,8 +81,8 @@ public final class HardCases {
         java.util.Map<String, double[]> accuracies = new java.util.LinkedHashMap<>();
         System.out.println("problem       linear   two-layer (hidden 64)");
         for (Problem p : problems(seed, 2000)) {
-            Module linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.05);
-            Module net = Toy2d.train(Toy2d.model(64, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.02);
+            Block linear = Toy2d.train(Toy2d.model(0, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.05);
+            Block net = Toy2d.train(Toy2d.model(64, 2, Generator.seeded(seed + 1)), p.x(), p.y(), 1500, 0.02);
             double al = Toy2d.accuracy(linear, p.x(), p.y());
             double an = Toy2d.accuracy(net, p.x(), p.y());
             System.out.printf(Locale.ROOT, "%-12s  %.3f    %.3f%n", p.name(), al, an);

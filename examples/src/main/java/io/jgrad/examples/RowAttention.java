@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.layers.LayerNorm;
 import io.jgrad.layers.Linear;
@@ -21,7 +21,7 @@ public final class RowAttention {
             "3", "0.02");
 
     /** The model: [N, C, H, W] images as H tokens of C·W values to 10 class scores. */
-    static final class Model extends Module {
+    static final class Model extends Block {
         private final Linear embed;
         private final PositionalEncoding positions;
         private final TransformerEncoderLayer encoder;
@@ -29,11 +29,11 @@ public final class RowAttention {
         private final Linear head;
 
         Model(int rowWidth, int rows, int width, Generator rng) {
-            embed = registerModule("embed", new Linear(rowWidth, width, true, rng));
-            positions = registerModule("positions", PositionalEncoding.sinusoidal(rows, width));
-            encoder = registerModule("encoder", new TransformerEncoderLayer(width, 4, 2 * width, true, true, true, rng));
-            norm = registerModule("norm", new LayerNorm(width));
-            head = registerModule("head", new Linear(width, 10, true, rng));
+            embed = registerChild("embed", new Linear(rowWidth, width, true, rng));
+            positions = registerChild("positions", PositionalEncoding.sinusoidal(rows, width));
+            encoder = registerChild("encoder", new TransformerEncoderLayer(width, 4, 2 * width, true, true, true, rng));
+            norm = registerChild("norm", new LayerNorm(width));
+            head = registerChild("head", new Linear(width, 10, true, rng));
         }
 
         @Override

@@ -3,7 +3,7 @@ package io.jgrad.examples;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.layers.Linear;
 import io.jgrad.layers.Relu;
@@ -21,13 +21,13 @@ final class Toy2d {
     private Toy2d() {}
 
     /** A linear classifier (hidden 0) or a network with one hidden ReLU layer of that width. */
-    static Module model(int hidden, int classes, Generator rng) {
+    static Block model(int hidden, int classes, Generator rng) {
         return hidden == 0 ? new Linear(2, classes, true, rng)
                 : new Sequential(new Linear(2, hidden, true, rng), new Relu(), new Linear(hidden, classes, true, rng));
     }
 
     /** Full-batch Adam on softmax cross-entropy for {@code steps} steps. */
-    static Module train(Module m, Tensor x, Tensor y, int steps, double lr) {
+    static Block train(Block m, Tensor x, Tensor y, int steps, double lr) {
         Adam opt = new Adam(m.parameters(), Adam.Options.lr(lr));
         CrossEntropyLoss loss = new CrossEntropyLoss();
         for (int s = 0; s < steps; s++) {
@@ -40,7 +40,7 @@ final class Toy2d {
     }
 
     /** Fraction of points classified correctly. */
-    static double accuracy(Module m, Tensor x, Tensor y) {
+    static double accuracy(Block m, Tensor x, Tensor y) {
         try (var s = Autograd.noGrad()) {
             return m.forward(x).argmax(1).eq(y).to(DType.FLOAT32).mean().item();
         }
@@ -50,7 +50,7 @@ final class Toy2d {
      * The model's decision regions over [-lim, lim]² with the points on top, as a PNG with a
      * title, both axes labelled with their range, and a legend of the classes' colours.
      */
-    static Path plot(Module m, Tensor x, Tensor y, double lim, String title, Path png) throws IOException {
+    static Path plot(Block m, Tensor x, Tensor y, double lim, String title, Path png) throws IOException {
         int size = 300;
         int left = 44;
         int top = 30;

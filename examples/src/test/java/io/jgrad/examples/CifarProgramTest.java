@@ -53,6 +53,6 @@ class CifarProgramTest {
         var templates = ImageIO.read(out.resolve("linearclassifier-cifar10-softmax-templates.png").toFile());
         assertThat(templates.getWidth()).isEqualTo(5 * (32 * 4 + 8)); // five tiles a row, 4x zoom, 8 pixels apart
         assertThat(Safetensors.load(out.resolve("linearclassifier-cifar10-softmax-step391.safetensors")).tensors()
-                .get("model.weight").shape()).containsExactly(10, 3072);
+                .get("model.weight").shape().toArray()).containsExactly(10, 3072);
     }
 }

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.data.FashionMnist;
@@ -50,7 +50,7 @@ class ExportOnnxTest {
     }
 
     /** A few training steps in train mode, so that the batch norms' running statistics are not 0 and 1. */
-    private static void moveRunningStats(Module model, Tensor x) {
+    private static void moveRunningStats(Block model, Tensor x) {
         model.train();
         try (var s = Autograd.noGrad()) {
             for (int i = 0; i < 3; i++) {
@@ -60,7 +60,7 @@ class ExportOnnxTest {
         model.eval();
     }
 
-    private static void assertOrtMatches(Module model, ImageDataset data) {
+    private static void assertOrtMatches(Block model, ImageDataset data) {
         model.eval();
         Tensor example = batch(data, 0, 32);
         byte[] onnx = OnnxExporter.of(model).toBytes(example);
@@ -87,7 +87,7 @@ class ExportOnnxTest {
     @Test
     void aModelWithBatchNormAndLayerNormGivesOnnxRuntimesOutputs() throws IOException {
         Generator rng = Generator.seeded(4);
-        Module model = new Sequential(new Conv2d(1, 8, Window2d.square(3, 1, 1, 1), true, rng), new BatchNorm2d(8),
+        Block model = new Sequential(new Conv2d(1, 8, Window2d.square(3, 1, 1, 1), true, rng), new BatchNorm2d(8),
                 new Relu(), new MaxPool2d(2), new Flatten(), new Linear(8 * 14 * 14, 32, true, rng), new BatchNorm1d(32),
                 new Relu(), new LayerNorm(32), new Linear(32, 10, true, rng));
         ImageDataset data = testImages(false);
@@ -107,7 +107,7 @@ class ExportOnnxTest {
         assertThat(onnx).isEqualTo(dir.resolve("model.onnx"));
         assertThat(sample).isEqualTo(dir.resolve("sample.safetensors"));
         Safetensors.Contents c = Safetensors.load(sample);
-        assertThat(c.tensors().get("input").shape()).containsExactly(8, 784);
+        assertThat(c.tensors().get("input").shape().toArray()).containsExactly(8, 784);
         assertThat(c.metadata()).containsEntry("program", "LinearClassifier").containsKey("pixel_mean");
         OrtRunner.assertMatches(Files.readAllBytes(onnx), c.tensors().get("input"), c.tensors().get("output"), 1e-5);
 

@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -17,7 +17,7 @@ import java.util.List;
  * toward the batch's (mean, and unbiased variance, as in PyTorch); in eval mode the running
  * statistics are used instead. Buffers (PyTorch's names): running_mean, running_var, num_batches_tracked.
  */
-abstract class BatchNorm extends Module {
+abstract class BatchNorm extends Block {
     private final int features;
     private final double eps;
     private final double momentum;

@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -14,7 +14,7 @@ import io.jgrad.core.Window2d;
  * [out, in, kernel], bias [out], stride, padding and dilation along L; initialised like
  * PyTorch's (uniform on ±1/√(in·kernel)). Runs as a 2-D convolution of height 1.
  */
-public final class Conv1d extends Module {
+public final class Conv1d extends Block {
     private final int in;
     private final int out;
     private final int kernel;

@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -14,7 +14,7 @@ import io.jgrad.core.Window2d;
  * [N, out, Ho, Wo]; weight [out, in, kh, kw], bias [out]; initialised uniform on ±1/√(in·kh·kw)
  * like PyTorch. Computed by {@link Tensor#conv2d}: one matrix product for the whole batch.
  */
-public final class Conv2d extends Module {
+public final class Conv2d extends Block {
     private final int in;
     private final int out;
     private final Window2d window;

@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 
 /**
@@ -11,7 +11,7 @@ import io.jgrad.core.Tensor;
  * (inverted dropout, so eval needs no rescaling); in eval mode, the identity. Masks come from
  * the layer's own seeded generator.
  */
-public final class Dropout extends Module {
+public final class Dropout extends Block {
     private final double p;
     private final Generator rng;
 
@@ -44,7 +44,7 @@ public final class Dropout extends Module {
         if (p == 1) {
             return x.mul(0);
         }
-        Tensor keep = Tensor.rand(rng, x.shape().stream().mapToInt(Integer::intValue).toArray()).ge(p);
+        Tensor keep = Tensor.rand(rng, x.shape().toArray()).ge(p);
         return x.mul(keep.to(x.dtype()).mul(1 / (1 - p)));
     }
 

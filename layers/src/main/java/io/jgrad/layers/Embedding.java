@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Trace;
@@ -12,7 +12,7 @@ import java.util.Arrays;
 import java.util.List;
 
 /** A lookup table: INT64 indices [...] -> rows of weight [num, dim], giving [..., dim]. Weights start N(0, 1) like PyTorch. */
-public final class Embedding extends Module {
+public final class Embedding extends Block {
     private final int num;
     private final int dim;
 
@@ -27,7 +27,7 @@ public final class Embedding extends Module {
     @Override
     public Tensor forward(Tensor indices) {
         checkArgument(indices.dtype() == DType.INT64, "Embedding: indices must be int64, got %s", indices.dtype());
-        int[] shape = Arrays.copyOf(indices.shape().stream().mapToInt(Integer::intValue).toArray(), indices.dim() + 1);
+        int[] shape = Arrays.copyOf(indices.shape().toArray(), indices.dim() + 1);
         shape[indices.dim()] = dim;
         // one op for an exporter: ONNX's Gather (see io.jgrad.core.Trace)
         return Trace.function("embedding", List.of(param("weight"), indices),

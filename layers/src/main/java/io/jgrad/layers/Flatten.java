@@ -1,10 +1,10 @@
 package io.jgrad.layers;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 
 /** Merges dims startDim..endDim (default 1..-1: everything but the batch dim), e.g. [N, 1, 28, 28] -> [N, 784]. */
-public final class Flatten extends Module {
+public final class Flatten extends Block {
     private final int startDim;
     private final int endDim;
 

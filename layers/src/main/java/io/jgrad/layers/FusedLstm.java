@@ -152,7 +152,7 @@ final class FusedLstm extends CustomOp {
         if (wrt.isEmpty() || !out.requiresGrad()) {
             return grads;
         }
-        List<Tensor> g = Autograd.grad(List.of(out), wrt, List.of(dOut), true, true);
+        List<Tensor> g = Autograd.grad(List.of(out), wrt, List.of(dOut), Autograd.Options.createGraph());
         for (int k = 0, j = 0; k < in.length; k++) {
             if (in[k].requiresGrad()) {
                 grads[k] = g.get(j++);

@@ -1,13 +1,13 @@
 package io.jgrad.layers;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 
 /**
  * GELU(x) = x·Φ(x) = x/2·(1 + erf(x/√2)), or with {@code tanh} approximation
  * x/2·(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch's {@code approximate="tanh"}.
  */
-public final class Gelu extends Module {
+public final class Gelu extends Block {
     private final boolean tanh;
 
     /** The exact (erf) form. */

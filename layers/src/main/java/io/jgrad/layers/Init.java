@@ -63,7 +63,7 @@ public final class Init {
     }
 
     private static int[] shape(Tensor t) {
-        return t.shape().stream().mapToInt(Integer::intValue).toArray();
+        return t.shape().toArray();
     }
 
     /** Uniform on ±gain·√(6 / (fanIn + fanOut)) (Glorot). */

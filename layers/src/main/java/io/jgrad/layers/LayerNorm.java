@@ -2,7 +2,7 @@ package io.jgrad.layers;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -14,7 +14,7 @@ import java.util.List;
  * (x − mean) / √(var + eps) · weight + bias, with mean and (biased) variance over the last dims
  * given by {@code normalizedShape}; weight starts at 1, bias at 0.
  */
-public final class LayerNorm extends Module {
+public final class LayerNorm extends Block {
     private final int[] normalizedShape;
     private final double eps;
     private final boolean affine;
@@ -41,14 +41,14 @@ public final class LayerNorm extends Module {
     @Override
     public Tensor forward(Tensor x) {
         int k = normalizedShape.length;
-        List<Integer> s = x.shape();
-        if (s.size() < k || !s.subList(s.size() - k, s.size()).equals(Arrays.stream(normalizedShape).boxed().toList())) {
-            throw new ShapeException("LayerNorm" + Arrays.toString(normalizedShape) + ": input " + s
+        int[] s = x.shape().toArray();
+        if (s.length < k || !Arrays.equals(s, s.length - k, s.length, normalizedShape, 0, k)) {
+            throw new ShapeException("LayerNorm" + Arrays.toString(normalizedShape) + ": input " + x.shape()
                     + " must end in " + Arrays.toString(normalizedShape));
         }
         int[] dims = new int[k];
         for (int i = 0; i < k; i++) {
-            dims[i] = s.size() - k + i;
+            dims[i] = s.length - k + i;
         }
         // one op for an exporter: ONNX's LayerNormalization (see io.jgrad.core.Trace)
         return Trace.function("layerNorm", affine ? List.of(x, param("weight"), param("bias")) : List.of(x),

@@ -2,13 +2,13 @@ package io.jgrad.layers;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Trace;
 import java.util.List;
 
 /** x for x > 0, slope·x otherwise (default slope 0.01, as in PyTorch); the gradient at 0 is slope. */
-public final class LeakyRelu extends Module {
+public final class LeakyRelu extends Block {
     private final double slope;
 
     /** Slope 0.01. */

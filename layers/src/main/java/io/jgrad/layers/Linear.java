@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 
@@ -11,7 +11,7 @@ import io.jgrad.core.Tensor;
  * y = x Wᵀ + b. x [..., in] -> y [..., out]; weight [out, in] (row j is class j's template in a
  * linear classifier), bias [out]. Initialised like PyTorch: W and b uniform on ±1/√in.
  */
-public final class Linear extends Module {
+public final class Linear extends Block {
     private final int in;
     private final int out;
     private final boolean bias;

@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -15,7 +15,7 @@ import io.jgrad.core.Tensor;
  * {@code out_proj.weight}, {@code out_proj.bias}; PyTorch's names and initialisation, so state
  * dicts move between the two. Inputs are [L, N, E] (or [N, L, E] with {@code batchFirst}).
  */
-public final class MultiheadAttention extends Module {
+public final class MultiheadAttention extends Block {
     /** The output [L, N, E] (or batch-first) and the attention weights averaged over the heads [N, L, S]. */
     public record Output(Tensor output, Tensor weights) {}
 
@@ -38,7 +38,7 @@ public final class MultiheadAttention extends Module {
         if (bias) {
             registerParameter("in_proj_bias", new Parameter(Tensor.zeros(3 * embed)));
         }
-        outProj = registerModule("out_proj", new Linear(embed, embed, bias, rng));
+        outProj = registerChild("out_proj", new Linear(embed, embed, bias, rng));
         if (bias) {
             outProj.namedParameters().get("bias").detach().fill(0); // PyTorch starts both biases at 0
         }

@@ -1,12 +1,12 @@
 package io.jgrad.layers;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 
 /** Shared shape check and description of {@link MaxPool2d} and {@link AvgPool2d}. */
-abstract class Pool2d extends Module {
+abstract class Pool2d extends Block {
     private final Window2d window;
 
     Pool2d(Window2d window) {

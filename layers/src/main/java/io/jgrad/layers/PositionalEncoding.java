@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -15,7 +15,7 @@ import io.jgrad.core.Tensor;
  * a buffer {@code pe [maxLength, E]}) or a learned table ({@code weight [maxLength, E]}, normal
  * initialisation like an embedding).
  */
-public final class PositionalEncoding extends Module {
+public final class PositionalEncoding extends Block {
     private final int maxLength;
     private final int width;
     private final boolean learned;

@@ -4,7 +4,7 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -23,7 +23,7 @@ import java.util.List;
  * (uniform on ±1/√hidden), so state dicts move between the two. Each step is written with tensor
  * ops, so gradients of any order flow through it.
  */
-public abstract class Recurrent extends Module {
+public abstract class Recurrent extends Block {
     /** Every step's output of the last layer, and each layer's final hidden (and, for an LSTM, cell) state. */
     public record Output(Tensor output, Tensor h, Tensor c) {}
 

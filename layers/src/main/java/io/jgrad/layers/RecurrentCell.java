@@ -3,7 +3,7 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
@@ -14,7 +14,7 @@ import io.jgrad.core.Tensor;
  * parameters {@code weight_ih [gates·hidden, in]}, {@code weight_hh}, {@code bias_ih},
  * {@code bias_hh} with PyTorch's names, layouts and initialisation.
  */
-public abstract class RecurrentCell extends Module {
+public abstract class RecurrentCell extends Block {
     private final Cells.Kind kind;
     private final int inputSize;
     private final int hiddenSize;

@@ -1,10 +1,10 @@
 package io.jgrad.layers;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 
 /** {@link Tensor#softmax(int)} over one dim (stable for any magnitude). */
-public final class Softmax extends Module {
+public final class Softmax extends Block {
     private final int dim;
 
     /** Over dim {@code dim} (negative counts from the end). */

@@ -1,7 +1,7 @@
 package io.jgrad.layers;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 
 /**
@@ -11,7 +11,7 @@ import io.jgrad.core.Tensor;
  * ({@code normFirst}). Sub-modules carry PyTorch's names ({@code self_attn}, {@code linear1},
  * {@code linear2}, {@code norm1}, {@code norm2}), so state dicts move between the two.
  */
-public final class TransformerEncoderLayer extends Module {
+public final class TransformerEncoderLayer extends Block {
     private final MultiheadAttention attention;
     private final Linear linear1;
     private final Linear linear2;
@@ -26,11 +26,11 @@ public final class TransformerEncoderLayer extends Module {
      */
     public TransformerEncoderLayer(int width, int heads, int feedForward, boolean gelu, boolean normFirst,
                                    boolean batchFirst, Generator rng) {
-        this.attention = registerModule("self_attn", new MultiheadAttention(width, heads, true, batchFirst, rng));
-        this.linear1 = registerModule("linear1", new Linear(width, feedForward, true, rng));
-        this.linear2 = registerModule("linear2", new Linear(feedForward, width, true, rng));
-        this.norm1 = registerModule("norm1", new LayerNorm(new int[] {width}, 1e-5, true));
-        this.norm2 = registerModule("norm2", new LayerNorm(new int[] {width}, 1e-5, true));
+        this.attention = registerChild("self_attn", new MultiheadAttention(width, heads, true, batchFirst, rng));
+        this.linear1 = registerChild("linear1", new Linear(width, feedForward, true, rng));
+        this.linear2 = registerChild("linear2", new Linear(feedForward, width, true, rng));
+        this.norm1 = registerChild("norm1", new LayerNorm(new int[] {width}, 1e-5, true));
+        this.norm2 = registerChild("norm2", new LayerNorm(new int[] {width}, 1e-5, true));
         this.normFirst = normFirst;
         this.gelu = gelu;
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
 import io.jgrad.core.GradCheck;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.io.Safetensors;
 import java.nio.file.Path;
@@ -54,14 +54,14 @@ class LayerExtraTest {
 
     @Test
     void aModelSavedToAFileAndLoadedIntoAFreshOneGivesBitIdenticalOutputs(@TempDir Path dir) throws Exception {
-        Module a = new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new Relu(), new MaxPool2d(2), new Flatten(),
+        Block a = new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new Relu(), new MaxPool2d(2), new Flatten(),
                 new Linear(4 * 3 * 3, 5, true, Generator.seeded(1)), new LayerNorm(5));
         Tensor x = Tensor.randn(Generator.seeded(2), 3, 1, 8, 8);
         a.forward(x); // training mode: moves the batch-norm running statistics
         a.eval();
         Path file = dir.resolve("model.safetensors");
         Safetensors.save(file, a.stateDict());
-        Module b = new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new Relu(), new MaxPool2d(2), new Flatten(),
+        Block b = new Sequential(new Conv2d(1, 4, 3), new BatchNorm2d(4), new Relu(), new MaxPool2d(2), new Flatten(),
                 new Linear(4 * 3 * 3, 5, true, Generator.seeded(9)), new LayerNorm(5));
         b.loadStateDict(Safetensors.load(file).tensors(), true);
         b.eval();

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
 import io.jgrad.core.GradCheck;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import java.util.ArrayList;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.TestFactory;
 
 /** Every layer in float64: gradient check with respect to its input and each of its parameters (and second order). */
 class LayerGradientTest {
-    record Spec(String name, Supplier<Module> layer, int[] input) {}
+    record Spec(String name, Supplier<Block> layer, int[] input) {}
 
     static List<Spec> specs() {
         Generator g = Generator.seeded(3);
@@ -56,14 +56,14 @@ class LayerGradientTest {
         for (Spec s : specs()) {
             long sd = seed++;
             out.add(dynamicTest(s.name(), () -> {
-                Module m = s.layer().get().to(DType.FLOAT64);
+                Block m = s.layer().get().to(DType.FLOAT64);
                 List<String> names = new ArrayList<>(m.namedParameters().keySet());
                 List<Tensor> inputs = new ArrayList<>();
                 inputs.add(Tensor.randn(Generator.seeded(sd), DType.FLOAT64, s.input()).requiresGrad(true));
                 for (String n : names) {
                     inputs.add(m.namedParameters().get(n).detach().add(
-                            Tensor.randn(Generator.seeded(sd + 100), DType.FLOAT64, m.namedParameters().get(n).shape()
-                                    .stream().mapToInt(Integer::intValue).toArray()).mul(0.1)).requiresGrad(true));
+                            Tensor.randn(Generator.seeded(sd + 100), DType.FLOAT64, m.namedParameters().get(n).shape())
+                                    .mul(0.1)).requiresGrad(true));
                 }
                 java.util.function.Function<List<Tensor>, Tensor> f = xs -> {
                     Map<String, Tensor> replace = new LinkedHashMap<>();

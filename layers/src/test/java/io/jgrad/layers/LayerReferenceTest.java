@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import io.jgrad.core.DType;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.ReferenceFile;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
@@ -24,7 +24,7 @@ import org.junit.jupiter.api.TestFactory;
  * with Debian's python3-torch. Parameters load through {@code loadStateDict} under PyTorch's names.
  */
 class LayerReferenceTest {
-    private static final Map<String, Supplier<Module>> LAYERS = new LinkedHashMap<>();
+    private static final Map<String, Supplier<Block>> LAYERS = new LinkedHashMap<>();
 
     static {
         LAYERS.put("linear", () -> new Linear(4, 3));
@@ -68,7 +68,7 @@ class LayerReferenceTest {
         List<DynamicTest> tests = new ArrayList<>();
         for (Case c : load()) {
             tests.add(dynamicTest(c.name(), () -> {
-                Module m = LAYERS.get(c.name()).get().to(DType.FLOAT64);
+                Block m = LAYERS.get(c.name()).get().to(DType.FLOAT64);
                 m.loadStateDict(c.params(), true);
                 Tensor y = m.forward(c.input());
                 assertThat(y.shape()).isEqualTo(c.output().shape());

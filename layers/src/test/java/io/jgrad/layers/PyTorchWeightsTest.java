@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.io.Safetensors;
@@ -28,10 +28,10 @@ class PyTorchWeightsTest {
         }
     }
 
-    private static void matchesPyTorch(String name, Module model) throws IOException {
+    private static void matchesPyTorch(String name, Block model) throws IOException {
         Safetensors.Contents weights = load(name + ".safetensors");
         assertThat(weights.metadata().get("torch")).startsWith("1.13");
-        Module.LoadResult r = model.to(DType.FLOAT64).loadStateDict(weights.tensors(), true);
+        Block.LoadResult r = model.to(DType.FLOAT64).loadStateDict(weights.tensors(), true);
         assertThat(r.missingKeys()).isEmpty();
         assertThat(r.unexpectedKeys()).isEmpty();
         model.eval();

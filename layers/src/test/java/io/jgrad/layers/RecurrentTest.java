@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jgrad.core.DType;
 import io.jgrad.core.GradCheck;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
 import java.io.IOException;
@@ -32,9 +32,9 @@ class RecurrentTest {
     }
 
     /** Loads PyTorch's weights into {@code m}, runs {@code run}, and compares everything with PyTorch's. */
-    private static void matches(String name, Module m, Runner run) throws IOException {
+    private static void matches(String name, Block m, Runner run) throws IOException {
         m.to(DType.FLOAT64);
-        Module.LoadResult r = m.loadStateDict(load(name + ".safetensors"), true);
+        Block.LoadResult r = m.loadStateDict(load(name + ".safetensors"), true);
         assertThat(r.missingKeys()).isEmpty();
         assertThat(r.unexpectedKeys()).isEmpty();
         Map<String, Tensor> io = load(name + "-io.safetensors");
@@ -202,7 +202,7 @@ class RecurrentTest {
                 + "positive");
         assertThat(lstm.namedParameters().keySet()).containsExactly("weight_ih_l0", "weight_hh_l0", "bias_ih_l0",
                 "bias_hh_l0", "weight_ih_l1", "weight_hh_l1", "bias_ih_l1", "bias_hh_l1");
-        assertThat(lstm.namedParameters().get("weight_ih_l1").shape()).containsExactly(20, 5);
-        assertThat(lstm.forward(Tensor.zeros(3, 6, 4)).shape()).containsExactly(3, 6, 5);
+        assertThat(lstm.namedParameters().get("weight_ih_l1").shape().toArray()).containsExactly(20, 5);
+        assertThat(lstm.forward(Tensor.zeros(3, 6, 4)).shape().toArray()).containsExactly(3, 6, 5);
     }
 }

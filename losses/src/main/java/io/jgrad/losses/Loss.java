@@ -1,7 +1,7 @@
 package io.jgrad.losses;
 
 import io.jgrad.core.DType;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
 
@@ -16,7 +16,7 @@ import io.jgrad.core.Tensor;
  * a non-finite input never passes as a finite loss or a finite update, and value and gradient
  * agree. Finite inputs are untouched.
  */
-public abstract class Loss extends Module {
+public abstract class Loss extends Block {
     /** How per-example losses L_i are combined. */
     public enum Reduction {
         /** 1/N Σ L_i (for weighted losses, divided by the sum of the weights, as in PyTorch). */

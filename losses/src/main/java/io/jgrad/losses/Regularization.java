@@ -2,7 +2,7 @@ package io.jgrad.losses;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.ArrayList;
@@ -20,7 +20,7 @@ public final class Regularization {
     private Regularization() {}
 
     /** The parameters a penalty applies to by default: those with at least 2 dims (weights, not biases). */
-    public static List<Parameter> weightsOf(Module model) {
+    public static List<Parameter> weightsOf(Block model) {
         List<Parameter> out = new ArrayList<>();
         for (Parameter p : model.parameters()) {
             if (p.dim() >= 2) {
@@ -31,7 +31,7 @@ public final class Regularization {
     }
 
     /** λ·Σ W² over the model's weights. */
-    public static Tensor l2(double lambda, Module model) {
+    public static Tensor l2(double lambda, Block model) {
         return l2(lambda, weightsOf(model));
     }
 
@@ -41,7 +41,7 @@ public final class Regularization {
     }
 
     /** λ·Σ |W| over the model's weights. */
-    public static Tensor l1(double lambda, Module model) {
+    public static Tensor l1(double lambda, Block model) {
         return l1(lambda, weightsOf(model));
     }
 
@@ -51,7 +51,7 @@ public final class Regularization {
     }
 
     /** Elastic net λ1·Σ |W| + λ2·Σ W² over the model's weights. */
-    public static Tensor elasticNet(double lambda1, double lambda2, Module model) {
+    public static Tensor elasticNet(double lambda1, double lambda2, Block model) {
         List<Parameter> w = weightsOf(model);
         return l1(lambda1, w).add(l2(lambda2, w));
     }

@@ -122,15 +122,14 @@ class LossBehaviourTest {
             Tensor f64 = new CrossEntropyLoss(null, 0, -100, r).forward(b, y);
             assertThat(f32.dtype()).isEqualTo(DType.FLOAT32);
             assertThat(f32.to(DType.FLOAT64).allClose(f64, 1e-6, 1e-6)).as("%s: %s vs %s", r, f32, f64).isTrue();
-            Tensor weights = Tensor.randn(Generator.seeded(10), DType.FLOAT64, f64.shape().stream().mapToInt(i -> i).toArray());
+            Tensor weights = Tensor.randn(Generator.seeded(10), DType.FLOAT64, f64.shape().toArray());
             f32.mul(weights.to(DType.FLOAT32)).sum().backward();
             f64.mul(weights).sum().backward();
             assertThat(a.grad().to(DType.FLOAT64).allClose(b.grad(), 1e-6, 1e-6)).as("%s gradient", r).isTrue();
             assertThat(a.grad().select(0, 2).toDoubleArray()).as("ignored row").containsOnly(0);
             assertThat(a.grad().get(3, 5)).as("the -inf score's gradient").isZero();
             Tensor c = s.to(DType.FLOAT32).requiresGrad(true);
-            Tensor recorded = Autograd.grad(List.of(new CrossEntropyLoss(null, 0, -100, r).forward(c, y).sum()),
-                    List.of(c), null, true, true).get(0);
+            Tensor recorded = Autograd.grad(List.of(new CrossEntropyLoss(null, 0, -100, r).forward(c, y).sum()), List.of(c), Autograd.Options.createGraph()).get(0);
             Tensor plain = s.to(DType.FLOAT32).requiresGrad(true);
             new CrossEntropyLoss(null, 0, -100, r).forward(plain, y).sum().backward();
             assertThat(recorded.allClose(plain.grad(), 1e-6, 1e-7)).as("%s recorded backward", r).isTrue();

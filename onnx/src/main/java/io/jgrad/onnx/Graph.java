@@ -81,7 +81,7 @@ final class Graph {
 
     /** Adds an initializer holding {@code t}'s values (its dtype, row-major) under {@code name}. */
     void initializer(String name, Tensor t) {
-        int[] dims = t.shape().stream().mapToInt(Integer::intValue).toArray();
+        int[] dims = t.shape().toArray();
         ByteBuffer raw;
         switch (t.dtype()) {
             case FLOAT32 -> {

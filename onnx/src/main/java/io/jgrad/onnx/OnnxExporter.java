@@ -6,7 +6,7 @@ import ai.onnx.proto.OnnxMl.GraphProto;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
 import io.jgrad.core.Autograd;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Trace;
 import io.jgrad.io.AtomicFiles;
@@ -53,7 +53,7 @@ public final class OnnxExporter {
     /** The ONNX IR version of the files written. */
     public static final int IR_VERSION = 8;
 
-    private final Module owner;
+    private final Block owner;
     private final UnaryOperator<Tensor> forward;
     private String inputName = "input";
     private String outputName = "output";
@@ -61,14 +61,14 @@ public final class OnnxExporter {
     private int batchDim;
     private String graphName;
 
-    private OnnxExporter(Module owner, UnaryOperator<Tensor> forward) {
+    private OnnxExporter(Block owner, UnaryOperator<Tensor> forward) {
         this.owner = Objects.requireNonNull(owner, "owner");
         this.forward = Objects.requireNonNull(forward, "forward");
         this.graphName = owner.getClass().getSimpleName();
     }
 
     /** An exporter of {@code model.forward}. */
-    public static OnnxExporter of(Module model) {
+    public static OnnxExporter of(Block model) {
         return new OnnxExporter(model, model::forward);
     }
 
@@ -77,7 +77,7 @@ public final class OnnxExporter {
      * {@code owner} (their state-dict names become the initializers' names; {@code owner} is put
      * in eval mode while tracing).
      */
-    public static OnnxExporter of(Module owner, UnaryOperator<Tensor> forward) {
+    public static OnnxExporter of(Block owner, UnaryOperator<Tensor> forward) {
         return new OnnxExporter(owner, forward);
     }
 
@@ -144,7 +144,7 @@ public final class OnnxExporter {
         List<Trace.Op> b = null;
         Tensor outA;
         Tensor outB = null;
-        IdentityHashMap<Module, Boolean> modes = new IdentityHashMap<>();
+        IdentityHashMap<Block, Boolean> modes = new IdentityHashMap<>();
         owner.apply(m -> modes.put(m, m.isTraining()));
         owner.eval();
         try (var s = Autograd.noGrad()) {
@@ -250,7 +250,7 @@ public final class OnnxExporter {
     }
 
     static int[] shape(Tensor t) {
-        return t.shape().stream().mapToInt(Integer::intValue).toArray();
+        return t.shape().toArray();
     }
 
     private static String version() {

@@ -10,7 +10,7 @@ import io.jgrad.core.Autograd;
 import io.jgrad.core.CustomOp;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.layers.AvgPool2d;
@@ -48,11 +48,11 @@ class OnnxExporterTest {
     private static final Generator RNG = Generator.seeded(7);
 
     /** Exports {@code model}, runs the file in ONNX Runtime at the example's batch and another, and compares. */
-    private static ModelProto roundTrip(Module model, Tensor example, Tensor other) {
+    private static ModelProto roundTrip(Block model, Tensor example, Tensor other) {
         return roundTrip(OnnxExporter.of(model), model, example, other);
     }
 
-    private static ModelProto roundTrip(OnnxExporter exporter, Module model, Tensor example, Tensor other) {
+    private static ModelProto roundTrip(OnnxExporter exporter, Block model, Tensor example, Tensor other) {
         boolean training = model.isTraining();
         byte[] bytes = exporter.toBytes(example);
         assertThat(model.isTraining()).as("the model's mode is restored").isEqualTo(training);
@@ -81,7 +81,7 @@ class OnnxExporterTest {
 
     @Test
     void aTwoLayerNetRunsInOnnxRuntimeAtAnyBatchSize() {
-        Module model = new Sequential(new Linear(20, 16, true, RNG), new Relu(), new Linear(16, 4, true, RNG));
+        Block model = new Sequential(new Linear(20, 16, true, RNG), new Relu(), new Linear(16, 4, true, RNG));
         ModelProto m = roundTrip(model, Tensor.randn(RNG, 5, 20), Tensor.randn(RNG, 3, 20));
         assertThat(m.getIrVersion()).isEqualTo(8);
         assertThat(m.getOpsetImport(0).getVersion()).isEqualTo(17);
@@ -96,7 +96,7 @@ class OnnxExporterTest {
 
     @Test
     void aConvNetWithBatchNormAndPoolingExportsAsTheirOnnxOperators() {
-        Module model = new Sequential(new Conv2d(2, 4, Window2d.square(3, 1, 1, 1), true, RNG), new BatchNorm2d(4),
+        Block model = new Sequential(new Conv2d(2, 4, Window2d.square(3, 1, 1, 1), true, RNG), new BatchNorm2d(4),
                 new Relu(), new MaxPool2d(2), new Conv2d(4, 3, Window2d.square(3, 2, 1, 2), false, RNG),
                 new AvgPool2d(Window2d.square(2, 1, 1, 1)), new Flatten(), new Dropout(0.5),
                 new Linear(3 * 2 * 2, 5, true, RNG), new BatchNorm1d(5), new LogSoftmax(1));
@@ -107,7 +107,7 @@ class OnnxExporterTest {
     }
 
     /** A few training steps (the model in train mode), so that batch norms' running statistics move. */
-    private static void train(Module model, Tensor x) {
+    private static void train(Block model, Tensor x) {
         model.train();
         for (int i = 0; i < 3; i++) {
             try (var s = Autograd.noGrad()) {
@@ -123,7 +123,7 @@ class OnnxExporterTest {
             ln.namedParameters().get("weight").copyFrom(Tensor.randn(RNG, 6));
             ln.namedParameters().get("bias").copyFrom(Tensor.randn(RNG, 6));
         }
-        Module model = new Sequential(new Linear(6, 6, true, RNG), ln, new Gelu(), new Linear(6, 6, true, RNG),
+        Block model = new Sequential(new Linear(6, 6, true, RNG), ln, new Gelu(), new Linear(6, 6, true, RNG),
                 new Gelu(true), new LeakyRelu(0.2), new Tanh(), new Sigmoid(),
                 new LayerNorm(new int[] {3, 6}, 1e-3, false), new Softmax(-1));
         ModelProto m = roundTrip(model, Tensor.randn(RNG, 2, 3, 6), Tensor.randn(RNG, 5, 3, 6));
@@ -133,10 +133,10 @@ class OnnxExporterTest {
 
     @Test
     void recurrentLayersExportAsOnnxRecurrentOperatorsWithPyTorchsGatesReordered() {
-        for (Module rnn : List.of(new Lstm(5, 4, 2, true, true, RNG), new Gru(5, 4, 2, true, true, RNG),
+        for (Block rnn : List.of(new Lstm(5, 4, 2, true, true, RNG), new Gru(5, 4, 2, true, true, RNG),
                 new Rnn(5, 4, 1, true, true, false, RNG), new Rnn(5, 4, 2, false, true, true, RNG),
                 new Lstm(5, 4, 1, false, true, RNG))) {
-            Module model = new Sequential(new Embedding(11, 5, RNG), rnn, new Linear(4, 3, true, RNG));
+            Block model = new Sequential(new Embedding(11, 5, RNG), rnn, new Linear(4, 3, true, RNG));
             Tensor tokens = Tensor.randint(RNG, 0, 11, 3, 6);
             ModelProto m = roundTrip(model, tokens, Tensor.randint(RNG, 0, 11, 2, 6));
             assertThat(opTypes(m)).as(rnn.toString()).contains("Gather")
@@ -146,12 +146,12 @@ class OnnxExporterTest {
 
     @Test
     void aSequenceFirstLstmAndAnEncoderLayerWithPositionalEncodingsExportOpByOp() {
-        Module lstm = new Lstm(4, 3, 1, true, false, RNG); // [T, B, in]: the batch is dim 1
+        Block lstm = new Lstm(4, 3, 1, true, false, RNG); // [T, B, in]: the batch is dim 1
         ModelProto seqFirst = roundTrip(OnnxExporter.of(lstm).batchDim(1), lstm, Tensor.randn(RNG, 5, 2, 4),
                 Tensor.randn(RNG, 5, 3, 4));
         assertThat(seqFirst.getGraph().getOutput(0).getType().getTensorType().getShape().getDim(1).getDimParam())
                 .isEqualTo("batch");
-        Module encoder = new Sequential(PositionalEncoding.sinusoidal(16, 8),
+        Block encoder = new Sequential(PositionalEncoding.sinusoidal(16, 8),
                 new TransformerEncoderLayer(8, 2, 16, true, true, true, RNG));
         ModelProto m = roundTrip(encoder, Tensor.randn(RNG, 3, 5, 8), Tensor.randn(RNG, 4, 5, 8));
         assertThat(opTypes(m)).contains("MatMul", "Softmax", "Transpose", "Reshape", "LayerNormalization");
@@ -159,7 +159,7 @@ class OnnxExporterTest {
 
     @Test
     void aFixedBatchExportDeclaresTheExamplesShape() {
-        Module model = new Linear(3, 2, false, RNG);
+        Block model = new Linear(3, 2, false, RNG);
         ModelProto m = OnnxExporter.of(model).dynamicBatch(false).inputName("x").outputName("scores")
                 .toModel(Tensor.randn(RNG, 4, 3));
         assertThat(m.getGraph().getInput(0).getName()).isEqualTo("x");
@@ -168,7 +168,7 @@ class OnnxExporterTest {
     }
 
     /** A model whose forward pass calls an op of its own, which ONNX has no mapping for. */
-    static final class Cube extends Module {
+    static final class Cube extends Block {
         @Override
         public Tensor forward(Tensor x) {
             return new CustomOp() {
@@ -226,7 +226,7 @@ class OnnxExporterTest {
     }
 
     /** A model that squeezes every size-1 dim: at batch 1 that removes the batch dim itself. */
-    static final class SqueezeAll extends Module {
+    static final class SqueezeAll extends Block {
         @Override
         public Tensor forward(Tensor x) {
             return x.squeeze().mul(2);
@@ -235,7 +235,7 @@ class OnnxExporterTest {
 
     @Test
     void aBatchOfOneWorksUnlessTheModelDropsTheBatchDim() {
-        Module mlp = new Sequential(new Linear(4, 3, true, RNG), new Relu(), new Linear(3, 2, true, RNG));
+        Block mlp = new Sequential(new Linear(4, 3, true, RNG), new Relu(), new Linear(3, 2, true, RNG));
         roundTrip(mlp, Tensor.randn(RNG, 1, 4), Tensor.randn(RNG, 6, 4));
         assertThatThrownBy(() -> OnnxExporter.of(new SqueezeAll()).toBytes(Tensor.randn(RNG, 1, 4)))
                 .isInstanceOf(OnnxExportException.class).hasMessageContaining("op 'reshape'")
@@ -243,7 +243,7 @@ class OnnxExporterTest {
     }
 
     /** A model that builds a tensor from the batch size with a factory instead of from its input. */
-    static final class BatchConstant extends Module {
+    static final class BatchConstant extends Block {
         @Override
         public Tensor forward(Tensor x) {
             return x.add(Tensor.ones(x.size(0), 1));
@@ -251,7 +251,7 @@ class OnnxExporterTest {
     }
 
     /** A model whose constant depends on the input's values, read outside the op table. */
-    static final class ValueConstant extends Module {
+    static final class ValueConstant extends Block {
         @Override
         public Tensor forward(Tensor x) {
             return x.sub(Tensor.scalar(x.sum().item()));
@@ -275,27 +275,27 @@ class OnnxExporterTest {
                 .isInstanceOf(OnnxExportException.class);
         assertThat(Files.readString(file)).isEqualTo("earlier");
         assertThat(dir.toFile().list()).containsExactly("model.onnx");
-        Module model = new Linear(2, 2, true, RNG);
+        Block model = new Linear(2, 2, true, RNG);
         OnnxExporter.of(model).export(Tensor.randn(RNG, 2, 2), file);
         assertThat(ModelProto.parseFrom(Files.readAllBytes(file)).getGraph().getNodeCount()).isPositive();
     }
 
     @Test
     void float64ModelsExportAsDoubles() {
-        Module model = new Sequential(new Linear(3, 4, true, RNG), new Tanh(), new Linear(4, 2, true, RNG));
+        Block model = new Sequential(new Linear(3, 4, true, RNG), new Tanh(), new Linear(4, 2, true, RNG));
         model.to(DType.FLOAT64);
         roundTrip(model, Tensor.randn(RNG, DType.FLOAT64, 2, 3), Tensor.randn(RNG, DType.FLOAT64, 5, 3));
     }
 
     @Test
     void theExportedFilePassesOnnxsOwnChecker(@TempDir Path dir) throws Exception {
-        Module model = new Sequential(new Conv2d(1, 2, Window2d.square(3, 1, 1, 1), true, RNG), new BatchNorm2d(2),
+        Block model = new Sequential(new Conv2d(1, 2, Window2d.square(3, 1, 1, 1), true, RNG), new BatchNorm2d(2),
                 new Relu(), new MaxPool2d(2), new Flatten(), new Linear(2 * 2 * 2, 3, true, RNG),
                 new LayerNorm(3), new Gelu());
         Path file = dir.resolve("m.onnx");
         OnnxExporter.of(model).export(Tensor.randn(RNG, 2, 1, 4, 4), file);
         OnnxChecker.assertValid(file);
-        Module seq = new Sequential(new Embedding(7, 4, RNG), new Lstm(4, 3, 2, true, true, RNG));
+        Block seq = new Sequential(new Embedding(7, 4, RNG), new Lstm(4, 3, 2, true, true, RNG));
         OnnxExporter.of(seq).export(Tensor.randint(RNG, 0, 7, 2, 5), file);
         OnnxChecker.assertValid(file);
     }

@@ -19,7 +19,7 @@ public final class OrtRunner {
     /** The model's single output for {@code input}, as a jgrad tensor of the output's dtype. */
     public static Tensor run(byte[] model, String inputName, Tensor input) {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        long[] shape = input.shape().stream().mapToLong(Integer::longValue).toArray();
+        long[] shape = java.util.Arrays.stream(input.shape().toArray()).asLongStream().toArray();
         try (OrtSession session = env.createSession(model, new OrtSession.SessionOptions());
              OnnxTensor in = switch (input.dtype()) {
                  case FLOAT32 -> OnnxTensor.createTensor(env, FloatBuffer.wrap(input.toFloatArray()), shape);

@@ -119,7 +119,7 @@ public abstract class Optimizer<O extends Optimizer.Hyperparameters> {
     protected static Tensor buffer(Map<String, Tensor> state, String name, Parameter p) {
         Tensor t = state.get(name);
         if (t == null) {
-            t = Tensor.zeros(p.dtype(), p.shape().stream().mapToInt(Integer::intValue).toArray());
+            t = Tensor.zeros(p.dtype(), p.shape().toArray());
             state.put(name, t);
         }
         return t;

@@ -2,7 +2,7 @@ package io.jgrad.spark;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.NonFiniteException;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
@@ -105,7 +105,7 @@ public final class SparkTrainer implements Serializable {
     @FunctionalInterface
     public interface ModelFactory extends Serializable {
         /** A new model with its initial weights. */
-        Module create();
+        Block create();
     }
 
     /** The loss: scores and targets of a micro-shard to a scalar mean over it (plus terms that do not depend on it). */
@@ -122,14 +122,14 @@ public final class SparkTrainer implements Serializable {
     @FunctionalInterface
     public interface Regularizer extends Serializable {
         /** R(W) of {@code model}, a scalar. */
-        Tensor apply(Module model);
+        Tensor apply(Block model);
     }
 
     /** Builds the optimizer over a model's parameters; called once on every worker. */
     @FunctionalInterface
     public interface OptimizerFactory extends Serializable {
         /** A new optimizer for {@code model}. */
-        Optimizer<?> create(Module model);
+        Optimizer<?> create(Block model);
     }
 
     /**
@@ -138,7 +138,7 @@ public final class SparkTrainer implements Serializable {
      * {@code lr}, {@code seconds}, {@code samples_per_second}) and the final checkpoint's path
      * (null without a checkpoint directory).
      */
-    public record Result(Module model, History history, Path checkpoint) {}
+    public record Result(Block model, History history, Path checkpoint) {}
 
     final ModelFactory modelFactory;
     final LossFunction loss;
@@ -430,7 +430,7 @@ public final class SparkTrainer implements Serializable {
             throw new IllegalArgumentException("SparkTrainer: " + bad.get(0));
         }
         MicroShards shards = new MicroShards((int) n, microShards, globalBatch, seed);
-        Module model = modelFactory.create();
+        Block model = modelFactory.create();
         checkModel(model);
         optimizerFactory.create(model); // fails here, on the driver, if it cannot be built
         dryRun(indexed, shards, shape);
@@ -514,7 +514,7 @@ public final class SparkTrainer implements Serializable {
             System.arraycopy(e.features(), 0, xs, i * d, d);
             ys[i] = e.label();
         }
-        Module m = modelFactory.create();
+        Block m = modelFactory.create();
         m.train();
         Map<String, double[]> before = new LinkedHashMap<>();
         m.namedBuffers().forEach((k, v) -> before.put(k, v.toDoubleArray()));
@@ -558,7 +558,7 @@ public final class SparkTrainer implements Serializable {
     }
 
     /** The loss of a micro-shard: the loss function's, plus R(W) when there is a regularizer. */
-    Tensor lossOf(Module model, Tensor scores, Tensor targets) {
+    Tensor lossOf(Block model, Tensor scores, Tensor targets) {
         Tensor l = loss.apply(scores, targets);
         return regularizer == null ? l : l.add(regularizer.apply(model));
     }
@@ -602,7 +602,7 @@ public final class SparkTrainer implements Serializable {
         }
     }
 
-    private void checkModel(Module model) {
+    private void checkModel(Block model) {
         DType dtype = null;
         for (var e : model.namedParameters().entrySet()) {
             DType t = e.getValue().dtype();
@@ -628,7 +628,7 @@ public final class SparkTrainer implements Serializable {
         });
     }
 
-    private static void checkResumable(Path dir, String config, String data, Module fresh) {
+    private static void checkResumable(Path dir, String config, String data, Block fresh) {
         try {
             Files.createDirectories(dir);
             Optional<CheckpointStore.Loaded> l = new CheckpointStore(dir, Worker.STEM, 3).loadLatest();

@@ -3,7 +3,7 @@ package io.jgrad.spark;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.MicroShards;
@@ -157,7 +157,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         RingAllReduce ring = join(ctx, token, t.exchangeTimeout, serverRef);
         ringRef.set(ring);
 
-        Module model = t.modelFactory.create();
+        Block model = t.modelFactory.create();
         model.train();
         Optimizer<?> optimizer = t.optimizerFactory.create(model);
         Map<String, Parameter> named = model.namedParameters();
@@ -279,8 +279,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
             Tensor l = t.lossOf(model, scores, y);
             double lv = l.item();
             if (Double.isFinite(lv)) {
-                List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, null, false,
-                        false);
+                List<Tensor> g = Autograd.grad(List.of(sShards == 1 ? l : l.mul(share)), params, Autograd.Options.DEFAULT);
                 for (int i = 0; i < g.size(); i++) {
                     partViews[j][i].copyFrom(g.get(i)); // straight into the array the exchange sends
                 }
@@ -401,7 +400,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         int at = 0;
         for (int i = 0; i < v.length; i++) {
             Tensor p = params.get(i);
-            v[i] = flat.narrow(0, at, p.numel()).view(p.shape().stream().mapToInt(Integer::intValue).toArray());
+            v[i] = flat.narrow(0, at, p.numel()).view(p.shape().toArray());
             at += p.numel();
         }
         return v;
@@ -428,7 +427,7 @@ final class Worker extends AbstractFunction1<scala.collection.Iterator<Tuple2<Lo
         return RingAllReduce.connect(ctx.partitionId(), peers, server, attemptToken, timeout);
     }
 
-    private Path save(CheckpointStore store, long step, Module model, Optimizer<?> optimizer, List<EpochMetrics> history,
+    private Path save(CheckpointStore store, long step, Block model, Optimizer<?> optimizer, List<EpochMetrics> history,
             double[] progress) throws IOException {
         Map<String, Tensor> all = new LinkedHashMap<>();
         model.stateDict().forEach((k, v) -> all.put("model." + k, v));

@@ -1,7 +1,7 @@
 package io.jgrad.spark;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.data.Batch;
 import io.jgrad.data.FashionMnist;
 import io.jgrad.data.ImageDataset;
@@ -129,11 +129,11 @@ public final class SparkBench {
         }
     }
 
-    static Module w1() {
+    static Block w1() {
         return new Sequential(new Linear(784, 10, true, Generator.seeded(0)));
     }
 
-    static Module w2() {
+    static Block w2() {
         return new Sequential(new Linear(784, 512, true, Generator.seeded(0)), new Relu(),
                 new Linear(512, 256, true, Generator.seeded(1)), new Relu(), new Linear(256, 10, true, Generator.seeded(2)));
     }

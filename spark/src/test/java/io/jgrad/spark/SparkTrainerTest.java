@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.MicroShards;
@@ -99,16 +99,16 @@ class SparkTrainerTest {
         return new TensorDataset(Tensor.of(x, data.size(), FEATURES), Tensor.of(y, data.size()));
     }
 
-    static Module linear() {
+    static Block linear() {
         return new Sequential(new Linear(FEATURES, CLASSES, true, Generator.seeded(1)));
     }
 
-    static Module mlp() {
+    static Block mlp() {
         return new Sequential(new Linear(FEATURES, 32, true, Generator.seeded(2)), new Relu(),
                 new Linear(32, CLASSES, true, Generator.seeded(3)));
     }
 
-    static Module mlpWithDropout() {
+    static Block mlpWithDropout() {
         return new Sequential(new Linear(FEATURES, 32, true, Generator.seeded(2)), new Relu(),
                 new Dropout(0.3, Generator.seeded(9)), new Linear(32, CLASSES, true, Generator.seeded(3)));
     }
@@ -122,7 +122,7 @@ class SparkTrainerTest {
                 .exchangeTimeout(java.time.Duration.ofSeconds(60)).checksumEvery(5);
     }
 
-    static Map<String, Tensor> state(Module m) {
+    static Map<String, Tensor> state(Block m) {
         return m.stateDict();
     }
 
@@ -164,7 +164,7 @@ class SparkTrainerTest {
 
         // one process, the training library's accumulation over the same micro-shards: the same bits
         TensorDataset ds = dataset(DATA);
-        Module ref = model.create();
+        Block ref = model.create();
         Trainer acc = Trainer.builder(ref, (sc, y) -> reg == null ? XENT.apply(sc, y) : XENT.apply(sc, y).add(reg.apply(ref)),
                 opt.create(ref)).accumulate(4).build();
         History h = acc.fit(DataLoader.microSharded(ds, new MicroShards(DATA.size(), 4, 64, 5)));
@@ -173,7 +173,7 @@ class SparkTrainerTest {
         assertThat(h.values("accuracy")).isEqualTo(one.history().values("accuracy"));
 
         // plain training with the whole global batch in one piece: rounding apart, the same
-        Module plain = model.create();
+        Block plain = model.create();
         Trainer.builder(plain, (sc, y) -> reg == null ? XENT.apply(sc, y) : XENT.apply(sc, y).add(reg.apply(plain)),
                         opt.create(plain)).build()
                 .fit(DataLoader.microSharded(ds, new MicroShards(DATA.size(), 4, 64, 5)));
@@ -343,7 +343,7 @@ class SparkTrainerTest {
     }
 
     /** A module with a parameter its forward does not use. */
-    static final class Unused extends Module {
+    static final class Unused extends Block {
         Unused() {
             registerParameter("idle", new io.jgrad.core.Parameter(Tensor.zeros(io.jgrad.core.DType.FLOAT32, 3)));
         }
@@ -355,14 +355,14 @@ class SparkTrainerTest {
     }
 
     /** A model whose forward fails on its n-th call: every rank fails at the same step. */
-    static final class FailsLater extends Module {
-        private final Module inner = new Linear(FEATURES, CLASSES, true, Generator.seeded(1));
+    static final class FailsLater extends Block {
+        private final Block inner = new Linear(FEATURES, CLASSES, true, Generator.seeded(1));
         private final int at;
         private int calls;
 
         FailsLater(int at) {
             this.at = at;
-            registerModule("inner", inner);
+            registerChild("inner", inner);
         }
 
         @Override
@@ -385,7 +385,7 @@ class SparkTrainerTest {
     @Test
     void frozenParametersAreLeftAlone() {
         SparkTrainer.Result r = trainer(() -> {
-            Module m = new Sequential(new Linear(FEATURES, 32, true, Generator.seeded(2)), new Relu(),
+            Block m = new Sequential(new Linear(FEATURES, 32, true, Generator.seeded(2)), new Relu(),
                     new Linear(32, CLASSES, true, Generator.seeded(3)));
             m.namedParameters().get("0.weight").requiresGrad(false);
             return m;

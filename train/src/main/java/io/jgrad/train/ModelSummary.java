@@ -2,8 +2,9 @@ package io.jgrad.train;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
+import io.jgrad.core.Shape;
 import io.jgrad.core.Tensor;
 import io.jgrad.layers.Sequential;
 import java.util.ArrayList;
@@ -20,16 +21,16 @@ import java.util.Map;
  */
 public final class ModelSummary {
     /** One layer: its dotted name, type, output shape (null where not measured) and own parameter count. */
-    public record Row(String name, String type, List<Integer> outputShape, long parameters, long activationBytes) {}
+    public record Row(String name, String type, Shape outputShape, long parameters, long activationBytes) {}
 
     private final List<Row> rows;
-    private final List<Integer> input;
+    private final Shape input;
     private final long parameters;
     private final long trainable;
     private final long parameterBytes;
     private final long activationBytes;
 
-    private ModelSummary(List<Row> rows, List<Integer> input, long parameters, long trainable, long parameterBytes,
+    private ModelSummary(List<Row> rows, Shape input, long parameters, long trainable, long parameterBytes,
                          long activationBytes) {
         this.rows = List.copyOf(rows);
         this.input = input;
@@ -40,7 +41,7 @@ public final class ModelSummary {
     }
 
     /** Summarises {@code model} for inputs of {@code inputShape} (batch first), in the dtype of its parameters. */
-    public static ModelSummary of(Module model, int... inputShape) {
+    public static ModelSummary of(Block model, int... inputShape) {
         List<Parameter> ps = model.parameters();
         DType dtype = ps.isEmpty() ? DType.FLOAT32 : ps.get(0).dtype();
         Tensor x = Tensor.zeros(dtype, inputShape);
@@ -66,10 +67,10 @@ public final class ModelSummary {
         return new ModelSummary(rows, x.shape(), count, train, bytes, act);
     }
 
-    private static Tensor visit(String prefix, Module m, Tensor x, List<Row> rows) {
+    private static Tensor visit(String prefix, Block m, Tensor x, List<Row> rows) {
         if (m instanceof Sequential && !m.namedChildren().isEmpty()) {
             Tensor y = x;
-            for (Map.Entry<String, Module> c : m.namedChildren().entrySet()) {
+            for (Map.Entry<String, Block> c : m.namedChildren().entrySet()) {
                 y = visit(prefix + c.getKey(), c.getValue(), y, rows);
             }
             return y;
@@ -81,8 +82,8 @@ public final class ModelSummary {
         return y;
     }
 
-    private static void listChildren(String prefix, Module m, List<Row> rows) {
-        for (Map.Entry<String, Module> c : m.namedChildren().entrySet()) {
+    private static void listChildren(String prefix, Block m, List<Row> rows) {
+        for (Map.Entry<String, Block> c : m.namedChildren().entrySet()) {
             String name = (prefix.isEmpty() ? "" : prefix + ".") + c.getKey();
             rows.add(new Row("  " + name, c.getValue().getClass().getSimpleName(), null, c.getValue().parameterCount(), 0));
             listChildren(name, c.getValue(), rows);

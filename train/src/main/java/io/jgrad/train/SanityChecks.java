@@ -3,7 +3,7 @@ package io.jgrad.train;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;
@@ -22,7 +22,7 @@ import java.util.function.Function;
 /**
  * The lecture's sanity checks before a long run, each as a {@link Result} that says what it
  * measured, what was expected, whether it passed and what a failure means. None changes the
- * model: they run on replaced parameters ({@link Module#functionalCall}) or restore its state.
+ * model: they run on replaced parameters ({@link Block#functionalCall}) or restore its state.
  *
  * <ol>
  *   <li>{@link #initialLoss}: with small weights every score is about 0, so the softmax loss is
@@ -106,7 +106,7 @@ public final class SanityChecks {
      * The data loss of the model with every parameter scaled by 1e-3 (so every score is about 0)
      * on {@code batch}, against {@code expected} within a relative {@code tolerance}.
      */
-    public static Result initialLoss(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Batch batch,
+    public static Result initialLoss(Block model, BiFunction<Tensor, Tensor, Tensor> loss, Batch batch,
                                      double expected, double tolerance) {
         Map<String, Tensor> small = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> small.put(k, p.detach().mul(1e-3)));
@@ -132,7 +132,7 @@ public final class SanityChecks {
      * examples or so) with a fresh optimizer from {@code optimizer}, and checks that the loss
      * falls below {@code target}. The model's state, gradients and mode are restored afterwards.
      */
-    public static Result overfit(Module model, BiFunction<Tensor, Tensor, Tensor> loss,
+    public static Result overfit(Block model, BiFunction<Tensor, Tensor, Tensor> loss,
                                  Function<List<Parameter>, Optimizer<?>> optimizer, Batch batch, int steps,
                                  double target) {
         Map<String, Tensor> saved = new LinkedHashMap<>();
@@ -184,7 +184,7 @@ public final class SanityChecks {
      * {@code directions} random directions per tensor (relative error at most 1e-5). The model
      * is run in eval mode on float64 copies of its parameters; it is not changed.
      */
-    public static Result gradients(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Batch batch,
+    public static Result gradients(Block model, BiFunction<Tensor, Tensor, Tensor> loss, Batch batch,
                                    int directions, long seed) {
         Map<String, Tensor> p64 = new LinkedHashMap<>();
         model.namedParameters().forEach((k, p) -> p64.put(k, p.detach().to(DType.FLOAT64).clone()));
@@ -206,8 +206,7 @@ public final class SanityChecks {
                     analytic = Tensor.zerosLike(e.getValue());
                 }
                 for (int d = 0; d < directions; d++) {
-                    Tensor v = Tensor.randn(rng, DType.FLOAT64, e.getValue().shape().stream().mapToInt(i -> i)
-                            .toArray());
+                    Tensor v = Tensor.randn(rng, DType.FLOAT64, e.getValue().shape().toArray());
                     v = v.div(v.square().sum().sqrt().item());
                     double plus = lossWith(model, loss, p64, e.getKey(), v.mul(eps), x, y);
                     double minus = lossWith(model, loss, p64, e.getKey(), v.mul(-eps), x, y);
@@ -232,7 +231,7 @@ public final class SanityChecks {
                         : "the backward of an op behind '" + worstName + "' disagrees with its forward");
     }
 
-    private static double lossWith(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Map<String, Tensor> params,
+    private static double lossWith(Block model, BiFunction<Tensor, Tensor, Tensor> loss, Map<String, Tensor> params,
                                    String name, Tensor delta, Tensor x, Tensor y) {
         Map<String, Tensor> moved = new LinkedHashMap<>(params);
         moved.put(name, params.get(name).add(delta));
@@ -242,7 +241,7 @@ public final class SanityChecks {
     }
 
     /** The three checks with the usual settings: 2% on the initial loss, 20 examples, 8 directions. */
-    public static Report run(Module model, Loss dataLoss, int classes, Batch twenty,
+    public static Report run(Block model, Loss dataLoss, int classes, Batch twenty,
                              Function<List<Parameter>, Optimizer<?>> optimizer, int overfitSteps) {
         List<Result> results = new ArrayList<>();
         double expected = expectedInitialLoss(dataLoss, classes);

@@ -1,6 +1,6 @@
 package io.jgrad.train;
 
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.optim.Optimizer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -12,7 +12,7 @@ import java.util.List;
  * stops the run with {@link #stop(String)}; the trainer finishes the current step and ends.
  */
 public final class TrainState {
-    private final Module model;
+    private final Block model;
     private final Optimizer<?> optimizer;
     private final int epochs;
     private final int stepsPerEpoch;
@@ -28,7 +28,7 @@ public final class TrainState {
     private long epochCorrect;
     private long epochSeen;
 
-    TrainState(Module model, Optimizer<?> optimizer, int epochs, int stepsPerEpoch) {
+    TrainState(Block model, Optimizer<?> optimizer, int epochs, int stepsPerEpoch) {
         this.model = model;
         this.optimizer = optimizer;
         this.epochs = epochs;
@@ -36,7 +36,7 @@ public final class TrainState {
     }
 
     /** The model being trained. */
-    public Module model() {
+    public Block model() {
         return model;
     }
 

@@ -2,7 +2,7 @@ package io.jgrad.train;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.NonFiniteException;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
@@ -37,7 +37,7 @@ import java.util.function.Supplier;
  *         .epochs(10).validation(testSet)
  *         .callbacks(new ProgressPrinter(System.out), new EarlyStopping("val_loss", 2, 0, true))
  *         .build();
- * History h = trainer.fit(new DataLoader(trainSet, 128, true, 0, false));
+ * History h = trainer.fit(new DataLoader(trainSet, 128, DataLoader.Options.shuffled(0)));
  * }</pre>
  *
  * <p>The loss is any function of the scores and targets that returns a scalar mean over the
@@ -52,7 +52,7 @@ import java.util.function.Supplier;
 public final class Trainer {
     private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
 
-    private final Module model;
+    private final Block model;
     private final BiFunction<Tensor, Tensor, Tensor> loss;
     private final Optimizer<?> optimizer;
     private final int epochs;
@@ -84,13 +84,13 @@ public final class Trainer {
      * A builder for training {@code model} with {@code loss} (scores, targets → scalar) and
      * {@code optimizer} (over the model's parameters).
      */
-    public static Builder builder(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Optimizer<?> optimizer) {
+    public static Builder builder(Block model, BiFunction<Tensor, Tensor, Tensor> loss, Optimizer<?> optimizer) {
         return new Builder(model, loss, optimizer);
     }
 
     /** The options of a {@link Trainer}; each setter checks its argument and returns this builder. */
     public static final class Builder {
-        private final Module model;
+        private final Block model;
         private final BiFunction<Tensor, Tensor, Tensor> loss;
         private final Optimizer<?> optimizer;
         private int epochs = 1;
@@ -103,7 +103,7 @@ public final class Trainer {
         private long stopAfter;
         private int evalBatchSize = 1000;
 
-        private Builder(Module model, BiFunction<Tensor, Tensor, Tensor> loss, Optimizer<?> optimizer) {
+        private Builder(Block model, BiFunction<Tensor, Tensor, Tensor> loss, Optimizer<?> optimizer) {
             this.model = Objects.requireNonNull(model, "model");
             this.loss = Objects.requireNonNull(loss, "loss");
             this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
@@ -189,7 +189,7 @@ public final class Trainer {
     }
 
     /** The model this trainer trains. */
-    public Module model() {
+    public Block model() {
         return model;
     }
 
@@ -354,7 +354,7 @@ public final class Trainer {
         long correct = 0;
         long seen = 0;
         try (var g = Autograd.noGrad()) {
-            for (Batch b : new DataLoader(data, evalBatchSize, false, 0, false).epoch(0)) {
+            for (Batch b : new DataLoader(data, evalBatchSize)) {
                 Tensor scores = model.forward(b.inputs());
                 lossSum += loss.apply(scores, b.targets()).item() * b.size();
                 long h = hits(scores, b.targets());

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jgrad.core.CustomOp;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;
 import io.jgrad.layers.Conv2d;
@@ -32,14 +32,14 @@ class SanityChecksTest {
         return new Batch(Tensor.randn(g, 20, features), Tensor.of(y));
     }
 
-    private static Module net(long seed) {
+    private static Block net(long seed) {
         Generator g = Generator.seeded(seed);
         return new Sequential(new Linear(30, 32, true, g), new Relu(), new Linear(32, 10, true, g));
     }
 
     @Test
     void aCorrectModelPassesAllThreeAndIsLeftAsItWas() {
-        Module model = net(1);
+        Block model = net(1);
         Map<String, Tensor> before = model.stateDict();
         double[] w = before.get("0.weight").toDoubleArray();
         for (var loss : new io.jgrad.losses.Loss[] {new CrossEntropyLoss(), new MulticlassSvmLoss()}) {
@@ -57,7 +57,7 @@ class SanityChecksTest {
 
     @Test
     void aLossWithTheWrongInitialValueFails() {
-        Module model = net(3);
+        Block model = net(3);
         CrossEntropyLoss ce = new CrossEntropyLoss();
         // summed instead of averaged over the batch: 20 ln 10 at small weights, not ln 10
         SanityChecks.Result r = SanityChecks.initialLoss(model, (s, y) -> ce.forward(s, y).mul(s.size(0)),
@@ -94,10 +94,10 @@ class SanityChecksTest {
         Generator g = Generator.seeded(5);
         Linear first = new Linear(30, 16, true, g);
         Linear second = new Linear(16, 10, true, g);
-        Module broken = new Module() {
+        Block broken = new Block() {
             {
-                registerModule("0", first);
-                registerModule("1", second);
+                registerChild("0", first);
+                registerChild("1", second);
             }
 
             @Override
@@ -112,13 +112,13 @@ class SanityChecksTest {
         assertThat(r.measured()).contains("at 0.");
         assertThat(r.meaning()).contains("the backward of an op behind '0.");
         // the same model with the right tanh passes
-        Module right = new Sequential(first, new io.jgrad.layers.Tanh(), second);
+        Block right = new Sequential(first, new io.jgrad.layers.Tanh(), second);
         assertThat(SanityChecks.gradients(right, new CrossEntropyLoss()::forward, b, 8, 0).passed()).isTrue();
     }
 
     @Test
     void aModelThatCannotLearnFailsTheOverfitCheck() {
-        Module model = net(7);
+        Block model = net(7);
         // a learning rate of 0: nothing moves
         SanityChecks.Result r = SanityChecks.overfit(model, new CrossEntropyLoss()::forward,
                 ps -> new Sgd(ps, Sgd.Options.lr(0)), twenty(8, 30, 10), 50, 0.1);
@@ -129,13 +129,13 @@ class SanityChecksTest {
     @Test
     void theSummaryGivesShapesParametersAndMemory() {
         Generator g = Generator.seeded(0);
-        Module cnn = new Sequential(new Conv2d(1, 8, io.jgrad.core.Window2d.square(3, 1, 1, 1), true, g), new Relu(),
+        Block cnn = new Sequential(new Conv2d(1, 8, io.jgrad.core.Window2d.square(3, 1, 1, 1), true, g), new Relu(),
                 new MaxPool2d(2), new Flatten(), new Linear(8 * 14 * 14, 10, true, g));
         ModelSummary s = ModelSummary.of(cnn, 1, 1, 28, 28);
         assertThat(s.rows()).extracting(ModelSummary.Row::name).containsExactly("0", "1", "2", "3", "4");
-        assertThat(s.rows().get(0).outputShape()).containsExactly(1, 8, 28, 28);
-        assertThat(s.rows().get(2).outputShape()).containsExactly(1, 8, 14, 14);
-        assertThat(s.rows().get(4).outputShape()).containsExactly(1, 10);
+        assertThat(s.rows().get(0).outputShape().toArray()).containsExactly(1, 8, 28, 28);
+        assertThat(s.rows().get(2).outputShape().toArray()).containsExactly(1, 8, 14, 14);
+        assertThat(s.rows().get(4).outputShape().toArray()).containsExactly(1, 10);
         assertThat(s.rows().get(0).parameters()).isEqualTo(8 * 9 + 8);
         assertThat(s.parameters()).isEqualTo(80 + 8 * 14 * 14 * 10 + 10).isEqualTo(cnn.parameterCount());
         assertThat(s.parameterBytes()).isEqualTo(4 * s.parameters());

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.NonFiniteException;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;
@@ -51,7 +51,7 @@ class TrainerTest {
         return new TensorDataset(x.add(Tensor.of(shift, 3 * n, 2)), Tensor.of(y));
     }
 
-    static Module net(long seed) {
+    static Block net(long seed) {
         Generator g = Generator.seeded(seed);
         return new Sequential(new Linear(2, 16, true, g), new Relu(), new Linear(16, 3, true, g)).to(DType.FLOAT64);
     }
@@ -59,7 +59,7 @@ class TrainerTest {
     /** The "user's own program" of the issue: a model, early stopping and metrics in well under 30 lines. */
     @Test
     void aUsersProgramTrainsWithEarlyStoppingAndMetrics() throws IOException {
-        Module model = net(1);
+        Block model = net(1);
         CrossEntropyLoss loss = new CrossEntropyLoss();
         Trainer trainer = Trainer.builder(model, loss::forward, new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
                 .epochs(30)
@@ -67,7 +67,7 @@ class TrainerTest {
                 .metrics(() -> new ConfusionMatrix(3))
                 .callbacks(new EarlyStopping("val_loss", 2, 1e-4, true))
                 .build();
-        History h = trainer.fit(new DataLoader(blobs(200, 3, false), 32, true, 0, false));
+        History h = trainer.fit(new DataLoader(blobs(200, 3, false), 32, DataLoader.Options.shuffled(0)));
 
         assertThat(h.last().get("val_accuracy")).isGreaterThan(0.95);
         assertThat(h.last().get("val_macro_f1")).isGreaterThan(0.95);
@@ -79,7 +79,7 @@ class TrainerTest {
 
     @Test
     void earlyStoppingStopsWhenValidationGetsWorseAndRestoresTheBestWeights() throws IOException {
-        Module model = net(4);
+        Block model = net(4);
         List<Map<String, Tensor>> weights = new ArrayList<>();
         Callback record = new Callback() {
             @Override
@@ -94,7 +94,7 @@ class TrainerTest {
         Trainer t = Trainer.builder(model, new CrossEntropyLoss()::forward,
                         new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
                 .epochs(50).validation(blobs(50, 5, true)).callbacks(record, stop).build();
-        History h = t.fit(new DataLoader(blobs(100, 6, false), 25, true, 0, false));
+        History h = t.fit(new DataLoader(blobs(100, 6, false), 25, DataLoader.Options.shuffled(0)));
         assertThat(h.stopReason()).startsWith("early stopping after epoch " + h.epochs().size()
                 + ": val_loss has not improved by more than 0.0 for 2 epochs; best ");
         assertThat(h.epochs().size()).isLessThan(50);
@@ -111,12 +111,12 @@ class TrainerTest {
     void gradientAccumulationGivesTheUpdateOfTheWholeBatch() throws IOException {
         double[][] w = new double[2][];
         for (int parts : new int[] {1, 4}) {
-            Module model = net(7);
+            Block model = net(7);
             Trainer t = Trainer.builder(model, (s, y) -> new CrossEntropyLoss().forward(s, y)
                                     .add(io.jgrad.losses.Regularization.l2(1e-3, model)),
                             new Sgd(model.parameters(), Sgd.Options.lr(0.5).withMomentum(0.9)))
                     .accumulate(parts).epochs(2).build();
-            t.fit(new DataLoader(blobs(30, 8, false), 30, true, 1, false)); // batches of 30: parts of 7 and 8
+            t.fit(new DataLoader(blobs(30, 8, false), 30, DataLoader.Options.shuffled(1))); // batches of 30: parts of 7 and 8
             w[parts == 1 ? 0 : 1] = model.parameters().get(0).toDoubleArray();
         }
         for (int i = 0; i < w[0].length; i++) {
@@ -125,7 +125,7 @@ class TrainerTest {
         assertThat(w[1]).isNotEqualTo(net(7).parameters().get(0).toDoubleArray());
     }
 
-    private Trainer checkpointed(Module model, Checkpoints.Start start, long stopAfter, ByteArrayOutputStream out) {
+    private Trainer checkpointed(Block model, Checkpoints.Start start, long stopAfter, ByteArrayOutputStream out) {
         Sgd sgd = new Sgd(model.parameters(), Sgd.Options.lr(0.05).withMomentum(0.9));
         return Trainer.builder(model, new CrossEntropyLoss()::forward, sgd)
                 .epochs(3).validation(blobs(20, 9, false)).stopAfter(stopAfter)
@@ -138,7 +138,7 @@ class TrainerTest {
     }
 
     private static DataLoader loader() {
-        return new DataLoader(blobs(40, 10, false), 16, true, 3, false); // 120 examples: 8 steps per epoch
+        return new DataLoader(blobs(40, 10, false), 16, DataLoader.Options.shuffled(3)); // 120 examples: 8 steps per epoch
     }
 
     /** Interrupted inside epoch 2 and resumed: the same bytes as a straight run, and a history of the whole run. */
@@ -146,7 +146,7 @@ class TrainerTest {
     void aResumedRunEndsWithTheBytesOfAStraightRunAndItsWholeHistory() throws IOException {
         System.setProperty("java.awt.headless", "true");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Module straight = net(11);
+        Block straight = net(11);
         History full = checkpointed(straight, Checkpoints.Start.NEW, 0, out).fit(loader());
         byte[] straightBytes = Files.readAllBytes(dir.resolve("ck/run-step24.safetensors"));
         List<String> straightLog = Files.readAllLines(dir.resolve("ck/metrics.jsonl"));
@@ -165,7 +165,7 @@ class TrainerTest {
         assertThat(first.epochs()).hasSize(1);
         assertThat(dir.resolve("ck/run-step24.safetensors")).doesNotExist(); // the replaced run's files are gone
 
-        Module resumed = net(99); // other initial weights: everything comes from the checkpoint
+        Block resumed = net(99); // other initial weights: everything comes from the checkpoint
         ByteArrayOutputStream second = new ByteArrayOutputStream();
         History rest = checkpointed(resumed, Checkpoints.Start.RESUME, 0, second).fit(loader());
         assertThat(rest.resumedStep()).isEqualTo(11);
@@ -204,7 +204,7 @@ class TrainerTest {
     void aResumeWithOtherOptionsIsRefused() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         checkpointed(net(1), Checkpoints.Start.NEW, 3, out).fit(loader());
-        Module m = net(1);
+        Block m = net(1);
         Trainer other = Trainer.builder(m, new CrossEntropyLoss()::forward, new Sgd(m.parameters(), Sgd.Options.lr(1)))
                 .callbacks(new Checkpoints(new CheckpointStore(dir.resolve("ck"), "run-step", 3),
                         Checkpoints.Start.RESUME).config("{\"lr\":1}")).build();
@@ -215,7 +215,7 @@ class TrainerTest {
 
     @Test
     void aNonFiniteLossStopsBeforeAnythingIsApplied() {
-        Module model = net(2);
+        Block model = net(2);
         Tensor before = model.parameters().get(0).clone();
         Trainer t = Trainer.builder(model, new CrossEntropyLoss()::forward, new Sgd(model.parameters(),
                 Sgd.Options.lr(1e200))).epochs(2).build();
@@ -236,14 +236,14 @@ class TrainerTest {
                         new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
                 .callbacks(new Checkpoints(new CheckpointStore(dir, "guard-step", 3), Checkpoints.Start.NEW)).build();
         TensorDataset data = new TensorDataset(Tensor.randn(Generator.seeded(1), 8, 3), Tensor.of(new long[8]));
-        assertThatThrownBy(() -> t.fit(new DataLoader(data, 4, false, 0, false)))
+        assertThatThrownBy(() -> t.fit(new DataLoader(data, 4)))
                 .isInstanceOf(NonFiniteException.class)
                 .hasMessage("gradient of weight is not finite at epoch 1 step 1; last good checkpoint: none; nothing was "
                         + "applied; a lower learning rate than 0.1 (or gradient clipping) may help");
         assertThat(dir.resolve("guard-step1.safetensors")).doesNotExist();
     }
 
-    private Trainer earlyStopped(Module model, Path folder, Checkpoints.Start start, long stopAfter, Callback... more) {
+    private Trainer earlyStopped(Block model, Path folder, Checkpoints.Start start, long stopAfter, Callback... more) {
         Trainer.Builder b = Trainer.builder(model, new CrossEntropyLoss()::forward,
                         new Sgd(model.parameters(), Sgd.Options.lr(0.1).withMomentum(0.9)))
                 .epochs(40).validation(blobs(50, 5, true)).stopAfter(stopAfter);
@@ -256,7 +256,7 @@ class TrainerTest {
     /** A review finding: early stopping forgot its counts on a resume, and a stopped run trained on when resumed. */
     @Test
     void earlyStoppingResumesWhereAStraightRunStopsAndAStoppedRunStaysStopped() throws IOException {
-        DataLoader data = new DataLoader(blobs(100, 6, false), 25, true, 0, false); // 12 steps per epoch
+        DataLoader data = new DataLoader(blobs(100, 6, false), 25, DataLoader.Options.shuffled(0)); // 12 steps per epoch
         History straight = earlyStopped(net(4), dir.resolve("a"), Checkpoints.Start.NEW, 0).fit(data);
         assertThat(straight.stopReason()).startsWith("early stopping after epoch");
         long steps = straight.steps();
@@ -278,7 +278,7 @@ class TrainerTest {
 
     @Test
     void earlyStoppingMinimisesErrorLikeFiguresAndMaximisesAccuracyLikeOnes() {
-        Module model = net(1);
+        Block model = net(1);
         for (String name : List.of("val_error_rate", "val_accuracy")) {
             TrainState s = new TrainState(model, new Sgd(model.parameters(), Sgd.Options.lr(0.1)), 10, 1);
             EarlyStopping e = new EarlyStopping(name, 2, 0, false);
@@ -303,7 +303,7 @@ class TrainerTest {
     @Test
     void aRefusedRunLeavesTheEarlierLogAsItWas() throws IOException {
         for (int run = 0; run < 2; run++) {
-            Module m = net(2);
+            Block m = net(2);
             Trainer t = Trainer.builder(m, new CrossEntropyLoss()::forward, new Sgd(m.parameters(), Sgd.Options.lr(0.1)))
                     .epochs(2).callbacks(new MetricsLog(dir.resolve("log.jsonl")),
                             new Checkpoints(new CheckpointStore(dir.resolve("ck"), "r-step", 3), Checkpoints.Start.NEW))
@@ -315,17 +315,17 @@ class TrainerTest {
             }
             assertThat(Files.readAllLines(dir.resolve("log.jsonl"))).hasSize(2);
         }
-        Module m = net(2);
+        Block m = net(2);
         Trainer t = Trainer.builder(m, new CrossEntropyLoss()::forward, new Sgd(m.parameters(), Sgd.Options.lr(0.1)))
                 .build();
-        assertThatThrownBy(() -> t.fit(new DataLoader(blobs(3, 3, false), 32, true, 0, true)))
+        assertThatThrownBy(() -> t.fit(new DataLoader(blobs(3, 3, false), 32, DataLoader.Options.shuffled(0).withDropLast(true))))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no batch per epoch");
     }
 
     @Test
     void theProgressPrinterWritesPlainLinesIntoALog() throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Module model = net(3);
+        Block model = net(3);
         Trainer.builder(model, new CrossEntropyLoss()::forward, new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
                 .epochs(2).callbacks(new ProgressPrinter(new PrintStream(out, true, StandardCharsets.UTF_8)))
                 .build().fit(loader());

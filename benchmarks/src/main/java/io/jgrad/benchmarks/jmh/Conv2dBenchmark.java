@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks.jmh;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.layers.Conv2d;
@@ -19,7 +19,7 @@ public class Conv2dBenchmark extends Defaults {
     @Param({"1-32-28", "32-64-13"})
     public String layer;
 
-    private Module conv;
+    private Block conv;
     private Tensor x;
     private Tensor leaf;
     private Tensor pooled;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Module;
+import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.ArrayList;
@@ -15,15 +15,15 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The Module contract as layers use it: names, modes, state dicts, printing, and learning. */
-class ModuleTest {
+/** The Block contract as layers use it: names, modes, state dicts, printing, and learning. */
+class BlockTest {
     private static Sequential mlp(Generator g) {
         return new Sequential(new Linear(2, 16, true, g), new Relu(), new Linear(16, 3, true, g));
     }
 
     @Test
     void parametersGetPyTorchsDottedNamesInOrder() {
-        Map<String, Module> parts = new LinkedHashMap<>();
+        Map<String, Block> parts = new LinkedHashMap<>();
         parts.put("encoder", mlp(Generator.seeded(0)));
         parts.put("head", new Linear(3, 1));
         Sequential net = new Sequential(parts);
@@ -103,7 +103,7 @@ class ModuleTest {
         Map<String, Tensor> partial = new LinkedHashMap<>(mlp(Generator.seeded(9)).stateDict());
         partial.remove("2.bias");
         partial.put("extra", Tensor.zeros(1));
-        Module.LoadResult r = net.loadStateDict(partial, false);
+        Block.LoadResult r = net.loadStateDict(partial, false);
         assertThat(r.missingKeys()).containsExactly("2.bias");
         assertThat(r.unexpectedKeys()).containsExactly("extra");
     }
@@ -189,7 +189,7 @@ class ModuleTest {
     }
 
     /** Full-batch gradient descent on softmax cross-entropy; returns training accuracy. */
-    private static double train(Module model, Tensor x, Tensor y) {
+    private static double train(Block model, Tensor x, Tensor y) {
         for (int step = 0; step < 3000; step++) {
             Tensor loss = model.forward(x).logSoftmax(1).gather(1, y.unsqueeze(1)).mean().neg();
             model.zeroGrad();

@@ -16,21 +16,23 @@ import java.util.function.Consumer;
 /**
  * A building block with a forward pass, named parameters, named buffers (state that is saved
  * but not trained, such as running statistics) and named child modules, all kept in
- * registration order, like PyTorch's {@code nn.Module}. Names nest with dots ({@code 0.weight},
- * {@code encoder.1.bias}), so state dicts carry the names PyTorch would give.
+ * registration order, like PyTorch's {@code nn.Block}. Names nest with dots ({@code 0.weight},
+ * {@code encoder.1.bias}), so state dicts carry the names PyTorch would give. (Named
+ * {@code Block}, as in DJL and Gluon, so that {@code import io.jgrad.core.*} does not make the
+ * name ambiguous with {@code java.lang.Module}.)
  *
  * <p>Registration is explicit (no reflection): subclasses call {@link #registerParameter},
- * {@link #registerBuffer} and {@link #registerModule} in their constructors.
+ * {@link #registerBuffer} and {@link #registerChild} in their constructors.
  *
  * <p>Not thread-safe: a forward in training mode may update state (batch norm's running
  * statistics, dropout's generator), and {@code train()}, {@code eval()} and loading a state dict
  * change the module. Several threads may run {@code forward} at once only in eval mode on modules
  * without such state; otherwise use a module per thread, or synchronize.
  */
-public abstract class Module {
+public abstract class Block {
     private final Map<String, Parameter> parameters = new LinkedHashMap<>();
     private final Map<String, Tensor> buffers = new LinkedHashMap<>();
-    private final Map<String, Module> children = new LinkedHashMap<>();
+    private final Map<String, Block> children = new LinkedHashMap<>();
     private boolean training = true;
     private Map<String, Tensor> overrides;
 
@@ -59,7 +61,7 @@ public abstract class Module {
     }
 
     /** Registers a child module under {@code name}; returns it. */
-    protected final <M extends Module> M registerModule(String name, M m) {
+    protected final <M extends Block> M registerChild(String name, M m) {
         checkName("module", name);
         checkArgument(m != this, "%s: a module cannot contain itself", getClass().getSimpleName());
         children.put(name, m);
@@ -98,7 +100,7 @@ public abstract class Module {
                         + ", the parameter has " + Shapes.str(own.get(k).shape));
             }
         }
-        List<Module> touched = new ArrayList<>();
+        List<Block> touched = new ArrayList<>();
         walk("", (prefix, m) -> {
             for (String n : m.parameters.keySet()) {
                 Tensor r = replacements.get(prefix + n);
@@ -114,7 +116,7 @@ public abstract class Module {
         try {
             return forward(input);
         } finally {
-            for (Module m : touched) {
+            for (Block m : touched) {
                 m.overrides = null;
             }
         }
@@ -125,7 +127,7 @@ public abstract class Module {
      * for gradient checks); parameters are replaced by new ones, so create optimizers after
      * this. Returns this.
      */
-    public Module to(DType dtype) {
+    public Block to(DType dtype) {
         checkArgument(dtype.isFloatingPoint(), "to: modules hold floating-point parameters; got %s", dtype);
         walk("", (prefix, m) -> {
             m.parameters.replaceAll((n, p) -> p.dtype() == dtype ? p : new Parameter(p.detach().to(dtype)));
@@ -135,7 +137,7 @@ public abstract class Module {
     }
 
     /** The direct children, by name, in registration order. */
-    public Map<String, Module> namedChildren() {
+    public Map<String, Block> namedChildren() {
         return Collections.unmodifiableMap(children);
     }
 
@@ -180,25 +182,25 @@ public abstract class Module {
     }
 
     private interface Visitor {
-        void visit(String prefix, Module m);
+        void visit(String prefix, Block m);
     }
 
     /** Visits this module and its descendants, depth first in registration order, with an explicit stack. */
     private void walk(String prefix, Visitor v) {
         ArrayList<Object[]> stack = new ArrayList<>();
         stack.add(new Object[] {prefix, this});
-        IdentityHashMap<Module, Boolean> seen = new IdentityHashMap<>();
+        IdentityHashMap<Block, Boolean> seen = new IdentityHashMap<>();
         while (!stack.isEmpty()) {
             Object[] top = stack.remove(stack.size() - 1);
             String p = (String) top[0];
-            Module m = (Module) top[1];
+            Block m = (Block) top[1];
             if (seen.put(m, true) != null) {
                 continue;
             }
             v.visit(p, m);
-            List<Map.Entry<String, Module>> kids = new ArrayList<>(m.children.entrySet());
+            List<Map.Entry<String, Block>> kids = new ArrayList<>(m.children.entrySet());
             Collections.reverse(kids);
-            for (Map.Entry<String, Module> e : kids) {
+            for (Map.Entry<String, Block> e : kids) {
                 stack.add(new Object[] {p + e.getKey() + ".", e.getValue()});
             }
         }
@@ -214,16 +216,16 @@ public abstract class Module {
     }
 
     /** Training mode for this module and all descendants (dropout active, batch statistics used); returns this. */
-    public Module train() {
+    public Block train() {
         return setTraining(true);
     }
 
     /** Evaluation mode for this module and all descendants; returns this. */
-    public Module eval() {
+    public Block eval() {
         return setTraining(false);
     }
 
-    private Module setTraining(boolean mode) {
+    private Block setTraining(boolean mode) {
         walk("", (p, m) -> m.training = mode);
         return this;
     }
@@ -241,8 +243,8 @@ public abstract class Module {
     }
 
     /** Calls {@code fn} on every descendant and then on this module (PyTorch's order), for custom initialisation; returns this. */
-    public Module apply(Consumer<Module> fn) {
-        List<Module> order = new ArrayList<>();
+    public Block apply(Consumer<Block> fn) {
+        List<Block> order = new ArrayList<>();
         walk("", (p, m) -> order.add(m));
         Collections.reverse(order);
         order.forEach(fn);
