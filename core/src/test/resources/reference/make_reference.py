@@ -3,7 +3,9 @@
 Regenerate with Debian's interpreter:  /usr/bin/python3 make_reference.py > ops.txt
 Each case lists its inputs and PyTorch's output (and, for "grad:" cases, the gradient of
 sum(output * upstream) with respect to the first input, for the subgradient conventions).
-Inputs come from numpy's seeded generator, so the file is reproducible.
+Inputs come from numpy's seeded generator, so the file is reproducible (to the last bit or
+so: another BLAS can round a product differently, so new cases are appended to ops.txt and the
+earlier ones left as they were).
 """
 import numpy as np
 import torch

@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.Parallel;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
 import io.jgrad.layers.Linear;
 import io.jgrad.layers.Relu;

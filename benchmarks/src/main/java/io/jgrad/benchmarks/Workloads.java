@@ -3,7 +3,7 @@ package io.jgrad.benchmarks;
 import io.jgrad.core.Autograd;
 import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
-import io.jgrad.core.Parallel;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.data.Batch;
@@ -141,7 +141,7 @@ public final class Workloads {
                         + "\"test_accuracy\":%s,\"seconds_to_target\":%s,\"target\":%.2f,\"peak_rss_mib\":%.0f,"
                         + "\"threads\":%d,\"blas\":\"%s\"}", w, median(after), accs, toTarget < 0 ? "null"
                         : String.format(Locale.ROOT, "%.2f", toTarget), target, peakRssMib(),
-                io.jgrad.core.Parallel.threads(), io.jgrad.core.Blas.backend());
+                io.jgrad.core.cpu.Parallel.threads(), io.jgrad.core.cpu.Blas.backend());
     }
 
     private static String overhead(int samples) {
@@ -202,7 +202,7 @@ public final class Workloads {
     private static String gemm(int samples) {
         int[][] shapes = {{128, 784, 512}, {512, 512, 512}, {1024, 1024, 1024}};
         StringBuilder json = new StringBuilder("{\"workload\":\"W5\",\"framework\":\"jgrad\",\"blas\":\""
-                + io.jgrad.core.Blas.backend() + "\",\"gflops_median\":{");
+                + io.jgrad.core.cpu.Blas.backend() + "\",\"gflops_median\":{");
         for (int[] s : shapes) {
             Tensor a = Tensor.randn(Generator.seeded(0), s[0], s[1]);
             Tensor b = Tensor.randn(Generator.seeded(1), s[1], s[2]);

@@ -2,6 +2,8 @@ package io.jgrad.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import io.jgrad.core.backend.Storage;
+
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -332,8 +334,8 @@ public final class Autograd {
                 // g is a permuted layout (a product's gradient for a transposed weight, say): the sum
                 // takes that layout, so that the gradients that follow add in memory order
                 sum = Tensor.empty(g.dtype(), g.shape).permuteLike(g);
-                Elementwise.copy(g, sum);
-                Elementwise.addInPlace(prev, sum); // g + prev, the bits of prev + g
+                Tensor.copyInto(g, sum);
+                Tensor.addInto(prev, sum); // g + prev, the bits of prev + g
             } else {
                 sum = accumulate(prev, g);
             }
@@ -353,16 +355,16 @@ public final class Autograd {
             }
             Tensor prev = grads.get(t);
             if (prev != null && owns(prev)) {
-                Elementwise.addInPlace(g, prev.windowOf(window, g.shape));
+                Tensor.addInto(g, prev.windowOf(window, g.shape));
                 return;
             }
             Tensor sum;
             if (prev == null) {
                 sum = Tensor.zeros(t.dtype(), window.base());
-                Elementwise.copy(g, sum.windowOf(window, g.shape));
+                Tensor.copyInto(g, sum.windowOf(window, g.shape));
             } else {
                 sum = prev.contiguousCopyNoGrad();
-                Elementwise.addInPlace(g, sum.windowOf(window, g.shape));
+                Tensor.addInto(g, sum.windowOf(window, g.shape));
             }
             if (owned != null && ownable(sum)) {
                 owned.add(sum.storage);
@@ -387,7 +389,7 @@ public final class Autograd {
         /** A fresh storage, all of it this tensor's elements (in any order), no other gradient in flight uses. */
         private boolean ownable(Tensor sum) {
             Storage st = sum.storage;
-            return st.serial > start && sum.offset == 0 && sum.numel() == st.length() && isDense(sum)
+            return st.serial() > start && sum.offset == 0 && sum.numel() == st.length() && isDense(sum)
                     && (users == null || !users.containsKey(st)) && !exposed.contains(st);
         }
 
@@ -440,7 +442,7 @@ public final class Autograd {
         /** Whether a leaf may keep g's storage as its own grad (see the class comment). */
         boolean mayTakeOver(Tensor g) {
             Storage st = g.storage;
-            return users != null && st.serial > start && g.offset == 0 && g.numel() == st.length()
+            return users != null && st.serial() > start && g.offset == 0 && g.numel() == st.length()
                     && g.isContiguous() && !users.containsKey(st) && !exposed.contains(st);
         }
     }
@@ -468,8 +470,8 @@ public final class Autograd {
             if (g == null) {
                 return p;
             }
-            if (p.offset == 0 && p.numel() == p.storage.length() && isDense(p) && p.storage.serial > pass.start) {
-                Elementwise.addInPlace(g, p); // p is this pass's own product: nothing else sees it
+            if (p.offset == 0 && p.numel() == p.storage.length() && isDense(p) && p.storage.serial() > pass.start) {
+                Tensor.addInto(g, p); // p is this pass's own product: nothing else sees it
                 return p;
             }
             return accumulate(p, g);

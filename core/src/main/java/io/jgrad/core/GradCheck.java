@@ -199,7 +199,7 @@ public final class GradCheck {
 
     private static Tensor oneHot(Tensor y, int j) {
         Tensor seed = Tensor.zeros(y.dtype(), y.shape);
-        seed.storage.set(j, 1);
+        seed.setElement(j, 1);
         return seed;
     }
 
@@ -221,22 +221,18 @@ public final class GradCheck {
                                           List<Tensor> diff, int m) {
         double[][][] jac = new double[diff.size()][m][];
         for (int i = 0; i < diff.size(); i++) {
-            Storage storage = diff.get(i).storage;
-            double[] data = storage.d;
-            storage.beforeWrite(); // deferred results read it: fix their values before perturbing it
+            Tensor x = diff.get(i);
+            double[] data = x.toDoubleArray();
             for (int j = 0; j < m; j++) {
                 jac[i][j] = new double[data.length];
             }
             for (int k = 0; k < data.length; k++) {
                 double saved = data[k];
-                data[k] = saved + eps;
-                storage.version++; // a write like any other: nothing may keep the old values (BLAS copies)
+                x.setElement(k, saved + eps); // a write like any other: deferred results and BLAS copies see it
                 double[] plus = evaluate(f, xs);
-                data[k] = saved - eps;
-                storage.version++;
+                x.setElement(k, saved - eps);
                 double[] minus = evaluate(f, xs);
-                data[k] = saved;
-                storage.version++;
+                x.setElement(k, saved);
                 for (int j = 0; j < m; j++) {
                     jac[i][j][k] = (plus[j] - minus[j]) / (2 * eps);
                 }

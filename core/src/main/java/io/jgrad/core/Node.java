@@ -58,7 +58,7 @@ final class Node {
         this.createdAt = createdAt;
         this.savedVersions = new int[saved.length];
         for (int i = 0; i < saved.length; i++) {
-            savedVersions[i] = saved[i].storage.version;
+            savedVersions[i] = saved[i].storage.version();
         }
     }
 
@@ -110,11 +110,11 @@ final class Node {
     void checkSavedVersions() {
         for (int i = 0; i < saved.length; i++) {
             Tensor t = saved[i];
-            if (t.storage.version != savedVersions[i]) {
+            if (t.storage.version() != savedVersions[i]) {
                 String what = t.gradFn != null ? "output of '" + t.gradFn.op + "'" : "a leaf tensor";
                 throw new IllegalStateException("one of the tensors needed for gradient computation has been "
                         + "modified by an in-place operation: " + Shapes.str(t.shape) + " " + t.dtype() + ", " + what
-                        + ", saved by '" + op + "', is at version " + t.storage.version + "; expected version "
+                        + ", saved by '" + op + "', is at version " + t.storage.version() + "; expected version "
                         + savedVersions[i]);
             }
         }

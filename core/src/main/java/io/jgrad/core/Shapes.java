@@ -59,6 +59,9 @@ final class Shapes {
 
     /** The NumPy broadcast of two shapes; the message names the op, both shapes and the clashing dim. */
     static int[] broadcast(String op, int[] a, int[] b) {
+        if (Arrays.equals(a, b)) {
+            return a; // shape arrays are never changed, so the result may be one of them
+        }
         int rank = Math.max(a.length, b.length);
         int[] out = new int[rank];
         for (int i = 0; i < rank; i++) {

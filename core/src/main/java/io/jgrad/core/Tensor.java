@@ -2,8 +2,12 @@ package io.jgrad.core;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.Elementwise.Binary;
-import io.jgrad.core.Elementwise.Unary;
+import io.jgrad.core.backend.Backend;
+import io.jgrad.core.backend.ElementwiseOp;
+import io.jgrad.core.backend.Storage;
+import io.jgrad.core.backend.UpdateOp;
+import io.jgrad.core.backend.View;
+import io.jgrad.core.backend.Window;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,12 +16,14 @@ import java.util.function.UnaryOperator;
 /**
  * An n-dimensional array and its place in the computational graph.
  *
- * <p>Storage is a row-major Java array ({@code float[]}, {@code double[]} or {@code long[]}
- * per {@link DType}); views such as {@link #transpose}, {@link #narrow} and {@link #expand}
- * share it through strides. Methods use PyTorch's names and semantics, including NumPy
- * broadcasting for every binary op. Results are new tensors; the only methods that modify a
- * tensor say so in their name ({@code fill}, {@code copyFrom}, {@code addInPlace},
- * {@code mulInPlace}) and bump its version.
+ * <p>Each op is a kernel call on a {@link Backend} (the CPU's unless the tensor was made on
+ * another, see {@link Backends}), a record in the graph, and a backward written in tensor ops;
+ * this class is the table of those ops. The elements live in a {@link Storage} the backend owns,
+ * row-major; views such as {@link #transpose}, {@link #narrow} and {@link #expand} share it
+ * through strides. Methods use PyTorch's names and semantics, including NumPy broadcasting for
+ * every binary op. Results are new tensors; the only methods that modify a tensor say so in
+ * their name ({@code fill}, {@code copyFrom}, {@code addInPlace}, {@code mulInPlace},
+ * {@code update}) and bump its version.
  *
  * <p>Autograd: a floating-point leaf made with {@link #requiresGrad(boolean)} records every op
  * applied to it; {@link #backward()} then fills {@link #grad()} of each such leaf. Each
@@ -61,11 +67,37 @@ public sealed class Tensor permits Parameter {
         this.numel = Shapes.numel(shape);
     }
 
-    /** A fresh, zero-filled contiguous tensor (shape is checked before allocating). */
+    /** A fresh, zero-filled contiguous tensor on the current backend (shape is checked before allocating). */
     static Tensor empty(DType dtype, int[] shape) {
+        return empty(Backends.current(), dtype, shape);
+    }
+
+    /** A fresh, zero-filled contiguous tensor on {@code backend}. */
+    static Tensor empty(Backend backend, DType dtype, int[] shape) {
         int[] s = shape.clone();
         int n = Shapes.numel(s);
-        return new Tensor(Storage.allocate(dtype, n), 0, s, Shapes.contiguousStrides(s));
+        return new Tensor(backend.allocate(dtype.scalarType(), n), 0, s, Shapes.contiguousStrides(s));
+    }
+
+    /** {@code shape}, once it is known to fit a Java array (a {@link TensorTooLargeException} otherwise): before a kernel makes it. */
+    private static int[] fits(int[] shape) {
+        Shapes.numel(shape);
+        return shape;
+    }
+
+    /** A kernel's result: {@code s} as a contiguous tensor of {@code shape} (never changed afterwards). */
+    static Tensor over(Storage s, int[] shape) {
+        return new Tensor(s, 0, shape, Shapes.contiguousStrides(shape));
+    }
+
+    /** What kernels see of this tensor. */
+    View asView() {
+        return new View(storage, offset, shape, strides);
+    }
+
+    /** The backend that holds this tensor's elements and runs the ops on it (PyTorch's {@code device}). */
+    public Backend backend() {
+        return storage.backend();
     }
 
     /** Records {@code out} as the result of {@code op} when gradients are being recorded. */
@@ -143,7 +175,7 @@ public sealed class Tensor permits Parameter {
     public static Tensor full(DType dtype, double value, int... shape) {
         Tensor t = empty(dtype, shape);
         if (value != 0) {
-            t.storage.fill(0, t.numel, value);
+            t.backend().fill(t.asView(), value);
         }
         return t;
     }
@@ -170,7 +202,7 @@ public sealed class Tensor permits Parameter {
 
     /** FLOAT32 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
     public static Tensor of(float[] values, int... shape) {
-        return wrap(Storage.wrap(values.clone()), values.length, shape);
+        return wrap(Backends.current().wrap(values.clone()), values.length, shape);
     }
 
     /**
@@ -180,27 +212,27 @@ public sealed class Tensor permits Parameter {
      * change while an op that reads the tensor runs or while autograd holds it for a backward.
      */
     public static Tensor wrapArray(float[] values, int... shape) {
-        return wrap(Storage.wrap(values), values.length, shape);
+        return wrap(Backends.current().wrap(values), values.length, shape);
     }
 
     /** FLOAT64 tensor over {@code values} itself, not a copy; see {@link #wrapArray(float[], int...)}. */
     public static Tensor wrapArray(double[] values, int... shape) {
-        return wrap(Storage.wrap(values), values.length, shape);
+        return wrap(Backends.current().wrap(values), values.length, shape);
     }
 
     /** FLOAT64 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
     public static Tensor of(double[] values, int... shape) {
-        return wrap(Storage.wrap(values.clone()), values.length, shape);
+        return wrap(Backends.current().wrap(values.clone()), values.length, shape);
     }
 
     /** INT64 tensor holding {@code values} (copied) in row-major order; no shape means 1-D. */
     public static Tensor of(long[] values, int... shape) {
-        return wrap(Storage.wrap(values.clone()), values.length, shape);
+        return wrap(Backends.current().wrap(values.clone()), values.length, shape);
     }
 
     /** INT64 tensor holding {@code values} (for labels and indices); no shape means 1-D. */
     public static Tensor of(int[] values, int... shape) {
-        return wrap(Storage.wrap(Arrays.stream(values).asLongStream().toArray()), values.length, shape);
+        return wrap(Backends.current().wrap(Arrays.stream(values).asLongStream().toArray()), values.length, shape);
     }
 
     /** Tensor of the given dtype holding {@code values} converted; no shape means 1-D. */
@@ -217,7 +249,7 @@ public sealed class Tensor permits Parameter {
                     r, rows[r].length, cols);
             System.arraycopy(rows[r], 0, flat, r * cols, cols);
         }
-        return wrap(Storage.wrap(flat), flat.length, rows.length, cols);
+        return wrap(Backends.current().wrap(flat), flat.length, rows.length, cols);
     }
 
     /** FLOAT32 matrix from rows of equal length (a ragged array is rejected, naming the row). */
@@ -229,7 +261,7 @@ public sealed class Tensor permits Parameter {
                     r, rows[r].length, cols);
             System.arraycopy(rows[r], 0, flat, r * cols, cols);
         }
-        return wrap(Storage.wrap(flat), flat.length, rows.length, cols);
+        return wrap(Backends.current().wrap(flat), flat.length, rows.length, cols);
     }
 
     private static Tensor wrap(Storage s, int length, int... shape) {
@@ -253,7 +285,7 @@ public sealed class Tensor permits Parameter {
         int n = Math.toIntExact(end - start);
         Tensor t = empty(DType.INT64, new int[] {n});
         for (int i = 0; i < n; i++) {
-            t.storage.l[i] = start + i;
+            t.storage.set(i, start + i);
         }
         return t;
     }
@@ -354,7 +386,7 @@ public sealed class Tensor permits Parameter {
         checkArgument(low < high, "randint: need low < high, got [%s, %s)", low, high);
         Tensor t = empty(DType.INT64, shape);
         for (int i = 0; i < t.numel; i++) {
-            t.storage.l[i] = low + rng.nextInt(high - low);
+            t.storage.set(i, low + rng.nextInt(high - low));
         }
         return t;
     }
@@ -367,7 +399,7 @@ public sealed class Tensor permits Parameter {
 
     /** Element type. */
     public DType dtype() {
-        return storage.dtype;
+        return DType.of(storage.type());
     }
 
     /** The shape ({@code [2, 3]}; {@code []} for a scalar), an immutable value. */
@@ -414,7 +446,7 @@ public sealed class Tensor permits Parameter {
 
     /** Counter bumped by every in-place update of this tensor's storage (shared with its views). */
     public int version() {
-        return storage.version;
+        return storage.version();
     }
 
     /** The value of a one-element tensor. */
@@ -444,17 +476,17 @@ public sealed class Tensor permits Parameter {
 
     /** The elements in row-major order, converted to float. */
     public float[] toFloatArray() {
-        return to(DType.FLOAT32).contiguousCopyNoGrad().storage.f();
+        return backend().toFloatArray(asView());
     }
 
     /** The elements in row-major order, converted to double. */
     public double[] toDoubleArray() {
-        return to(DType.FLOAT64).contiguousCopyNoGrad().storage.d;
+        return backend().toDoubleArray(asView());
     }
 
     /** The elements in row-major order, converted to long (floats truncate toward zero). */
     public long[] toLongArray() {
-        return to(DType.INT64).contiguousCopyNoGrad().storage.l;
+        return backend().toLongArray(asView());
     }
 
     /** This tensor converted to {@code dtype} (itself if it already has it); differentiable between float types. */
@@ -462,8 +494,8 @@ public sealed class Tensor permits Parameter {
         if (dtype == dtype()) {
             return this;
         }
-        Tensor out = empty(dtype, shape);
-        Elementwise.copy(this, out);
+        Tensor out = empty(backend(), dtype, shape);
+        backend().copy(asView(), out.asView());
         if (!dtype.isFloatingPoint()) {
             if (Trace.isTracing()) {
                 Trace.record("to", in(this), out);
@@ -506,8 +538,8 @@ public sealed class Tensor permits Parameter {
 
     /** A fresh contiguous copy at offset 0, never recorded. */
     Tensor contiguousCopyNoGrad() {
-        Tensor out = empty(dtype(), shape);
-        Elementwise.copy(this, out);
+        Tensor out = empty(backend(), dtype(), shape);
+        backend().copy(asView(), out.asView());
         return out;
     }
 
@@ -581,9 +613,8 @@ public sealed class Tensor permits Parameter {
         if (grad.requiresGrad) {
             grad = null;
         } else {
-            grad.storage.beforeWrite();
-            grad.storage.fill(grad.offset, grad.offset + grad.numel, 0);
-            grad.storage.version++;
+            grad.backend().fill(grad.asView(), 0);
+            grad.storage.bumpVersion();
         }
     }
 
@@ -663,22 +694,30 @@ public sealed class Tensor permits Parameter {
         return scalar(dt, v);
     }
 
-    private Tensor unary(String op, Unary kind, double p, double q, Tensor[] saved, Node.Backward backward) {
-        Tensor x = dtype().isFloatingPoint() || !isFloatOnly(kind) ? this : to(DType.FLOAT32);
-        Tensor out = derive(op, Elementwise.unary(kind, x, p, q), in(x), saved, backward);
-        if (Trace.isTracing() && kind == Unary.POW) {
+    /** The unary kernel {@code op} (an INT64 tensor converted to FLOAT32 first if op needs floats), recorded. */
+    private Tensor unary(String op, ElementwiseOp kind, double p, double q, Tensor[] saved, Node.Backward backward) {
+        Tensor x = dtype().isFloatingPoint() || kind.takesInt64() ? this : to(DType.FLOAT32);
+        Tensor out = derive(op, x.map(kind, p, q), in(x), saved, backward);
+        if (Trace.isTracing() && kind == ElementwiseOp.POW) {
             Trace.amend(out, null, "exponent", p);
-        } else if (Trace.isTracing() && kind == Unary.CLAMP) {
+        } else if (Trace.isTracing() && kind == ElementwiseOp.CLAMP) {
             Trace.amend(out, null, "min", p, "max", q);
         }
         return out;
     }
 
-    private static boolean isFloatOnly(Unary kind) {
-        return switch (kind) {
-            case NEG, ABS, RELU, SIGN, CLAMP -> false;
-            default -> true;
-        };
+    /** The unary kernel {@code op}, not recorded. */
+    private Tensor map(ElementwiseOp op, double p, double q) {
+        return over(backend().unary(op, asView(), p, q), shape);
+    }
+
+    /** The binary kernel {@code op} of a and b (one dtype), broadcast, not recorded. */
+    private static Tensor map(ElementwiseOp op, Tensor a, Tensor b) {
+        int[] s = Shapes.broadcast(op.label(), a.shape, b.shape);
+        if (s != a.shape) {
+            fits(s);
+        }
+        return over(a.backend().binary(op, a.asView(), b.asView(), s), s);
     }
 
     private Tensor floatSelf() {
@@ -687,7 +726,7 @@ public sealed class Tensor permits Parameter {
 
     /** -x. */
     public Tensor neg() {
-        return unary("neg", Unary.NEG, 0, 0, NONE, dOut -> in(dOut.neg()));
+        return unary("neg", ElementwiseOp.NEG, 0, 0, NONE, dOut -> in(dOut.neg()));
     }
 
     /** this + other, broadcasting. */
@@ -695,7 +734,7 @@ public sealed class Tensor permits Parameter {
         DType dt = resultType(this, other);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        return derive("add", Elementwise.binary(Binary.ADD, a, b), in(a, b), NONE, dOut -> in(dOut, dOut));
+        return derive("add", map(ElementwiseOp.ADD, a, b), in(a, b), NONE, dOut -> in(dOut, dOut));
     }
 
     /** this + value. */
@@ -708,7 +747,7 @@ public sealed class Tensor permits Parameter {
         DType dt = resultType(this, other);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        return derive("sub", Elementwise.binary(Binary.SUB, a, b), in(a, b), NONE,
+        return derive("sub", map(ElementwiseOp.SUB, a, b), in(a, b), NONE,
                 dOut -> in(dOut, b.requiresGrad ? dOut.neg() : null));
     }
 
@@ -722,7 +761,7 @@ public sealed class Tensor permits Parameter {
         DType dt = resultType(this, other);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        return derive("mul", Elementwise.binary(Binary.MUL, a, b), in(a, b), in(a, b),
+        return derive("mul", map(ElementwiseOp.MUL, a, b), in(a, b), in(a, b),
                 dOut -> in(a.requiresGrad ? dOut.mul(b) : null, b.requiresGrad ? dOut.mul(a) : null));
     }
 
@@ -739,7 +778,7 @@ public sealed class Tensor permits Parameter {
         }
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        return derive("div", Elementwise.binary(Binary.DIV, a, b), in(a, b), in(a, b),
+        return derive("div", map(ElementwiseOp.DIV, a, b), in(a, b), in(a, b),
                 dOut -> in(a.requiresGrad ? dOut.div(b) : null,
                         b.requiresGrad ? dOut.neg().mul(a).div(b.mul(b)) : null));
     }
@@ -755,7 +794,7 @@ public sealed class Tensor permits Parameter {
             return mul(1.0);
         }
         Tensor x = floatSelf();
-        return x.unary("pow", Unary.POW, exponent, 0, in(x), dOut -> in(exponent == 0
+        return x.unary("pow", ElementwiseOp.POW, exponent, 0, in(x), dOut -> in(exponent == 0
                 ? zerosLike(dOut)
                 : dOut.mul(x.pow(exponent - 1)).mul(exponent)));
     }
@@ -768,7 +807,7 @@ public sealed class Tensor permits Parameter {
     /** e^x. */
     public Tensor exp() {
         Tensor[] out = new Tensor[1];
-        out[0] = floatSelf().unary("exp", Unary.EXP, 0, 0, NONE, dOut -> in(dOut.mul(out[0])));
+        out[0] = floatSelf().unary("exp", ElementwiseOp.EXP, 0, 0, NONE, dOut -> in(dOut.mul(out[0])));
         saveOutput(out[0]);
         return out[0];
     }
@@ -776,19 +815,19 @@ public sealed class Tensor permits Parameter {
     /** Natural logarithm. */
     public Tensor log() {
         Tensor x = floatSelf();
-        return x.unary("log", Unary.LOG, 0, 0, in(x), dOut -> in(dOut.div(x)));
+        return x.unary("log", ElementwiseOp.LOG, 0, 0, in(x), dOut -> in(dOut.div(x)));
     }
 
     /** ln(1 + x), accurate for small x. */
     public Tensor log1p() {
         Tensor x = floatSelf();
-        return x.unary("log1p", Unary.LOG1P, 0, 0, in(x), dOut -> in(dOut.div(x.add(1.0))));
+        return x.unary("log1p", ElementwiseOp.LOG1P, 0, 0, in(x), dOut -> in(dOut.div(x.add(1.0))));
     }
 
     /** Square root. */
     public Tensor sqrt() {
         Tensor[] out = new Tensor[1];
-        out[0] = floatSelf().unary("sqrt", Unary.SQRT, 0, 0, NONE, dOut -> in(dOut.div(out[0].mul(2.0))));
+        out[0] = floatSelf().unary("sqrt", ElementwiseOp.SQRT, 0, 0, NONE, dOut -> in(dOut.div(out[0].mul(2.0))));
         saveOutput(out[0]);
         return out[0];
     }
@@ -796,7 +835,7 @@ public sealed class Tensor permits Parameter {
     /** 1 / x. */
     public Tensor reciprocal() {
         Tensor[] out = new Tensor[1];
-        out[0] = floatSelf().unary("reciprocal", Unary.RECIPROCAL, 0, 0, NONE,
+        out[0] = floatSelf().unary("reciprocal", ElementwiseOp.RECIPROCAL, 0, 0, NONE,
                 dOut -> in(dOut.neg().mul(out[0].mul(out[0]))));
         saveOutput(out[0]);
         return out[0];
@@ -804,12 +843,12 @@ public sealed class Tensor permits Parameter {
 
     /** |x|; the gradient at 0 is 0. */
     public Tensor abs() {
-        return unary("abs", Unary.ABS, 0, 0, in(this), dOut -> in(dOut.mul(sign())));
+        return unary("abs", ElementwiseOp.ABS, 0, 0, in(this), dOut -> in(dOut.mul(sign())));
     }
 
     /** -1, 0 or 1 by the sign of x (no gradient: its derivative is 0 almost everywhere). */
     public Tensor sign() {
-        Tensor out = Elementwise.unary(Unary.SIGN, this, 0, 0);
+        Tensor out = map(ElementwiseOp.SIGN, 0, 0);
         if (Trace.isTracing()) {
             Trace.record("sign", in(this), out);
         }
@@ -819,7 +858,7 @@ public sealed class Tensor permits Parameter {
     /** Hyperbolic tangent. */
     public Tensor tanh() {
         Tensor[] out = new Tensor[1];
-        out[0] = floatSelf().unary("tanh", Unary.TANH, 0, 0, NONE,
+        out[0] = floatSelf().unary("tanh", ElementwiseOp.TANH, 0, 0, NONE,
                 dOut -> in(activationBackward(true, dOut, out[0])));
         saveOutput(out[0]);
         return out[0];
@@ -828,7 +867,7 @@ public sealed class Tensor permits Parameter {
     /** 1 / (1 + e^-x), computed without overflow for any x. */
     public Tensor sigmoid() {
         Tensor[] out = new Tensor[1];
-        out[0] = floatSelf().unary("sigmoid", Unary.SIGMOID, 0, 0, NONE,
+        out[0] = floatSelf().unary("sigmoid", ElementwiseOp.SIGMOID, 0, 0, NONE,
                 dOut -> in(activationBackward(false, dOut, out[0])));
         saveOutput(out[0]);
         return out[0];
@@ -841,64 +880,65 @@ public sealed class Tensor permits Parameter {
      */
     private static Tensor activationBackward(boolean tanh, Tensor dOut, Tensor y) {
         Tensor d = dOut.dtype() == y.dtype() ? dOut : dOut.to(y.dtype());
-        return derive(tanh ? "tanhBackward" : "sigmoidBackward", Elementwise.activationBackward(tanh, d, y),
+        return derive(tanh ? "tanhBackward" : "sigmoidBackward",
+                map(tanh ? ElementwiseOp.TANH_BACKWARD : ElementwiseOp.SIGMOID_BACKWARD, d, y),
                 in(d, y), in(d, y), g -> in(activationBackward(tanh, g, y),
                         tanh ? g.mul(d).mul(y).mul(-2.0) : g.mul(d).mul(y.mul(-2.0).add(1.0))));
     }
 
     /** max(x, 0); the gradient at 0 is 0 (the subgradient PyTorch picks). */
     public Tensor relu() {
-        return unary("relu", Unary.RELU, 0, 0, in(this), dOut -> in(reluBackward(dOut, this)));
+        return unary("relu", ElementwiseOp.RELU, 0, 0, in(this), dOut -> in(reluBackward(dOut, this)));
     }
 
     /** dOut where x > 0 or x is NaN, else 0 (PyTorch's threshold_backward): relu's backward fused into one pass, itself differentiable in dOut. */
     private static Tensor reluBackward(Tensor dOut, Tensor x) {
         Tensor mask = x.dtype() == dOut.dtype() ? x : x.to(dOut.dtype()).detach();
-        return derive("reluBackward", Elementwise.reluBackward(dOut, mask), in(dOut), in(x),
+        return derive("reluBackward", map(ElementwiseOp.RELU_BACKWARD, dOut, mask), in(dOut), in(x),
                 g -> in(reluBackward(g, x)));
     }
 
     /** The error function erf(x) = 2/√π ∫₀ˣ e^(−t²) dt (accurate to about 1e-15). */
     public Tensor erf() {
         Tensor x = floatSelf();
-        return x.unary("erf", Unary.ERF, 0, 0, in(x),
+        return x.unary("erf", ElementwiseOp.ERF, 0, 0, in(x),
                 dOut -> in(dOut.mul(x.square().neg().exp().mul(2 / Math.sqrt(Math.PI)))));
     }
 
     /** Sine. */
     public Tensor sin() {
         Tensor x = floatSelf();
-        return x.unary("sin", Unary.SIN, 0, 0, in(x), dOut -> in(dOut.mul(x.cos())));
+        return x.unary("sin", ElementwiseOp.SIN, 0, 0, in(x), dOut -> in(dOut.mul(x.cos())));
     }
 
     /** Cosine. */
     public Tensor cos() {
         Tensor x = floatSelf();
-        return x.unary("cos", Unary.COS, 0, 0, in(x), dOut -> in(dOut.mul(x.sin()).neg()));
+        return x.unary("cos", ElementwiseOp.COS, 0, 0, in(x), dOut -> in(dOut.mul(x.sin()).neg()));
     }
 
     /** min(max(x, min), max); the gradient passes where {@code min <= x <= max}. Use ±infinity for a one-sided clamp. */
     public Tensor clamp(double min, double max) {
         checkArgument(!(min > max), "clamp: min %s is above max %s", min, max);
-        return unary("clamp", Unary.CLAMP, min, max, in(this), dOut -> in(dOut.mul(ge(min).mul(le(max)))));
+        return unary("clamp", ElementwiseOp.CLAMP, min, max, in(this), dOut -> in(dOut.mul(ge(min).mul(le(max)))));
     }
 
     /** Elementwise maximum, broadcasting; on ties each side gets half the gradient. */
     public Tensor maximum(Tensor other) {
-        return extremum("maximum", Binary.MAX, other);
+        return extremum("maximum", ElementwiseOp.MAXIMUM, other);
     }
 
     /** Elementwise minimum, broadcasting; on ties each side gets half the gradient. */
     public Tensor minimum(Tensor other) {
-        return extremum("minimum", Binary.MIN, other);
+        return extremum("minimum", ElementwiseOp.MINIMUM, other);
     }
 
-    private Tensor extremum(String op, Binary kind, Tensor other) {
+    private Tensor extremum(String op, ElementwiseOp kind, Tensor other) {
         DType dt = resultType(this, other);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        return derive(op, Elementwise.binary(kind, a, b), in(a, b), in(a, b), dOut -> {
-            Tensor wins = (kind == Binary.MAX ? a.gt(b) : a.lt(b)).add(a.eq(b).mul(0.5));
+        return derive(op, map(kind, a, b), in(a, b), in(a, b), dOut -> {
+            Tensor wins = (kind == ElementwiseOp.MAXIMUM ? a.gt(b) : a.lt(b)).add(a.eq(b).mul(0.5));
             return in(dOut.mul(wins), dOut.mul(wins.neg().add(1.0)));
         });
     }
@@ -908,26 +948,26 @@ public sealed class Tensor permits Parameter {
         if (out.gradFn != null) {
             Node n = out.gradFn;
             n.saved = in(out);
-            n.savedVersions = new int[] {out.storage.version};
+            n.savedVersions = new int[] {out.storage.version()};
         }
     }
 
     // =================================================================== comparisons (no gradient)
 
-    private Tensor compare(Binary kind, Tensor other) {
+    private Tensor compare(ElementwiseOp kind, Tensor other) {
         DType dt = resultType(this, other);
         Tensor a = to(dt);
         Tensor b = other.to(dt);
-        Tensor out = Elementwise.binary(kind, a.outsideGraph(), b.outsideGraph());
+        Tensor out = map(kind, a, b);
         if (Trace.isTracing()) {
-            Trace.record(kind.name().toLowerCase(java.util.Locale.ROOT), in(a, b), out);
+            Trace.record(kind.label(), in(a, b), out);
         }
         return out;
     }
 
     /** 1 where this > other, else 0, in the operands' common dtype (no gradient). */
     public Tensor gt(Tensor other) {
-        return compare(Binary.GT, other);
+        return compare(ElementwiseOp.GT, other);
     }
 
     /** 1 where this > value, else 0. */
@@ -937,7 +977,7 @@ public sealed class Tensor permits Parameter {
 
     /** 1 where this >= other, else 0. */
     public Tensor ge(Tensor other) {
-        return compare(Binary.GE, other);
+        return compare(ElementwiseOp.GE, other);
     }
 
     /** 1 where this >= value, else 0. */
@@ -947,7 +987,7 @@ public sealed class Tensor permits Parameter {
 
     /** 1 where {@code this < other}, else 0. */
     public Tensor lt(Tensor other) {
-        return compare(Binary.LT, other);
+        return compare(ElementwiseOp.LT, other);
     }
 
     /** 1 where {@code this < value}, else 0. */
@@ -957,7 +997,7 @@ public sealed class Tensor permits Parameter {
 
     /** 1 where {@code this <= other}, else 0. */
     public Tensor le(Tensor other) {
-        return compare(Binary.LE, other);
+        return compare(ElementwiseOp.LE, other);
     }
 
     /** 1 where {@code this <= value}, else 0. */
@@ -967,7 +1007,7 @@ public sealed class Tensor permits Parameter {
 
     /** 1 where this == other, else 0. */
     public Tensor eq(Tensor other) {
-        return compare(Binary.EQ, other);
+        return compare(ElementwiseOp.EQ, other);
     }
 
     /** 1 where this == value, else 0. */
@@ -977,16 +1017,12 @@ public sealed class Tensor permits Parameter {
 
     /** 1 where this != other, else 0. */
     public Tensor ne(Tensor other) {
-        return compare(Binary.NE, other);
+        return compare(ElementwiseOp.NE, other);
     }
 
     /** 1 where the element is neither NaN nor infinite, else 0 (this tensor's dtype). */
     public Tensor isFinite() {
-        Tensor c = contiguousNoGrad();
-        Tensor out = empty(dtype(), shape);
-        for (int i = 0; i < numel; i++) {
-            out.storage.set(i, Double.isFinite(c.storage.get(c.offset + i)) ? 1 : 0);
-        }
+        Tensor out = map(ElementwiseOp.IS_FINITE, 0, 0);
         if (Trace.isTracing()) {
             Trace.record("isFinite", in(this), out);
         }
@@ -995,26 +1031,7 @@ public sealed class Tensor permits Parameter {
 
     /** True if no element is NaN or infinite. */
     public boolean allFinite() {
-        if (!dtype().isFloatingPoint()) {
-            return true;
-        }
-        Tensor c = contiguousNoGrad();
-        if (c.dtype() == DType.FLOAT32) {
-            float[] f = c.storage.f();
-            for (int i = c.offset, end = c.offset + numel; i < end; i++) {
-                if (!Float.isFinite(f[i])) {
-                    return false;
-                }
-            }
-            return true;
-        }
-        double[] d = c.storage.d;
-        for (int i = c.offset, end = c.offset + numel; i < end; i++) {
-            if (!Double.isFinite(d[i])) {
-                return false;
-            }
-        }
-        return true;
+        return backend().allFinite(asView());
     }
 
     /**
@@ -1026,7 +1043,9 @@ public sealed class Tensor permits Parameter {
         Tensor x = a.to(dt);
         Tensor y = b.to(dt);
         Tensor c = cond.outsideGraph();
-        Tensor out = derive("where", Elementwise.where(c, x, y), in(x, y), NONE, dOut -> {
+        int[] s = fits(Shapes.broadcast("where", Shapes.broadcast("where", c.shape, x.shape), y.shape));
+        Tensor out = over(x.backend().where(c.asView(), x.asView(), y.asView(), s), s);
+        out = derive("where", out, in(x, y), NONE, dOut -> {
             Tensor zero = scalar(dOut.dtype(), 0);
             return in(x.requiresGrad ? where(c, dOut, zero) : null, y.requiresGrad ? where(c, zero, dOut) : null);
         });
@@ -1061,7 +1080,7 @@ public sealed class Tensor permits Parameter {
             return mul(1.0);
         }
         int d = Shapes.dim("cumsum", dim, shape.length);
-        Tensor out = Reduce.cumsumDim(this, d, false);
+        Tensor out = over(backend().cumsum(asView(), d, false), shape);
         // dIn[i] = sum over j >= i of dOut[j]: the running sum from the end
         Tensor r = derive("cumsum", out, in(this), NONE, dOut -> in(dOut.cumsumFromEnd(d)));
         if (Trace.isTracing()) {
@@ -1072,7 +1091,8 @@ public sealed class Tensor permits Parameter {
 
     /** Running sums from the end along {@code d} (cumsum's adjoint; its own adjoint is cumsum). */
     private Tensor cumsumFromEnd(int d) {
-        return derive("cumsumFromEnd", Reduce.cumsumDim(this, d, true), in(this), NONE, dOut -> in(dOut.cumsum(d)));
+        return derive("cumsumFromEnd", over(backend().cumsum(asView(), d, true), shape), in(this), NONE,
+                dOut -> in(dOut.cumsum(d)));
     }
 
     /**
@@ -1226,7 +1246,7 @@ public sealed class Tensor permits Parameter {
             return zeros(DType.INT64);
         }
         int d = Shapes.dim("argsort", dim, shape.length);
-        Tensor out = Reduce.argsortDim(this, d, descending);
+        Tensor out = over(backend().argsort(asView(), d, descending), shape);
         if (Trace.isTracing()) {
             Trace.record("argsort", in(this), out, "dim", d, "descending", descending);
         }
@@ -1279,8 +1299,11 @@ public sealed class Tensor permits Parameter {
 
     /** Sum of all elements, as a 0-d tensor. */
     public Tensor sum() {
-        int[] s = shape;
-        return derive("sum", Reduce.sumAll(this), in(this), NONE, dOut -> in(dOut.expand(s)));
+        int[] all = new int[shape.length];
+        for (int d = 0; d < all.length; d++) {
+            all[d] = d;
+        }
+        return sumOver(all, false);
     }
 
     /** Sum over {@code dim} (which is removed). */
@@ -1294,24 +1317,40 @@ public sealed class Tensor permits Parameter {
             Shapes.dim("sum", dim, 0);
             return mul(1.0);
         }
-        int d = Shapes.dim("sum", dim, shape.length);
-        int[] s = shape;
-        Tensor out = Reduce.sumDim(this, d);
-        out = derive("sum", out, in(this), NONE, dOut -> in(dOut.unsqueeze(d).expand(s)));
-        if (Trace.isTracing()) {
-            Trace.amend(out, null, "dim", d);
-        }
-        return keepDim ? out.unsqueeze(d) : out;
+        return sumOver(new int[] {Shapes.dim("sum", dim, shape.length)}, keepDim);
     }
 
-    /** Sum over several dims at once. */
+    /** Sum over several dims at once (one pass). */
     public Tensor sum(int[] dims, boolean keepDim) {
-        int[] ds = normalizeDims("sum", dims);
-        Tensor r = this;
-        for (int i = ds.length - 1; i >= 0; i--) {
-            r = r.sum(ds[i], keepDim);
+        return sumOver(normalizeDims("sum", dims), keepDim);
+    }
+
+    /** The sum over the distinct, ascending dims {@code ds}; its gradient is dOut broadcast back. */
+    private Tensor sumOver(int[] ds, boolean keepDim) {
+        int[] kept = shape.clone();
+        for (int d : ds) {
+            kept[d] = 1;
         }
-        return r;
+        int[] reduced = new int[shape.length - ds.length];
+        for (int i = 0, j = 0, k = 0; i < shape.length; i++) {
+            if (k < ds.length && ds[k] == i) {
+                k++;
+            } else {
+                reduced[j++] = shape[i];
+            }
+        }
+        int[] s = shape;
+        Tensor out = derive("sum", over(backend().sum(asView(), ds), reduced), in(this), NONE,
+                dOut -> in(dOut.reshape(kept).expand(s)));
+        if (Trace.isTracing() && ds.length == 1) {
+            Trace.amend(out, null, "dim", ds[0]);
+        } else if (Trace.isTracing() && ds.length < shape.length) {
+            Trace.amend(out, null, "dims", ds);
+        }
+        for (int i = 0; keepDim && i < ds.length; i++) {
+            out = out.unsqueeze(ds[i]);
+        }
+        return out;
     }
 
     private int[] normalizeDims(String op, int[] dims) {
@@ -1410,7 +1449,9 @@ public sealed class Tensor permits Parameter {
         }
         int d = Shapes.dim(op, dim, shape.length);
         checkArgument(shape[d] > 0, "%s: dim %s of shape %s is empty", op, dim, Shapes.str(shape));
-        Tensor[] vi = Reduce.extremeDim(this, d, max);
+        Storage[] kv = backend().extreme(asView(), d, max);
+        int[] rs = Shapes.copyWithout(shape, d);
+        Tensor[] vi = {over(kv[0], rs), over(kv[1], rs)};
         int[] s = shape;
         Tensor indices = vi[1];
         Tensor values = derive(op, vi[0], in(this), NONE,
@@ -1474,7 +1515,7 @@ public sealed class Tensor permits Parameter {
         }
         int d = Shapes.dim("softmax", dim, shape.length);
         Tensor[] out = new Tensor[1];
-        out[0] = derive("softmax", Reduce.softmax(x, d, false), in(x), NONE,
+        out[0] = derive("softmax", over(x.backend().softmax(x.asView(), d, false), x.shape), in(x), NONE,
                 dOut -> in(out[0].mul(dOut.sub(dOut.mul(out[0]).sum(d, true)))));
         saveOutput(out[0]);
         if (Trace.isTracing()) {
@@ -1491,7 +1532,7 @@ public sealed class Tensor permits Parameter {
         }
         int d = Shapes.dim("logSoftmax", dim, shape.length);
         Tensor[] out = new Tensor[1];
-        out[0] = derive("logSoftmax", Reduce.softmax(x, d, true), in(x), NONE,
+        out[0] = derive("logSoftmax", over(x.backend().softmax(x.asView(), d, true), x.shape), in(x), NONE,
                 dOut -> in(dOut.sub(out[0].exp().mul(dOut.sum(d, true)))));
         saveOutput(out[0]);
         if (Trace.isTracing()) {
@@ -1512,23 +1553,14 @@ public sealed class Tensor permits Parameter {
         if (lead < 0 || !Arrays.equals(Shapes.broadcast("sumTo", target, shape), shape)) {
             throw new ShapeException("sumTo: shape " + Shapes.str(shape) + " cannot be summed to " + Shapes.str(target));
         }
-        Tensor r = this;
-        if (lead > 1 && isContiguous()) { // the leading dims as one, summed in one pass (a bias's gradient over [B, T, F])
-            int[] merged = new int[target.length + 1];
-            merged[0] = Shapes.prod(shape, 0, lead);
-            System.arraycopy(shape, lead, merged, 1, target.length);
-            r = r.reshape(merged);
-            lead = 1;
-        }
-        for (int i = 0; i < lead; i++) {
-            r = r.sum(0, false);
-        }
-        for (int d = 0; d < target.length; d++) {
-            if (target[d] == 1 && r.shape[d] != 1) {
-                r = r.sum(d, true);
+        int[] dims = new int[shape.length];
+        int n = 0;
+        for (int d = 0; d < shape.length; d++) {
+            if (d < lead || target[d - lead] == 1 && shape[d] != 1) {
+                dims[n++] = d;
             }
         }
-        return r;
+        return sumOver(Arrays.copyOf(dims, n), false).reshape(target); // one pass (a bias's gradient over [B, T, F])
     }
 
     // =================================================================== matmul
@@ -1572,7 +1604,13 @@ public sealed class Tensor permits Parameter {
         // contiguous product, so it reaches the weight's gradient contiguous instead of being
         // transposed element by element on the way
         boolean matrices = a.shape.length == 2 && b.shape.length == 2;
-        Tensor out = derive("matmul", MatMul.forward(a, b), in(a, b), in(a, b), dOut -> in(
+        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(a.shape, a.shape.length - 2),
+                Arrays.copyOf(b.shape, b.shape.length - 2));
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = a.shape[a.shape.length - 2];
+        outShape[batch.length + 1] = b.shape[b.shape.length - 1];
+        Tensor product = over(a.backend().matmul(a.asView(), b.asView(), fits(outShape)), outShape);
+        Tensor out = derive("matmul", product, in(a, b), in(a, b), dOut -> in(
                 !a.requiresGrad ? null : matmulGradA(a, b, dOut, matrices),
                 !b.requiresGrad ? null : matmulGradB(a, b, dOut, matrices)));
         if (matrices && out.gradFn != null) {
@@ -1903,8 +1941,8 @@ public sealed class Tensor permits Parameter {
 
     /** Zeros of {@code base} shape with {@code g} written into a non-overlapping window of their contiguous layout. */
     private static Tensor embedWindow(Tensor g, int[] base, int windowOffset, int[] windowStrides) {
-        Tensor out = empty(g.dtype(), base);
-        Elementwise.copy(g, out.view(windowOffset, g.shape, windowStrides));
+        Tensor out = empty(g.backend(), g.dtype(), base);
+        g.backend().copy(g.asView(), out.view(windowOffset, g.shape, windowStrides).asView());
         int[] s = g.shape;
         return derive("embedWindow", out, in(g), NONE,
                 dOut -> in(dOut.contiguous().windowView(windowOffset, s, windowStrides)));
@@ -2012,7 +2050,7 @@ public sealed class Tensor permits Parameter {
         }
         int[] s = first.shape.clone();
         s[d] = total;
-        Tensor out = empty(dt, s);
+        Tensor out = empty(first.backend(), dt, s);
         Tensor[] inputs = new Tensor[tensors.size()];
         int[] starts = new int[tensors.size()];
         int at = 0;
@@ -2020,7 +2058,7 @@ public sealed class Tensor permits Parameter {
             Tensor t = tensors.get(i).to(dt);
             inputs[i] = t;
             starts[i] = at;
-            Elementwise.copy(t, out.narrowNoGrad(d, at, t.shape[d]));
+            out.backend().copy(t.asView(), out.narrowNoGrad(d, at, t.shape[d]).asView());
             at += t.shape[d];
         }
         Tensor r = derive("cat", out, inputs, NONE, dOut -> {
@@ -2069,7 +2107,8 @@ public sealed class Tensor permits Parameter {
         }
         Tensor x = floatSelf();
         int[] s = shape;
-        Tensor r = derive("im2col", Im2col.forward(x, window, padValue), in(x), NONE,
+        int[] os = fits(new int[] {s[0], window.outH(s[2]) * window.outW(s[3]), s[1] * window.kernelH() * window.kernelW()});
+        Tensor r = derive("im2col", over(x.backend().im2col(x.asView(), window.toWindow(), padValue), os), in(x), NONE,
                 dOut -> in(dOut.col2im(s, window)));
         if (Trace.isTracing()) {
             Trace.amend(r, null, "window", window, "padValue", padValue);
@@ -2100,34 +2139,52 @@ public sealed class Tensor permits Parameter {
         checkArgument(dtype().isFloatingPoint() && weight.dtype() == dtype() && (bias == null || bias.dtype() == dtype()),
                 "conv2d: input, weight and bias must have the same floating-point dtype, got %s, %s and %s",
                 dtype(), weight.dtype(), bias == null ? "none" : bias.dtype());
-        int n = shape[0];
-        int o = weight.shape[0];
-        Conv.Geometry g = new Conv.Geometry(n, shape[1], shape[2], shape[3], o, window);
-        int plane = g.plane();
-        int taps = g.taps();
-        Tensor wc = weight.contiguousNoGrad();
-        Tensor wm = new Tensor(wc.storage, wc.offset, new int[] {o, taps}, new int[] {taps, 1});
-        Tensor xc = contiguousNoGrad();
-        Tensor out = Conv.forward(xc, wm, bias, g);
+        int[] os = fits(new int[] {shape[0], weight.shape[0], window.outH(shape[2]), window.outW(shape[3])});
         Tensor x = this;
-        int[] xs = shape;
+        Tensor out = over(backend().conv2d(asView(), weight.asView(), bias == null ? null : bias.asView(),
+                window.toWindow()), os);
         Tensor r = derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
-            if (Autograd.isGradEnabled()) { // building the gradient's own graph: the same sums in differentiable ops
-                Tensor dy = dOut.reshape(n, o, plane).transpose(1, 2).reshape(n * plane, o);
-                Tensor gx = x.requiresGrad ? dy.matmul(weight.reshape(o, taps)).reshape(n, plane, taps).col2im(xs, window)
-                        : null;
-                Tensor gw = weight.requiresGrad
-                        ? dy.t().matmul(x.im2col(window).reshape(n * plane, taps)).reshape(weight.shape) : null;
-                Tensor gb = bias != null && bias.requiresGrad ? dOut.sum(new int[] {0, 2, 3}, false) : null;
-                return in(gx, gw, gb);
-            }
-            return Conv.backward(dOut.contiguousNoGrad(), xc, wm, g, x.requiresGrad, weight.requiresGrad,
-                    bias != null && bias.requiresGrad, weight.shape.clone());
+            boolean gb = bias != null && bias.requiresGrad;
+            Storage[] g = dOut.backend().conv2dBackward(dOut.asView(), x.asView(), weight.asView(), window.toWindow(),
+                    x.requiresGrad, weight.requiresGrad, gb);
+            return in(g[0] == null ? null : convInputGrad(over(g[0], x.shape), dOut, weight, window),
+                    g[1] == null ? null : convWeightGrad(over(g[1], weight.shape), dOut, x, window),
+                    !gb ? null : derive("conv2dBiasGrad", over(g[2], bias.shape), in(dOut), NONE,
+                            gg -> in(gg.reshape(1, -1, 1, 1).expand(dOut.shape))));
         });
         if (Trace.isTracing()) {
             Trace.amend(r, null, "window", window);
         }
         return r;
+    }
+
+    /**
+     * Records {@code gx}, conv2d's input gradient for dOut (the transposed convolution of dOut with
+     * the weight), as an op differentiable in dOut (a convolution of its gradient with the weight)
+     * and in the weight (the weight gradient of a convolution of its gradient, for dOut).
+     */
+    private static Tensor convInputGrad(Tensor gx, Tensor dOut, Tensor weight, Window2d window) {
+        return derive("conv2dInputGrad", gx, in(dOut, weight), in(dOut, weight), gg -> in(
+                gg.conv2d(weight, null, window),
+                weight.requiresGrad ? convGrad(dOut, gg, weight, window, false) : null));
+    }
+
+    /**
+     * Records {@code gw}, conv2d's weight gradient for dOut and input x, as an op differentiable in
+     * dOut (x convolved with its gradient) and in x (the input gradient of that convolution).
+     */
+    private static Tensor convWeightGrad(Tensor gw, Tensor dOut, Tensor x, Window2d window) {
+        return derive("conv2dWeightGrad", gw, in(dOut, x), in(dOut, x), gg -> in(
+                x.conv2d(gg, null, window),
+                x.requiresGrad ? convGrad(dOut, x, gg, window, true) : null));
+    }
+
+    /** The input (or weight) gradient of {@code x.conv2d(weight)} for the output gradient dOut, recorded. */
+    private static Tensor convGrad(Tensor dOut, Tensor x, Tensor weight, Window2d window, boolean input) {
+        Storage[] g = dOut.backend().conv2dBackward(dOut.asView(), x.asView(), weight.asView(), window.toWindow(),
+                input, !input, false);
+        return input ? convInputGrad(over(g[0], x.shape), dOut, weight, window)
+                : convWeightGrad(over(g[1], weight.shape), dOut, x, window);
     }
 
     /**
@@ -2145,26 +2202,28 @@ public sealed class Tensor permits Parameter {
                 "maxPool2d: padding must be at most half the kernel, got %s", window);
         Tensor x = floatSelf();
         int[] s = shape;
-        int[] argmax = new int[Shapes.numel(new int[] {s[0], s[1], window.outH(s[2]), window.outW(s[3])})];
-        Tensor out = Pool.maxForward(x, window, argmax);
-        Tensor r = derive("maxPool2d", out, in(x), NONE, dOut -> {
-            if (!Autograd.isGradEnabled()) {
-                return in(Pool.maxBackward(dOut, argmax, s));
-            }
-            // building the gradient's own graph: the same scatter in differentiable ops
-            long[] idx = new long[argmax.length];
-            double[] keep = new double[argmax.length];
-            for (int i = 0; i < idx.length; i++) {
-                idx[i] = Math.max(0, argmax[i]);
-                keep[i] = argmax[i] < 0 ? 0 : 1;
-            }
-            Tensor g = dOut.reshape(-1).mul(Tensor.of(keep).to(dOut.dtype()));
-            return in(Tensor.zeros(dOut.dtype(), Shapes.numel(s)).scatterAdd(0, Tensor.of(idx), g).reshape(s));
-        });
+        int[] os = {s[0], s[1], window.outH(s[2]), window.outW(s[3])};
+        Storage[] vi = x.backend().maxPool2d(x.asView(), window.toWindow());
+        Tensor indices = over(vi[1], os);
+        Tensor r = derive("maxPool2d", over(vi[0], os), in(x), NONE, dOut -> in(maxPoolBackward(dOut, indices, s)));
         if (Trace.isTracing()) {
             Trace.amend(r, null, "window", window);
         }
         return r;
+    }
+
+    /**
+     * Max pooling's backward: zeros of the input's shape with each dOut element added at the flat
+     * index of its window's max; an op differentiable in dOut (the gradient gathered back from
+     * those indices).
+     */
+    private static Tensor maxPoolBackward(Tensor dOut, Tensor indices, int[] inputShape) {
+        Tensor dx = over(dOut.backend().maxPool2dBackward(dOut.asView(), indices.asView(), inputShape), inputShape);
+        return derive("maxPool2dBackward", dx, in(dOut), NONE, gg -> {
+            Tensor at = indices.reshape(-1);
+            Tensor picked = gg.reshape(-1).indexSelect(0, at.clamp(0, Double.POSITIVE_INFINITY)).reshape(indices.shape);
+            return in(where(indices.ge(0), picked, scalar(picked.dtype(), 0))); // -1: a window wholly in the padding
+        });
     }
 
     /**
@@ -2175,7 +2234,13 @@ public sealed class Tensor permits Parameter {
         checkArgument(imageShape.length == 4, "col2im: image shape must be [N, C, H, W], got %s",
                 Arrays.toString(imageShape));
         int[] s = imageShape.clone();
-        return derive("col2im", Im2col.backward(this, s, window), in(this), NONE,
+        int rows = window.outH(s[2]) * window.outW(s[3]);
+        int taps = s[1] * window.kernelH() * window.kernelW();
+        if (shape.length != 3 || shape[0] != s[0] || shape[1] != rows || shape[2] != taps) {
+            throw new ShapeException("col2im: columns " + Shapes.str(shape) + " do not match image " + Shapes.str(s)
+                    + " with " + window + " (expected [" + s[0] + ", " + rows + ", " + taps + "])");
+        }
+        return derive("col2im", over(backend().col2im(asView(), s, window.toWindow()), s), in(this), NONE,
                 dOut -> in(dOut.im2col(window)));
     }
 
@@ -2184,7 +2249,12 @@ public sealed class Tensor permits Parameter {
     /** The slices {@code index[i]} of {@code dim}, in order (index: 1-D integers in [0, size)). */
     public Tensor indexSelect(int dim, Tensor index) {
         int d = Shapes.dim("indexSelect", dim, shape.length);
-        Tensor out = Indexing.indexSelect(this, d, index);
+        checkIndex("indexSelect", index);
+        checkArgument(index.dim() <= 1, "indexSelect: index must be 1-D, got shape %s", Shapes.str(index.shape));
+        int[] os = shape.clone();
+        os[d] = index.numel();
+        fits(os);
+        Tensor out = over(backend().indexSelect(asView(), d, index.asView()), os);
         int[] s = shape;
         Tensor r = derive("indexSelect", out, in(this), NONE,
                 dOut -> in(zeros(dOut.dtype(), s).indexAdd(d, index, dOut)));
@@ -2200,7 +2270,15 @@ public sealed class Tensor permits Parameter {
         DType dt = DType.promote(dtype(), source.dtype());
         Tensor self = to(dt);
         Tensor src = source.to(dt);
-        Tensor out = Indexing.indexAdd(self, d, index, src);
+        checkIndex("indexAdd", index);
+        checkArgument(index.dim() <= 1, "indexAdd: index must be 1-D, got shape %s", Shapes.str(index.shape));
+        int[] expected = shape.clone();
+        expected[d] = index.numel();
+        if (!Arrays.equals(expected, src.shape)) {
+            throw new ShapeException("indexAdd: source shape " + Shapes.str(src.shape) + " must be "
+                    + Shapes.str(expected) + " for self " + Shapes.str(shape) + " and " + index.numel() + " indices");
+        }
+        Tensor out = over(backend().indexAdd(self.asView(), d, index.asView(), src.asView()), shape);
         Tensor r = derive("indexAdd", out, in(self, src), NONE,
                 dOut -> in(dOut, src.requiresGrad ? dOut.indexSelect(d, index) : null));
         if (Trace.isTracing()) {
@@ -2215,7 +2293,8 @@ public sealed class Tensor permits Parameter {
      */
     public Tensor gather(int dim, Tensor index) {
         int d = Shapes.dim("gather", dim, shape.length);
-        Tensor out = Indexing.gather(this, d, index);
+        checkGather("gather", d, index, null);
+        Tensor out = over(backend().gather(asView(), d, index.asView()), index.shape);
         int[] s = shape;
         Tensor r = derive("gather", out, in(this), NONE,
                 dOut -> in(zeros(dOut.dtype(), s).scatterAdd(d, index, dOut)));
@@ -2234,13 +2313,33 @@ public sealed class Tensor permits Parameter {
         DType dt = DType.promote(dtype(), src.dtype());
         Tensor self = to(dt);
         Tensor source = src.to(dt);
-        Tensor out = Indexing.scatterAdd(self, d, index, source);
+        checkGather("scatterAdd", d, index, source);
+        Tensor out = over(backend().scatterAdd(self.asView(), d, index.asView(), source.asView()), shape);
         Tensor r = derive("scatterAdd", out, in(self, source), NONE,
                 dOut -> in(dOut, source.requiresGrad ? dOut.gather(d, index) : null));
         if (Trace.isTracing()) {
             Trace.amend(r, in(self, index, source), "dim", d);
         }
         return r;
+    }
+
+    private static void checkIndex(String op, Tensor index) {
+        checkArgument(index.dtype() == DType.INT64, "%s: index must be int64, got %s", op, index.dtype());
+    }
+
+    /** Checks an index tensor for gather or scatterAdd along dim d of this tensor (and the source, when given). */
+    private void checkGather(String op, int d, Tensor index, Tensor src) {
+        checkIndex(op, index);
+        if (index.shape.length != shape.length) {
+            throw new ShapeException(op + ": index rank " + index.shape.length + " must equal input rank "
+                    + shape.length + " (input " + Shapes.str(shape) + ", index " + Shapes.str(index.shape) + ")");
+        }
+        for (int i = 0; i < shape.length; i++) {
+            if ((i != d && index.shape[i] > shape[i]) || (src != null && index.shape[i] > src.shape[i])) {
+                throw new ShapeException(op + ": index " + Shapes.str(index.shape) + " is larger than input "
+                        + Shapes.str(shape) + (src != null ? " or source " + Shapes.str(src.shape) : "") + " in dim " + i);
+            }
+        }
     }
 
     /** One-hot encoding of integer class indices in [0, numClasses): shape + [numClasses], INT64 like PyTorch. */
@@ -2250,7 +2349,11 @@ public sealed class Tensor permits Parameter {
 
     /** One-hot encoding of integer class indices in [0, numClasses), in the given dtype. */
     public Tensor oneHot(int numClasses, DType dtype) {
-        Tensor out = Indexing.oneHot(this, numClasses, dtype);
+        checkArgument(dtype() == DType.INT64, "oneHot: class indices must be int64, got %s", dtype());
+        checkArgument(numClasses >= -1, "oneHot: numClasses must be positive (or -1 to infer), got %s", numClasses);
+        int k = numClasses != -1 ? numClasses : numel == 0 ? 0 : (int) Math.max(0, max().item() + 1);
+        int[] os = fits(Shapes.copyWith(shape, shape.length, k));
+        Tensor out = over(backend().oneHot(asView(), k, dtype.scalarType()), os);
         if (Trace.isTracing()) {
             Trace.record("oneHot", in(this), out, "numClasses", numClasses);
         }
@@ -2265,44 +2368,29 @@ public sealed class Tensor permits Parameter {
                     + (gradFn == null ? "a leaf" : "output of '" + gradFn.op + "'")
                     + ") is only allowed inside Autograd.noGrad()");
         }
-        storage.beforeWrite();
     }
 
     /** Sets every element to {@code value}, in place; returns this. */
     public Tensor fill(double value) {
         checkInPlace("fill");
-        if (isContiguous()) {
-            storage.fill(offset, offset + numel, value);
-        } else {
-            Elementwise.copy(scalar(dtype(), value), this);
-        }
-        storage.version++;
+        backend().fill(asView(), value);
+        storage.bumpVersion();
         return this;
     }
 
     /** Copies {@code src} (broadcast to this shape, converted to this dtype) into this tensor, in place; returns this. */
     public Tensor copyFrom(Tensor src) {
         checkInPlace("copyFrom");
-        if (src.dtype() == dtype() && isContiguous() && src.isContiguous() && Arrays.equals(src.shape, shape)) {
-            switch (dtype()) { // the optimizers' case: no strided walk, no allocation
-                case FLOAT32 -> System.arraycopy(src.storage.f(), src.offset, storage.f(), offset, numel);
-                case FLOAT64 -> System.arraycopy(src.storage.d, src.offset, storage.d, offset, numel);
-                case INT64 -> System.arraycopy(src.storage.l, src.offset, storage.l, offset, numel);
-            }
-            storage.version++;
-            return this;
-        }
-        Shapes.broadcast("copyFrom", shape, src.shape);
         if (!Arrays.equals(Shapes.broadcast("copyFrom", shape, src.shape), shape)) {
             throw new ShapeException("copyFrom: source " + Shapes.str(src.shape) + " does not broadcast to "
                     + Shapes.str(shape));
         }
-        Elementwise.copy(src, this);
-        storage.version++;
+        backend().copy(src.asView(), asView());
+        storage.bumpVersion();
         return this;
     }
 
-    /** this += alpha * other (other broadcast to this shape), in place; returns this. */
+    /** this += alpha * other (other broadcast to this shape, of this dtype), in place; returns this. */
     public Tensor addInPlace(Tensor other, double alpha) {
         checkInPlace("addInPlace");
         addInPlaceRaw(other, alpha);
@@ -2316,227 +2404,60 @@ public sealed class Tensor permits Parameter {
 
     /** this *= factor, in place; returns this. */
     public Tensor mulInPlace(double factor) {
-        checkInPlace("mulInPlace");
-        if (isContiguous() && dtype() == DType.FLOAT32) {
-            float f = (float) factor;
-            float[] a = storage.f();
-            for (int i = offset, end = offset + numel; i < end; i++) {
-                a[i] *= f;
-            }
-        } else {
-            Tensor r;
-            try (var s = Autograd.noGrad()) {
-                r = detach().mul(factor);
-            }
-            Elementwise.copy(r, this);
-        }
-        storage.version++;
-        return this;
+        return update(UpdateOp.SCALE, null, null, factor, 0);
     }
 
     /**
-     * this = factor · this + alpha · other, in place, in one pass (an optimizer's momentum update
-     * {@code buf.mul_(m).add_(g, alpha=1 - d)}, with the same rounding as those two calls); other
-     * has this shape. Returns this.
+     * this = op(this, a, b; alpha, beta) elementwise, in place, outside the graph: the updates
+     * optimizers make (PyTorch's {@code mul_}, {@code add_}, {@code addcmul_}, {@code addcdiv_},
+     * {@code sqrt_}, {@code clamp_}, ...), one pass each. a and b (null where the op reads fewer)
+     * have this shape and dtype. Returns this.
+     *
+     * @throws IllegalStateException for a tensor that requires grad, outside {@link Autograd#noGrad()}
      */
-    public Tensor mulAddInPlace(double factor, Tensor other, double alpha) {
-        checkInPlace("mulAddInPlace");
-        if (!Arrays.equals(other.shape, shape)) {
-            throw new ShapeException("mulAddInPlace: operand " + Shapes.str(other.shape) + " must have this tensor's shape "
-                    + Shapes.str(shape));
+    public Tensor update(UpdateOp op, Tensor a, Tensor b, double alpha, double beta) {
+        checkInPlace(op.name());
+        checkArgument(op.operands() < 1 || a != null, "update %s: needs operand a", op);
+        checkArgument(op.operands() < 2 || b != null, "update %s: needs operand b", op);
+        for (Tensor t : in(a, b)) {
+            if (t != null && (!Arrays.equals(t.shape, shape) || t.dtype() != dtype())) {
+                throw new ShapeException("update " + op + ": operand " + Shapes.str(t.shape) + " " + t.dtype()
+                        + " must have this tensor's shape and dtype " + Shapes.str(shape) + " " + dtype());
+            }
         }
-        if (isContiguous() && other.isContiguous() && dtype() == DType.FLOAT32 && other.dtype() == DType.FLOAT32) {
-            float f = (float) factor;
-            float al = (float) alpha;
-            float[] a = storage.f();
-            float[] b = other.storage.f();
-            int bo = other.offset - offset;
-            int start = offset;
-            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> {
-                if (bo == 0) {
-                    for (int i = start + from, end = start + to; i < end; i++) {
-                        a[i] = a[i] * f + al * b[i];
-                    }
-                } else {
-                    for (int i = start + from, end = start + to; i < end; i++) {
-                        a[i] = a[i] * f + al * b[i + bo];
-                    }
-                }
-            });
-            storage.version++;
-            return this;
-        }
-        return mulInPlace(factor).addInPlace(other, alpha);
-    }
-
-    /** this += value, in place; returns this. */
-    public Tensor addInPlace(double value) {
-        checkInPlace("addInPlace");
-        return updateInPlace(Update.ADD_SCALAR, null, null, value);
-    }
-
-    /** this += alpha · a · b elementwise (PyTorch's {@code addcmul_}), in place; a and b have this shape. Returns this. */
-    public Tensor addProductInPlace(Tensor a, Tensor b, double alpha) {
-        checkInPlace("addProductInPlace");
-        return updateInPlace(Update.ADDCMUL, a, b, alpha);
-    }
-
-    /** this += alpha · a / b elementwise (PyTorch's {@code addcdiv_}), in place; a and b have this shape. Returns this. */
-    public Tensor addQuotientInPlace(Tensor a, Tensor b, double alpha) {
-        checkInPlace("addQuotientInPlace");
-        return updateInPlace(Update.ADDCDIV, a, b, alpha);
-    }
-
-    /** this = √this elementwise, in place; returns this. */
-    public Tensor sqrtInPlace() {
-        checkInPlace("sqrtInPlace");
-        return updateInPlace(Update.SQRT, null, null, 0);
-    }
-
-    /** this = max(this, other) elementwise, in place; other has this shape. Returns this. */
-    public Tensor maximumInPlace(Tensor other) {
-        checkInPlace("maximumInPlace");
-        return updateInPlace(Update.MAXIMUM, other, null, 0);
-    }
-
-    /** this = min(max(this, min), max) elementwise, in place; returns this. */
-    public Tensor clampInPlace(double min, double max) {
-        checkInPlace("clampInPlace");
-        checkArgument(!(min > max), "clampInPlace: min %s is above max %s", min, max);
-        Tensor r;
-        try (var s = Autograd.noGrad()) {
-            r = detach().clamp(min, max);
-        }
-        Elementwise.copy(r, this);
-        storage.version++;
+        backend().update(op, asView(), a == null ? null : a.asView(), b == null ? null : b.asView(), alpha, beta);
+        storage.bumpVersion();
         return this;
     }
 
-    private enum Update { ADD_SCALAR, ADDCMUL, ADDCDIV, SQRT, MAXIMUM }
-
-    private void checkOperand(Update op, Tensor t) {
-        if (t != null && !Arrays.equals(t.shape, shape)) {
-            throw new ShapeException(op.name().toLowerCase(java.util.Locale.ROOT) + " in place: operand "
-                    + Shapes.str(t.shape) + " must have this tensor's shape " + Shapes.str(shape));
+    /** Sets the element at row-major position {@code i} of this tensor, in place, outside the graph (gradient checks). */
+    void setElement(int i, double value) {
+        int at = offset;
+        for (int d = shape.length - 1, rest = i; d >= 0; d--) {
+            at += (rest % shape[d]) * strides[d];
+            rest /= shape[d];
         }
+        backend().fill(new View(storage, at, new int[0], new int[0]), value);
+        storage.bumpVersion();
     }
 
-    private Tensor updateInPlace(Update op, Tensor a, Tensor b, double alpha) {
-        checkOperand(op, a);
-        checkOperand(op, b);
-        boolean fast = dtype() == DType.FLOAT32 && isContiguous() && (a == null || a.isContiguous() && a.dtype() == dtype())
-                && (b == null || b.isContiguous() && b.dtype() == dtype());
-        if (fast) {
-            float[] x = storage.f();
-            float[] av = a == null ? null : a.storage.f();
-            float[] bv = b == null ? null : b.storage.f();
-            int ao = a == null ? 0 : a.offset - offset;
-            int bo = b == null ? 0 : b.offset - offset;
-            float al = (float) alpha;
-            int start = offset;
-            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> updateRange(op, x, av, ao, bv, bo, al, start + from, start + to));
-        } else {
-            Tensor r;
-            try (var s = Autograd.noGrad()) {
-                Tensor self = detach();
-                r = switch (op) {
-                    case ADD_SCALAR -> self.add(alpha);
-                    case ADDCMUL -> self.add(a.detach().mul(b.detach()).mul(alpha));
-                    case ADDCDIV -> self.add(a.detach().div(b.detach()).mul(alpha));
-                    case SQRT -> self.sqrt();
-                    case MAXIMUM -> self.maximum(a.detach());
-                };
-            }
-            Elementwise.copy(r, this);
-        }
-        storage.version++;
-        return this;
+    /** Copies src into dst (same shape; dst may be strided), with no bookkeeping: for buffers backward owns. */
+    static void copyInto(Tensor src, Tensor dst) {
+        dst.backend().copy(src.asView(), dst.asView());
     }
 
-    /** The fast path of {@link #updateInPlace} over x[from, to) (operands at x's index plus ao, bo). */
-    private static void updateRange(Update op, float[] x, float[] av, int ao, float[] bv, int bo, float al, int from, int end) {
-        switch (op) {
-            case ADD_SCALAR -> {
-                for (int i = from; i < end; i++) {
-                    x[i] += al;
-                }
-            }
-            case ADDCMUL -> {
-                if (ao == 0 && bo == 0) { // one index for all arrays: the form C2 vectorizes
-                    for (int i = from; i < end; i++) {
-                        x[i] += al * av[i] * bv[i];
-                    }
-                } else {
-                    for (int i = from; i < end; i++) {
-                        x[i] += al * av[i + ao] * bv[i + bo];
-                    }
-                }
-            }
-            case ADDCDIV -> {
-                if (ao == 0 && bo == 0) {
-                    for (int i = from; i < end; i++) {
-                        x[i] += al * av[i] / bv[i];
-                    }
-                } else {
-                    for (int i = from; i < end; i++) {
-                        x[i] += al * av[i + ao] / bv[i + bo];
-                    }
-                }
-            }
-            case SQRT -> {
-                for (int i = from; i < end; i++) {
-                    x[i] = (float) Math.sqrt(x[i]);
-                }
-            }
-            case MAXIMUM -> {
-                for (int i = from; i < end; i++) {
-                    x[i] = Math.max(x[i], av[i + ao]);
-                }
-            }
-        }
+    /** dst += src (same shape and dtype; dst may be strided), with no bookkeeping: for sums backward owns. */
+    static void addInto(Tensor src, Tensor dst) {
+        dst.backend().addInPlace(dst.asView(), src.asView(), 1);
     }
 
     void addInPlaceRaw(Tensor other, double alpha) {
-        storage.beforeWrite();
-        if (isContiguous() && other.isContiguous() && Arrays.equals(shape, other.shape) && dtype() == other.dtype()
-                && dtype() == DType.FLOAT32) {
-            float[] a = storage.f();
-            float al = (float) alpha;
-            Fused deferred = other.storage.pending();
-            if (deferred != null && other.offset == 0 && other.numel == other.storage.length()
-                    && deferred.addInto(a, offset, al, numel)) { // a gradient in flight: added without storing it
-                storage.version++;
-                return;
-            }
-            float[] b = other.storage.f();
-            int bo = other.offset - offset;
-            int start = offset;
-            Parallel.forRange(numel, Elementwise.GRAIN, (from, to) -> {
-                if (bo == 0) { // one index for both arrays: C2 vectorizes this form only (see Elementwise)
-                    for (int i = start + from, end = start + to; i < end; i++) {
-                        a[i] += al * b[i];
-                    }
-                } else {
-                    for (int i = start + from, end = start + to; i < end; i++) {
-                        a[i] += al * b[i + bo];
-                    }
-                }
-            });
-        } else if (alpha == 1 && Arrays.equals(shape, other.shape) && dtype() == other.dtype()) {
-            Elementwise.addInPlace(other, this); // any strides, no temporary
-            return;
-        } else {
-            Tensor r;
-            try (var s = Autograd.noGrad()) {
-                r = detach().add(alpha == 1 ? other.detach() : other.detach().mul(alpha));
-            }
-            if (!Arrays.equals(r.shape, shape)) {
-                throw new ShapeException("addInPlace: " + Shapes.str(other.shape) + " does not broadcast to "
-                        + Shapes.str(shape));
-            }
-            Elementwise.copy(r, this);
+        Tensor src = other.dtype() == dtype() ? other : other.to(dtype()).detach();
+        if (!Arrays.equals(Shapes.broadcast("addInPlace", shape, src.shape), shape)) {
+            throw new ShapeException("addInPlace: " + Shapes.str(other.shape) + " does not broadcast to " + Shapes.str(shape));
         }
-        storage.version++;
+        backend().addInPlace(asView(), src.asView(), alpha);
+        storage.bumpVersion();
     }
 
     // =================================================================== comparison helpers and printing

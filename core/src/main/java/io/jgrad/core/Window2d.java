@@ -32,6 +32,11 @@ public record Window2d(int kernelH, int kernelW, int strideH, int strideW, int p
         return out("width", w, kernelW, strideW, padW, dilationW);
     }
 
+    /** The same window as kernels take it. */
+    io.jgrad.core.backend.Window toWindow() {
+        return new io.jgrad.core.backend.Window(kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW);
+    }
+
     private static int out(String axis, int in, int k, int s, int p, int d) {
         long span = (long) d * (k - 1) + 1;
         long padded = in + 2L * p;

@@ -1,5 +1,7 @@
 package io.jgrad.core;
 
+import io.jgrad.core.cpu.BlasBackends;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -14,7 +16,7 @@ import org.junit.jupiter.api.TestFactory;
 /**
  * Every op of {@link OpTable} on every one of its shape sets: a float64 gradient check (which
  * also checks reentrancy, zero upstream gradient, gradient shapes and dtypes) and a
- * second-order check (grad of grad), on every matrix-product backend ({@link Backends}).
+ * second-order check (grad of grad), on every matrix-product backend ({@link BlasBackends}).
  */
 class OpGradientTest {
     private static String describe(List<OpTable.In> sample) {
@@ -35,13 +37,13 @@ class OpGradientTest {
     private static List<DynamicContainer> onEveryBackend(long firstSeed,
             java.util.function.BiFunction<java.util.function.Function<List<Tensor>, Tensor>, Tensor[], GradCheck.Report> check) {
         List<DynamicContainer> all = new ArrayList<>();
-        for (String backend : Backends.names()) {
+        for (String backend : BlasBackends.names()) {
             List<DynamicTest> tests = new ArrayList<>();
             long seed = firstSeed;
             for (OpTable.Op op : OpTable.all()) {
                 for (List<OpTable.In> sample : op.samples()) {
                     long s = seed++;
-                    tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> Backends.run(backend, () -> {
+                    tests.add(dynamicTest(op.name() + " on " + describe(sample), () -> BlasBackends.run(backend, () -> {
                         GradCheck.Report r = check.apply(op.fn(), OpTable.inputs(sample, s));
                         assertThat(r.passed()).as(r.detail()).isTrue();
                     })));

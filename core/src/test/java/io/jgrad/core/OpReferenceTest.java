@@ -1,5 +1,7 @@
 package io.jgrad.core;
 
+import io.jgrad.core.cpu.BlasBackends;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
@@ -182,10 +184,10 @@ class OpReferenceTest {
     List<DynamicContainer> matchesPyTorch() throws IOException {
         List<Case> cases = load();
         List<DynamicContainer> all = new ArrayList<>();
-        for (String backend : Backends.names()) {
+        for (String backend : BlasBackends.names()) {
             List<DynamicTest> tests = new ArrayList<>();
             for (Case c : cases) {
-                tests.add(dynamicTest(c.name(), () -> Backends.run(backend, () -> {
+                tests.add(dynamicTest(c.name(), () -> BlasBackends.run(backend, () -> {
                     Tensor actual = c.name().startsWith("grad:") ? gradient(c) : OPS.get(c.name()).apply(c.inputs());
                     assertThat(actual.shape()).isEqualTo(c.expected().shape());
                     assertThat(actual.dtype()).isEqualTo(c.expected().dtype());

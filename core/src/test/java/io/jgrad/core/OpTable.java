@@ -289,14 +289,13 @@ final class OpTable {
                 xs[i] = in.fixed();
                 continue;
             }
-            Tensor t = Tensor.zeros(DType.FLOAT64, in.shape());
-            for (int k = 0; k < t.numel(); k++) {
+            double[] values = new double[Math.toIntExact(Shape.of(in.shape()).numel())];
+            for (int k = 0; k < values.length; k++) {
                 double mag = 0.2 + 1.8 * rng.nextDouble();
-                double v = in.domain() == Domain.POSITIVE ? 0.3 + 1.7 * rng.nextDouble()
+                values[k] = in.domain() == Domain.POSITIVE ? 0.3 + 1.7 * rng.nextDouble()
                         : (rng.nextDouble() < 0.5 ? -mag : mag);
-                t.storage.d[k] = v;
             }
-            xs[i] = t.requiresGrad(true);
+            xs[i] = Tensor.of(values, in.shape()).requiresGrad(true);
         }
         return xs;
     }

@@ -1,5 +1,7 @@
 package io.jgrad.core;
 
+import io.jgrad.core.backend.UpdateOp;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -300,22 +302,26 @@ class TensorTest {
     }
 
     @Test
-    void mulAddInPlaceRoundsExactlyLikeItsTwoSteps() {
+    void scaleAddUpdateRoundsExactlyLikeItsTwoSteps() {
         Generator g = Generator.seeded(21);
         for (DType dt : List.of(DType.FLOAT32, DType.FLOAT64)) {
             Tensor buf = Tensor.randn(g, dt, 1000);
             Tensor grad = Tensor.randn(g, dt, 1000);
             Tensor twoSteps = buf.clone().mulInPlace(0.9).addInPlace(grad, 0.3);
             int version = buf.version();
-            assertThat(buf.mulAddInPlace(0.9, grad, 0.3).toDoubleArray()).containsExactly(twoSteps.toDoubleArray());
+            assertThat(buf.update(UpdateOp.SCALE_ADD, grad, null, 0.9, 0.3).toDoubleArray())
+                    .containsExactly(twoSteps.toDoubleArray());
             assertThat(buf.version()).isGreaterThan(version);
         }
         Tensor strided = Tensor.ones(4, 6).slice(1, 0, 6, 2);
-        strided.mulAddInPlace(2, Tensor.ones(4, 3), -0.5);
+        strided.update(UpdateOp.SCALE_ADD, Tensor.ones(4, 3), null, 2, -0.5);
         assertThat(strided.toDoubleArray()).containsOnly(1.5);
-        assertThatThrownBy(() -> Tensor.ones(3).mulAddInPlace(1, Tensor.ones(4), 1))
+        assertThatThrownBy(() -> Tensor.ones(3).update(UpdateOp.SCALE_ADD, Tensor.ones(4), null, 1, 1))
                 .isInstanceOf(ShapeException.class).hasMessageContaining("[4]").hasMessageContaining("[3]");
+        assertThatThrownBy(() -> Tensor.ones(3).update(UpdateOp.ADD_PRODUCT, Tensor.ones(3), null, 1, 0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs operand b");
     }
+
 
     @Test
     void splitChunkBmmViewAndMaskedFillFollowPyTorchAndNameBadArguments() {

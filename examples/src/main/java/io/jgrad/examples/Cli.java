@@ -282,12 +282,12 @@ final class Cli {
     }
 
     /**
-     * Prints the BLAS library in use (core's {@link io.jgrad.core.Blas#backend()}); a bad
+     * Prints the BLAS library in use (core's {@link io.jgrad.core.cpu.Blas#backend()}); a bad
      * {@code -Djgrad.blas} or {@code -Djgrad.blas.library} ends the program with its message and status 2.
      */
     static void printBlas() {
         try {
-            System.out.println("BLAS: " + io.jgrad.core.Blas.backend());
+            System.out.println("BLAS: " + io.jgrad.core.cpu.Blas.backend());
         } catch (IllegalArgumentException e) {
             throw new Failure(BAD_OPTIONS, e.getMessage(), false);
         }

@@ -2,7 +2,7 @@ package io.jgrad.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jgrad.core.Parallel;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
 import io.jgrad.io.Safetensors;
 import java.io.ByteArrayOutputStream;

@@ -75,12 +75,12 @@ class LinearClassifierTest {
 
     @Test
     void runsWithTheSameSeedGiveBitIdenticalWeightsWhateverTheThreadCount() throws Exception {
-        int saved = io.jgrad.core.Parallel.threads();
+        int saved = io.jgrad.core.cpu.Parallel.threads();
         try {
             Path[] outs = {dir.resolve("a"), dir.resolve("b"), dir.resolve("c")};
             int[] threads = {2, 2, 1};
             for (int i = 0; i < 3; i++) {
-                io.jgrad.core.Parallel.setThreads(threads[i]);
+                io.jgrad.core.cpu.Parallel.setThreads(threads[i]);
                 assertThat(run("--epochs", "1", "--out", outs[i].toString()).status()).isZero();
             }
             Map<String, Tensor> a = Safetensors.load(outs[0].resolve("linearclassifier-softmax-step469.safetensors")).tensors();
@@ -91,7 +91,7 @@ class LinearClassifierTest {
                 }
             }
         } finally {
-            io.jgrad.core.Parallel.setThreads(saved);
+            io.jgrad.core.cpu.Parallel.setThreads(saved);
         }
     }
 

@@ -151,8 +151,9 @@ public final class CrossEntropyLoss extends Loss {
      * matters for small models (a linear classifier's step is ~200 µs). Float32 scores go through
      * core's log-softmax row kernel instead (vectorized exponentials, where a double loop of
      * {@code Math.exp} ran: 1.5 ms less per [2048, 96] batch in W6c). Ignored rows count
-     * nowhere. When the gradient's own graph is being built (grad of grad), backward uses tensor
-     * ops instead of the loop, so it stays differentiable.
+     * nowhere. The backward is one formula in tensor ops, (softmax(s) − onehot(y))·g, with the
+     * forward's softmax, or, when the gradient's own graph is being built (grad of grad), the
+     * softmax of s computed again so that it is differentiable.
      */
     private static final class IndexTargets extends CustomOp {
         private final long[] y;
@@ -206,8 +207,8 @@ public final class CrossEntropyLoss extends Loss {
                     kept++;
                 }
             }
-            ctx.put("prob", prob);
-            ctx.put("kept", kept);
+            ctx.put("prob", Tensor.of(prob, n, k));
+            putKeptRows(ctx, kept, n);
             ctx.saveForBackward(s);
             return switch (reduction) {
                 case MEAN -> Tensor.scalar(s.dtype(), total / kept);
@@ -225,28 +226,35 @@ public final class CrossEntropyLoss extends Loss {
             long[] safe = safeTargets();
             double[] picked = logp.gather(1, Tensor.of(safe).unsqueeze(1)).toDoubleArray();
             double[] loss = new double[n];
-            double[] keep = new double[n];
             int kept = 0;
             double total = 0;
             for (int i = 0; i < n; i++) {
                 if (y[i] != ignore) {
                     loss[i] = -picked[i];
                     total += loss[i];
-                    keep[i] = 1;
                     kept++;
                 }
             }
             ctx.put("logp", logp);
-            if (kept < n) {
-                ctx.put("keptRows", Tensor.of(keep).unsqueeze(1).ne(Tensor.scalar(DType.FLOAT64, 0)));
-            }
-            ctx.put("kept", kept);
+            putKeptRows(ctx, kept, n);
             ctx.saveForBackward(s);
             return switch (reduction) {
                 case MEAN -> Tensor.scalar(s.dtype(), total / kept);
                 case SUM -> Tensor.scalar(s.dtype(), total);
                 case NONE -> Tensor.of(loss, n).to(s.dtype());
             };
+        }
+
+        /** Records how many rows count and, when some are ignored, which ([n, 1], true where kept). */
+        private void putKeptRows(Context ctx, int kept, int n) {
+            ctx.put("kept", kept);
+            if (kept < n) {
+                double[] keep = new double[n];
+                for (int i = 0; i < n; i++) {
+                    keep[i] = y[i] == ignore ? 0 : 1;
+                }
+                ctx.put("keptRows", Tensor.of(keep).unsqueeze(1).ne(Tensor.scalar(DType.FLOAT64, 0)));
+            }
         }
 
         /** The targets with ignored ones replaced by class 0 (their rows are scaled by 0). */
@@ -261,44 +269,20 @@ public final class CrossEntropyLoss extends Loss {
         @Override
         protected Tensor[] backward(Context ctx, Tensor dOut) {
             Tensor s = ctx.saved().get(0);
-            int n = s.size(0);
-            int k = s.size(1);
             double scale = reduction == Reduction.MEAN ? 1.0 / (int) ctx.get("kept") : 1;
-            if (Autograd.isGradEnabled()) {
-                double[] keep = new double[n];
-                long[] safe = new long[n];
-                for (int i = 0; i < n; i++) {
-                    keep[i] = y[i] == ignore ? 0 : 1;
-                    safe[i] = y[i] == ignore ? 0 : y[i];
-                }
-                Tensor kept = Tensor.of(keep).to(s.dtype()).unsqueeze(1);
-                Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
-                Tensor diff = s.softmax(1).sub(Tensor.of(safe).oneHot(k, s.dtype())).mul(kept);
-                return new Tensor[] {diff.mul(g)};
-            }
-            if (s.dtype() == DType.FLOAT32) {
-                Tensor logp = (Tensor) ctx.get("logp");
-                Tensor kept = (Tensor) ctx.get("keptRows"); // [n, 1], true for the rows not ignored; null if all are
-                Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
-                Tensor onehot = Tensor.of(safeTargets()).oneHot(k, DType.FLOAT32);
-                Tensor grad = logp.exp().sub(onehot).mul(g);
-                return new Tensor[] {kept == null ? grad : Tensor.where(kept, grad, Tensor.scalar(DType.FLOAT32, 0))};
-            }
-            double[] prob = (double[]) ctx.get("prob");
-            double[] g = dOut.toDoubleArray();
-            double[] grad = new double[n * k];
-            for (int i = 0; i < n; i++) {
-                if (y[i] == ignore) {
-                    continue;
-                }
-                double gi = (reduction == Reduction.NONE ? g[i] : g[0]) * scale;
-                int row = i * k;
-                for (int c = 0; c < k; c++) {
-                    grad[row + c] = gi * prob[row + c];
-                }
-                grad[row + (int) y[i]] -= gi;
-            }
-            return new Tensor[] {Tensor.of(grad, n, k).to(s.dtype())};
+            // softmax(s): from the forward's values, or computed again from s when the gradient's own
+            // graph is being built (grad of grad), so that it is differentiable; one formula either way
+            Tensor p = Autograd.isGradEnabled() ? s.softmax(1) : forwardSoftmax(ctx);
+            Tensor g = (reduction == Reduction.NONE ? dOut.unsqueeze(1) : dOut).mul(scale);
+            Tensor grad = p.sub(Tensor.of(safeTargets()).oneHot(s.size(1), s.dtype())).mul(g);
+            Tensor kept = (Tensor) ctx.get("keptRows"); // [n, 1], true for the rows not ignored; null if all are
+            return new Tensor[] {kept == null ? grad : Tensor.where(kept, grad, Tensor.scalar(s.dtype(), 0))};
+        }
+
+        /** The softmax the forward computed: its probabilities (FLOAT64) or the exponential of its log-softmax. */
+        private static Tensor forwardSoftmax(Context ctx) {
+            Tensor prob = (Tensor) ctx.get("prob");
+            return prob != null ? prob : ((Tensor) ctx.get("logp")).exp();
         }
     }
 

@@ -1,5 +1,7 @@
 package io.jgrad.optim;
 
+import static io.jgrad.core.backend.UpdateOp.*;
+
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.List;
@@ -64,8 +66,8 @@ public final class Adagrad extends Optimizer<Adagrad.Options> {
         long t = nextStep(state);
         Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
         double clr = lr / (1 + (t - 1) * o.lrDecay());
-        sum.addProductInPlace(g, g, 1);
-        Tensor std = buffer(state, "~std", p).copyFrom(sum).sqrtInPlace().addInPlace(o.eps());
-        p.addQuotientInPlace(g, std, -clr);
+        sum.update(ADD_PRODUCT, g, g, 1, 0);
+        Tensor std = buffer(state, "~std", p).copyFrom(sum).update(SQRT, null, null, 0, 0).update(ADD_SCALAR, null, null, o.eps(), 0);
+        p.update(ADD_QUOTIENT, g, std, -clr, 0);
     }
 }

@@ -1,5 +1,7 @@
 package io.jgrad.optim;
 
+import static io.jgrad.core.backend.UpdateOp.*;
+
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.List;
@@ -82,15 +84,15 @@ public final class Adam extends Optimizer<Adam.Options> {
                 g = scratch(state, p).copyFrom(grad).addInPlace(p, o.weightDecay());
             }
         }
-        Tensor m = buffer(state, "exp_avg", p).mulAddInPlace(o.beta1(), g, 1 - o.beta1());
-        Tensor v = buffer(state, "exp_avg_sq", p).mulInPlace(o.beta2()).addProductInPlace(g, g, 1 - o.beta2());
+        Tensor m = buffer(state, "exp_avg", p).update(SCALE_ADD, g, null, o.beta1(), 1 - o.beta1());
+        Tensor v = buffer(state, "exp_avg_sq", p).mulInPlace(o.beta2()).update(ADD_PRODUCT, g, g, 1 - o.beta2(), 0);
         if (o.amsgrad()) {
-            v = buffer(state, "max_exp_avg_sq", p).maximumInPlace(v);
+            v = buffer(state, "max_exp_avg_sq", p).update(MAXIMUM, v, null, 0, 0);
         }
         double bc1 = 1 - Math.pow(o.beta1(), t);
         double bc2 = 1 - Math.pow(o.beta2(), t);
-        Tensor denom = buffer(state, "~denom", p).copyFrom(v).sqrtInPlace().mulInPlace(1 / Math.sqrt(bc2))
-                .addInPlace(o.eps());
-        p.addQuotientInPlace(m, denom, -lr / bc1);
+        Tensor denom = buffer(state, "~denom", p).copyFrom(v).update(SQRT, null, null, 0, 0).mulInPlace(1 / Math.sqrt(bc2))
+                .update(ADD_SCALAR, null, null, o.eps(), 0);
+        p.update(ADD_QUOTIENT, m, denom, -lr / bc1, 0);
     }
 }

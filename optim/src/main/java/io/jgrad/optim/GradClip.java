@@ -1,5 +1,7 @@
 package io.jgrad.optim;
 
+import static io.jgrad.core.backend.UpdateOp.*;
+
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Autograd;
@@ -62,7 +64,7 @@ public final class GradClip {
         try (var s = Autograd.noGrad()) {
             for (Tensor p : params) {
                 if (p.grad() != null) {
-                    p.grad().clampInPlace(-clip, clip);
+                    p.grad().update(CLAMP, null, null, -clip, clip);
                 }
             }
         }

@@ -1,5 +1,7 @@
 package io.jgrad.optim;
 
+import static io.jgrad.core.backend.UpdateOp.*;
+
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.List;
@@ -62,18 +64,18 @@ public final class RmsProp extends Optimizer<RmsProp.Options> {
     protected void update(Parameter p, Tensor grad, Options o, double lr, Map<String, Tensor> state) {
         nextStep(state);
         Tensor g = withWeightDecay(state, p, grad, o.weightDecay());
-        Tensor sq = buffer(state, "square_avg", p).mulInPlace(o.alpha()).addProductInPlace(g, g, 1 - o.alpha());
+        Tensor sq = buffer(state, "square_avg", p).mulInPlace(o.alpha()).update(ADD_PRODUCT, g, g, 1 - o.alpha(), 0);
         Tensor avg = buffer(state, "~avg", p).copyFrom(sq);
         if (o.centered()) {
-            Tensor ga = buffer(state, "grad_avg", p).mulAddInPlace(o.alpha(), g, 1 - o.alpha());
-            avg.addProductInPlace(ga, ga, -1);
+            Tensor ga = buffer(state, "grad_avg", p).update(SCALE_ADD, g, null, o.alpha(), 1 - o.alpha());
+            avg.update(ADD_PRODUCT, ga, ga, -1, 0);
         }
-        avg.sqrtInPlace().addInPlace(o.eps());
+        avg.update(SQRT, null, null, 0, 0).update(ADD_SCALAR, null, null, o.eps(), 0);
         if (o.momentum() > 0) {
-            Tensor buf = buffer(state, "momentum_buffer", p).mulInPlace(o.momentum()).addQuotientInPlace(g, avg, 1);
+            Tensor buf = buffer(state, "momentum_buffer", p).mulInPlace(o.momentum()).update(ADD_QUOTIENT, g, avg, 1, 0);
             p.addInPlace(buf, -lr);
         } else {
-            p.addQuotientInPlace(g, avg, -lr);
+            p.update(ADD_QUOTIENT, g, avg, -lr, 0);
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.jgrad.optim;
 
+import static io.jgrad.core.backend.UpdateOp.*;
+
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import java.util.List;
@@ -71,7 +73,7 @@ public final class Sgd extends Optimizer<Sgd.Options> {
             if (first) {
                 buf.copyFrom(g);
             } else {
-                buf.mulAddInPlace(o.momentum(), g, 1 - o.dampening());
+                buf.update(SCALE_ADD, g, null, o.momentum(), 1 - o.dampening());
             }
             if (o.nesterov()) {
                 g = (g == grad ? scratch(state, p).copyFrom(grad) : g).addInPlace(buf, o.momentum());

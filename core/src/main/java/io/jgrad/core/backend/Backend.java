@@ -1,0 +1,160 @@
+package io.jgrad.core.backend;
+
+/**
+ * How ops run: the kernels behind every {@code Tensor} op, on {@link View}s of {@link Storage}s
+ * this backend owns. {@code io.jgrad.core} decides what an op means (its shapes, dtypes, checks,
+ * graph record and backward) and calls one or two of these; a backend only computes. Kernels
+ * never see tensors, so the CPU backend ({@code io.jgrad.core.cpu}), the reference backend beside
+ * it, and any later one (native memory, a GPU) are interchangeable.
+ *
+ * <p>Conventions: the caller has checked every argument (shapes fit, dims in range, operand types
+ * equal where they must be), so a kernel checks only what it alone can see, the values of index
+ * operands, and throws {@link IndexOutOfBoundsException} naming the bad index. A kernel returns a
+ * new storage holding its result contiguously, in the shape the method describes; it may be
+ * {@linkplain Storage#isDeferred() deferred}. Operands are never changed, except the destination
+ * of {@link #fill}, {@link #copy}, {@link #addInPlace} and {@link #update}, whose in-place
+ * bookkeeping (the version counter) is the caller's. Dims are in [0, rank).
+ */
+public interface Backend {
+    /** A short name ({@code "cpu"}, {@code "reference"}). */
+    String name();
+
+    /** What runs the kernels, for logs and benchmark reports. */
+    String description();
+
+    // ---------------------------------------------------------------- memory
+
+    /** A zero-filled storage of {@code length} elements. */
+    Storage allocate(ScalarType type, int length);
+
+    /**
+     * A FLOAT32 storage over {@code values} itself, not a copy: writes to either show in the other.
+     *
+     * @throws UnsupportedOperationException if this backend's memory is not a Java array
+     */
+    Storage wrap(float[] values);
+
+    /** A FLOAT64 storage over {@code values} itself; see {@link #wrap(float[])}. */
+    Storage wrap(double[] values);
+
+    /** An INT64 storage over {@code values} itself; see {@link #wrap(float[])}. */
+    Storage wrap(long[] values);
+
+    /** The elements of {@code v} in row-major order, converted to float, in a new array. */
+    float[] toFloatArray(View v);
+
+    /** The elements of {@code v} in row-major order, converted to double, in a new array. */
+    double[] toDoubleArray(View v);
+
+    /** The elements of {@code v} in row-major order, converted to long (floats truncated), in a new array. */
+    long[] toLongArray(View v);
+
+    /** Sets every element of {@code dst} (any strides) to {@code value}, converted to its type. */
+    void fill(View dst, double value);
+
+    /** Copies {@code src} (any strides, broadcast to dst's shape) into {@code dst} (any strides), converting the type. */
+    void copy(View src, View dst);
+
+    // ---------------------------------------------------------------- elementwise
+
+    /** {@code op(x; p, q)} elementwise, in x's shape and type ({@code op} is unary). */
+    Storage unary(ElementwiseOp op, View x, double p, double q);
+
+    /** {@code op(a, b)} elementwise, a and b (of one type) broadcast to {@code shape}; the result has their type. */
+    Storage binary(ElementwiseOp op, View a, View b, int[] shape);
+
+    /** {@code cond != 0 ? a : b} elementwise, all three broadcast to {@code shape}; a and b share a type. */
+    Storage where(View cond, View a, View b, int[] shape);
+
+    /** {@code dst += alpha · src}, in place; src (of dst's type) broadcasts to dst's shape. */
+    void addInPlace(View dst, View src, double alpha);
+
+    /**
+     * {@code x = op(x, a, b; alpha, beta)}, in place; a and b (null where {@code op} reads fewer)
+     * have x's shape and type.
+     */
+    void update(UpdateOp op, View x, View a, View b, double alpha, double beta);
+
+    /** Whether no element is NaN or infinite. */
+    boolean allFinite(View x);
+
+    // ---------------------------------------------------------------- reductions
+
+    /**
+     * The sum over {@code dims} (distinct, ascending), in x's shape without them, and x's type;
+     * floats accumulate in double, and the result must not depend on the thread count.
+     */
+    Storage sum(View x, int[] dims);
+
+    /**
+     * Max (or min) over {@code dim}: [0] the values (x's type), [1] the INT64 index of the first
+     * extreme element, both in x's shape without {@code dim}. A NaN counts as the extreme.
+     */
+    Storage[] extreme(View x, int dim, boolean max);
+
+    /** Running sums along {@code dim} (from the end when {@code reverse}), in x's shape and type. */
+    Storage cumsum(View x, int dim, boolean reverse);
+
+    /** The INT64 indices that sort each slice along {@code dim}, stably, NaN as the largest; x's shape. */
+    Storage argsort(View x, int dim, boolean descending);
+
+    /** softmax, or log-softmax, over {@code dim}, shifted by the max so that exp cannot overflow; x's shape. */
+    Storage softmax(View x, int dim, boolean log);
+
+    // ---------------------------------------------------------------- products and windows
+
+    /**
+     * The matrix products of a [..., n, k] and b [..., k, m] (both rank >= 2, one float type),
+     * their batch dims broadcast to those of {@code shape} [..., n, m].
+     */
+    Storage matmul(View a, View b, int[] shape);
+
+    /**
+     * The patches of an image batch x [N, C, H, W] as rows, [N, Ho·Wo, C·kh·kw] (row l is the
+     * window at output position l, channel-major), reading {@code pad} outside the image.
+     */
+    Storage im2col(View x, Window w, double pad);
+
+    /** The adjoint of {@link #im2col}: rows [N, Ho·Wo, C·kh·kw] summed into an image of {@code imageShape}. */
+    Storage col2im(View cols, int[] imageShape, Window w);
+
+    /**
+     * The convolution (cross-correlation) of x [N, C, H, W] with weight [O, C, kh, kw], plus bias
+     * [O] (null for none): [N, O, Ho, Wo].
+     */
+    Storage conv2d(View x, View weight, View bias, Window w);
+
+    /**
+     * The gradients of {@link #conv2d} for the output gradient dOut [N, O, Ho, Wo]: [0] the
+     * input's (from weight's values; x's shape), [1] the weight's (from x's values; weight's
+     * shape), [2] the bias's [O]; each only if asked for, else null.
+     */
+    Storage[] conv2dBackward(View dOut, View x, View weight, Window w, boolean input, boolean weights, boolean bias);
+
+    /**
+     * Max pooling of x [N, C, H, W]: [0] the max of each window [N, C, Ho, Wo] (padding never
+     * wins, the first max in scan order, a NaN wins), [1] the INT64 flat index into x of each
+     * one (-1 for a window wholly in the padding).
+     */
+    Storage[] maxPool2d(View x, Window w);
+
+    /** Max pooling's backward: zeros of {@code inputShape} with dOut[i] added at flat index {@code indices[i]}. */
+    Storage maxPool2dBackward(View dOut, View indices, int[] inputShape);
+
+    // ---------------------------------------------------------------- indexing
+
+    /** The slices {@code index[i]} (a 1-D INT64 view) of x's dim {@code dim}, in order. */
+    Storage indexSelect(View x, int dim, View index);
+
+    /** A copy of self with src's slices added at the positions {@code index} names along {@code dim}. */
+    Storage indexAdd(View self, int dim, View index, View src);
+
+    /** {@code out[..i..] = x[..index[..i..]..]} along {@code dim}; index (INT64) has x's rank, the result its shape. */
+    Storage gather(View x, int dim, View index);
+
+    /** A copy of self with each src element added at the position index names along {@code dim}. */
+    Storage scatterAdd(View self, int dim, View index, View src);
+
+    /** The one-hot rows of INT64 labels in [0, classes): labels' shape plus [classes], of {@code type}. */
+    Storage oneHot(View labels, int classes, ScalarType type);
+}

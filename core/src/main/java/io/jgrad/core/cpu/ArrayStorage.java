@@ -1,0 +1,194 @@
+package io.jgrad.core.cpu;
+
+import io.jgrad.core.backend.Backend;
+import io.jgrad.core.backend.ScalarType;
+import io.jgrad.core.backend.Storage;
+import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.Arrays;
+
+/**
+ * The memory of the CPU backends: a Java array ({@code float[]}, {@code double[]} or
+ * {@code long[]}, by type), exactly one of {@code f}, {@code d}, {@code l} non-null.
+ *
+ * <p>A FLOAT32 storage may be <em>deferred</em>: it holds a {@link Fused} expression instead of
+ * its values, and {@link #f()} computes them on first use. Every read goes through {@code f()};
+ * every kernel that writes into an existing storage first calls {@link #beforeWrite()}, which
+ * computes the deferred storages that read this one (its dependents) while they can still see
+ * the values they were defined on. Only {@link CpuBackend}'s in-place kernels write into
+ * existing storages, so that is where the calls are.
+ */
+public final class ArrayStorage extends Storage {
+    private final Backend backend;
+    private float[] f;
+    final double[] d;
+    final long[] l;
+    /** The expression still to evaluate, or null once the values are in {@code f}. */
+    private volatile Fused pending;
+    /** Deferred storages whose expressions read this storage (weakly held; guarded by this). */
+    private ArrayList<WeakReference<ArrayStorage>> dependents;
+    private int pruneAt = 16;
+
+    private ArrayStorage(Backend backend, ScalarType type, float[] f, double[] d, long[] l) {
+        super(type, f != null ? f.length : d != null ? d.length : l.length);
+        this.backend = backend;
+        this.f = f;
+        this.d = d;
+        this.l = l;
+    }
+
+    private ArrayStorage(Backend backend, Fused expr, int n) {
+        super(ScalarType.FLOAT32, n);
+        this.backend = backend;
+        this.d = null;
+        this.l = null;
+        this.pending = expr;
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    /** A FLOAT32 storage of n elements whose values are {@code expr}, computed when first read. */
+    static ArrayStorage deferred(Backend backend, Fused expr, int n) {
+        return new ArrayStorage(backend, expr, n);
+    }
+
+    /** The FLOAT32 values, computing them first if this storage is deferred. */
+    float[] f() {
+        if (pending != null) {
+            materialize();
+        }
+        return f;
+    }
+
+    /** The expression of a deferred storage, or null when its values exist. */
+    Fused pending() {
+        return pending;
+    }
+
+    @Override
+    public boolean isDeferred() {
+        return pending != null;
+    }
+
+    /** Computes a deferred storage's values (no-op otherwise). */
+    @Override
+    public void materialize() {
+        if (pending == null) {
+            return;
+        }
+        synchronized (this) {
+            Fused p = pending;
+            if (p == null) {
+                return;
+            }
+            float[] a = new float[length()];
+            p.evaluateInto(a);
+            f = a;
+            pending = null; // volatile write: publishes f to readers that then see pending == null
+        }
+    }
+
+    /** Records that the deferred storage {@code s} reads this one. */
+    synchronized void addDependent(ArrayStorage s) {
+        if (dependents == null) {
+            dependents = new ArrayList<>(4);
+        }
+        if (dependents.size() >= pruneAt) {
+            dependents.removeIf(r -> {
+                ArrayStorage t = r.get();
+                return t == null || t.pending == null;
+            });
+            pruneAt = Math.max(16, 2 * dependents.size());
+        }
+        dependents.add(new WeakReference<>(s));
+    }
+
+    /**
+     * Call before writing to this storage in place: computes its own values if deferred, and
+     * those of every deferred storage that reads it, so none of them sees the new values.
+     */
+    void beforeWrite() {
+        materialize();
+        ArrayList<WeakReference<ArrayStorage>> list;
+        synchronized (this) {
+            list = dependents;
+            dependents = null;
+        }
+        if (list != null) {
+            for (WeakReference<ArrayStorage> r : list) {
+                ArrayStorage s = r.get();
+                if (s != null) {
+                    s.materialize();
+                }
+            }
+        }
+    }
+
+    /** A zero-filled storage of n elements of {@code type}, belonging to {@code backend}. */
+    static ArrayStorage allocate(Backend backend, ScalarType type, int n) {
+        return switch (type) {
+            case FLOAT32 -> new ArrayStorage(backend, type, new float[n], null, null);
+            case FLOAT64 -> new ArrayStorage(backend, type, null, new double[n], null);
+            case INT64 -> new ArrayStorage(backend, type, null, null, new long[n]);
+        };
+    }
+
+    static ArrayStorage wrap(Backend backend, float[] a) {
+        return new ArrayStorage(backend, ScalarType.FLOAT32, a, null, null);
+    }
+
+    static ArrayStorage wrap(Backend backend, double[] a) {
+        return new ArrayStorage(backend, ScalarType.FLOAT64, null, a, null);
+    }
+
+    static ArrayStorage wrap(Backend backend, long[] a) {
+        return new ArrayStorage(backend, ScalarType.INT64, null, null, a);
+    }
+
+    /** A zero-filled storage for scratch use of the CPU backend's kernels. */
+    static ArrayStorage allocate(ScalarType type, int n) {
+        return allocate(CpuBackend.INSTANCE, type, n);
+    }
+
+    @Override
+    public double get(int i) {
+        return switch (type()) {
+            case FLOAT32 -> f()[i];
+            case FLOAT64 -> d[i];
+            case INT64 -> l[i];
+        };
+    }
+
+    @Override
+    public long getLong(int i) {
+        return switch (type()) {
+            case FLOAT32 -> (long) f()[i];
+            case FLOAT64 -> (long) d[i];
+            case INT64 -> l[i];
+        };
+    }
+
+    @Override
+    public void set(int i, double v) {
+        switch (type()) {
+            case FLOAT32 -> f()[i] = (float) v;
+            case FLOAT64 -> d[i] = v;
+            case INT64 -> l[i] = (long) v;
+        }
+    }
+
+    void fill(int from, int to, double v) {
+        // in parallel when large (one range runs on the caller): zeroing a 4 MB gradient took 0.05 ms on one thread
+        switch (type()) {
+            case FLOAT32 -> {
+                float[] a = f();
+                Parallel.forRange(to - from, Elementwise.GRAIN, (i, j) -> Arrays.fill(a, from + i, from + j, (float) v));
+            }
+            case FLOAT64 -> Parallel.forRange(to - from, Elementwise.GRAIN, (i, j) -> Arrays.fill(d, from + i, from + j, v));
+            case INT64 -> Parallel.forRange(to - from, Elementwise.GRAIN, (i, j) -> Arrays.fill(l, from + i, from + j, (long) v));
+        }
+    }
+}

@@ -1,0 +1,301 @@
+package io.jgrad.core.cpu;
+
+import static io.jgrad.core.cpu.Views.st;
+
+import io.jgrad.core.backend.ScalarType;
+import io.jgrad.core.backend.View;
+
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Matrix products: every {@link View#matmul}, linear layer and convolution ends in one call here.
+ *
+ * <p>Three libraries can do the work, tried in this order when the first product runs:
+ * <ol>
+ *   <li>{@code openblas}: the machine's own OpenBLAS ({@code libopenblas.so.0}, Debian's
+ *       {@code libopenblas0-pthread}), called through JNA. It has kernels for current CPUs
+ *       (AVX-512), splits large products across {@link Parallel#threads()} threads and gives the
+ *       same bits whatever that number is;
+ *   <li>{@code jblas}: the OpenBLAS bundled inside jblas 1.2.5, one thread, about half as fast per
+ *       thread (a third on two cores). Its native library needs the system's
+ *       {@code libgfortran.so.5} on Linux and does not exist for macOS on arm64;
+ *   <li>{@code java}: jgrad's own product in Java ({@link JavaGemm}), which always runs: with the
+ *       Vector API module ({@code --add-modules jdk.incubator.vector}) register-blocked vector
+ *       kernels, without it plain loops that HotSpot vectorizes.
+ * </ol>
+ * Each candidate is <em>tried</em>: a tiny product runs on it and must give the right numbers, so
+ * a library that loads but cannot run is skipped. {@link #backend()} says which one is in use
+ * and why the ones before it were skipped; when one was, a {@link System.Logger} INFO line says
+ * the same with the fix. The system property {@code jgrad.blas} ({@code auto}, {@code openblas},
+ * {@code jblas} or {@code java}) forces a choice, and {@code jgrad.blas.library} names the
+ * OpenBLAS file to load. Unless {@code OPENBLAS_CORETYPE} is set, jgrad sets it for each OpenBLAS
+ * from the CPU's features just before that library loads ({@link OpenBlasCoreType}): OpenBLAS
+ * falls back to slow generic kernels on CPU models it does not know. The libraries round
+ * differently (their kernels sum in different orders), so a seed reproduces a run bit for bit
+ * only on the same library.
+ *
+ * <p>Row-major data is handed over without transposing copies: a {@link View#transpose} view
+ * is passed with the 'T' flag.
+ *
+ * <p>Concurrency: the OpenBLAS that jblas bundles is not safe for concurrent calls (two threads
+ * multiplying their own, unshared arrays got wrong products in 8 of 207,000 calls at 64×784×512
+ * on this project's machine), and the system and Java paths keep shared buffers. So every product
+ * goes through one lock: several user threads sharing a model stay correct, and a large product
+ * still uses all cores through jgrad's own threads.
+ */
+public final class Blas {
+    private static final System.Logger LOG = System.getLogger(Blas.class.getName());
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    /** The values {@code jgrad.blas} takes. */
+    static final List<String> CHOICES = List.of("auto", "openblas", "jblas", "java");
+    /** Tests run every product through each backend in turn; null means the chosen one. */
+    private static volatile Backend forced;
+    private static final Object FORCING = new Object();
+    /** Set once the first product (or {@link #backend()}) has chosen; a bad setting leaves it null. */
+    private static volatile Choice chosen;
+
+    private Blas() {}
+
+    /** A BLAS library jgrad can call. */
+    interface Backend {
+        /** out[m, n] (contiguous, at outOffset) = op(a) · op(b); called under {@link #LOCK}. */
+        void gemm(ScalarType dtype, Operand a, Operand b, int m, int n, int k, ArrayStorage out, int outOffset);
+
+        String description();
+    }
+
+    /**
+     * How a 2-D view is handed to gemm: the row-major matrix at {@code offset} of {@code storage}
+     * with leading dimension {@code ld}, {@code outer} rows of {@code inner} elements, used as is
+     * ('N') or transposed ('T').
+     */
+    record Operand(ArrayStorage storage, int offset, int ld, int outer, int inner, char trans) {
+        /** Elements from the first to the last one the view covers. */
+        long span() {
+            return outer == 0 || inner == 0 ? 0 : (long) (outer - 1) * ld + inner;
+        }
+
+        /** Whether both cover the same elements of the same storage (their 'N'/'T' flags may differ). */
+        boolean sameWindow(Operand o) {
+            return storage == o.storage() && offset == o.offset() && ld == o.ld && outer == o.outer && inner == o.inner;
+        }
+    }
+
+    /** The backend in use, its {@code jgrad.blas} name, and why each candidate before it was skipped. */
+    record Choice(Backend backend, String name, List<String> skipped) {}
+
+    private static Choice chosen() {
+        Choice c = chosen;
+        if (c == null) {
+            synchronized (Blas.class) {
+                c = chosen;
+                if (c == null) {
+                    c = choose(System.getProperty("jgrad.blas", "auto"), System.getProperty("jgrad.blas.library"));
+                    report(c);
+                    chosen = c;
+                }
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Tries the candidates {@code wanted} allows, in order, and returns the first that multiplies
+     * correctly.
+     *
+     * @throws IllegalArgumentException when {@code wanted} is not one of {@link #CHOICES}, when
+     *     {@code library} names a file that does not exist, or when the forced backend cannot run
+     */
+    static Choice choose(String wanted, String library) {
+        String w = wanted.trim().toLowerCase(java.util.Locale.ROOT);
+        if (!CHOICES.contains(w)) {
+            throw new IllegalArgumentException("jgrad.blas must be one of " + String.join(", ", CHOICES)
+                    + "; got '" + wanted + "'");
+        }
+        if (library != null && (library.contains("/") || library.contains(java.io.File.separator))
+                && !java.nio.file.Files.exists(java.nio.file.Path.of(library))) {
+            throw new IllegalArgumentException("jgrad.blas.library: " + library + " does not exist");
+        }
+        java.util.Map<String, java.util.function.Supplier<Backend>> loaders = new java.util.LinkedHashMap<>();
+        for (String name : w.equals("auto") ? List.of("openblas", "jblas", "java") : List.of(w)) {
+            loaders.put(name, switch (name) {
+                case "openblas" -> () -> SystemOpenBlas.load(library);
+                case "jblas" -> JblasBackend::load;
+                default -> JavaGemm::best;
+            });
+        }
+        return firstThatRuns(loaders, !w.equals("auto"));
+    }
+
+    /**
+     * The first of {@code loaders} (by name, in order) whose backend loads and multiplies
+     * correctly; the others before it are listed as skipped, with why.
+     *
+     * @throws IllegalArgumentException with {@code forced}, when the (single) candidate cannot run
+     */
+    static Choice firstThatRuns(java.util.Map<String, java.util.function.Supplier<Backend>> loaders, boolean forced) {
+        List<String> skipped = new java.util.ArrayList<>();
+        for (var candidate : loaders.entrySet()) {
+            String name = candidate.getKey();
+            try {
+                Backend b = candidate.getValue().get();
+                probe(b);
+                return new Choice(b, name, List.copyOf(skipped));
+            } catch (RuntimeException | LinkageError e) {
+                String why = describeFailure(name, e);
+                if (forced) {
+                    throw new IllegalArgumentException("jgrad.blas=" + name + " cannot run here: " + why, e);
+                }
+                skipped.add(why);
+            }
+        }
+        throw new IllegalStateException("no matrix-product backend runs: " + skipped); // java always runs
+    }
+
+    private static String describeFailure(String name, Throwable e) {
+        String label = switch (name) {
+            case "openblas" -> "system OpenBLAS";
+            case "jblas" -> "jblas";
+            case "java" -> "pure Java";
+            default -> name;
+        };
+        String message = e.getMessage() == null ? e.toString() : e.getMessage();
+        return label + ": " + message;
+    }
+
+    /**
+     * Runs two tiny products (float32 plain, float64 with a transposed operand) on {@code b} and
+     * checks their exact values, so a library that loads but computes nothing (or garbage) is
+     * not chosen.
+     */
+    private static void probe(Backend b) {
+        // [[1, 2, 3], [4, 5, 6]] · [[7, 8], [9, 10], [11, 12]] = [[58, 64], [139, 154]]
+        ArrayStorage a32 = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {1, 2, 3, 4, 5, 6});
+        ArrayStorage b32 = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {7, 8, 9, 10, 11, 12});
+        ArrayStorage c32 = ArrayStorage.allocate(ScalarType.FLOAT32, 4);
+        b.gemm(ScalarType.FLOAT32, new Operand(a32, 0, 3, 2, 3, 'N'), new Operand(b32, 0, 2, 3, 2, 'N'), 2, 2, 3, c32, 0);
+        ArrayStorage a64 = ArrayStorage.wrap(CpuBackend.INSTANCE, new double[] {1, 2, 3, 4, 5, 6});
+        ArrayStorage bt64 = ArrayStorage.wrap(CpuBackend.INSTANCE, new double[] {7, 9, 11, 8, 10, 12}); // the same B, stored transposed
+        ArrayStorage c64 = ArrayStorage.allocate(ScalarType.FLOAT64, 4);
+        b.gemm(ScalarType.FLOAT64, new Operand(a64, 0, 3, 2, 3, 'N'), new Operand(bt64, 0, 3, 2, 3, 'T'), 2, 2, 3, c64, 0);
+        double[] want = {58, 64, 139, 154};
+        for (int i = 0; i < 4; i++) {
+            if (c32.get(i) != want[i] || c64.get(i) != want[i]) {
+                throw new IllegalStateException("a test product gave wrong values (" + c32.get(i) + " and "
+                        + c64.get(i) + " for " + want[i] + ")");
+            }
+        }
+    }
+
+    /** Logs the choice: at INFO with the fix when a faster library was skipped, else at DEBUG. */
+    private static void report(Choice c) {
+        if (c.skipped().isEmpty()) {
+            LOG.log(System.Logger.Level.DEBUG, "matrix products: {0}", c.backend().description());
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, "matrix products: {0} ({1}); {2}", c.backend().description(),
+                String.join("; ", c.skipped()), advice(c));
+    }
+
+    /**
+     * What would make products faster than the chosen backend, with the speed-ups measured on
+     * W5's shapes on two cores (BENCHMARKS.md, "pure-Java matrix product").
+     */
+    private static String advice(Choice c) {
+        String install = "installing the system OpenBLAS (Debian/Ubuntu: apt-get install libopenblas0-pthread; "
+                + "or -Djgrad.blas.library=/path/to/libopenblas.so) makes them ";
+        if (c.backend() instanceof JavaGemm j && !j.vectorized()) {
+            return install + "5-6x faster; starting java with --add-modules jdk.incubator.vector, about 3x";
+        }
+        return install + (c.name().equals("java") ? "1.1-2x" : "about 3x") + " faster";
+    }
+
+    /**
+     * Which library does jgrad's matrix products and why the ones tried before it were skipped,
+     * for logs and benchmark reports, e.g. {@code "OpenBLAS 0.3.21 ... (system library
+     * libopenblas.so.0), 2 threads"} or {@code "pure Java (Vector API, 512-bit vectors), 2
+     * threads; skipped: system OpenBLAS: ... not found; jblas: libgfortran.so.5 missing"}. Chooses
+     * the library if no product has run yet.
+     *
+     * @throws IllegalArgumentException when {@code jgrad.blas} or {@code jgrad.blas.library} is bad
+     *     (an unknown value, a missing file, a forced library that cannot run), naming the setting
+     */
+    public static String backend() {
+        Choice c = chosen();
+        return c.backend().description() + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
+    }
+
+    /**
+     * The short name of the library in use, as {@code jgrad.blas} spells it: {@code "openblas"},
+     * {@code "jblas"} or {@code "java"}.
+     *
+     * @throws IllegalArgumentException as {@link #backend()}
+     */
+    public static String backendName() {
+        return chosen().name();
+    }
+
+    /**
+     * Runs {@code body} with every product, on any thread, going through {@code backend} (for
+     * tests; one such body at a time).
+     */
+    static <T> T with(Backend backend, java.util.function.Supplier<T> body) {
+        synchronized (FORCING) {
+            Backend before = forced;
+            forced = backend;
+            try {
+                return body.get();
+            } finally {
+                forced = before;
+            }
+        }
+    }
+
+    /** out[m, n] (contiguous, at outOffset of out's storage) = a[m, k] · b[k, n] for 2-D views a and b. */
+    static void gemm(View a, View b, ArrayStorage out, int outOffset) {
+        int m = a.shape()[0];
+        int k = a.shape()[1];
+        int n = b.shape()[1];
+        if (m == 0 || n == 0) {
+            return;
+        }
+        if (k == 0) {
+            out.fill(outOffset, outOffset + m * n, 0);
+            return;
+        }
+        Operand pa = operand(a);
+        Operand pb = operand(b);
+        Backend backend = forced != null ? forced : chosen().backend();
+        LOCK.lock();
+        try {
+            backend.gemm(out.type(), pa, pb, m, n, k, out, outOffset);
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    private static Operand operand(View t) {
+        Operand op = operandLayout(t);
+        if (op == null) {
+            View c = Views.copy(t);
+            return new Operand(st(c), 0, Math.max(1, c.shape()[1]), c.shape()[0], c.shape()[1], 'N');
+        }
+        return op;
+    }
+
+    /** The gemm description of a 2-D view, or null if it is neither row- nor column-major. */
+    private static Operand operandLayout(View t) {
+        int rows = t.shape()[0];
+        int cols = t.shape()[1];
+        int s0 = t.strides()[0];
+        int s1 = t.strides()[1];
+        if ((cols == 1 || s1 == 1) && (rows == 1 || s0 >= cols)) {
+            return new Operand(st(t), t.offset(), rows == 1 ? Math.max(1, cols) : s0, rows, cols, 'N');
+        }
+        if ((rows == 1 || s0 == 1) && (cols == 1 || s1 >= rows)) {
+            return new Operand(st(t), t.offset(), cols == 1 ? Math.max(1, rows) : s1, cols, rows, 'T');
+        }
+        return null;
+    }
+}

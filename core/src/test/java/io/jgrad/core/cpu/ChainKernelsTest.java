@@ -1,0 +1,226 @@
+package io.jgrad.core.cpu;
+
+import io.jgrad.core.*;
+import io.jgrad.core.backend.View;
+import io.jgrad.core.backend.ElementwiseOp;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.List;
+import java.util.Random;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The per-expression kernels ({@link ChainKernels}) compute what their signature says, with the
+ * plain loops' float operations: checked against an element-by-element evaluation written here,
+ * for every one-step chain and a few hundred random longer ones, at lengths that leave every
+ * tail, on NaNs, signed zeros, infinities and subnormals. Then end to end: a fused expression
+ * whose kernel is ready gives the op-by-op bits.
+ */
+class ChainKernelsTest {
+    /** The ops a chain is made of, as the class data names them (by ordinal). */
+    private static final ElementwiseOp[] FUSED = {ElementwiseOp.ADD, ElementwiseOp.SUB, ElementwiseOp.MUL,
+        ElementwiseOp.NEG, ElementwiseOp.RELU, ElementwiseOp.RELU_BACKWARD};
+    private static final float[] SPECIAL = {Float.NaN, 0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
+        Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f};
+
+    @BeforeAll
+    static void needsKernels() {
+        assumeTrue(ChainKernels.ENABLED, "per-expression kernels are off: " + Parallel.vectorization());
+    }
+
+    private static float masked(float g, float x) {
+        return x <= 0 ? 0f : g;
+    }
+
+    /** Element i of the chain the signature describes, one float operation at a time. */
+    private static float expected(int[] sig, float[][] a, float[] s, int i) {
+        float v = sig[1] == 1 ? a[0][i] : s[0];
+        for (int k = 0; k < sig[0]; k++) {
+            ElementwiseOp op = ElementwiseOp.values()[sig[2 + 3 * k]];
+            int kind = sig[3 + 3 * k];
+            boolean left = sig[4 + 3 * k] == 0;
+            float w = kind == 1 ? a[k + 1][i] : s[k + 1];
+            float l = left ? v : w;
+            float r = left ? w : v;
+            v = switch (op) {
+                case ADD -> l + r;
+                case SUB -> l - r;
+                case MUL -> l * r;
+                case NEG -> -v;
+                case RELU -> Math.max(v, 0f);
+                default -> masked(l, r);
+            };
+        }
+        return v;
+    }
+
+    private static int[] signature(Random r, int steps) {
+        int[] sig = new int[ChainKernels.SIGNATURE_LENGTH];
+        sig[0] = steps;
+        sig[1] = 1 + r.nextInt(2);
+        for (int k = 0; k < steps; k++) {
+            ElementwiseOp op = FUSED[r.nextInt(FUSED.length)];
+            sig[2 + 3 * k] = op.ordinal();
+            boolean unary = op.isUnary();
+            sig[3 + 3 * k] = unary ? 0 : 1 + r.nextInt(2);
+            sig[4 + 3 * k] = unary ? 0 : r.nextInt(2);
+        }
+        if (sig[1] == 2 && sig[0] == 1 && sig[3] != 1) {
+            sig[1] = 1; // a chain needs at least one array operand
+        }
+        return sig;
+    }
+
+    private static float[] values(Random r, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = r.nextInt(4) == 0 ? SPECIAL[r.nextInt(SPECIAL.length)] : (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private static void check(int[] sig, Random r) {
+        ChainKernels.Kernel k = ChainKernels.define(sig);
+        int n = 45;
+        float[][] a = new float[ChainKernels.MAX_STEPS + 1][];
+        float[] s = new float[ChainKernels.MAX_STEPS + 1];
+        for (int j = 0; j < a.length; j++) {
+            a[j] = values(r, n);
+            s[j] = SPECIAL[r.nextInt(SPECIAL.length)];
+        }
+        float[] exp = new float[n];
+        for (int i = 0; i < n; i++) {
+            exp[i] = expected(sig, a, s, i);
+        }
+        String what = java.util.Arrays.toString(sig);
+        for (int from : new int[] {0, 3, 8}) {
+            for (int to = from; to <= n; to += 5) {
+                float[] out = new float[n];
+                java.util.Arrays.fill(out, 7f);
+                k.store(a, s, out, from, to);
+                for (int i = 0; i < n; i++) {
+                    float e = i >= from && i < to ? exp[i] : 7f;
+                    assertThat(Float.floatToIntBits(out[i])).as("store %s [%d, %d) element %d", what, from, to, i)
+                            .isEqualTo(Float.floatToIntBits(e));
+                }
+                float[] acc = new float[n + 2];
+                java.util.Arrays.fill(acc, 0.5f);
+                k.addScaled(a, s, -1.25f, acc, 2, from, to);
+                for (int i = from; i < to; i++) {
+                    assertThat(Float.floatToIntBits(acc[i + 2])).as("addScaled %s element %d", what, i)
+                            .isEqualTo(Float.floatToIntBits(0.5f + -1.25f * exp[i]));
+                }
+                double[] lanes = new double[Reduce.SUM_LANES];
+                k.sum(a, s, from, to, lanes);
+                float[] slice = java.util.Arrays.copyOfRange(exp, from, to);
+                assertThat(Double.doubleToLongBits(Reduce.combine(lanes))).as("sum %s [%d, %d)", what, from, to)
+                        .isEqualTo(Double.doubleToLongBits(Reduce.sumRangePlain(slice, 0, slice.length)));
+            }
+        }
+    }
+
+    @Test
+    void everyOneStepChain() {
+        Random r = new Random(1);
+        for (ElementwiseOp e : FUSED) {
+            int op = e.ordinal();
+            boolean unary = e.isUnary();
+            for (int kind0 = 1; kind0 <= 2; kind0++) {
+                for (int kind = unary ? 0 : 1; kind <= (unary ? 0 : 2); kind++) {
+                    for (int side = 0; side <= (unary ? 0 : 1); side++) {
+                        if (kind0 == 2 && kind != 1) {
+                            continue;
+                        }
+                        int[] sig = new int[ChainKernels.SIGNATURE_LENGTH];
+                        sig[0] = 1;
+                        sig[1] = kind0;
+                        sig[2] = op;
+                        sig[3] = kind;
+                        sig[4] = side;
+                        check(sig, r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void randomLongerChains() {
+        Random r = new Random(2);
+        for (int t = 0; t < 150; t++) {
+            check(signature(r, 2 + t % 3), r);
+        }
+    }
+
+    @Test
+    void fusedExpressionsWithReadyKernelsGiveTheOpByOpBits() throws Exception {
+        int n = 70_001;
+        for (boolean special : new boolean[] {true, false}) { // without NaNs and infinities the sums say something
+            Random r = new Random(special ? 3 : 4);
+            Tensor x = Tensor.of(special ? values(r, n) : finite(r, n), n);
+            Tensor c = Tensor.of(special ? values(r, n) : finite(r, n), n);
+            Tensor g = Tensor.of(special ? values(r, n) : finite(r, n), n);
+            List<Supplier<Tensor>> exprs = List.of(
+                () -> x.add(c).relu(),
+                () -> x.sub(c).mul(g).neg(),
+                () -> reluBackward(Tensor.full(1.5, n).expand(n), x.add(c)),
+                () -> reluBackward(g, x.mul(2.5).sub(c)),
+                () -> c.mul(x.add(1.0)).relu().sub(g));
+            for (Supplier<Tensor> e : exprs) {
+                compareWithOpByOp(e, n);
+            }
+        }
+    }
+
+    private static float[] finite(Random r, int n) {
+        float[] v = values(r, n);
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(v[i])) {
+                v[i] = (float) r.nextGaussian();
+            }
+        }
+        return v;
+    }
+
+    private static void compareWithOpByOp(Supplier<Tensor> e, int n) throws Exception {
+        boolean saved = Fused.enabled;
+        int savedMin = Fused.minElements;
+        try {
+            Fused.minElements = 1;
+            Fused.enabled = false;
+            Tensor eager = e.get();
+            double eagerSum = e.get().sum().item();
+            Tensor accEager = Tensor.full(0.25, n);
+            accEager.addInPlace(eager, 3.0);
+            Fused.enabled = true;
+            e.get().sum(); // asks for the kernel
+            ChainKernels.awaitWarm();
+            Tensor fused = e.get();
+            assertThat(((ArrayStorage) TensorInternals.storage(fused)).pending().hasKernel()).as("the kernel is ready").isTrue();
+            assertThat(Double.doubleToLongBits(e.get().sum().item())).isEqualTo(Double.doubleToLongBits(eagerSum));
+            Tensor acc = Tensor.full(0.25, n);
+            acc.addInPlace(e.get(), 3.0);
+            assertThat(acc.toFloatArray()).isEqualTo(accEager.toFloatArray());
+            float[] fv = fused.toFloatArray();
+            float[] ev = eager.toFloatArray();
+            for (int i = 0; i < n; i++) {
+                if (Float.floatToIntBits(fv[i]) != Float.floatToIntBits(ev[i])) {
+                    throw new AssertionError("element " + i + ": " + fv[i] + " fused, " + ev[i] + " op by op");
+                }
+            }
+        } finally {
+            Fused.enabled = saved;
+            Fused.minElements = savedMin;
+        }
+    }
+
+    /** relu's backward kernel of the gradient g at the input x, on the CPU backend. */
+    private static Tensor reluBackward(Tensor g, Tensor x) {
+        View out = Elementwise.binary(ElementwiseOp.RELU_BACKWARD, TensorInternals.view(g), TensorInternals.view(x),
+                x.shape().toArray());
+        return TensorInternals.tensor(out.storage(), x.shape().toArray());
+    }
+}
