@@ -191,6 +191,9 @@ case("einsum_sum_transpose", lambda a: torch.einsum("ijk->kj", a), t(2, 3, 4))
 case("einsum_implicit_ji", lambda a, b: torch.einsum("ij,jk", a, b), t(3, 2), t(2, 4))
 case("einsum_bilinear", lambda a, w, b: torch.einsum("bi,ij,bj->b", a, w, b), t(4, 3), t(3, 5), t(4, 5))
 grad_case("grad:einsum_batched", lambda a, b: torch.einsum("bij,bjk->bik", a, b), t(2, 3, 4), t(2, 4, 5))
+# atan2: the elementwise primitive docs/architecture.md adds as its example
+case("atan2_broadcast", torch.atan2, t(3, 4), t(4))
+grad_case("grad:atan2", torch.atan2, t(3, 4), t(3, 4))
 
 
 def fmt(x):

@@ -788,6 +788,21 @@ public sealed class Tensor permits Parameter {
         return div(scalarLike(value));
     }
 
+    /**
+     * atan2(this, other) elementwise, broadcasting: the angle of the point (other, this), in
+     * [−π, π] (PyTorch's {@code atan2}; integer operands give FLOAT32). The gradient is
+     * (other, −this) / (this² + other²).
+     */
+    public Tensor atan2(Tensor other) {
+        DType dt = resultType(this, other) == DType.INT64 ? DType.FLOAT32 : resultType(this, other);
+        Tensor y = to(dt);
+        Tensor x = other.to(dt);
+        return derive("atan2", map(ElementwiseOp.ATAN2, y, x), in(y, x), in(y, x), dOut -> {
+            Tensor r2 = x.square().add(y.square());
+            return in(y.requiresGrad ? dOut.mul(x).div(r2) : null, x.requiresGrad ? dOut.mul(y).neg().div(r2) : null);
+        });
+    }
+
     /** x^exponent elementwise for a scalar exponent. */
     public Tensor pow(double exponent) {
         if (exponent == 1) {

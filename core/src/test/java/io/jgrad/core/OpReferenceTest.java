@@ -43,6 +43,8 @@ class OpReferenceTest {
         OPS.put("clamp", x -> x.get(0).clamp(-0.5, 0.7));
         OPS.put("maximum", x -> x.get(0).maximum(x.get(1)));
         OPS.put("minimum", x -> x.get(0).minimum(x.get(1)));
+        OPS.put("atan2_broadcast", x -> x.get(0).atan2(x.get(1)));
+        OPS.put("grad:atan2", x -> x.get(0).atan2(x.get(1)));
         OPS.put("sin", x -> x.get(0).sin());
         OPS.put("cos", x -> x.get(0).cos());
         OPS.put("sum_all", x -> x.get(0).sum());

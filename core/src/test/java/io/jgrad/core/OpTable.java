@@ -83,6 +83,7 @@ final class OpTable {
         binary(ops, "div", Domain.ANY, Tensor::div);
         binary(ops, "maximum", Domain.ANY, Tensor::maximum);
         binary(ops, "minimum", Domain.ANY, Tensor::minimum);
+        binary(ops, "atan2", Domain.ANY, Tensor::atan2);
         ops.add(new Op("same tensor twice: x * x", xs -> xs.get(0).mul(xs.get(0)),
                 List.of(List.of(In.any(3, 4)), List.of(In.any(1)), List.of(In.any()))));
         ops.add(new Op("same tensor twice: x @ x", xs -> xs.get(0).matmul(xs.get(0)),

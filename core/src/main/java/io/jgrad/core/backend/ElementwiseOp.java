@@ -343,6 +343,13 @@ public enum ElementwiseOp {
         public double binary(double a, double b) {
             return a * (1 - b * b);
         }
+    },
+    /** atan2(a, b): the angle of the point (b, a), in [−π, π]. */
+    ATAN2(Kind.BINARY, false) {
+        @Override
+        public double binary(double a, double b) {
+            return Math.atan2(a, b);
+        }
     };
 
     /** How many operands an op takes, and what it gives. */
