@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs jgrad's JMH microbenchmarks (benchmarks/src/main/java/io/jgrad/benchmarks/jmh, and
-# KernelBenchmark in core/src/test/java/io/jgrad/core, which reaches core's package-private
-# kernels from core's own package) with the same environment as ./run. Arguments go to JMH:
+# KernelBenchmark in core/src/test/java/io/jgrad/core/cpu, which reaches the CPU backend's
+# package-private kernels from their own package) with the same environment as ./run. Arguments go to JMH:
 #   bench/jmh.sh                       (everything, ~10 minutes)
 #   bench/jmh.sh MatMul -p shape=512x512x512
 #   bench/jmh.sh -l                    (list the benchmarks)
