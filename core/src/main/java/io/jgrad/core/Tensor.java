@@ -161,6 +161,11 @@ public sealed class Tensor permits Parameter {
         return full(dtype, 1, shape);
     }
 
+    /** Ones of the given shape, FLOAT32. */
+    public static Tensor ones(Shape shape) {
+        return ones(DType.FLOAT32, shape);
+    }
+
     /** Ones of the given dtype and shape. */
     public static Tensor ones(DType dtype, Shape shape) {
         return full(dtype, 1, shape.dims());
@@ -347,6 +352,11 @@ public sealed class Tensor permits Parameter {
     /** Standard normal from {@code rng}, FLOAT32. */
     public static Tensor randn(Generator rng, int... shape) {
         return randn(rng, DType.FLOAT32, shape);
+    }
+
+    /** Standard normal from {@code rng}, FLOAT32, of the given shape. */
+    public static Tensor randn(Generator rng, Shape shape) {
+        return randn(rng, DType.FLOAT32, shape.dims());
     }
 
     /** Standard normal from {@code rng}, of the given floating dtype and shape. */
@@ -1337,7 +1347,8 @@ public sealed class Tensor permits Parameter {
 
     /** Sum over several dims at once (one pass). */
     public Tensor sum(int[] dims, boolean keepDim) {
-        return sumOver(normalizeDims("sum", dims), keepDim);
+        int[] ds = normalizeDims("sum", dims);
+        return shape.length == 0 ? mul(1.0) : sumOver(ds, keepDim);
     }
 
     /** The sum over the distinct, ascending dims {@code ds}; its gradient is dOut broadcast back. */
@@ -2122,7 +2133,8 @@ public sealed class Tensor permits Parameter {
         }
         Tensor x = floatSelf();
         int[] s = shape;
-        int[] os = fits(new int[] {s[0], window.outH(s[2]) * window.outW(s[3]), s[1] * window.kernelH() * window.kernelW()});
+        fits(new int[] {s[0], window.outH(s[2]), window.outW(s[3]), s[1], window.kernelH(), window.kernelW()});
+        int[] os = {s[0], window.outH(s[2]) * window.outW(s[3]), s[1] * window.kernelH() * window.kernelW()};
         Tensor r = derive("im2col", over(x.backend().im2col(x.asView(), window.toWindow(), padValue), os), in(x), NONE,
                 dOut -> in(dOut.col2im(s, window)));
         if (Trace.isTracing()) {
@@ -2158,7 +2170,8 @@ public sealed class Tensor permits Parameter {
         Tensor x = this;
         Tensor out = over(backend().conv2d(asView(), weight.asView(), bias == null ? null : bias.asView(),
                 window.toWindow()), os);
-        Tensor r = derive("conv2d", out, in(x, weight, bias), in(x, weight), dOut -> {
+        Tensor r = derive("conv2d", out, in(x, weight, bias), in(x, weight), g0 -> {
+            Tensor dOut = g0.dtype() == x.dtype() ? g0 : g0.to(x.dtype()); // a seed of another dtype
             boolean gb = bias != null && bias.requiresGrad;
             Storage[] g = dOut.backend().conv2dBackward(dOut.asView(), x.asView(), weight.asView(), window.toWindow(),
                     x.requiresGrad, weight.requiresGrad, gb);
@@ -2196,10 +2209,14 @@ public sealed class Tensor permits Parameter {
 
     /** The input (or weight) gradient of {@code x.conv2d(weight)} for the output gradient dOut, recorded. */
     private static Tensor convGrad(Tensor dOut, Tensor x, Tensor weight, Window2d window, boolean input) {
-        Storage[] g = dOut.backend().conv2dBackward(dOut.asView(), x.asView(), weight.asView(), window.toWindow(),
-                input, !input, false);
-        return input ? convInputGrad(over(g[0], x.shape), dOut, weight, window)
-                : convWeightGrad(over(g[1], weight.shape), dOut, x, window);
+        DType dt = input ? weight.dtype() : x.dtype(); // the operand whose values are read sets the dtype
+        Tensor d = dOut.to(dt);
+        Tensor xs = x.to(dt);
+        Tensor w = weight.to(dt);
+        Storage[] g = d.backend().conv2dBackward(d.asView(), xs.asView(), w.asView(), window.toWindow(), input, !input,
+                false);
+        return input ? convInputGrad(over(g[0], x.shape), d, w, window) : convWeightGrad(over(g[1], weight.shape), d, xs,
+                window);
     }
 
     /**
@@ -2217,7 +2234,7 @@ public sealed class Tensor permits Parameter {
                 "maxPool2d: padding must be at most half the kernel, got %s", window);
         Tensor x = floatSelf();
         int[] s = shape;
-        int[] os = {s[0], s[1], window.outH(s[2]), window.outW(s[3])};
+        int[] os = fits(new int[] {s[0], s[1], window.outH(s[2]), window.outW(s[3])});
         Storage[] vi = x.backend().maxPool2d(x.asView(), window.toWindow());
         Tensor indices = over(vi[1], os);
         Tensor r = derive("maxPool2d", over(vi[0], os), in(x), NONE, dOut -> in(maxPoolBackward(dOut, indices, s)));
@@ -2434,6 +2451,7 @@ public sealed class Tensor permits Parameter {
         checkInPlace(op.name());
         checkArgument(op.operands() < 1 || a != null, "update %s: needs operand a", op);
         checkArgument(op.operands() < 2 || b != null, "update %s: needs operand b", op);
+        checkArgument(op != UpdateOp.CLAMP || !(alpha > beta), "update CLAMP: min %s is above max %s", alpha, beta);
         for (Tensor t : in(a, b)) {
             if (t != null && (!Arrays.equals(t.shape, shape) || t.dtype() != dtype())) {
                 throw new ShapeException("update " + op + ": operand " + Shapes.str(t.shape) + " " + t.dtype()
@@ -2467,11 +2485,18 @@ public sealed class Tensor permits Parameter {
     }
 
     void addInPlaceRaw(Tensor other, double alpha) {
-        Tensor src = other.dtype() == dtype() ? other : other.to(dtype()).detach();
-        if (!Arrays.equals(Shapes.broadcast("addInPlace", shape, src.shape), shape)) {
+        if (!Arrays.equals(Shapes.broadcast("addInPlace", shape, other.shape), shape)) {
             throw new ShapeException("addInPlace: " + Shapes.str(other.shape) + " does not broadcast to " + Shapes.str(shape));
         }
-        backend().addInPlace(asView(), src.asView(), alpha);
+        if (other.dtype() == dtype()) {
+            backend().addInPlace(asView(), other.asView(), alpha);
+        } else { // in the promoted dtype, then converted back, as this.add(other.mul(alpha)) would be
+            Tensor sum;
+            try (var s = Autograd.noGrad()) {
+                sum = detach().add(alpha == 1 ? other.detach() : other.detach().mul(alpha));
+            }
+            backend().copy(sum.asView(), asView());
+        }
         storage.bumpVersion();
     }
 

@@ -343,4 +343,26 @@ class TensorTest {
         assertThat(Tensor.of(new float[] {1, 2, 3}, 3).maskedFill(Tensor.of(new long[] {0, 1, 0}, 3),
                 Double.NEGATIVE_INFINITY).toFloatArray()).containsExactly(1, Float.NEGATIVE_INFINITY, 3);
     }
+
+    @Test
+    void sumsUpdatesAndInPlaceAddsKeepTheirContracts() {
+        // a 0-d tensor summed over its one allowed dim is itself, as in PyTorch
+        assertThat(Tensor.scalar(3).sum(new int[] {0}, false).item()).isEqualTo(3);
+        assertThat(Tensor.scalar(3).sum(new int[] {-1}, true).dim()).isZero();
+        // several dims in one pass: element (i, j, k) is 12i + 4j + k, so each j sums to 60 + 32j
+        Tensor x = Tensor.arange(24).reshape(2, 3, 4).to(DType.FLOAT64);
+        assertThat(x.sum(new int[] {0, 2}, false).toDoubleArray()).containsExactly(60, 92, 124);
+        assertThat(x.sum(new int[] {2, 0}, true).shape()).isEqualTo(Shape.of(1, 3, 1));
+        // a strided input (copied first): element (k, j, i) of the transpose is 12i + 4j + k; over k, 48i + 16j + 6
+        assertThat(x.transpose(0, 2).sum(new int[] {0}, false).toDoubleArray()).containsExactly(6, 54, 22, 70, 38, 86);
+        assertThatThrownBy(() -> Tensor.ones(3).update(UpdateOp.CLAMP, null, null, 1, -1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("min 1.0 is above max -1.0");
+        // an in-place add of another dtype adds in the promoted dtype, then converts (1 + 6.0000002 -> 7)
+        Tensor ints = Tensor.of(new long[] {1, 2});
+        ints.addInPlace(Tensor.of(new float[] {0.6f, 0.6f}, 2), 10);
+        assertThat(ints.toLongArray()).containsExactly(7, 8);
+        // an output too large for a Java array is refused before anything is allocated
+        assertThatThrownBy(() -> Tensor.zeros(1, 1, 1, 1).im2col(Window2d.square(1, 1, 40_000, 1)))
+                .isInstanceOf(TensorTooLargeException.class);
+    }
 }

@@ -220,9 +220,12 @@ final class Lowering {
                 out(cast(g.apply("Not", List.of(bad)), op.output().dtype()));
             }
             case "sum" -> {
-                if (op.attributes().containsKey("dims")) {
+                if (op.attributes().containsKey("dim")) {
+                    out(g.apply("ReduceSum", List.of(in(0), g.ints(false, intAttr("dim"))), "keepdims", 0));
+                } else if (op.attributes().containsKey("dims")) {
                     long[] axes = java.util.Arrays.stream((int[]) op.attribute("dims")).asLongStream().toArray();
-                    out(g.apply("ReduceSum", List.of(in(0), g.ints(false, axes)), "keepdims", 0));
+                    out(axes.length == 0 ? g.apply("Identity", List.of(in(0)))
+                            : g.apply("ReduceSum", List.of(in(0), g.ints(false, axes)), "keepdims", 0));
                 } else {
                     out(g.apply("ReduceSum", List.of(in(0)), "keepdims", 0));
                 }

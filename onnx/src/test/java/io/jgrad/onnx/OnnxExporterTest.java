@@ -95,6 +95,21 @@ class OnnxExporterTest {
     }
 
     @Test
+    void sumsOverOneOrSeveralDimsExportWithTheirAxes() {
+        Block model = new Block() {
+            private final Linear lin = registerChild("lin", new Linear(6, 4, true, RNG));
+
+            @Override
+            public Tensor forward(Tensor x) {
+                Tensor y = lin.forward(x);
+                Tensor both = x.reshape(-1, 2, 3).sum(new int[] {1, 2}, false).unsqueeze(1);
+                return Tensor.cat(List.of(y.sum(1, true), y.mean(-1, true), both, y.sum(new int[] {1}, true)), 1);
+            }
+        };
+        roundTrip(model, Tensor.randn(RNG, 5, 6), Tensor.randn(RNG, 3, 6));
+    }
+
+    @Test
     void aConvNetWithBatchNormAndPoolingExportsAsTheirOnnxOperators() {
         Block model = new Sequential(new Conv2d(2, 4, Window2d.square(3, 1, 1, 1), true, RNG), new BatchNorm2d(4),
                 new Relu(), new MaxPool2d(2), new Conv2d(4, 3, Window2d.square(3, 2, 1, 2), false, RNG),

@@ -187,4 +187,24 @@ class ConvTest {
                 .conv2d(Tensor.zeros(DType.FLOAT32, new int[] {4, 3, 3, 3}), null, win))
                 .isInstanceOf(ShapeException.class).hasMessageContaining("smaller than the dilated kernel");
     }
+
+    @Test
+    void aGradientOfAnotherDtypeReachesTheConvolutionsBackwardConverted() {
+        Generator g = Generator.seeded(31);
+        Tensor x = Tensor.randn(g, 1, 2, 4, 4).requiresGrad(true);
+        Tensor w = Tensor.randn(g, 3, 2, 3, 3).requiresGrad(true);
+        Tensor y = x.conv2d(w, null, Window2d.square(3, 1, 1, 1));
+        List<Tensor> same = Autograd.grad(List.of(y), List.of(x, w), List.of(Tensor.ones(y.shape())),
+                Autograd.Options.createGraph());
+        List<Tensor> wide = Autograd.grad(List.of(y), List.of(x, w),
+                List.of(Tensor.ones(DType.FLOAT64, y.shape())), Autograd.Options.createGraph());
+        for (int i = 0; i < 2; i++) {
+            assertThat(wide.get(i).dtype()).isEqualTo(DType.FLOAT32);
+            assertThat(wide.get(i).toFloatArray()).containsExactly(same.get(i).toFloatArray());
+        }
+        // and the gradient's own gradient runs through the recorded backward ops
+        Tensor gg = Autograd.grad(List.of(wide.get(0).square().sum()), List.of(w), Autograd.Options.DEFAULT).get(0);
+        assertThat(gg.shape()).isEqualTo(w.shape());
+        assertThat(gg.allFinite()).isTrue();
+    }
 }
