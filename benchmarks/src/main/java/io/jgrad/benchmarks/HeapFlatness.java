@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;
 import io.jgrad.data.DataLoader;

@@ -1,8 +1,8 @@
 package io.jgrad.benchmarks;
 
 import io.jgrad.core.Generator;
-import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.layers.Linear;
 import io.jgrad.layers.Relu;
 import io.jgrad.layers.Sequential;

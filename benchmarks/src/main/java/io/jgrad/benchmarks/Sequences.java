@@ -1,10 +1,10 @@
 package io.jgrad.benchmarks;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Parameter;
-import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.layers.Embedding;
 import io.jgrad.layers.Linear;
 import io.jgrad.layers.Lstm;

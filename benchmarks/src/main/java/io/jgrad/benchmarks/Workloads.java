@@ -1,11 +1,11 @@
 package io.jgrad.benchmarks;
 
 import io.jgrad.core.Autograd;
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
-import io.jgrad.core.cpu.Parallel;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.data.Batch;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.FashionMnist;
@@ -17,8 +17,8 @@ import io.jgrad.layers.MaxPool2d;
 import io.jgrad.layers.Relu;
 import io.jgrad.layers.Sequential;
 import io.jgrad.losses.CrossEntropyLoss;
-import io.jgrad.losses.MulticlassSvmLoss;
 import io.jgrad.losses.Loss;
+import io.jgrad.losses.MulticlassSvmLoss;
 import io.jgrad.optim.Sgd;
 import java.io.IOException;
 import java.nio.file.Files;

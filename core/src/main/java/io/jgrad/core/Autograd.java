@@ -3,7 +3,6 @@ package io.jgrad.core;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.backend.Storage;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;

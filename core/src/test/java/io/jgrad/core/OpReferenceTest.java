@@ -1,10 +1,9 @@
 package io.jgrad.core;
 
-import io.jgrad.core.cpu.BlasBackends;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import io.jgrad.core.cpu.BlasBackends;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

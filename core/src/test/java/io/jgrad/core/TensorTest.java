@@ -1,11 +1,10 @@
 package io.jgrad.core;
 
-import io.jgrad.core.backend.UpdateOp;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.jgrad.core.backend.UpdateOp;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

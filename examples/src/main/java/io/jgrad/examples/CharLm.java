@@ -2,9 +2,9 @@ package io.jgrad.examples;
 
 import com.google.common.hash.Hashing;
 import io.jgrad.core.Autograd;
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.TensorDataset;

@@ -2,8 +2,8 @@ package io.jgrad.examples;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.DType;
-import io.jgrad.core.GradCheck;
 import io.jgrad.core.Generator;
+import io.jgrad.core.GradCheck;
 import io.jgrad.core.Tensor;
 import java.util.List;
 

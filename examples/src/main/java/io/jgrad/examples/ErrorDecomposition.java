@@ -1,7 +1,7 @@
 package io.jgrad.examples;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;

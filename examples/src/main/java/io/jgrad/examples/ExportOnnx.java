@@ -1,8 +1,8 @@
 package io.jgrad.examples;
 
 import io.jgrad.core.Autograd;
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.ImageDataset;
 import io.jgrad.io.CheckpointStore;

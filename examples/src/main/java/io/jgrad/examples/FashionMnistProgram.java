@@ -1,15 +1,15 @@
 package io.jgrad.examples;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.FashionMnist;
 import io.jgrad.data.ImageDataset;
+import io.jgrad.io.CheckpointStore;
 import io.jgrad.losses.CrossEntropyLoss;
 import io.jgrad.losses.Loss;
 import io.jgrad.losses.MulticlassSvmLoss;
 import io.jgrad.losses.Regularization;
-import io.jgrad.io.CheckpointStore;
 import io.jgrad.metrics.ConfusionMatrix;
 import io.jgrad.optim.LrSchedule;
 import io.jgrad.optim.Sgd;
@@ -18,8 +18,8 @@ import io.jgrad.train.Curves;
 import io.jgrad.train.History;
 import io.jgrad.train.MetricsLog;
 import io.jgrad.train.ModelSummary;
-import io.jgrad.train.SanityChecks;
 import io.jgrad.train.ProgressPrinter;
+import io.jgrad.train.SanityChecks;
 import io.jgrad.train.Trainer;
 import java.io.IOException;
 import java.nio.file.Files;

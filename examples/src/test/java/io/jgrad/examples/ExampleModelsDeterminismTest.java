@@ -2,8 +2,8 @@ package io.jgrad.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.jgrad.core.cpu.Parallel;
 import io.jgrad.core.Tensor;
+import io.jgrad.core.cpu.Parallel;
 import io.jgrad.io.Safetensors;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

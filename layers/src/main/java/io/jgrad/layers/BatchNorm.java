@@ -3,8 +3,8 @@ package io.jgrad.layers;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Autograd;
-import io.jgrad.core.DType;
 import io.jgrad.core.Block;
+import io.jgrad.core.DType;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;

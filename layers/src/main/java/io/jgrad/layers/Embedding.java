@@ -2,9 +2,9 @@ package io.jgrad.layers;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Trace;

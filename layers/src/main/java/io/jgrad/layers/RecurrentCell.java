@@ -2,8 +2,8 @@ package io.jgrad.layers;
 
 import static com.google.common.base.Preconditions.checkArgument;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;

@@ -1,7 +1,7 @@
 package io.jgrad.layers;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 
 /**

@@ -3,10 +3,10 @@ package io.jgrad.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jgrad.core.DType;
-import io.jgrad.core.GradCheck;
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.DType;
+import io.jgrad.core.Generator;
+import io.jgrad.core.GradCheck;
 import io.jgrad.core.Tensor;
 import java.io.IOException;
 import java.util.Map;

@@ -2,10 +2,10 @@ package io.jgrad.layers;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
 import io.jgrad.core.GradCheck;
-import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.io.Safetensors;
 import java.nio.file.Path;

@@ -3,10 +3,10 @@ package io.jgrad.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
 import io.jgrad.core.GradCheck;
-import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import java.util.ArrayList;

@@ -3,8 +3,8 @@ package io.jgrad.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
-import io.jgrad.core.DType;
 import io.jgrad.core.Block;
+import io.jgrad.core.DType;
 import io.jgrad.core.ReferenceFile;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;

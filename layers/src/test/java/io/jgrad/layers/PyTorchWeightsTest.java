@@ -3,9 +3,9 @@ package io.jgrad.layers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jgrad.core.Autograd;
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.io.Safetensors;

@@ -1,7 +1,7 @@
 package io.jgrad.losses;
 
-import io.jgrad.core.DType;
 import io.jgrad.core.Block;
+import io.jgrad.core.DType;
 import io.jgrad.core.ShapeException;
 import io.jgrad.core.Tensor;
 

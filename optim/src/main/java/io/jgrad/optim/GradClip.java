@@ -1,8 +1,7 @@
 package io.jgrad.optim;
 
-import static io.jgrad.core.backend.UpdateOp.*;
-
 import static com.google.common.base.Preconditions.checkArgument;
+import static io.jgrad.core.backend.UpdateOp.*;
 
 import io.jgrad.core.Autograd;
 import io.jgrad.core.NonFiniteException;

@@ -1,8 +1,8 @@
 package io.jgrad.spark;
 
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.NonFiniteException;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;

@@ -1,7 +1,7 @@
 package io.jgrad.spark;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.data.Batch;
 import io.jgrad.data.FashionMnist;
 import io.jgrad.data.ImageDataset;

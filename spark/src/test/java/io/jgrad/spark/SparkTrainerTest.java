@@ -3,8 +3,8 @@ package io.jgrad.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;
 import io.jgrad.data.MicroShards;

@@ -1,8 +1,8 @@
 package io.jgrad.train;
 
 import io.jgrad.core.Autograd;
-import io.jgrad.core.DType;
 import io.jgrad.core.Block;
+import io.jgrad.core.DType;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Shape;
 import io.jgrad.core.Tensor;

@@ -1,9 +1,9 @@
 package io.jgrad.train;
 
 import io.jgrad.core.Autograd;
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.Parameter;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.Batch;

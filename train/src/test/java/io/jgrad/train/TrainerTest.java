@@ -3,9 +3,9 @@ package io.jgrad.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jgrad.core.Block;
 import io.jgrad.core.DType;
 import io.jgrad.core.Generator;
-import io.jgrad.core.Block;
 import io.jgrad.core.NonFiniteException;
 import io.jgrad.core.Tensor;
 import io.jgrad.data.DataLoader;

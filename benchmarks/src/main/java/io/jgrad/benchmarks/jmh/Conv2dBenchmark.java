@@ -1,7 +1,7 @@
 package io.jgrad.benchmarks.jmh;
 
-import io.jgrad.core.Generator;
 import io.jgrad.core.Block;
+import io.jgrad.core.Generator;
 import io.jgrad.core.Tensor;
 import io.jgrad.core.Window2d;
 import io.jgrad.layers.Conv2d;

@@ -5,7 +5,6 @@ import static io.jgrad.core.cpu.Views.st;
 import io.jgrad.core.backend.ElementwiseOp;
 import io.jgrad.core.backend.ScalarType;
 import io.jgrad.core.backend.View;
-
 import java.lang.ref.SoftReference;
 import java.util.ArrayList;
 import java.util.Arrays;

@@ -4,7 +4,6 @@ import static io.jgrad.core.cpu.Views.st;
 
 import io.jgrad.core.backend.ScalarType;
 import io.jgrad.core.backend.View;
-
 import java.util.Arrays;
 
 /**

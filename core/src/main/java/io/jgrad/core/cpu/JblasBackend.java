@@ -2,7 +2,6 @@ package io.jgrad.core.cpu;
 
 import io.jgrad.core.backend.ScalarType;
 import io.jgrad.core.backend.View;
-
 import org.jblas.NativeBlas;
 
 /**

@@ -2,13 +2,12 @@ package io.jgrad.core.cpu;
 
 import static io.jgrad.core.cpu.Views.st;
 
-import io.jgrad.core.backend.ScalarType;
-import io.jgrad.core.backend.View;
-
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import io.jgrad.core.backend.ScalarType;
+import io.jgrad.core.backend.View;
 
 /**
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),

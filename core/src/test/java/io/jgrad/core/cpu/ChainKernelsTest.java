@@ -1,11 +1,11 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
-import io.jgrad.core.backend.View;
-import io.jgrad.core.backend.ElementwiseOp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jgrad.core.*;
+import io.jgrad.core.backend.ElementwiseOp;
+import io.jgrad.core.backend.View;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;

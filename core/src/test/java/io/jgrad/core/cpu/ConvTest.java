@@ -2,16 +2,16 @@ package io.jgrad.core.cpu;
 
 
 
-import io.jgrad.core.*;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jgrad.core.*;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.api.Test;
 
 /**
  * {@link Tensor#conv2d}'s own kernels (channel-major columns, one product, scatter with bias)

@@ -1,13 +1,13 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
-import io.jgrad.core.backend.UpdateOp;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jgrad.core.*;
+import io.jgrad.core.backend.UpdateOp;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;

@@ -1,8 +1,8 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jgrad.core.*;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;

@@ -1,9 +1,9 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
-import io.jgrad.core.backend.UpdateOp;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jgrad.core.*;
+import io.jgrad.core.backend.UpdateOp;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,11 +1,11 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
-import io.jgrad.core.backend.ScalarType;
-import io.jgrad.core.backend.UpdateOp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jgrad.core.*;
+import io.jgrad.core.backend.ScalarType;
+import io.jgrad.core.backend.UpdateOp;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;

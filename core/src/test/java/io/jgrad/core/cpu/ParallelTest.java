@@ -1,8 +1,8 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.jgrad.core.*;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 

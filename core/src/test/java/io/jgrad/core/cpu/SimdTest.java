@@ -1,10 +1,10 @@
 package io.jgrad.core.cpu;
 
-import io.jgrad.core.*;
-import io.jgrad.core.backend.ElementwiseOp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.jgrad.core.*;
+import io.jgrad.core.backend.ElementwiseOp;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
