@@ -1,6 +1,5 @@
 package io.jgrad.data;
 
-import io.jgrad.io.CifarFormatException;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;

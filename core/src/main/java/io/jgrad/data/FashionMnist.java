@@ -2,7 +2,6 @@ package io.jgrad.data;
 
 import io.jgrad.io.AtomicFiles;
 import io.jgrad.io.ChecksumMismatchException;
-import io.jgrad.io.IdxFormatException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;

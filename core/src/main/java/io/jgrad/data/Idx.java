@@ -1,7 +1,6 @@
 package io.jgrad.data;
 
 import io.jgrad.core.TensorTooLargeException;
-import io.jgrad.io.IdxFormatException;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;

@@ -1,7 +1,6 @@
 package io.jgrad.data;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.jgrad.io.CifarFormatException;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.util.zip.GZIPOutputStream;

@@ -1,7 +1,6 @@
 package io.jgrad.data;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import io.jgrad.io.IdxFormatException;
 import java.io.ByteArrayInputStream;
 
 /**

@@ -236,7 +236,7 @@ class ReaderContractTest {
     }
 
     private void idxCases() throws IOException {
-        Class<?> bad = io.jgrad.io.IdxFormatException.class;
+        Class<?> bad = IdxFormatException.class;
         // Fashion-MNIST folders: good labels and t10k files, one hostile train-images file each
         for (String bomb : List.of("16000", "46340", "many-items")) {
             Path f = dir.resolve("fashion-" + bomb);
@@ -265,7 +265,7 @@ class ReaderContractTest {
     }
 
     private void cifarCases() throws IOException {
-        Class<?> bad = io.jgrad.io.CifarFormatException.class;
+        Class<?> bad = CifarFormatException.class;
         Map<String, long[]> m = new LinkedHashMap<>();
         m.put("cifar-10-batches-bin/data_batch_1.bin", new long[] {2_000_000_000L, 0});
         expect("cifar-archive-member-declares-2GB", "cifar:10000", tarGz("huge.tar.gz", m), bad, 4, 16 * MB);

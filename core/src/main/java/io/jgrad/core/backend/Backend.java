@@ -1,10 +1,10 @@
 package io.jgrad.core.backend;
 
 /**
- * How ops run: the kernels behind every {@code Tensor} op, on {@link View}s of {@link Storage}s
+ * How ops run: the kernels behind every op of {@code io.jgrad.core}, on {@link View}s of {@link Storage}s
  * this backend owns. {@code io.jgrad.core} decides what an op means (its shapes, dtypes, checks,
  * graph record and backward) and calls one or two of these; a backend only computes. Kernels
- * never see tensors, so the CPU backend ({@code io.jgrad.core.cpu}), the reference backend beside
+ * never see the API's types, so the CPU backend ({@code io.jgrad.core.cpu}), the reference backend beside
  * it, and any later one (native memory, a GPU) are interchangeable.
  *
  * <p>Conventions: the caller has checked every argument (shapes fit, dims in range, operand types

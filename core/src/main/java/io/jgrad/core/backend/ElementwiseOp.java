@@ -9,7 +9,7 @@ import java.util.Locale;
  * {@code binary(a, b)} (transcendental functions aside, which may differ in the last bit), a
  * FLOAT32 element that value rounded to float, and an INT64 element {@code unaryLong} or
  * {@code binaryLong}. An op a backend has no loop of its own for runs through the scalar
- * function, so a new op is one constant here (plus its {@code Tensor} method and a test row).
+ * function, so a new op is one constant here (plus its method in the API and a test row).
  *
  * <p>Unary ops take up to two parameters ({@link #POW}'s exponent, {@link #CLAMP}'s bounds). A
  * {@linkplain Kind#COMPARISON comparison} gives 1 or 0 in its operands' type.

@@ -1,4 +1,6 @@
-package io.jgrad.io;
+package io.jgrad.data;
+
+import io.jgrad.io.FormatException;
 
 /** An IDX file (MNIST, Fashion-MNIST) that is malformed or not what the loader expects. */
 public class IdxFormatException extends FormatException {

@@ -1,4 +1,6 @@
-package io.jgrad.io;
+package io.jgrad.data;
+
+import io.jgrad.io.FormatException;
 
 /** A CIFAR-10 binary batch or archive that is malformed. */
 public class CifarFormatException extends FormatException {
