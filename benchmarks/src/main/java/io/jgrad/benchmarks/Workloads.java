@@ -74,7 +74,7 @@ public final class Workloads {
         System.out.println("RESULT " + result);
     }
 
-    private static Block model(String w, Generator g) {
+    static Block model(String w, Generator g) {
         return switch (w) {
             case "W1", "W1h" -> new Linear(784, 10, true, g);
             case "W2" -> new Sequential(new Linear(784, 512, true, g), new Relu(), new Linear(512, 256, true, g),

@@ -226,66 +226,73 @@ public final class Autograd {
             while (!ready.isEmpty()) {
                 Tensor t = ready.poll();
                 Tensor g = pass.take(t);
-                if (g != null && t.hooks != null) {
-                    for (var hook : t.hooks) {
-                        pass.expose(g);
-                        Tensor replaced = hook.apply(g);
-                        g = replaced != null ? replaced : g;
-                        pass.expose(g);
-                    }
-                }
-                if (g != null) {
-                    deliver(t, g, captured, createGraph, pass);
-                }
-                Node node = t.gradFn;
-                if (node == null) {
-                    continue;
-                }
-                Tensor[] inputs = node.inputs;
-                if (g != null && node.userCode) {
-                    pass.expose(g);
-                }
-                // a view's input gets g in a window of its gradient: added there, without a zero tensor its size
-                boolean windowed = g != null && node.window != null && !createGraph && inputs.length == 1
-                        && inputs[0] != null && inputs[0].requiresGrad;
-                if (windowed) {
-                    pass.addWindow(inputs[0], g, node.window);
-                }
-                // a product of matrices: b's gradient becomes a term of one product over all its uses
-                boolean product = g != null && !windowed && node.product && !createGraph && !anomaly
-                        && inputs[1].requiresGrad && g.dtype() == inputs[1].dtype();
-                Tensor[] inGrads;
-                if (g == null || windowed) {
-                    inGrads = null;
-                } else if (product) {
-                    node.checkSavedVersions();
-                    inGrads = new Tensor[] {
-                            inputs[0].requiresGrad ? Tensor.matmulGradA(inputs[0], inputs[1], g, true) : null, null};
-                    pass.addProduct(inputs[1], inputs[0], g);
-                } else {
-                    inGrads = callBackward(node, g);
-                }
-                for (int i = 0; i < inputs.length; i++) {
-                    Tensor in = inputs[i];
-                    if (in == null || !in.requiresGrad) {
-                        continue;
-                    }
-                    if (inGrads != null && i < inGrads.length && inGrads[i] != null) {
-                        if (node.userCode) {
-                            pass.expose(inGrads[i]);
-                        }
-                        pass.add(in, conform(inGrads[i], in, node.op));
-                    }
-                    if (--pending.get(in)[0] == 0) {
-                        ready.add(in);
-                    }
-                }
-                if (!retainGraph) {
-                    node.release();
-                }
+                step(t, g, pass, captured, createGraph, retainGraph, pending, ready);
+                pass.recycle(g); // consumed: unless something else holds its storage, a later op may reuse it
             }
         } finally {
             setGradEnabled(previous);
+        }
+    }
+
+    /** Delivers t's gradient g (null if none reached it) and runs t's node's backward into its inputs' gradients. */
+    private static void step(Tensor t, Tensor g, Pass pass, Map<Tensor, Tensor> captured, boolean createGraph,
+                             boolean retainGraph, IdentityHashMap<Tensor, int[]> pending, ArrayDeque<Tensor> ready) {
+        if (g != null && t.hooks != null) {
+            for (var hook : t.hooks) {
+                pass.expose(g);
+                Tensor replaced = hook.apply(g);
+                g = replaced != null ? replaced : g;
+                pass.expose(g);
+            }
+        }
+        if (g != null) {
+            deliver(t, g, captured, createGraph, pass);
+        }
+        Node node = t.gradFn;
+        if (node == null) {
+            return;
+        }
+        Tensor[] inputs = node.inputs;
+        if (g != null && node.userCode) {
+            pass.expose(g);
+        }
+        // a view's input gets g in a window of its gradient: added there, without a zero tensor its size
+        boolean windowed = g != null && node.window != null && !createGraph && inputs.length == 1
+                && inputs[0] != null && inputs[0].requiresGrad;
+        if (windowed) {
+            pass.addWindow(inputs[0], g, node.window);
+        }
+        // a product of matrices: b's gradient becomes a term of one product over all its uses
+        boolean product = g != null && !windowed && node.product && !createGraph && !anomaly
+                && inputs[1].requiresGrad && g.dtype() == inputs[1].dtype();
+        Tensor[] inGrads;
+        if (g == null || windowed) {
+            inGrads = null;
+        } else if (product) {
+            node.checkSavedVersions();
+            inGrads = new Tensor[] {
+                    inputs[0].requiresGrad ? Tensor.matmulGradA(inputs[0], inputs[1], g, true) : null, null};
+            pass.addProduct(inputs[1], inputs[0], g);
+        } else {
+            inGrads = callBackward(node, g);
+        }
+        for (int i = 0; i < inputs.length; i++) {
+            Tensor in = inputs[i];
+            if (in == null || !in.requiresGrad) {
+                continue;
+            }
+            if (inGrads != null && i < inGrads.length && inGrads[i] != null) {
+                if (node.userCode) {
+                    pass.expose(inGrads[i]);
+                }
+                pass.add(in, conform(inGrads[i], in, node.op));
+            }
+            if (--pending.get(in)[0] == 0) {
+                ready.add(in);
+            }
+        }
+        if (!retainGraph) {
+            node.release();
         }
     }
 
@@ -303,6 +310,8 @@ public final class Autograd {
         /** How many in-flight gradients use each storage; null when nothing may be taken over. */
         final IdentityHashMap<Storage, int[]> users;
         final Set<Storage> exposed = Collections.newSetFromMap(new IdentityHashMap<>());
+        /** Storages that became a leaf's {@code grad} (see {@link #keep}). */
+        final Set<Storage> kept = Collections.newSetFromMap(new IdentityHashMap<>());
         final long start = Storage.lastSerial();
         /**
          * Storages of sums this pass allocated for a gradient in flight, which nothing else has
@@ -438,6 +447,29 @@ public final class Autograd {
             }
         }
 
+        /** Records that g's storage is now a leaf's {@code grad}: it lives on after this pass. */
+        void keep(Tensor g) {
+            if (users != null) {
+                kept.add(g.storage);
+            }
+        }
+
+        /**
+         * Hands g's storage back to its backend for reuse when nothing can read it any more: it was
+         * made during this pass (by jgrad's own ops), no gradient still in flight uses it, no user
+         * code saw it, and no leaf kept it. (The backend also keeps it while a deferred result that
+         * reads it is still to be computed.)
+         */
+        void recycle(Tensor g) {
+            if (users == null || g == null) {
+                return;
+            }
+            Storage st = g.storage;
+            if (st.serial() > start && !users.containsKey(st) && !exposed.contains(st) && !kept.contains(st)) {
+                st.backend().release(st);
+            }
+        }
+
         /** Whether a leaf may keep g's storage as its own grad (see the class comment). */
         boolean mayTakeOver(Tensor g) {
             Storage st = g.storage;
@@ -465,12 +497,16 @@ public final class Autograd {
                 for (Tensor o : outs) {
                     pass.release(o);
                 }
+                for (Tensor o : outs) {
+                    pass.recycle(o); // summed: the product read them
+                }
             }
             if (g == null) {
                 return p;
             }
             if (p.offset == 0 && p.numel() == p.storage.length() && isDense(p) && p.storage.serial() > pass.start) {
                 Tensor.addInto(g, p); // p is this pass's own product: nothing else sees it
+                pass.recycle(g);
                 return p;
             }
             return accumulate(p, g);
@@ -600,6 +636,7 @@ public final class Autograd {
                 t.grad = g;
             } else if (t.gradFn == null && pass.mayTakeOver(g)) { // a leaf: g goes nowhere else
                 t.grad = g.requiresGrad ? g.detach() : g;
+                pass.keep(g);
             } else {
                 // the gradient may be shared with other tensors (add passes dOut through): own a copy
                 t.grad = g.detach().contiguousCopyNoGrad();

@@ -40,6 +40,14 @@ public interface Backend {
     /** An INT64 storage over {@code values} itself; see {@link #wrap(float[])}. */
     Storage wrap(long[] values);
 
+    /**
+     * Takes back the memory of {@code s}, which nothing will read or write again (the caller
+     * guarantees it: the engine calls this for gradients it made and consumed during a backward
+     * pass), so that a later allocation can reuse it. A backend may ignore it; this one does.
+     */
+    default void release(Storage s) {
+    }
+
     /** The elements of {@code v} in row-major order, converted to float, in a new array. */
     float[] toFloatArray(View v);
 
@@ -140,6 +148,44 @@ public interface Backend {
 
     /** Max pooling's backward: zeros of {@code inputShape} with dOut[i] added at flat index {@code indices[i]}. */
     Storage maxPool2dBackward(View dOut, View indices, int[] inputShape);
+
+    // ---------------------------------------------------------------- fused recurrent cells
+
+    /**
+     * One LSTM step's pointwise part, PyTorch's gate order i, f, g, o, from the pre-activation
+     * gates [B, 4H] and the cell state c [B, H] (one float type): [0] h' = o·tanh(c') [B, H],
+     * [1] c' = f·c + i·g [B, H], [2] the activations [B, 4H] (sigmoid, sigmoid, tanh, sigmoid of the
+     * four blocks) and [3] tanh(c') [B, H]. Each value is what the elementwise ops give one by one
+     * (ElementwiseOp's SIGMOID and TANH, then f·c + i·g and o·tanh(c') in the type's arithmetic).
+     */
+    Storage[] lstmCell(View gates, View c);
+
+    /**
+     * The backward of {@link #lstmCell} for one step, from the gradients dh of h' and dc of c', the
+     * step's activations [B, 4H], tanh(c') and its input cell state c: [0] the gradient of the
+     * pre-activation gates [B, 4H], [1] that of c. In the type's arithmetic, in this order:
+     * dc += (dh·o)·(1 − tanh²); then the i, f, g, o blocks ((dc·g)·i)·(1 − i), ((dc·c)·f)·(1 − f),
+     * (dc·i)·(1 − g·g), ((dh·tanh)·o)·(1 − o); and c's gradient dc·f.
+     */
+    Storage[] lstmCellBackward(View dh, View dc, View acts, View tanhC, View c);
+
+    /**
+     * A whole LSTM layer's recurrence, each step as {@link #lstmCell} computes it from the
+     * pre-activation gates ih[t] + (h·whhᵀ + bhh) (the product one matrix product of the type's;
+     * bhh null for none), from ih [T, B, 4H], h0 and c0 [B, H] and whh [4H, H]: [0] h₁…h_T followed
+     * by c_T, as [T + 1, B, H]; [1] every step's activations [T, B, 4H]; [2] every step's new cell
+     * state [T, B, H]; [3] its tanh [T, B, H].
+     */
+    Storage[] lstmSequence(View ih, View h0, View c0, View whh, View bhh);
+
+    /**
+     * The backward of {@link #lstmSequence}, from dOut [T + 1, B, H] (the gradients of h₁…h_T and of
+     * c_T), the forward's results [1]-[3], c0 and whh: [0] every step's pre-activation gates'
+     * gradient [T, B, 4H] (which is ih's), [1] h0's [B, H], [2] c0's [B, H]. From the last step
+     * back: step t's dh is (dGates_{t+1}·whh) + dOut[t], the product one matrix product of the
+     * type's, and each step as {@link #lstmCellBackward}.
+     */
+    Storage[] lstmSequenceBackward(View dOut, View acts, View cs, View tanhs, View c0, View whh);
 
     // ---------------------------------------------------------------- indexing
 

@@ -21,8 +21,8 @@ import java.util.Arrays;
 public final class ArrayStorage extends Storage {
     private final Backend backend;
     private float[] f;
-    final double[] d;
-    final long[] l;
+    double[] d;
+    long[] l;
     /** The expression still to evaluate, or null once the values are in {@code f}. */
     private volatile Fused pending;
     /** Deferred storages whose expressions read this storage (weakly held; guarded by this). */
@@ -84,10 +84,38 @@ public final class ArrayStorage extends Storage {
             if (p == null) {
                 return;
             }
-            float[] a = new float[length()];
+            float[] a = floats(length(), false);
             p.evaluateInto(a);
             f = a;
             pending = null; // volatile write: publishes f to readers that then see pending == null
+        }
+    }
+
+    /** Whether some deferred storage that reads this one has not been computed yet. */
+    synchronized boolean hasPendingDependents() {
+        if (dependents != null) {
+            for (WeakReference<ArrayStorage> r : dependents) {
+                ArrayStorage s = r.get();
+                if (s != null && s.pending != null) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Gives this storage's array to the {@link ArrayPool} and drops it, so that any later use of
+     * this storage fails at once instead of reading an array someone else now owns. Only for a
+     * storage nothing reads or writes again (see {@link CpuBackend#release}).
+     */
+    void recycle() {
+        if (f != null) {
+            ArrayPool.give(f);
+            f = null;
+        } else if (d != null) {
+            ArrayPool.give(d);
+            d = null;
         }
     }
 
@@ -129,11 +157,43 @@ public final class ArrayStorage extends Storage {
 
     /** A zero-filled storage of n elements of {@code type}, belonging to {@code backend}. */
     static ArrayStorage allocate(Backend backend, ScalarType type, int n) {
+        return allocate(backend, type, n, true);
+    }
+
+    /**
+     * A storage of n elements of {@code type}, zero-filled when {@code zero}, else with whatever a
+     * pooled array held: for a kernel that writes every element.
+     */
+    static ArrayStorage allocate(Backend backend, ScalarType type, int n, boolean zero) {
         return switch (type) {
-            case FLOAT32 -> new ArrayStorage(backend, type, new float[n], null, null);
-            case FLOAT64 -> new ArrayStorage(backend, type, null, new double[n], null);
+            case FLOAT32 -> new ArrayStorage(backend, type, floats(n, zero), null, null);
+            case FLOAT64 -> new ArrayStorage(backend, type, null, doubles(n, zero), null);
             case INT64 -> new ArrayStorage(backend, type, null, null, new long[n]);
         };
+    }
+
+    /** A float array of n elements: a pooled one (zeroed if asked), else a fresh one. */
+    static float[] floats(int n, boolean zero) {
+        float[] a = ArrayPool.takeFloats(n);
+        if (a == null) {
+            return new float[n];
+        }
+        if (zero) {
+            Arrays.fill(a, 0f);
+        }
+        return a;
+    }
+
+    /** A double array of n elements: a pooled one (zeroed if asked), else a fresh one. */
+    static double[] doubles(int n, boolean zero) {
+        double[] a = ArrayPool.takeDoubles(n);
+        if (a == null) {
+            return new double[n];
+        }
+        if (zero) {
+            Arrays.fill(a, 0.0);
+        }
+        return a;
     }
 
     static ArrayStorage wrap(Backend backend, float[] a) {
@@ -148,9 +208,14 @@ public final class ArrayStorage extends Storage {
         return new ArrayStorage(backend, ScalarType.INT64, null, null, a);
     }
 
-    /** A zero-filled storage for scratch use of the CPU backend's kernels. */
+    /** A zero-filled storage of the CPU backend's, for a kernel's result or scratch. */
     static ArrayStorage allocate(ScalarType type, int n) {
-        return allocate(CpuBackend.INSTANCE, type, n);
+        return allocate(CpuBackend.INSTANCE, type, n, true);
+    }
+
+    /** A storage of the CPU backend's with undefined contents, for a kernel that writes every element. */
+    static ArrayStorage uninitialized(ScalarType type, int n) {
+        return allocate(CpuBackend.INSTANCE, type, n, false);
     }
 
     @Override

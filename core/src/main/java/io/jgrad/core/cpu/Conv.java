@@ -114,9 +114,9 @@ final class Conv {
         ScalarType dt = x.type();
         int plane = g.plane();
         int per = g.imagesPerChunk(dt.byteSize());
-        View out = Views.empty(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
-        ArrayStorage cols = ArrayStorage.allocate(dt, Math.multiplyExact(g.taps(), per * plane));
-        ArrayStorage prod = ArrayStorage.allocate(dt, Math.multiplyExact(g.o(), per * plane));
+        View out = Views.uninitialized(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
+        ArrayStorage cols = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.taps(), per * plane));
+        ArrayStorage prod = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.o(), per * plane));
         for (int n0 = 0; n0 < g.n(); n0 += per) {
             int n1 = Math.min(g.n(), n0 + per);
             int m = (n1 - n0) * plane;
@@ -124,6 +124,8 @@ final class Conv {
             Blas.gemm(wm, cv, prod, 0);
             scatter(prod, m, bias, out, g, n0, n1);
         }
+        cols.recycle(); // scratch: the next convolution reuses it
+        prod.recycle();
         return out;
     }
 
@@ -151,9 +153,9 @@ final class Conv {
         View gx = needX ? Views.empty(dt, new int[] {g.n(), g.ch(), g.h(), g.wd()}) : null;
         double[] gw = needW ? new double[o * taps] : null;
         double[] gb = needB ? new double[o] : null;
-        ArrayStorage dy = ArrayStorage.allocate(dt, Math.multiplyExact(o, per * plane));
-        ArrayStorage cols = needW || needX ? ArrayStorage.allocate(dt, Math.multiplyExact(taps, per * plane)) : null;
-        ArrayStorage part = needW ? ArrayStorage.allocate(dt, o * taps) : null;
+        ArrayStorage dy = ArrayStorage.uninitialized(dt, Math.multiplyExact(o, per * plane));
+        ArrayStorage cols = needW || needX ? ArrayStorage.uninitialized(dt, Math.multiplyExact(taps, per * plane)) : null;
+        ArrayStorage part = needW ? ArrayStorage.uninitialized(dt, o * taps) : null;
         for (int n0 = 0; n0 < g.n(); n0 += per) {
             int n1 = Math.min(g.n(), n0 + per);
             int m = (n1 - n0) * plane;
@@ -169,6 +171,11 @@ final class Conv {
                 Blas.gemm(Views.t(wm), dyv, cols, 0); // the columns' gradient, into the columns buffer
                 cols.bumpVersion();
                 addImages(cols, m, g, n0, n1, gx);
+            }
+        }
+        for (ArrayStorage scratch : new ArrayStorage[] {dy, cols, part}) {
+            if (scratch != null) {
+                scratch.recycle(); // the next convolution's backward reuses them
             }
         }
         return new View[] {gx, gw == null ? null : Views.of(gw, dt, weightShape),

@@ -59,6 +59,18 @@ public final class CpuBackend implements Backend {
         return ArrayStorage.wrap(this, values);
     }
 
+    /**
+     * Puts the array of {@code s} in this thread's {@link ArrayPool} for the next allocation of its
+     * size, unless its values are still to be computed (deferred) or a deferred result that reads
+     * it is: that expression still needs the values.
+     */
+    @Override
+    public void release(Storage s) {
+        if (s instanceof ArrayStorage a && a.backend() == this && !a.isDeferred() && !a.hasPendingDependents()) {
+            a.recycle();
+        }
+    }
+
     @Override
     public float[] toFloatArray(View v) {
         return Views.toFloatArray(v);
@@ -242,6 +254,26 @@ public final class CpuBackend implements Backend {
     @Override
     public Storage maxPool2dBackward(View dOut, View indices, int[] inputShape) {
         return Pool.maxBackward(dOut, indices, inputShape).storage();
+    }
+
+    @Override
+    public Storage[] lstmCell(View gates, View c) {
+        return storages(Cells.lstm(gates, c));
+    }
+
+    @Override
+    public Storage[] lstmCellBackward(View dh, View dc, View acts, View tanhC, View c) {
+        return storages(Cells.lstmBackward(dh, dc, acts, tanhC, c));
+    }
+
+    @Override
+    public Storage[] lstmSequence(View ih, View h0, View c0, View whh, View bhh) {
+        return storages(Cells.lstmSequence(ih, h0, c0, whh, bhh));
+    }
+
+    @Override
+    public Storage[] lstmSequenceBackward(View dOut, View acts, View cs, View tanhs, View c0, View whh) {
+        return storages(Cells.lstmSequenceBackward(dOut, acts, cs, tanhs, c0, whh));
     }
 
     @Override

@@ -30,7 +30,7 @@ final class Elementwise {
         if (x.type() == ScalarType.FLOAT32 && !x.isContiguous() && x.rank() > 0 && x.strides()[x.rank() - 1] == 1
                 && x.numel() < GRAIN) {
             // a view with contiguous rows (a narrow of a gate block): row by row, without a copy first
-            View out = Views.empty(x.type(), x.shape());
+            View out = Views.uninitialized(x.type(), x.shape());
             float[] in = st(x).f();
             float[] o = st(out).f();
             StridedLoop.forEach(x.shape(), new int[][] {out.strides(), x.strides()}, new int[] {0, x.offset()},
@@ -47,7 +47,7 @@ final class Elementwise {
             return out;
         }
         View c = Views.contiguous(x);
-        View out = Views.empty(x.type(), x.shape());
+        View out = Views.uninitialized(x.type(), x.shape());
         int n = out.numel();
         ArrayStorage in = st(c);
         ArrayStorage o = st(out);
@@ -184,7 +184,7 @@ final class Elementwise {
             }
             default -> { }
         }
-        View out = Views.empty(a.type(), shape);
+        View out = Views.uninitialized(a.type(), shape);
         int[][] strides = {out.strides(), a.broadcastStrides(shape), b.broadcastStrides(shape)};
         int[] offsets = {0, a.offset(), b.offset()};
         ArrayStorage so = st(out);
@@ -437,7 +437,7 @@ final class Elementwise {
 
     /** out = x <= 0 ? 0 : dOut (relu's backward in one pass; dOut may broadcast, e.g. the expanded 1 of a sum). */
     private static View reluBackward(View dOut, View x) {
-        View out = Views.empty(dOut.type(), x.shape());
+        View out = Views.uninitialized(dOut.type(), x.shape());
         int[][] strides = {out.strides(), dOut.broadcastStrides(x.shape()), x.strides()};
         int[] offsets = {0, dOut.offset(), x.offset()};
         ArrayStorage so = st(out);
@@ -480,7 +480,7 @@ final class Elementwise {
      * dOut·(1 − y·y). dOut and y have one shape and dtype, any strides.
      */
     static View activationBackward(boolean tanh, View dOut, View y) {
-        View out = Views.empty(y.type(), y.shape());
+        View out = Views.uninitialized(y.type(), y.shape());
         int[][] strides = {out.strides(), dOut.strides(), y.strides()};
         int[] offsets = {0, dOut.offset(), y.offset()};
         ArrayStorage so = st(out);
@@ -536,7 +536,7 @@ final class Elementwise {
 
     /** out = cond != 0 ? a : b, all three broadcast to {@code shape}; a and b share a type. */
     static View where(View cond, View a, View b, int[] shape) {
-        View out = Views.empty(a.type(), shape);
+        View out = Views.uninitialized(a.type(), shape);
         int[][] strides = {out.strides(), cond.broadcastStrides(shape),
                 a.broadcastStrides(shape), b.broadcastStrides(shape)};
         int[] offsets = {0, cond.offset(), a.offset(), b.offset()};

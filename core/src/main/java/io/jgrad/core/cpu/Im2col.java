@@ -21,7 +21,7 @@ final class Im2col {
         int ow = w.outW(wd);
         int kk = w.kernelH() * w.kernelW();
         int cols = ch * kk;
-        View out = Views.empty(x.type(), new int[] {n, oh * ow, cols});
+        View out = Views.uninitialized(x.type(), new int[] {n, oh * ow, cols});
         ArrayStorage s = st(c);
         ArrayStorage o = st(out);
         if (s.type() == ScalarType.FLOAT32) {

@@ -31,7 +31,7 @@ final class Indexing {
         int inner = View.prod(c.shape(), dim + 1, c.shape().length);
         int[] shape = c.shape().clone();
         shape[dim] = idx.length;
-        View out = Views.empty(x.type(), shape);
+        View out = Views.uninitialized(x.type(), shape);
         for (int o = 0; o < outer; o++) {
             for (int j = 0; j < idx.length; j++) {
                 copyBlock(st(c), c.offset() + (o * k + (int) idx[j]) * inner, st(out),
@@ -59,7 +59,7 @@ final class Indexing {
 
     static View gather(View x, int dim, View index) {
         long[] idx = indices("gather", index, x.shape()[dim], "dim " + dim + " of size " + x.shape()[dim]);
-        View out = Views.empty(x.type(), index.shape());
+        View out = Views.uninitialized(x.type(), index.shape());
         forEachIndex(index.shape(), dim, x.strides(), out.strides(), (pos, other, unused) -> {
             int at = x.offset() + other + (int) idx[pos] * x.strides()[dim];
             copyBlock(st(x), at, st(out), pos, 1);

@@ -18,7 +18,7 @@ final class MatMul {
         int n = b.shape()[rb - 1];
         int[] batchA = java.util.Arrays.copyOf(a.shape(), ra - 2);
         int[] batch = java.util.Arrays.copyOf(outShape, outShape.length - 2);
-        View out = Views.empty(a.type(), outShape);
+        View out = Views.uninitialized(a.type(), outShape);
         if (out.numel() == 0) {
             return out;
         }

@@ -21,11 +21,11 @@ final class Pool {
         int planes = x.shape()[0] * x.shape()[1];
         int h = x.shape()[2];
         int wd = x.shape()[3];
-        View indices = Views.empty(ScalarType.INT64, new int[] {x.shape()[0], x.shape()[1], w.outH(h), w.outW(wd)});
+        View indices = Views.uninitialized(ScalarType.INT64, new int[] {x.shape()[0], x.shape()[1], w.outH(h), w.outW(wd)});
         long[] argmax = st(indices).l;
         int oh = w.outH(h);
         int ow = w.outW(wd);
-        View out = Views.empty(x.type(), new int[] {x.shape()[0], x.shape()[1], oh, ow});
+        View out = Views.uninitialized(x.type(), new int[] {x.shape()[0], x.shape()[1], oh, ow});
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, h * wd));
         Fused relu = reluOperand(x, w);
         if (relu != null) {

@@ -23,7 +23,7 @@ final class Reduce {
         ArrayStorage s = st(c);
         int base = c.offset();
         int blocks = Math.max(1, (n + BLOCK - 1) / BLOCK);
-        View out = Views.empty(x.type(), new int[0]);
+        View out = Views.uninitialized(x.type(), new int[0]);
         if (s.type() == ScalarType.INT64) {
             long[] partial = new long[blocks];
             Parallel.forRange(n, BLOCK, (from, to) -> {
@@ -301,7 +301,7 @@ final class Reduce {
         int outer = View.prod(c.shape(), 0, dim);
         int k = c.shape()[dim];
         int inner = View.prod(c.shape(), dim + 1, c.shape().length);
-        View out = Views.empty(x.type(), c.shape().clone());
+        View out = Views.uninitialized(x.type(), c.shape().clone());
         ArrayStorage s = st(c);
         ArrayStorage o = st(out);
         int base = c.offset();
@@ -343,7 +343,7 @@ final class Reduce {
         int outer = View.prod(c.shape(), 0, dim);
         int k = c.shape()[dim];
         int inner = View.prod(c.shape(), dim + 1, c.shape().length);
-        View out = Views.empty(ScalarType.INT64, c.shape().clone());
+        View out = Views.uninitialized(ScalarType.INT64, c.shape().clone());
         ArrayStorage s = st(c);
         long[] o = st(out).l;
         int base = c.offset();
@@ -391,8 +391,8 @@ final class Reduce {
         int k = c.shape()[dim];
         int inner = View.prod(c.shape(), dim + 1, c.shape().length);
         int[] shape = Views.copyWithout(c.shape(), dim);
-        View values = Views.empty(x.type(), shape);
-        View indices = Views.empty(ScalarType.INT64, shape);
+        View values = Views.uninitialized(x.type(), shape);
+        View indices = Views.uninitialized(ScalarType.INT64, shape);
         ArrayStorage s = st(c);
         if (s.type() == ScalarType.FLOAT32) {
             float[] v = s.f();
@@ -463,7 +463,7 @@ final class Reduce {
         int outer = View.prod(c.shape(), 0, dim);
         int k = c.shape()[dim];
         int inner = View.prod(c.shape(), dim + 1, c.shape().length);
-        View out = Views.empty(x.type(), c.shape());
+        View out = Views.uninitialized(x.type(), c.shape());
         ArrayStorage s = st(c);
         ArrayStorage o = st(out);
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));

@@ -688,6 +688,153 @@ public final class ReferenceBackend implements Backend {
         return stored(acc, dOut.type(), inputShape);
     }
 
+    // ---------------------------------------------------------------- fused recurrent cells
+
+    @Override
+    public Storage[] lstmCell(View gates, View c) {
+        int b = gates.shape()[0];
+        int n = c.shape()[1];
+        ScalarType dt = gates.type();
+        ArrayStorage h = alloc(dt, new int[] {b, n});
+        ArrayStorage c2 = alloc(dt, new int[] {b, n});
+        ArrayStorage acts = alloc(dt, new int[] {b, 4 * n});
+        ArrayStorage tanh = alloc(dt, new int[] {b, n});
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < n; j++) {
+                double i = ElementwiseOp.SIGMOID.unary(get(gates, new int[] {r, j}), 0, 0);
+                double f = ElementwiseOp.SIGMOID.unary(get(gates, new int[] {r, n + j}), 0, 0);
+                double g = Math.tanh(get(gates, new int[] {r, 2 * n + j}));
+                double o = ElementwiseOp.SIGMOID.unary(get(gates, new int[] {r, 3 * n + j}), 0, 0);
+                double cj = f * get(c, new int[] {r, j}) + i * g;
+                double t = Math.tanh(cj);
+                put(acts, r * 4 * n + j, i);
+                put(acts, r * 4 * n + n + j, f);
+                put(acts, r * 4 * n + 2 * n + j, g);
+                put(acts, r * 4 * n + 3 * n + j, o);
+                put(c2, r * n + j, cj);
+                put(tanh, r * n + j, t);
+                put(h, r * n + j, o * t);
+            }
+        }
+        return new Storage[] {h, c2, acts, tanh};
+    }
+
+    @Override
+    public Storage[] lstmCellBackward(View dh, View dc, View acts, View tanhC, View c) {
+        int b = acts.shape()[0];
+        int n = c.shape()[1];
+        ScalarType dt = acts.type();
+        ArrayStorage dGates = alloc(dt, new int[] {b, 4 * n});
+        ArrayStorage dPrev = alloc(dt, new int[] {b, n});
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < n; j++) {
+                double i = get(acts, new int[] {r, j});
+                double f = get(acts, new int[] {r, n + j});
+                double g = get(acts, new int[] {r, 2 * n + j});
+                double o = get(acts, new int[] {r, 3 * n + j});
+                double t = get(tanhC, new int[] {r, j});
+                double d = get(dh, new int[] {r, j});
+                double cc = get(dc, new int[] {r, j}) + d * o * (1 - t * t);
+                put(dGates, r * 4 * n + j, cc * g * i * (1 - i));
+                put(dGates, r * 4 * n + n + j, cc * get(c, new int[] {r, j}) * f * (1 - f));
+                put(dGates, r * 4 * n + 2 * n + j, cc * i * (1 - g * g));
+                put(dGates, r * 4 * n + 3 * n + j, d * t * o * (1 - o));
+                put(dPrev, r * n + j, cc * f);
+            }
+        }
+        return new Storage[] {dGates, dPrev};
+    }
+
+    @Override
+    public Storage[] lstmSequence(View ih, View h0, View c0, View whh, View bhh) {
+        int steps = ih.shape()[0];
+        int b = ih.shape()[1];
+        int n = c0.shape()[1];
+        ScalarType dt = ih.type();
+        ArrayStorage packed = alloc(dt, new int[] {steps + 1, b, n});
+        ArrayStorage acts = alloc(dt, new int[] {steps, b, 4 * n});
+        ArrayStorage cs = alloc(dt, new int[] {steps, b, n});
+        ArrayStorage tanhs = alloc(dt, new int[] {steps, b, n});
+        View h = h0;
+        View c = c0;
+        for (int t = 0; t < steps; t++) {
+            ArrayStorage gates = alloc(dt, new int[] {b, 4 * n});
+            for (int r = 0; r < b; r++) {
+                for (int j = 0; j < 4 * n; j++) {
+                    double hh = 0;
+                    for (int k = 0; k < n; k++) {
+                        hh += get(h, new int[] {r, k}) * get(whh, new int[] {j, k});
+                    }
+                    double bias = bhh == null ? 0 : get(bhh, new int[] {j});
+                    put(gates, r * 4 * n + j, get(ih, new int[] {t, r, j}) + hh + bias);
+                }
+            }
+            Storage[] step = lstmCell(View.of(gates, new int[] {b, 4 * n}), c);
+            copyInto(step[0], packed, t * b * n);
+            copyInto(step[2], acts, t * b * 4 * n);
+            copyInto(step[1], cs, t * b * n);
+            copyInto(step[3], tanhs, t * b * n);
+            h = View.of(step[0], new int[] {b, n});
+            c = View.of(step[1], new int[] {b, n});
+        }
+        copyInto(contiguous(c, dt), packed, steps * b * n);
+        return new Storage[] {packed, acts, cs, tanhs};
+    }
+
+    /** Copies all of {@code from} into {@code to} from element {@code at}. */
+    private static void copyInto(Storage from, ArrayStorage to, int at) {
+        for (int i = 0; i < from.length(); i++) {
+            to.set(at + i, from.get(i));
+        }
+    }
+
+    @Override
+    public Storage[] lstmSequenceBackward(View dOut, View acts, View cs, View tanhs, View c0, View whh) {
+        int steps = acts.shape()[0];
+        int b = acts.shape()[1];
+        int n = c0.shape()[1];
+        ScalarType dt = acts.type();
+        ArrayStorage dGates = alloc(dt, new int[] {steps, b, 4 * n});
+        ArrayStorage dh = alloc(dt, new int[] {b, n});
+        ArrayStorage dc = alloc(dt, new int[] {b, n});
+        for (int r = 0; r < b; r++) {
+            for (int j = 0; j < n; j++) {
+                put(dc, r * n + j, get(dOut, new int[] {steps, r, j}));
+            }
+        }
+        for (int t = steps - 1; t >= 0; t--) {
+            ArrayStorage d = alloc(dt, new int[] {b, n});
+            for (int r = 0; r < b; r++) {
+                for (int j = 0; j < n; j++) {
+                    double rec = t == steps - 1 ? 0 : dh.get(r * n + j);
+                    put(d, r * n + j, rec + get(dOut, new int[] {t, r, j}));
+                }
+            }
+            int[] bn = {b, n};
+            View cPrev = t == 0 ? c0 : slice(cs, t, b, n);
+            Storage[] g = lstmCellBackward(View.of(d, bn), View.of(dc, bn), slice(acts, t, b, 4 * n),
+                    slice(tanhs, t, b, n), cPrev);
+            copyInto(g[0], dGates, t * b * 4 * n);
+            copyInto(g[1], dc, 0);
+            for (int r = 0; r < b; r++) {
+                for (int k = 0; k < n; k++) {
+                    double acc = 0;
+                    for (int j = 0; j < 4 * n; j++) {
+                        acc += g[0].get(r * 4 * n + j) * get(whh, new int[] {j, k});
+                    }
+                    put(dh, r * n + k, acc);
+                }
+            }
+        }
+        return new Storage[] {dGates, dh, dc};
+    }
+
+    /** Step t of a [T, B, n] view, as a [B, n] view. */
+    private static View slice(View v, int t, int b, int n) {
+        return new View(v.storage(), v.offset() + t * v.strides()[0], new int[] {b, n},
+                new int[] {v.strides()[1], v.strides()[2]});
+    }
+
     // ---------------------------------------------------------------- indexing
 
     /** The index value at idx of index, checked against bound. */

@@ -27,6 +27,11 @@ final class Views {
         return View.of(ArrayStorage.allocate(type, View.prod(shape, 0, shape.length)), shape);
     }
 
+    /** A fresh contiguous view of {@code shape} with undefined contents, for a kernel that writes every element. */
+    static View uninitialized(ScalarType type, int[] shape) {
+        return View.of(ArrayStorage.uninitialized(type, View.prod(shape, 0, shape.length)), shape);
+    }
+
     /** {@code v} if contiguous, else a contiguous copy. */
     static View contiguous(View v) {
         return v.isContiguous() ? v : copy(v);
@@ -34,7 +39,7 @@ final class Views {
 
     /** A fresh contiguous copy of {@code v}. */
     static View copy(View v) {
-        View out = empty(v.type(), v.shape());
+        View out = uninitialized(v.type(), v.shape());
         Elementwise.copy(v, out);
         return out;
     }
