@@ -3,6 +3,7 @@ package io.jgrad.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.jgrad.core.backend.Backend;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -89,6 +90,64 @@ class FusedCellsTest {
         FusedCells.LstmStep s = FusedCells.lstm(gates, cs);
         FusedCells.LstmGrads r = FusedCells.lstmBackward(dh, dh.mul(0.5), s, cs);
         return new Tensor[] {s.h(), s.c(), s.activations(), s.tanhC(), r.gates(), r.c()};
+    }
+
+    /**
+     * A whole sequence, forward and backward, against the steps written one by one with
+     * {@link FusedCells#lstm}, matmul and add; on the CPU and the reference backend.
+     */
+    @Test
+    void theSequenceKernelsAgreeWithTheStepsOneByOneOnBothBackends() {
+        int steps = 4;
+        Generator rng = Generator.seeded(13);
+        double[] ih = Tensor.randn(rng, DType.FLOAT64, steps, B, 4 * H).toDoubleArray();
+        double[] h0 = Tensor.randn(rng, DType.FLOAT64, B, H).toDoubleArray();
+        double[] c0 = Tensor.randn(rng, DType.FLOAT64, B, H).toDoubleArray();
+        double[] whh = Tensor.randn(rng, DType.FLOAT64, 4 * H, H).mul(0.3).toDoubleArray();
+        double[] bhh = Tensor.randn(rng, DType.FLOAT64, 4 * H).toDoubleArray();
+        double[] dOut = Tensor.randn(rng, DType.FLOAT64, steps + 1, B, H).toDoubleArray();
+        for (Backend backend : List.of(Backends.cpu(), Backends.reference())) {
+            Backends.with(backend, () -> {
+                Tensor x = Tensor.of(ih, steps, B, 4 * H);
+                Tensor w = Tensor.of(whh, 4 * H, H);
+                Tensor h = Tensor.of(h0, B, H);
+                Tensor c = Tensor.of(c0, B, H);
+                Tensor bias = Tensor.of(bhh, 4 * H);
+                FusedCells.LstmSequence seq = FusedCells.lstmSequence(x, h, c, w, bias);
+                assertThat(seq.packed().backend()).isSameAs(backend);
+                FusedCells.LstmStep[] byStep = new FusedCells.LstmStep[steps];
+                Tensor[] cellBefore = new Tensor[steps];
+                for (int t = 0; t < steps; t++) {
+                    cellBefore[t] = c;
+                    byStep[t] = FusedCells.lstm(x.select(0, t).add(h.matmul(w.transpose(0, 1)).add(bias)), c);
+                    h = byStep[t].h();
+                    c = byStep[t].c();
+                    assertClose(seq.packed().select(0, t), h, backend + " h" + (t + 1));
+                    assertClose(seq.activations().select(0, t), byStep[t].activations(), backend + " activations " + t);
+                    assertClose(seq.cellStates().select(0, t), c, backend + " c" + (t + 1));
+                }
+                assertClose(seq.packed().select(0, steps), c, backend + " last cell state");
+
+                Tensor d = Tensor.of(dOut, steps + 1, B, H);
+                FusedCells.LstmSequenceGrads grads = FusedCells.lstmSequenceBackward(d, seq, Tensor.of(c0, B, H), w);
+                Tensor dc = d.select(0, steps);
+                Tensor carry = Tensor.zeros(DType.FLOAT64, B, H);
+                for (int t = steps - 1; t >= 0; t--) {
+                    FusedCells.LstmGrads g = FusedCells.lstmBackward(d.select(0, t).add(carry), dc, byStep[t], cellBefore[t]);
+                    assertClose(grads.ih().select(0, t), g.gates(), backend + " gates' gradient " + t);
+                    carry = g.gates().matmul(w);
+                    dc = g.c();
+                }
+                assertClose(grads.h0(), carry, backend + " h0's gradient");
+                assertClose(grads.c0(), dc, backend + " c0's gradient");
+                return null;
+            });
+        }
+    }
+
+    private static void assertClose(Tensor actual, Tensor expected, String what) {
+        assertThat(actual.shape()).as(what).isEqualTo(expected.shape());
+        assertThat(actual.allClose(expected, 1e-12, 1e-13)).as("%s: %s vs %s", what, actual, expected).isTrue();
     }
 
     @Test

@@ -811,7 +811,7 @@ public final class ReferenceBackend implements Backend {
                 }
             }
             int[] bn = {b, n};
-            View cPrev = t == 0 ? c0 : slice(cs, t, b, n);
+            View cPrev = t == 0 ? c0 : slice(cs, t - 1, b, n); // cs[t] is the state step t made
             Storage[] g = lstmCellBackward(View.of(d, bn), View.of(dc, bn), slice(acts, t, b, 4 * n),
                     slice(tanhs, t, b, n), cPrev);
             copyInto(g[0], dGates, t * b * 4 * n);
