@@ -269,7 +269,7 @@ public enum ElementwiseOp {
             return a >= b ? 1 : 0;
         }
     },
-    /** 1 where a < b. */
+    /** 1 where a &lt; b. */
     LT(Kind.COMPARISON, true) {
         @Override
         public double binary(double a, double b) {
@@ -281,7 +281,7 @@ public enum ElementwiseOp {
             return a < b ? 1 : 0;
         }
     },
-    /** 1 where a <= b. */
+    /** 1 where a &lt;= b. */
     LE(Kind.COMPARISON, true) {
         @Override
         public double binary(double a, double b) {
@@ -416,7 +416,7 @@ public enum ElementwiseOp {
     }
 
     /**
-     * The error function to about 1e-15 relative: for |x| < 3 the series
+     * The error function to about 1e-15 relative: for |x| &lt; 3 the series
      * 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)), whose terms are all positive (no cancellation);
      * beyond, 1 − erfc(x) with erfc's continued fraction.
      */

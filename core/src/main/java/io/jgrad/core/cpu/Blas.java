@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Matrix products: every {@link View#matmul}, linear layer and convolution ends in one call here.
+ * Matrix products: every matrix product, linear layer and convolution ends in one call here.
  *
  * <p>Three libraries can do the work, tried in this order when the first product runs:
  * <ol>
@@ -34,7 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * differently (their kernels sum in different orders), so a seed reproduces a run bit for bit
  * only on the same library.
  *
- * <p>Row-major data is handed over without transposing copies: a {@link View#transpose} view
+ * <p>Row-major data is handed over without transposing copies: a transposed view (strides swapped)
  * is passed with the 'T' flag.
  *
  * <p>Concurrency: the OpenBLAS that jblas bundles is not safe for concurrent calls (two threads
