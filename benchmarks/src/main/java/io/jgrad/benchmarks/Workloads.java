@@ -66,8 +66,8 @@ public final class Workloads {
             case "W4" -> overhead(samples);
             case "W5" -> gemm(samples);
             case "E1" -> elementwise(samples, reset);
-            case "W6" -> Sequences.run(false, 10);
-            case "W6c" -> Sequences.run(true, 10);
+            case "W6" -> Sequences.run(false, Integer.getInteger("jgrad.bench.windows", 10));
+            case "W6c" -> Sequences.run(true, Integer.getInteger("jgrad.bench.windows", 10));
             default -> throw new IllegalArgumentException("unknown workload " + w + " (W1, W1h, W2, W3, W4, W5, E1, W6, "
                     + "W6c)");
         };

@@ -140,8 +140,10 @@ public final class Autograd {
         checkArgument(gradOutputs == null || gradOutputs.size() == outputs.size(),
                 "grad: %s outputs but %s gradOutputs", outputs.size(), gradOutputs == null ? 0 : gradOutputs.size());
         for (Tensor in : inputs) {
-            checkArgument(in.requiresGrad, "grad: one of the inputs (%s %s) does not require grad",
-                    Shapes.str(in.shape), in.dtype());
+            if (!in.requiresGrad) {
+                throw new IllegalArgumentException("grad: one of the inputs (" + Shapes.str(in.shape) + " " + in.dtype()
+                        + ") does not require grad");
+            }
         }
         Tensor[] seeds = new Tensor[outputs.size()];
         for (int i = 0; i < seeds.length; i++) {

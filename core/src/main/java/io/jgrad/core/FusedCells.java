@@ -53,9 +53,11 @@ public final class FusedCells {
     public static LstmGrads lstmBackward(Tensor dh, Tensor dc, LstmStep step, Tensor cPrev) {
         checkShapes("lstmBackward", step.activations(), cPrev);
         for (Tensor t : new Tensor[] {dh, dc, step.tanhC()}) {
-            checkArgument(t.dtype() == cPrev.dtype() && java.util.Arrays.equals(t.shape, cPrev.shape),
-                    "lstmBackward: gradients and states must all be %s %s, got %s %s", Shapes.str(cPrev.shape),
-                    cPrev.dtype(), Shapes.str(t.shape), t.dtype());
+            if (!(t.dtype() == cPrev.dtype() && java.util.Arrays.equals(t.shape, cPrev.shape))) {
+                throw new IllegalArgumentException(String.format(
+                        "lstmBackward: gradients and states must all be %s %s, got %s %s",
+                        Shapes.str(cPrev.shape), cPrev.dtype(), Shapes.str(t.shape), t.dtype()));
+            }
         }
         checkOutsideGraph("lstmBackward", dh, dc, step.activations(), step.tanhC(), cPrev);
         Storage[] r = dh.backend().lstmCellBackward(dh.asView(), dc.asView(), step.activations().asView(),
@@ -83,17 +85,23 @@ public final class FusedCells {
      * @throws IllegalStateException if gradients are being recorded on an operand that requires them
      */
     public static LstmSequence lstmSequence(Tensor ih, Tensor h0, Tensor c0, Tensor whh, Tensor bhh) {
-        checkArgument(ih.dim() == 3 && h0.dim() == 2 && c0.dim() == 2 && whh.dim() == 2,
-                "lstmSequence: needs ih [T, B, 4H], h0 and c0 [B, H], whh [4H, H], got %s, %s, %s, %s",
-                Shapes.str(ih.shape), Shapes.str(h0.shape), Shapes.str(c0.shape), Shapes.str(whh.shape));
+        if (!(ih.dim() == 3 && h0.dim() == 2 && c0.dim() == 2 && whh.dim() == 2)) {
+            throw new IllegalArgumentException(String.format(
+                    "lstmSequence: needs ih [T, B, 4H], h0 and c0 [B, H], whh [4H, H], got %s, %s, %s, %s",
+                    Shapes.str(ih.shape), Shapes.str(h0.shape), Shapes.str(c0.shape), Shapes.str(whh.shape)));
+        }
         int steps = ih.shape[0];
         int b = ih.shape[1];
         int n = c0.shape[1];
         boolean fits = ih.shape[2] == 4 * n && h0.shape[0] == b && h0.shape[1] == n && c0.shape[0] == b
                 && whh.shape[0] == 4 * n && whh.shape[1] == n && (bhh == null || bhh.dim() == 1 && bhh.shape[0] == 4 * n);
-        checkArgument(fits, "lstmSequence: ih %s, h0 %s, c0 %s, whh %s and bhh %s do not fit [T, B, 4H], [B, H], "
-                        + "[B, H], [4H, H], [4H]", Shapes.str(ih.shape), Shapes.str(h0.shape), Shapes.str(c0.shape),
-                Shapes.str(whh.shape), bhh == null ? "none" : Shapes.str(bhh.shape));
+        if (!fits) {
+            throw new IllegalArgumentException(String.format(
+                    "lstmSequence: ih %s, h0 %s, c0 %s, whh %s and bhh %s do not fit [T, B, 4H], [B, H], [B, H], "
+                            + "[4H, H], [4H]",
+                    Shapes.str(ih.shape), Shapes.str(h0.shape), Shapes.str(c0.shape), Shapes.str(whh.shape),
+                    bhh == null ? "none" : Shapes.str(bhh.shape)));
+        }
         DType dt = ih.dtype();
         for (Tensor t : new Tensor[] {h0, c0, whh, bhh}) {
             checkArgument(t == null || t.dtype() == dt && dt.isFloatingPoint(),
@@ -115,9 +123,12 @@ public final class FusedCells {
      * @throws IllegalStateException if gradients are being recorded on an operand that requires them
      */
     public static LstmSequenceGrads lstmSequenceBackward(Tensor dOut, LstmSequence forward, Tensor c0, Tensor whh) {
-        checkArgument(Arrays.equals(dOut.shape, forward.packed().shape) && dOut.dtype() == forward.packed().dtype(),
-                "lstmSequenceBackward: dOut %s %s must be the forward's %s %s", Shapes.str(dOut.shape), dOut.dtype(),
-                Shapes.str(forward.packed().shape), forward.packed().dtype());
+        if (!(Arrays.equals(dOut.shape, forward.packed().shape) && dOut.dtype() == forward.packed().dtype())) {
+            throw new IllegalArgumentException(String.format(
+                    "lstmSequenceBackward: dOut %s %s must be the forward's %s %s",
+                    Shapes.str(dOut.shape), dOut.dtype(), Shapes.str(forward.packed().shape),
+                    forward.packed().dtype()));
+        }
         checkOutsideGraph("lstmSequenceBackward", dOut, c0, whh);
         Storage[] r = dOut.backend().lstmSequenceBackward(dOut.asView(), forward.activations().asView(),
                 forward.cellStates().asView(), forward.tanhCells().asView(), c0.asView(), whh.asView());
@@ -126,10 +137,12 @@ public final class FusedCells {
     }
 
     private static void checkShapes(String op, Tensor gates, Tensor c) {
-        checkArgument(gates.dim() == 2 && c.dim() == 2 && gates.shape[0] == c.shape[0]
-                        && gates.shape[1] == 4 * c.shape[1],
-                "%s: gates must be [B, 4H] and the cell state [B, H], got %s and %s", op, Shapes.str(gates.shape),
-                Shapes.str(c.shape));
+        if (!(gates.dim() == 2 && c.dim() == 2 && gates.shape[0] == c.shape[0]
+                        && gates.shape[1] == 4 * c.shape[1])) {
+            throw new IllegalArgumentException(String.format(
+                    "%s: gates must be [B, 4H] and the cell state [B, H], got %s and %s",
+                    op, Shapes.str(gates.shape), Shapes.str(c.shape)));
+        }
         checkArgument(gates.dtype().isFloatingPoint() && gates.dtype() == c.dtype(),
                 "%s: gates and cell state need one floating-point dtype, got %s and %s", op, gates.dtype(), c.dtype());
     }

@@ -598,9 +598,10 @@ public sealed class Tensor permits Parameter {
 
     /** Replaces the gradient (null clears it); it must have this tensor's shape and dtype, as in PyTorch. */
     public void setGrad(Tensor gradient) {
-        checkArgument(gradient == null || Arrays.equals(gradient.shape, shape),
-                "setGrad: gradient shape %s does not match tensor shape %s",
-                gradient == null ? null : Shapes.str(gradient.shape), Shapes.str(shape));
+        if (gradient != null && !Arrays.equals(gradient.shape, shape)) {
+            throw new IllegalArgumentException("setGrad: gradient shape " + Shapes.str(gradient.shape)
+                    + " does not match tensor shape " + Shapes.str(shape));
+        }
         checkArgument(gradient == null || gradient.dtype() == dtype(),
                 "setGrad: gradient dtype %s does not match tensor dtype %s (convert it with to(DType.%s))",
                 gradient == null ? null : gradient.dtype(), dtype(), dtype().name());
@@ -1474,7 +1475,9 @@ public sealed class Tensor permits Parameter {
             return new ValuesIndices(mul(1.0), zeros(DType.INT64));
         }
         int d = Shapes.dim(op, dim, shape.length);
-        checkArgument(shape[d] > 0, "%s: dim %s of shape %s is empty", op, dim, Shapes.str(shape));
+        if (shape[d] == 0) {
+            throw new IllegalArgumentException(op + ": dim " + dim + " of shape " + Shapes.str(shape) + " is empty");
+        }
         Storage[] kv = backend().extreme(asView(), d, max);
         int[] rs = Shapes.copyWithout(shape, d);
         Tensor[] vi = {over(kv[0], rs), over(kv[1], rs)};
@@ -1818,7 +1821,9 @@ public sealed class Tensor permits Parameter {
 
     /** Transpose of a matrix (a 0-d or 1-D tensor is returned as a view of itself). */
     public Tensor t() {
-        checkArgument(shape.length <= 2, "t: expects a tensor with at most 2 dims, got %s", Shapes.str(shape));
+        if (shape.length > 2) {
+            throw new IllegalArgumentException("t: expects a tensor with at most 2 dims, got " + Shapes.str(shape));
+        }
         return shape.length < 2 ? reshape(shape) : transpose(0, 1);
     }
 
@@ -1886,8 +1891,10 @@ public sealed class Tensor permits Parameter {
         if (Arrays.equals(sizes, shape)) {
             return this;
         }
-        checkArgument(sizes.length >= shape.length, "expand: target %s has fewer dims than %s",
-                Arrays.toString(sizes), Shapes.str(shape));
+        if (sizes.length < shape.length) {
+            throw new IllegalArgumentException("expand: target " + Arrays.toString(sizes) + " has fewer dims than "
+                    + Shapes.str(shape));
+        }
         int lead = sizes.length - shape.length;
         int[] s = new int[sizes.length];
         int[] st = new int[sizes.length];
@@ -2282,7 +2289,9 @@ public sealed class Tensor permits Parameter {
     public Tensor indexSelect(int dim, Tensor index) {
         int d = Shapes.dim("indexSelect", dim, shape.length);
         checkIndex("indexSelect", index);
-        checkArgument(index.dim() <= 1, "indexSelect: index must be 1-D, got shape %s", Shapes.str(index.shape));
+        if (index.dim() > 1) {
+            throw new IllegalArgumentException("indexSelect: index must be 1-D, got shape " + Shapes.str(index.shape));
+        }
         int[] os = shape.clone();
         os[d] = index.numel();
         fits(os);
@@ -2303,7 +2312,9 @@ public sealed class Tensor permits Parameter {
         Tensor self = to(dt);
         Tensor src = source.to(dt);
         checkIndex("indexAdd", index);
-        checkArgument(index.dim() <= 1, "indexAdd: index must be 1-D, got shape %s", Shapes.str(index.shape));
+        if (index.dim() > 1) {
+            throw new IllegalArgumentException("indexAdd: index must be 1-D, got shape " + Shapes.str(index.shape));
+        }
         int[] expected = shape.clone();
         expected[d] = index.numel();
         if (!Arrays.equals(expected, src.shape)) {

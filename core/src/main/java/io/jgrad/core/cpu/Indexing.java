@@ -12,19 +12,20 @@ import io.jgrad.core.backend.View;
 final class Indexing {
     private Indexing() {}
 
-    private static long[] indices(String op, View index, int bound, String what) {
+    /** The index values, each checked against dim {@code dim} of size {@code bound} (message built on failure only). */
+    private static long[] indices(String op, View index, int dim, int bound) {
         long[] idx = Views.longs(index);
         for (int i = 0; i < idx.length; i++) {
             if (idx[i] < 0 || idx[i] >= bound) {
                 throw new IndexOutOfBoundsException(op + ": index " + idx[i] + " at position " + i
-                        + " is out of range [0, " + bound + ") for " + what);
+                        + " is out of range [0, " + bound + ") for dim " + dim + " of size " + bound);
             }
         }
         return idx;
     }
 
     static View indexSelect(View x, int dim, View index) {
-        long[] idx = indices("indexSelect", index, x.shape()[dim], "dim " + dim + " of size " + x.shape()[dim]);
+        long[] idx = indices("indexSelect", index, dim, x.shape()[dim]);
         View c = Views.contiguous(x);
         int outer = View.prod(c.shape(), 0, dim);
         int k = c.shape()[dim];
@@ -42,7 +43,7 @@ final class Indexing {
     }
 
     static View indexAdd(View self, int dim, View index, View src) {
-        long[] idx = indices("indexAdd", index, self.shape()[dim], "dim " + dim + " of size " + self.shape()[dim]);
+        long[] idx = indices("indexAdd", index, dim, self.shape()[dim]);
         View out = Views.copy(self);
         View s = Views.contiguous(src);
         int outer = View.prod(self.shape(), 0, dim);
@@ -58,7 +59,7 @@ final class Indexing {
     }
 
     static View gather(View x, int dim, View index) {
-        long[] idx = indices("gather", index, x.shape()[dim], "dim " + dim + " of size " + x.shape()[dim]);
+        long[] idx = indices("gather", index, dim, x.shape()[dim]);
         View out = Views.uninitialized(x.type(), index.shape());
         forEachIndex(index.shape(), dim, x.strides(), out.strides(), (pos, other, unused) -> {
             int at = x.offset() + other + (int) idx[pos] * x.strides()[dim];
@@ -68,7 +69,7 @@ final class Indexing {
     }
 
     static View scatterAdd(View self, int dim, View index, View src) {
-        long[] idx = indices("scatterAdd", index, self.shape()[dim], "dim " + dim + " of size " + self.shape()[dim]);
+        long[] idx = indices("scatterAdd", index, dim, self.shape()[dim]);
         View out = Views.copy(self);
         forEachIndex(index.shape(), dim, out.strides(), src.strides(), (pos, other, at) -> addBlock(st(src),
                 src.offset() + at, st(out), other + (int) idx[pos] * out.strides()[dim], 1));
