@@ -12,3 +12,9 @@ fi
 classpath="$(pwd)/benchmarks/target/classes"
 for m in core layers losses optim examples; do classpath="$classpath:$(pwd)/$m/target/classes"; done
 classpath="$classpath:$(cat "$cp_file")"
+# Heap committed on transparent huge pages and touched at start-up where the kernel offers them, as ./run
+# does (see the comment there); JGRAD_JAVA_OPTS comes after these in run-jgrad.sh and can undo them
+pages=()
+if grep -qs '\[always\]\|\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+  pages=(-XX:+UseTransparentHugePages -XX:+AlwaysPreTouch)
+fi

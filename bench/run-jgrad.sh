@@ -18,4 +18,4 @@ if [[ ${1:-} == StepBench ]]; then main=io.jgrad.benchmarks.StepBench; shift; fi
 heap="-Xmx512m -XX:G1HeapRegionSize=4m"
 if [[ ${1:-} == W3 ]]; then heap="-Xmx1g -XX:G1HeapRegionSize=4m"; fi
 # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
-exec java --add-modules=jdk.incubator.vector ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
+exec java --add-modules=jdk.incubator.vector "${pages[@]}" ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
