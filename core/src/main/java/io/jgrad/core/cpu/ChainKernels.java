@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,7 +51,7 @@ final class ChainKernels {
     static final boolean ENABLED = Simd.ENABLED
             && !"false".equalsIgnoreCase(System.getProperty("jgrad.fusion.kernels"));
 
-    private static final Map<Long, Entry> KERNELS = new ConcurrentHashMap<>();
+    private static final Map<Key, Entry> KERNELS = new ConcurrentHashMap<>();
     private static final ExecutorService WARMER = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "jgrad-kernel-warmup");
         t.setDaemon(true);
@@ -65,18 +66,39 @@ final class ChainKernels {
     }
 
     /**
+     * A signature as a map key, compared by value. (It was once packed into a long at three bits a
+     * field, which op ordinals of 8 and more overran: 132 of the 684 chains of one or two steps
+     * shared their key with another chain, and the second one requested got the first one's kernel.)
+     */
+    private record Key(int[] signature) {
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Key k && Arrays.equals(signature, k.signature);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(signature);
+        }
+
+        @Override
+        public String toString() {
+            return Arrays.toString(signature);
+        }
+    }
+
+    /**
      * The ready kernel for this signature ({@link #SIGNATURE_LENGTH} ints), or null while it is
      * being defined and warmed (the first request starts that), or when it could not be.
      */
     static Kernel get(int[] signature) {
-        long key = key(signature);
-        Entry e = KERNELS.get(key);
+        Entry e = KERNELS.get(new Key(signature));
         if (e != null) {
             return e.kernel;
         }
         Entry fresh = new Entry();
-        if (KERNELS.putIfAbsent(key, fresh) == null) {
-            int[] sig = signature.clone();
+        int[] sig = signature.clone();
+        if (KERNELS.putIfAbsent(new Key(sig), fresh) == null) {
             WARMER.execute(() -> {
                 try {
                     Kernel k = define(sig);
@@ -160,14 +182,5 @@ final class ChainKernels {
             }
         }
         return true;
-    }
-
-    /** Signatures as a number: each field below 8, so three bits each. */
-    private static long key(int[] signature) {
-        long k = 0;
-        for (int v : signature) {
-            k = k << 3 | v;
-        }
-        return k;
     }
 }

@@ -83,7 +83,10 @@ class ChainKernelsTest {
     }
 
     private static void check(int[] sig, Random r) {
-        ChainKernels.Kernel k = ChainKernels.define(sig);
+        check(sig, ChainKernels.define(sig), r);
+    }
+
+    private static void check(int[] sig, ChainKernels.Kernel k, Random r) {
         int n = 45;
         float[][] a = new float[ChainKernels.MAX_STEPS + 1][];
         float[] s = new float[ChainKernels.MAX_STEPS + 1];
@@ -152,6 +155,36 @@ class ChainKernelsTest {
         Random r = new Random(2);
         for (int t = 0; t < 150; t++) {
             check(signature(r, 2 + t % 3), r);
+        }
+    }
+
+    /**
+     * Chains that differ only in a field next to an op of ordinal 8 or more each get their own
+     * kernel from {@link ChainKernels#get}: a key packing three bits a field once gave the second
+     * of each pair the first one's kernel (an array read where a value was meant, a subtraction
+     * the wrong way round).
+     */
+    @Test
+    void chainsThatDifferNextToAWideOpGetTheirOwnKernels() throws Exception {
+        int relu = ElementwiseOp.RELU_BACKWARD.ordinal();
+        int sub = ElementwiseOp.SUB.ordinal();
+        int[][][] pairs = {
+            {{1, 1, relu, 1, 0}, {1, 2, relu, 1, 0}},
+            {{2, 1, sub, 1, 0, relu, 1, 0}, {2, 1, sub, 1, 1, relu, 1, 0}}};
+        Random r = new Random(5);
+        for (int[][] pair : pairs) {
+            int[] a = java.util.Arrays.copyOf(pair[0], ChainKernels.SIGNATURE_LENGTH);
+            int[] b = java.util.Arrays.copyOf(pair[1], ChainKernels.SIGNATURE_LENGTH);
+            ChainKernels.get(a);
+            ChainKernels.awaitWarm();
+            ChainKernels.get(b);
+            ChainKernels.awaitWarm();
+            ChainKernels.Kernel ka = ChainKernels.get(a);
+            ChainKernels.Kernel kb = ChainKernels.get(b);
+            assertThat(ka).as("kernel of %s", java.util.Arrays.toString(a)).isNotNull();
+            assertThat(kb).as("kernel of %s", java.util.Arrays.toString(b)).isNotNull().isNotSameAs(ka);
+            check(a, ka, r);
+            check(b, kb, r);
         }
     }
 
