@@ -137,8 +137,7 @@ public final class FusedCells {
     }
 
     private static void checkShapes(String op, Tensor gates, Tensor c) {
-        if (!(gates.dim() == 2 && c.dim() == 2 && gates.shape[0] == c.shape[0]
-                        && gates.shape[1] == 4 * c.shape[1])) {
+        if (!(gates.dim() == 2 && c.dim() == 2 && gates.shape[0] == c.shape[0] && gates.shape[1] == 4 * c.shape[1])) {
             throw new IllegalArgumentException(String.format(
                     "%s: gates must be [B, 4H] and the cell state [B, H], got %s and %s",
                     op, Shapes.str(gates.shape), Shapes.str(c.shape)));
