@@ -424,9 +424,7 @@ public final class Autograd {
          */
         void addProduct(Tensor b, Tensor a, Tensor dOut) {
             Products terms = products.computeIfAbsent(b, k -> new Products());
-            terms.as.add(a);
-            terms.outs.add(dOut);
-            terms.elements += (long) a.numel() + dOut.numel();
+            terms.add(b, a, dOut);
             if (users != null) {
                 users.computeIfAbsent(dOut.storage, k -> new int[1])[0]++; // read when the terms are summed
             }
@@ -480,21 +478,91 @@ public final class Autograd {
         }
     }
 
-    /** The product terms aᵢᵀ · dOutᵢ of one matrix's gradient, still to be summed. */
+    /**
+     * The product terms aᵢᵀ · dOutᵢ of one matrix's gradient, still to be summed. A matrix used
+     * at many time steps (a recurrent weight) gets one term per step; summing them as one product
+     * of the stacked rows runs the BLAS at its best. The terms are cut, in the order they arrive,
+     * into chunks of at least two terms and {@link #chunkFlops} operations; each chunk's product
+     * starts as soon as it is complete, on the backend's helper thread where it has one
+     * ({@link io.jgrad.core.backend.Backend#offload}), so the weight's gradient is computed on the
+     * other core while this thread goes on back through the time steps. The chunk sums are added
+     * in order, then the product of the terms left over: the same operations in the same order
+     * whether a chunk ran on the helper or here, so results do not depend on the thread count.
+     */
     static final class Products {
         /** Elements (of the aᵢ and dOutᵢ) past which terms are summed at once (tests lower it). */
         static long limit = 1L << 24;
+        /** Floating-point operations of the terms that make a chunk (with two terms or more; tests lower it). */
+        static double chunkFlops = 32e6;
         final List<Tensor> as = new ArrayList<>();
         final List<Tensor> outs = new ArrayList<>();
         long elements;
+        /** The first term not in a chunk yet, and the operations of the terms from there. */
+        private int open;
+        private double openFlops;
+        /** Each chunk's sum, in order: a {@code Future<Tensor>} where it was offloaded, else the tensor. */
+        private final List<Object> chunks = new ArrayList<>();
+
+        /** Adds the term aᵀ · dOut (a [m, k], dOut [m, n]); cuts a chunk when the open terms make one. */
+        void add(Tensor b, Tensor a, Tensor dOut) {
+            as.add(a);
+            outs.add(dOut);
+            elements += (long) a.numel() + dOut.numel();
+            openFlops += 2.0 * a.numel() * dOut.shape[dOut.shape.length - 1];
+            if (as.size() - open >= 2 && openFlops >= chunkFlops) {
+                List<Tensor> ca = List.copyOf(as.subList(open, as.size()));
+                List<Tensor> co = List.copyOf(outs.subList(open, outs.size()));
+                for (Tensor t : ca) {
+                    t.storage.materialize(); // a deferred operand is computed here, never on two threads at once
+                }
+                for (Tensor t : co) {
+                    t.storage.materialize();
+                }
+                io.jgrad.core.backend.Backend backend = Backends.current();
+                Object chunk = backend.offload(() -> Backends.with(backend, () -> {
+                    boolean previous = setGradEnabled(false);
+                    try {
+                        return product(b, ca, co);
+                    } finally {
+                        setGradEnabled(previous);
+                    }
+                }));
+                chunks.add(chunk != null ? chunk : product(b, ca, co));
+                open = as.size();
+                openFlops = 0;
+            }
+        }
+
+        /** Σ aᵢᵀ · dOutᵢ over the given terms, as one product of their stacked rows, in b's layout. */
+        private static Tensor product(Tensor b, List<Tensor> as, List<Tensor> outs) {
+            return as.size() == 1 ? Tensor.matmulGradB(as.get(0), b, outs.get(0), true)
+                    : Tensor.matmulGradB(Tensor.cat(as, 0), b, Tensor.cat(outs, 0), true);
+        }
 
         /**
-         * Σ aᵢᵀ · dOutᵢ as one product of the rows of every aᵢ and every dOutᵢ stacked (in b's
-         * layout, as the op's own backward gives it), plus {@code g} (b's other gradient, or null).
+         * Σ aᵢᵀ · dOutᵢ over every term (the chunks' sums in order, then the terms left over), in
+         * b's layout, plus {@code g} (b's other gradient, or null).
          */
         Tensor sum(Tensor b, Tensor g, Pass pass) {
-            Tensor p = as.size() == 1 ? Tensor.matmulGradB(as.get(0), b, outs.get(0), true)
-                    : Tensor.matmulGradB(Tensor.cat(as, 0), b, Tensor.cat(outs, 0), true);
+            Tensor p = null;
+            for (Object chunk : chunks) {
+                Tensor c = chunk instanceof java.util.concurrent.Future<?> f ? await(f) : (Tensor) chunk;
+                if (p == null) {
+                    p = c;
+                } else {
+                    Tensor.addInto(c, p); // p is a product this pass made: nothing else sees it
+                    pass.recycle(c);
+                }
+            }
+            if (open < as.size()) {
+                Tensor rest = product(b, as.subList(open, as.size()), outs.subList(open, outs.size()));
+                if (p == null) {
+                    p = rest;
+                } else {
+                    Tensor.addInto(rest, p);
+                    pass.recycle(rest);
+                }
+            }
             if (pass.users != null) {
                 for (Tensor o : outs) {
                     pass.release(o);
@@ -512,6 +580,24 @@ public final class Autograd {
                 return p;
             }
             return accumulate(p, g);
+        }
+
+        /** The offloaded chunk's sum, once it is done; its failure is thrown here as it was thrown there. */
+        private static Tensor await(java.util.concurrent.Future<?> f) {
+            try {
+                return (Tensor) f.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (e.getCause() instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while a weight gradient was being computed", e);
+            }
         }
     }
 

@@ -461,9 +461,13 @@ class AutogradTest {
     @Test
     void aMatrixUsedInManyProductsGetsTheSumOfTheirGradients() {
         long limit = Autograd.Products.limit;
+        double chunk = Autograd.Products.chunkFlops;
         try {
-            for (long l : new long[] {limit, 200}) {
-                Autograd.Products.limit = l; // 200: the terms are summed every few steps
+            // the terms summed once; every few steps (limit 200); in chunks of two terms (chunkFlops 1)
+            for (double[] setting : new double[][] {{limit, chunk}, {200, chunk}, {limit, 1}}) {
+                long l = (long) setting[0];
+                Autograd.Products.limit = l;
+                Autograd.Products.chunkFlops = setting[1];
                 for (DType dtype : new DType[] {DType.FLOAT32, DType.FLOAT64}) {
                     Generator g = Generator.seeded(11);
                     Tensor x = Tensor.randn(g, 7, 3, 5).to(dtype);
@@ -481,7 +485,7 @@ class AutogradTest {
                     List<Tensor> captured = Autograd.grad(recurrence(w, x, leaf), w, leaf);
                     double tol = dtype == DType.FLOAT64 ? 1e-12 : 1e-5;
                     for (Tensor got : List.of(w.grad(), wv.grad(), seen.get(0), captured.get(0))) {
-                        assertThat(got.allClose(expected.get(0), tol, tol)).as("%s limit %s: %s vs %s", dtype, l, got,
+                        assertThat(got.allClose(expected.get(0), tol, tol)).as("%s limit %s chunks %s: %s vs %s", dtype, l, setting[1], got,
                                 expected.get(0)).isTrue();
                     }
                     assertThat(leaf.grad().allClose(expected.get(1), tol, tol)).as("%s leaf", dtype).isTrue();
@@ -490,6 +494,39 @@ class AutogradTest {
             }
         } finally {
             Autograd.Products.limit = limit;
+            Autograd.Products.chunkFlops = chunk;
+        }
+    }
+
+    /**
+     * A recurrent weight's gradient terms, cut into chunks whose products run on the backend's
+     * helper thread with two threads, give the bits they give computed on this thread with one;
+     * and the helper did run them.
+     */
+    @Test
+    void weightGradientChunksGiveTheSameBitsOnTheHelperThreadAsOnTheCaller() {
+        double chunk = Autograd.Products.chunkFlops;
+        int threads = io.jgrad.core.cpu.Parallel.threads();
+        try {
+            Autograd.Products.chunkFlops = 20_000; // a chunk every few steps
+            List<float[]> grads = new ArrayList<>();
+            for (int t : new int[] {1, 2, 1, 2}) {
+                io.jgrad.core.cpu.Parallel.setThreads(t);
+                Generator g = Generator.seeded(5);
+                Tensor x = Tensor.randn(g, 40, 16, 24);
+                Tensor w = Tensor.randn(g, 24, 24).mul(0.2).detach().requiresGrad(true);
+                Tensor leaf = Tensor.randn(g, 16, 24).requiresGrad(true);
+                recurrence(w, x, leaf).backward();
+                grads.add(w.grad().toFloatArray());
+                grads.add(leaf.grad().toFloatArray());
+            }
+            for (int i = 2; i < grads.size(); i++) {
+                assertThat(grads.get(i)).as("run %s, %s", i / 2, i % 2 == 0 ? "w" : "leaf").containsExactly(grads.get(i % 2));
+            }
+            assertThat(Thread.getAllStackTraces().keySet()).as("threads").anyMatch(t -> t.getName().equals("jgrad-helper"));
+        } finally {
+            Autograd.Products.chunkFlops = chunk;
+            io.jgrad.core.cpu.Parallel.setThreads(threads);
         }
     }
 }

@@ -48,6 +48,19 @@ public interface Backend {
     default void release(Storage s) {
     }
 
+    /**
+     * Starts {@code body} on a helper thread of this backend, to run while the caller goes on,
+     * or returns null where this backend has no such thread (one thread configured, or kernels
+     * that cannot run beside the caller's); the caller then runs {@code body} itself. The engine
+     * gives it work whose result it needs only later (the weight-gradient products of a layer
+     * used at many time steps) and hands it operands nothing writes while it runs. {@code body}
+     * must compute exactly what it would on the caller's thread, so results do not depend on
+     * whether it was offloaded. The returned future's {@code get()} waits for the result.
+     */
+    default <T> java.util.concurrent.Future<T> offload(java.util.function.Supplier<T> body) {
+        return null;
+    }
+
     /** The elements of {@code v} in row-major order, converted to float, in a new array. */
     float[] toFloatArray(View v);
 

@@ -62,6 +62,42 @@ public final class Blas {
         void gemm(ScalarType dtype, Operand a, Operand b, int m, int n, int k, ArrayStorage out, int outOffset);
 
         String description();
+
+        /**
+         * A second instance, with buffers of its own, whose products may run on another thread at
+         * the same time as this one's and give the same bits; null when the library is not safe
+         * for concurrent calls.
+         */
+        default Backend concurrentInstance() {
+            return null;
+        }
+
+        /** Whether {@link #concurrentInstance()} gives one (without making it). */
+        default boolean takesConcurrentCalls() {
+            return false;
+        }
+    }
+
+    /** The helper thread's own backend instance ({@link #runsOwnProducts}); null on every other thread. */
+    private static final ThreadLocal<Backend> OWN = new ThreadLocal<>();
+
+    /**
+     * Gives this thread a backend instance of its own, used without {@link #LOCK}, so that its
+     * products run beside those of other threads; false (and nothing changes) when the chosen
+     * library cannot run concurrent calls. For {@link CpuBackend#offload}'s helper thread.
+     */
+    static boolean runsOwnProducts() {
+        if (forced != null) {
+            return false;
+        }
+        Backend own = chosen().backend().concurrentInstance();
+        OWN.set(own);
+        return own != null;
+    }
+
+    /** Whether a helper thread could run products beside the caller's ({@link #runsOwnProducts}). */
+    static boolean concurrent() {
+        return forced == null && chosen().backend().takesConcurrentCalls();
     }
 
     /**
@@ -265,6 +301,11 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
+        Backend own = OWN.get();
+        if (own != null && forced == null) {
+            own.gemm(out.type(), pa, pb, m, n, k, out, outOffset); // this thread's own buffers: no lock
+            return;
+        }
         Backend backend = forced != null ? forced : chosen().backend();
         LOCK.lock();
         try {

@@ -60,6 +60,20 @@ public final class CpuBackend implements Backend {
     }
 
     /**
+     * Runs {@code body} on {@link Parallel#helper()}'s thread when there are two or more threads
+     * ({@link Parallel#threads()}) and the product library takes concurrent calls (the system
+     * OpenBLAS and the pure-Java products do, jblas's does not); null otherwise. The helper's
+     * products and loops are cut exactly as on the caller's thread, so the bits are the same.
+     */
+    @Override
+    public <T> java.util.concurrent.Future<T> offload(java.util.function.Supplier<T> body) {
+        if (Parallel.threads() < 2 || !Blas.concurrent()) {
+            return null;
+        }
+        return Parallel.helper().submit(body::get);
+    }
+
+    /**
      * Puts the array of {@code s} in this thread's {@link ArrayPool} for the next allocation of its
      * size, unless its values are still to be computed (deferred) or a deferred result that reads
      * it is: that expression still needs the values.

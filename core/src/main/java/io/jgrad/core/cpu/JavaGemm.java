@@ -61,6 +61,17 @@ final class JavaGemm implements Blas.Backend {
         return vector;
     }
 
+    /** Another instance with its own packing buffers. */
+    @Override
+    public boolean takesConcurrentCalls() {
+        return true;
+    }
+
+    @Override
+    public Blas.Backend concurrentInstance() {
+        return new JavaGemm(vector);
+    }
+
     @Override
     public String description() {
         return "pure Java (" + (vector ? JavaGemmVector.describe() : "plain loops") + "), "

@@ -135,6 +135,41 @@ public final class Parallel {
         return workers;
     }
 
+    /** The thread of {@link #helper()}, created on first use. */
+    private static volatile java.util.concurrent.ExecutorService helper;
+
+    /**
+     * One daemon thread that runs work beside the caller ({@link CpuBackend#offload}): its
+     * parallel loops run on itself (the workers stay with the caller) and its products on a
+     * BLAS instance of its own, so it never waits for the caller's locks. Tasks run one at a
+     * time in the order submitted.
+     */
+    static java.util.concurrent.ExecutorService helper() {
+        java.util.concurrent.ExecutorService h = helper;
+        if (h == null) {
+            synchronized (Parallel.class) {
+                h = helper;
+                if (h == null) {
+                    h = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                        Thread t = new Thread(() -> {
+                            INSIDE.get()[0] = true;
+                            try {
+                                Blas.runsOwnProducts();
+                            } catch (RuntimeException e) {
+                                // a bad jgrad.blas setting: the caller meets it first; products here take the lock
+                            }
+                            r.run();
+                        }, "jgrad-helper");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    helper = h;
+                }
+            }
+        }
+        return h;
+    }
+
     /**
      * Wakes idle workers ahead of a parallel loop that is about to start (after some work on the
      * caller, such as copying operands), so that their wake-up (tens of microseconds from a park)

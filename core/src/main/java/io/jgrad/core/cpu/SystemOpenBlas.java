@@ -82,6 +82,17 @@ final class SystemOpenBlas implements Blas.Backend {
         throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
+    /** Another instance over the same library, with its own buffers (the pthread build takes concurrent calls). */
+    @Override
+    public boolean takesConcurrentCalls() {
+        return true;
+    }
+
+    @Override
+    public Blas.Backend concurrentInstance() {
+        return new SystemOpenBlas(description);
+    }
+
     @Override
     public String description() {
         return description + ", " + Parallel.threads() + (Parallel.threads() == 1 ? " thread" : " threads");
