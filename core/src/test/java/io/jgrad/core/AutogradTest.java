@@ -501,7 +501,7 @@ class AutogradTest {
     /**
      * A recurrent weight's gradient terms, cut into chunks whose products run on the backend's
      * helper thread with two threads, give the bits they give computed on this thread with one;
-     * and the helper did run them.
+     * and the helper did run them (where the product library takes concurrent calls).
      */
     @Test
     void weightGradientChunksGiveTheSameBitsOnTheHelperThreadAsOnTheCaller() {
@@ -523,7 +523,9 @@ class AutogradTest {
             for (int i = 2; i < grads.size(); i++) {
                 assertThat(grads.get(i)).as("run %s, %s", i / 2, i % 2 == 0 ? "w" : "leaf").containsExactly(grads.get(i % 2));
             }
-            assertThat(Thread.getAllStackTraces().keySet()).as("threads").anyMatch(t -> t.getName().equals("jgrad-helper"));
+            if (!io.jgrad.core.cpu.Blas.backendName().equals("jblas")) { // jblas's library takes no concurrent calls
+                assertThat(Thread.getAllStackTraces().keySet()).as("threads").anyMatch(t -> t.getName().equals("jgrad-helper"));
+            }
         } finally {
             Autograd.Products.chunkFlops = chunk;
             io.jgrad.core.cpu.Parallel.setThreads(threads);
