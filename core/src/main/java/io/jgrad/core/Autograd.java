@@ -231,6 +231,12 @@ public final class Autograd {
                 step(t, g, pass, captured, createGraph, retainGraph, pending, ready);
                 pass.recycle(g); // consumed: unless something else holds its storage, a later op may reuse it
             }
+        } catch (RuntimeException | Error e) {
+            // nothing of this pass may still be read on the helper thread once the caller has the exception
+            for (Products terms : pass.products.values()) {
+                terms.settle();
+            }
+            throw e;
         } finally {
             setGradEnabled(previous);
         }
@@ -502,11 +508,14 @@ public final class Autograd {
         private double openFlops;
         /** Each chunk's sum, in order: a {@code Future<Tensor>} where it was offloaded, else the tensor. */
         private final List<Object> chunks = new ArrayList<>();
+        /** The storage versions of each term's a and dOut when it was added (checked when the terms are summed). */
+        private final List<int[]> versions = new ArrayList<>();
 
         /** Adds the term aᵀ · dOut (a [m, k], dOut [m, n]); cuts a chunk when the open terms make one. */
         void add(Tensor b, Tensor a, Tensor dOut) {
             as.add(a);
             outs.add(dOut);
+            versions.add(new int[] {a.storage.version(), dOut.storage.version()});
             elements += (long) a.numel() + dOut.numel();
             openFlops += 2.0 * a.numel() * dOut.shape[dOut.shape.length - 1];
             if (as.size() - open >= 2 && openFlops >= chunkFlops) {
@@ -544,6 +553,8 @@ public final class Autograd {
          * b's layout, plus {@code g} (b's other gradient, or null).
          */
         Tensor sum(Tensor b, Tensor g, Pass pass) {
+            settle();
+            checkVersions();
             Tensor p = null;
             for (Object chunk : chunks) {
                 Tensor c = chunk instanceof java.util.concurrent.Future<?> f ? await(f) : (Tensor) chunk;
@@ -582,7 +593,49 @@ public final class Autograd {
             return accumulate(p, g);
         }
 
-        /** The offloaded chunk's sum, once it is done; its failure is thrown here as it was thrown there. */
+        /**
+         * Waits until every offloaded chunk has finished (or failed), without giving up on an
+         * interrupt (the wait is a few milliseconds; the thread's interrupt flag is set again after).
+         */
+        void settle() {
+            boolean interrupted = false;
+            for (Object chunk : chunks) {
+                if (chunk instanceof java.util.concurrent.Future<?> f) {
+                    while (true) {
+                        try {
+                            f.get();
+                            break;
+                        } catch (InterruptedException e) {
+                            interrupted = true;
+                        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.CancellationException e) {
+                            break; // sum() throws it
+                        }
+                    }
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Throws if a term's operand was changed in place after its term was recorded (its product read it since). */
+        private void checkVersions() {
+            for (int i = 0; i < as.size(); i++) {
+                Tensor[] operands = {as.get(i), outs.get(i)};
+                for (int j = 0; j < 2; j++) {
+                    Tensor t = operands[j];
+                    if (t.storage.version() != versions.get(i)[j]) {
+                        throw new IllegalStateException("one of the tensors needed for gradient computation has been "
+                                + "modified by an in-place operation during backward: " + Shapes.str(t.shape) + " "
+                                + t.dtype() + ", " + (j == 0 ? "an operand" : "the output gradient") + " of a matrix "
+                                + "product, is at version " + t.storage.version() + "; expected version "
+                                + versions.get(i)[j]);
+                    }
+                }
+            }
+        }
+
+        /** A finished chunk's sum; its failure is thrown here as it was thrown there. */
         private static Tensor await(java.util.concurrent.Future<?> f) {
             try {
                 return (Tensor) f.get();
@@ -595,8 +648,7 @@ public final class Autograd {
                 }
                 throw new IllegalStateException(e.getCause());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while a weight gradient was being computed", e);
+                throw new IllegalStateException(e); // settle() has waited for it: get() returns at once
             }
         }
     }

@@ -501,7 +501,8 @@ class AutogradTest {
     /**
      * A recurrent weight's gradient terms, cut into chunks whose products run on the backend's
      * helper thread with two threads, give the bits they give computed on this thread with one;
-     * and the helper did run them (where the product library takes concurrent calls).
+     * and the helper thread did work during the two-thread runs (where the product library takes
+     * concurrent calls).
      */
     @Test
     void weightGradientChunksGiveTheSameBitsOnTheHelperThreadAsOnTheCaller() {
@@ -510,6 +511,7 @@ class AutogradTest {
         try {
             Autograd.Products.chunkFlops = 20_000; // a chunk every few steps
             List<float[]> grads = new ArrayList<>();
+            long helperBefore = helperCpuNanos();
             for (int t : new int[] {1, 2, 1, 2}) {
                 io.jgrad.core.cpu.Parallel.setThreads(t);
                 Generator g = Generator.seeded(5);
@@ -524,11 +526,99 @@ class AutogradTest {
                 assertThat(grads.get(i)).as("run %s, %s", i / 2, i % 2 == 0 ? "w" : "leaf").containsExactly(grads.get(i % 2));
             }
             if (!io.jgrad.core.cpu.Blas.backendName().equals("jblas")) { // jblas's library takes no concurrent calls
-                assertThat(Thread.getAllStackTraces().keySet()).as("threads").anyMatch(t -> t.getName().equals("jgrad-helper"));
+                assertThat(helperCpuNanos()).as("CPU time of the helper thread").isGreaterThan(helperBefore);
             }
         } finally {
             Autograd.Products.chunkFlops = chunk;
             io.jgrad.core.cpu.Parallel.setThreads(threads);
         }
+    }
+
+    /** CPU time used so far by the backend's helper thread; 0 before it exists. */
+    private static long helperCpuNanos() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("jgrad-helper"))
+                .mapToLong(t -> Math.max(0, mx.getThreadCpuTime(t.getId()))).sum();
+    }
+
+    /**
+     * A pending interrupt does not fail a backward that waits for the helper thread's chunks,
+     * and is still set afterwards.
+     */
+    @Test
+    void backwardWaitingForChunksKeepsTheInterrupt() {
+        double chunk = Autograd.Products.chunkFlops;
+        int threads = io.jgrad.core.cpu.Parallel.threads();
+        try {
+            Autograd.Products.chunkFlops = 20_000;
+            io.jgrad.core.cpu.Parallel.setThreads(2);
+            List<float[]> grads = new ArrayList<>();
+            for (boolean interrupt : new boolean[] {false, true}) {
+                Generator g = Generator.seeded(6);
+                Tensor x = Tensor.randn(g, 40, 16, 24);
+                Tensor w = Tensor.randn(g, 24, 24).mul(0.2).detach().requiresGrad(true);
+                Tensor leaf = Tensor.randn(g, 16, 24).requiresGrad(true);
+                Tensor loss = recurrence(w, x, leaf);
+                java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+                Thread releaser = null;
+                if (interrupt) {
+                    // the chunks queue behind a task that holds the helper until this thread waits for them
+                    var blocker = Backends.cpu().offload(() -> {
+                        while (true) {
+                            try {
+                                hold.await();
+                                return null;
+                            } catch (InterruptedException e) {
+                                // keep holding
+                            }
+                        }
+                    });
+                    org.junit.jupiter.api.Assumptions.assumeTrue(blocker != null, "no helper thread (jblas's products)");
+                    Thread caller = Thread.currentThread();
+                    releaser = new Thread(() -> {
+                        while (caller.getState() != Thread.State.WAITING) {
+                            Thread.onSpinWait();
+                        }
+                        hold.countDown();
+                    });
+                    releaser.start();
+                    Thread.currentThread().interrupt();
+                }
+                try {
+                    loss.backward();
+                } finally {
+                    hold.countDown();
+                }
+                assertThat(Thread.interrupted()).as("interrupt flag as it was (and now cleared)").isEqualTo(interrupt);
+                grads.add(w.grad().toFloatArray());
+            }
+            assertThat(grads.get(1)).containsExactly(grads.get(0));
+        } finally {
+            Thread.interrupted();
+            Autograd.Products.chunkFlops = chunk;
+            io.jgrad.core.cpu.Parallel.setThreads(threads);
+        }
+    }
+
+    /**
+     * An operand of a summed product term changed in place while backward runs (here an optimizer
+     * step in a hook on one weight, whose value the other input's gradient still needs) raises the
+     * in-place error instead of giving a gradient computed from the changed value.
+     */
+    @Test
+    void anOperandOfAPendingProductTermChangedInPlaceDuringBackwardIsAnError() {
+        Generator g = Generator.seeded(7);
+        Tensor w1 = Tensor.randn(g, 4, 4).requiresGrad(true);
+        Tensor w2 = Tensor.randn(g, 4, 4).requiresGrad(true);
+        Tensor x = Tensor.randn(g, 4, 3).requiresGrad(true);
+        Tensor loss = w1.matmul(x).sum().add(w2.matmul(x).mul(3).sum());
+        w1.registerHook(gr -> {
+            try (var s = Autograd.noGrad()) {
+                w1.addInPlace(gr, -0.1);
+            }
+            return null;
+        });
+        assertThatThrownBy(loss::backward).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("modified by an in-place operation").hasMessageContaining("[4, 4]");
     }
 }

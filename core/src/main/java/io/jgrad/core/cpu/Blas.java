@@ -41,7 +41,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * multiplying their own, unshared arrays got wrong products in 8 of 207,000 calls at 64×784×512
  * on this project's machine), and the system and Java paths keep shared buffers. So every product
  * goes through one lock: several user threads sharing a model stay correct, and a large product
- * still uses all cores through jgrad's own threads.
+ * still uses all cores through jgrad's own threads. The one exception is {@link Parallel#helper()}'s
+ * thread, which multiplies on an instance of its own with its own buffers, without the lock,
+ * where the library takes concurrent calls (the system OpenBLAS and the Java products do).
  */
 public final class Blas {
     private static final System.Logger LOG = System.getLogger(Blas.class.getName());

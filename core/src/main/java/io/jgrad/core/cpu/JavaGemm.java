@@ -38,7 +38,7 @@ final class JavaGemm implements Blas.Backend {
     private final boolean vector;
     private final Typed f32 = new Floats();
     private final Typed f64 = new Doubles();
-    /** Packing buffers, reused across calls (callers hold {@link Blas}'s lock). */
+    /** Packing buffers, reused across calls (one thread at a time: Blas's lock, or the helper's own instance). */
     private Object packA32;
     private Object packB32;
     private Object packA64;

@@ -141,8 +141,9 @@ public final class Parallel {
     /**
      * One daemon thread that runs work beside the caller ({@link CpuBackend#offload}): its
      * parallel loops run on itself (the workers stay with the caller) and its products on a
-     * BLAS instance of its own, so it never waits for the caller's locks. Tasks run one at a
-     * time in the order submitted.
+     * BLAS instance of its own, so they do not wait for the lock the caller's products take
+     * (unless it could not get one when it started, see {@link Blas#runsOwnProducts}). Tasks
+     * run one at a time in the order submitted.
      */
     static java.util.concurrent.ExecutorService helper() {
         java.util.concurrent.ExecutorService h = helper;
@@ -155,8 +156,9 @@ public final class Parallel {
                             INSIDE.get()[0] = true;
                             try {
                                 Blas.runsOwnProducts();
-                            } catch (RuntimeException e) {
-                                // a bad jgrad.blas setting: the caller meets it first; products here take the lock
+                            } catch (Throwable e) {
+                                // no instance of its own (a bad jgrad.blas setting, no native memory left):
+                                // its products take Blas's lock, like any other thread's, and still run
                             }
                             r.run();
                         }, "jgrad-helper");
@@ -176,6 +178,9 @@ public final class Parallel {
      * overlaps that work.
      */
     static void wake() {
+        if (INSIDE.get()[0]) {
+            return; // the loop will run on this thread (a worker's, or the helper's)
+        }
         Worker[] pool = workers;
         for (int i = 0; i < Math.min(pool.length, threads - 1); i++) {
             LockSupport.unpark(pool[i]);

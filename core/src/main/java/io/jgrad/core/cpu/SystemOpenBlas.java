@@ -12,7 +12,8 @@ import io.jgrad.core.backend.View;
 /**
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),
  * bound with JNA's direct mapping. Operands are copied into native buffers that grow as needed
- * and are kept (callers hold {@link Blas}'s lock); a view that is a small window of a large array
+ * and are kept (each instance is used by one thread at a time: callers hold {@link Blas}'s lock, or
+ * are the helper thread with an instance of its own); a view that is a small window of a large array
  * is copied row by row, so only the elements it covers cross over, and an operand whose storage
  * has not changed since it was last copied (same version counter) is not copied again.
  *
