@@ -555,6 +555,10 @@ public final class Autograd {
         Tensor sum(Tensor b, Tensor g, Pass pass) {
             settle();
             checkVersions();
+            if (open < as.size()) { // the terms left over make the last chunk
+                chunks.add(product(b, as.subList(open, as.size()), outs.subList(open, outs.size())));
+                open = as.size();
+            }
             Tensor p = null;
             for (Object chunk : chunks) {
                 Tensor c = chunk instanceof java.util.concurrent.Future<?> f ? await(f) : (Tensor) chunk;
@@ -563,15 +567,6 @@ public final class Autograd {
                 } else {
                     Tensor.addInto(c, p); // p is a product this pass made: nothing else sees it
                     pass.recycle(c);
-                }
-            }
-            if (open < as.size()) {
-                Tensor rest = product(b, as.subList(open, as.size()), outs.subList(open, outs.size()));
-                if (p == null) {
-                    p = rest;
-                } else {
-                    Tensor.addInto(rest, p);
-                    pass.recycle(rest);
                 }
             }
             if (pass.users != null) {

@@ -546,7 +546,7 @@ class AutogradTest {
      * and is still set afterwards.
      */
     @Test
-    void backwardWaitingForChunksKeepsTheInterrupt() {
+    void backwardWaitingForChunksKeepsTheInterrupt() throws InterruptedException {
         double chunk = Autograd.Products.chunkFlops;
         int threads = io.jgrad.core.cpu.Parallel.threads();
         try {
@@ -576,11 +576,12 @@ class AutogradTest {
                     org.junit.jupiter.api.Assumptions.assumeTrue(blocker != null, "no helper thread (jblas's products)");
                     Thread caller = Thread.currentThread();
                     releaser = new Thread(() -> {
-                        while (caller.getState() != Thread.State.WAITING) {
+                        while (caller.getState() != Thread.State.WAITING && hold.getCount() > 0) {
                             Thread.onSpinWait();
                         }
                         hold.countDown();
                     });
+                    releaser.setDaemon(true);
                     releaser.start();
                     Thread.currentThread().interrupt();
                 }
@@ -590,6 +591,9 @@ class AutogradTest {
                     hold.countDown();
                 }
                 assertThat(Thread.interrupted()).as("interrupt flag as it was (and now cleared)").isEqualTo(interrupt);
+                if (releaser != null) {
+                    releaser.join(); // it stops once the latch is open
+                }
                 grads.add(w.grad().toFloatArray());
             }
             assertThat(grads.get(1)).containsExactly(grads.get(0));

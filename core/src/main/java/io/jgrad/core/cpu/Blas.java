@@ -85,16 +85,13 @@ public final class Blas {
 
     /**
      * Gives this thread a backend instance of its own, used without {@link #LOCK}, so that its
-     * products run beside those of other threads; false (and nothing changes) when the chosen
-     * library cannot run concurrent calls. For {@link CpuBackend#offload}'s helper thread.
+     * products run beside those of other threads; nothing changes when the chosen library cannot
+     * run concurrent calls. For {@link CpuBackend#offload}'s helper thread.
      */
-    static boolean runsOwnProducts() {
-        if (forced != null) {
-            return false;
+    static void runsOwnProducts() {
+        if (forced == null) {
+            OWN.set(chosen().backend().concurrentInstance());
         }
-        Backend own = chosen().backend().concurrentInstance();
-        OWN.set(own);
-        return own != null;
     }
 
     /** Whether a helper thread could run products beside the caller's ({@link #runsOwnProducts}). */

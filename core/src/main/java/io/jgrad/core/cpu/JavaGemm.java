@@ -61,12 +61,12 @@ final class JavaGemm implements Blas.Backend {
         return vector;
     }
 
-    /** Another instance with its own packing buffers. */
     @Override
     public boolean takesConcurrentCalls() {
         return true;
     }
 
+    /** Another instance with its own packing buffers. */
     @Override
     public Blas.Backend concurrentInstance() {
         return new JavaGemm(vector);

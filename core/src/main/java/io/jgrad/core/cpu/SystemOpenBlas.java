@@ -83,12 +83,12 @@ final class SystemOpenBlas implements Blas.Backend {
         throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
-    /** Another instance over the same library, with its own buffers (the pthread build takes concurrent calls). */
     @Override
     public boolean takesConcurrentCalls() {
         return true;
     }
 
+    /** Another instance over the same library, with its own buffers (the pthread build takes concurrent calls). */
     @Override
     public Blas.Backend concurrentInstance() {
         return new SystemOpenBlas(description);
