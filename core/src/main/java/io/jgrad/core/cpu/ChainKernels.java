@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * One compiled loop per fused expression: for a chain of up to {@link #MAX_STEPS} ops
@@ -24,6 +28,15 @@ import java.util.concurrent.Executors;
  * {@link #get} returns null and the caller evaluates step by step (the same bits). Each
  * expression is defined once per JVM; there are as many as a program has different chains
  * (a handful).
+ *
+ * <p>When to warm: the warm-up runs the kernel's vector code boxed (interpreter, C1) until C2 has
+ * compiled it, 100-600 ms of a core while HotSpot is busy compiling the program's own start-up
+ * (a long queue raises C2's thresholds, so more boxed rounds). On two cores that core is the one
+ * the program's worker and the compilers need: W2's first epoch (chains over 128 x 512 elements)
+ * ran 14% faster (median of 6 alternating pairs) when the warm-up waited. So a kernel is warmed
+ * once the compilers have been idle for a moment, or once its chain has been asked for
+ * {@link #warmDemand} elements in all, or {@link #LARGE} in one call (where the kernel saves the
+ * most, and where E1 measured it missing), or after {@link #settleLimitNanos} at the latest.
  *
  * <p>On only with {@link Simd#ENABLED}; {@code -Djgrad.fusion.kernels=false} turns it off.
  */
@@ -61,9 +74,38 @@ final class ChainKernels {
 
     private ChainKernels() {}
 
-    private static final class Entry {
+    static final class Entry {
         volatile Kernel kernel;
+        /** Elements its chain has been asked for while the kernel was not ready (saturating). */
+        final AtomicLong demand = new AtomicLong();
+
+        /** Counts one request over {@code elements}; one of {@link #LARGE} elements or more counts as unbounded. */
+        void demand(long elements) {
+            long n = elements >= LARGE ? Long.MAX_VALUE : Math.max(0, elements);
+            demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+        }
     }
+
+    /**
+     * Elements a chain must have been asked for before its kernel is warmed while the compilers
+     * are still busy: 64M, a thousand evaluations of a 128 x 512 activation (tests set 0).
+     */
+    static volatile long warmDemand = 1L << 26;
+    /**
+     * A chain evaluated over this many elements at once has its kernel warmed at once: there the
+     * step-by-step evaluation costs a tenth of a millisecond or more per call (E1's 1M elements,
+     * a CNN's activations), and such a program is the one the kernel is for.
+     */
+    static final long LARGE = 1L << 19;
+    /** Longest a warm-up waits for the compilers to settle (tests raise it). */
+    static volatile long settleLimitNanos = 5_000_000_000L;
+    /** Set once the compilers were seen idle: later kernels are warmed at once (tests reset it). */
+    static volatile boolean compilersSettled;
+    /**
+     * Milliseconds the JIT compilers have spent so far; looked up (java.lang.management) by the
+     * first warm-up that waits, not when this class loads. Tests replace it.
+     */
+    static volatile LongSupplier compileMillis;
 
     /**
      * A signature as a map key, compared by value. (It was once packed into a long at three bits a
@@ -89,18 +131,33 @@ final class ChainKernels {
 
     /**
      * The ready kernel for this signature ({@link #SIGNATURE_LENGTH} ints), or null while it is
-     * being defined and warmed (the first request starts that), or when it could not be.
+     * being defined and warmed (the first request starts that, at once: this counts as unbounded
+     * demand), or when it could not be.
      */
     static Kernel get(int[] signature) {
+        return get(signature, Long.MAX_VALUE);
+    }
+
+    /**
+     * {@link #get(int[])} for a chain about to be evaluated over {@code elements} elements, which
+     * count towards warming its kernel while the compilers are busy (see the class comment).
+     */
+    static Kernel get(int[] signature, long elements) {
         Entry e = KERNELS.get(new Key(signature));
         if (e != null) {
-            return e.kernel;
+            Kernel k = e.kernel;
+            if (k == null) {
+                e.demand(elements);
+            }
+            return k;
         }
         Entry fresh = new Entry();
+        fresh.demand(elements);
         int[] sig = signature.clone();
         if (KERNELS.putIfAbsent(new Key(sig), fresh) == null) {
             WARMER.execute(() -> {
                 try {
+                    awaitTurn(fresh);
                     Kernel k = define(sig);
                     if (warm(k)) {
                         fresh.kernel = k;
@@ -112,6 +169,43 @@ final class ChainKernels {
         }
         return null;
     }
+
+    private static LongSupplier compileMillisOfThisJvm() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit == null || !jit.isCompilationTimeMonitoringSupported() ? null : jit::getTotalCompilationTime;
+    }
+
+    /**
+     * Returns once the compilers have been (nearly) idle for three polls in a row, the entry's
+     * demand has reached {@link #warmDemand}, or {@link #settleLimitNanos} has passed.
+     */
+    static void awaitTurn(Entry e) throws InterruptedException {
+        if (compilersSettled || e.demand.get() >= warmDemand) {
+            return;
+        }
+        LongSupplier jit = compileMillis;
+        if (jit == null) {
+            jit = compileMillisOfThisJvm();
+            if (jit == null) {
+                return; // the JVM does not say: warm at once, as before
+            }
+            compileMillis = jit;
+        }
+        long start = System.nanoTime();
+        long compiled = jit.getAsLong();
+        int idlePolls = 0;
+        while (!compilersSettled && e.demand.get() < warmDemand && System.nanoTime() - start < settleLimitNanos) {
+            Thread.sleep(POLL_MILLIS);
+            long now = jit.getAsLong();
+            idlePolls = now - compiled <= POLL_MILLIS / 5 ? idlePolls + 1 : 0; // compiling a fifth of the time at most
+            compiled = now;
+            if (idlePolls >= 3) {
+                compilersSettled = true;
+            }
+        }
+    }
+
+    private static final long POLL_MILLIS = 50;
 
     /** Waits until every kernel requested so far is ready or failed (tests). */
     static void awaitWarm() throws InterruptedException, java.util.concurrent.ExecutionException {

@@ -336,19 +336,19 @@ final class Fused {
         float[] kernelScalars;
 
         /** The chain for root, or null when root is not one. */
-        static Chain of(Fused root) {
+        static Chain of(Fused root, long elements) {
             Chain c = new Chain();
             if (c.emit(root) != Source.RESULT) {
                 return null;
             }
             if (ChainKernels.ENABLED && c.ops.size() <= ChainKernels.MAX_STEPS) {
-                c.findKernel();
+                c.findKernel(elements);
             }
             return c;
         }
 
         /** Describes the chain as ChainKernel's class data and asks for its kernel. */
-        private void findKernel() {
+        private void findKernel(long elements) {
             int[] sig = new int[ChainKernels.SIGNATURE_LENGTH];
             float[][] a = new float[ChainKernels.MAX_STEPS + 1][];
             float[] v = new float[ChainKernels.MAX_STEPS + 1];
@@ -381,7 +381,7 @@ final class Fused {
                 }
                 sig[at + 2] = side;
             }
-            kernel = ChainKernels.get(sig);
+            kernel = ChainKernels.get(sig, elements);
             kernelArrays = a;
             kernelScalars = v;
         }
@@ -535,13 +535,13 @@ final class Fused {
 
     /** Whether this expression runs through a ready per-expression kernel (tests). */
     boolean hasKernel() {
-        Chain c = Chain.of(this);
+        Chain c = Chain.of(this, 0);
         return c != null && c.kernel != null;
     }
 
     /** Computes every element into {@code out} (length = the deferred storage's). */
     void evaluateInto(float[] out) {
-        Chain c = Chain.of(this);
+        Chain c = Chain.of(this, out.length);
         if (c != null && c.kernel != null) {
             Parallel.forRange(out.length, Elementwise.GRAIN,
                     (from, to) -> c.kernel.store(c.kernelArrays, c.kernelScalars, out, from, to));
@@ -571,7 +571,7 @@ final class Fused {
      * too large for the workspace, and the caller should materialize instead.
      */
     boolean sumBlocks(int n, int block, double[] partial) {
-        Chain c = Chain.of(this);
+        Chain c = Chain.of(this, n);
         if (c != null && c.kernel != null) {
             Parallel.forRange(n, block, (from, to) -> {
                 double[] lanes = new double[Reduce.SUM_LANES];
@@ -624,7 +624,7 @@ final class Fused {
      * expression is not a chain or the vectorized kernels are off; the caller then materializes.
      */
     boolean addInto(float[] dest, int destOffset, float alpha, int n) {
-        Chain c = Simd.ENABLED ? Chain.of(this) : null;
+        Chain c = Simd.ENABLED ? Chain.of(this, n) : null;
         if (c == null) {
             return false;
         }

@@ -9,6 +9,8 @@ import io.jgrad.core.backend.View;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Supplier;
+import java.util.function.LongSupplier;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -26,9 +28,89 @@ class ChainKernelsTest {
     private static final float[] SPECIAL = {Float.NaN, 0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY,
         Float.MIN_VALUE, -Float.MIN_VALUE, 1f, -1f};
 
+    private static long savedDemand;
+
     @BeforeAll
     static void needsKernels() {
         assumeTrue(ChainKernels.ENABLED, "per-expression kernels are off: " + Parallel.vectorization());
+        savedDemand = ChainKernels.warmDemand;
+        ChainKernels.warmDemand = 0; // the end-to-end tests wait for their kernels, not for the compilers to settle
+    }
+
+    @AfterAll
+    static void restoreDemand() {
+        if (ChainKernels.ENABLED) {
+            ChainKernels.warmDemand = savedDemand;
+        }
+    }
+
+    /**
+     * While the compilers are busy, a kernel's warm-up waits until its chain has been asked for
+     * {@link ChainKernels#warmDemand} elements; with idle compilers it goes at once. The JIT's
+     * clock is replaced by one that advances a full poll's worth per reading (always busy) or not
+     * at all (idle), and the waiting is observed through its polls, not through time.
+     */
+    @Test
+    void aWarmUpWaitsForDemandWhileTheCompilersAreBusy() throws Exception {
+        LongSupplier savedClock = ChainKernels.compileMillis;
+        long savedLimit = ChainKernels.settleLimitNanos;
+        boolean savedSettled = ChainKernels.compilersSettled;
+        long savedWarmDemand = ChainKernels.warmDemand;
+        try {
+            ChainKernels.settleLimitNanos = Long.MAX_VALUE;
+            ChainKernels.compilersSettled = false;
+            ChainKernels.warmDemand = 1000;
+            java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.CountDownLatch polled = new java.util.concurrent.CountDownLatch(5);
+            ChainKernels.compileMillis = () -> {
+                polled.countDown();
+                return busy.addAndGet(1000);
+            };
+            ChainKernels.Entry e = new ChainKernels.Entry();
+            e.demand(999);
+            Thread waiter = new Thread(() -> {
+                try {
+                    ChainKernels.awaitTurn(e);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            waiter.setDaemon(true);
+            waiter.start();
+            // the first reading and four polls of busy compilers, demand one short (the bound only ends a broken run)
+            assertThat(polled.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("polled").isTrue();
+            assertThat(waiter.isAlive()).as("still waiting after four busy polls").isTrue();
+            assertThat(ChainKernels.compilersSettled).isFalse();
+            e.demand(1);
+            waiter.join(60_000);
+            assertThat(waiter.isAlive()).as("returned once the demand was met").isFalse();
+
+            // idle compilers: three quiet polls settle them, and from then on nothing waits
+            ChainKernels.compileMillis = () -> 0L;
+            ChainKernels.Entry idle = new ChainKernels.Entry();
+            ChainKernels.awaitTurn(idle);
+            assertThat(ChainKernels.compilersSettled).isTrue();
+            ChainKernels.compileMillis = () -> busy.addAndGet(1000);
+            ChainKernels.awaitTurn(new ChainKernels.Entry()); // settled: returns without a poll
+        } finally {
+            ChainKernels.compileMillis = savedClock;
+            ChainKernels.settleLimitNanos = savedLimit;
+            ChainKernels.compilersSettled = savedSettled;
+            ChainKernels.warmDemand = savedWarmDemand;
+        }
+    }
+
+    @Test
+    void demandAddsUpSaturatesAndCountsOneLargeCallAsUnbounded() {
+        ChainKernels.Entry e = new ChainKernels.Entry();
+        e.demand(1000);
+        e.demand(-5); // ignored
+        e.demand(ChainKernels.LARGE - 1);
+        assertThat(e.demand.get()).isEqualTo(1000 + ChainKernels.LARGE - 1);
+        e.demand(ChainKernels.LARGE);
+        assertThat(e.demand.get()).isEqualTo(Long.MAX_VALUE);
+        e.demand(Long.MAX_VALUE - 1);
+        assertThat(e.demand.get()).isEqualTo(Long.MAX_VALUE);
     }
 
     private static float masked(float g, float x) {
