@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 
@@ -33,10 +34,11 @@ import java.util.function.LongSupplier;
  * compiled it, 100-600 ms of a core while HotSpot is busy compiling the program's own start-up
  * (a long queue raises C2's thresholds, so more boxed rounds). On two cores that core is the one
  * the program's worker and the compilers need: W2's first epoch (chains over 128 x 512 elements)
- * ran 14% faster (median of 6 alternating pairs) when the warm-up waited. So a kernel is warmed
- * once the compilers have been idle for a moment, or once its chain has been asked for
- * {@link #warmDemand} elements in all, or {@link #LARGE} in one call (where the kernel saves the
- * most, and where E1 measured it missing), or after {@link #settleLimitNanos} at the latest.
+ * ran 8-9% faster (medians of 5 alternating pairs) when the warm-up waited. So a kernel is handed
+ * to the warm-up thread once a watcher thread has seen the compilers idle for a moment (or
+ * {@link #settleLimitNanos} after the first kernel began to wait), or as soon as its chain has
+ * been asked for {@link #warmDemand} elements in all, or {@link #LARGE} in one call (where the
+ * kernel saves the most, and where E1 measured it missing). A kernel that waits holds up no other.
  *
  * <p>On only with {@link Simd#ENABLED}; {@code -Djgrad.fusion.kernels=false} turns it off.
  */
@@ -75,9 +77,16 @@ final class ChainKernels {
     private ChainKernels() {}
 
     static final class Entry {
+        final int[] signature;
         volatile Kernel kernel;
         /** Elements its chain has been asked for while the kernel was not ready (saturating). */
         final AtomicLong demand = new AtomicLong();
+        /** Whether its warm-up has been handed to the warm-up thread. */
+        final AtomicBoolean submitted = new AtomicBoolean();
+
+        Entry(int[] signature) {
+            this.signature = signature;
+        }
 
         /** Counts one request over {@code elements}; one of {@link #LARGE} elements or more counts as unbounded. */
         void demand(long elements) {
@@ -97,13 +106,18 @@ final class ChainKernels {
      * a CNN's activations), and such a program is the one the kernel is for.
      */
     static final long LARGE = 1L << 19;
-    /** Longest a warm-up waits for the compilers to settle (tests raise it). */
+    /** Longest the compilers are waited for, from the first kernel that waits (tests raise it). */
     static volatile long settleLimitNanos = 5_000_000_000L;
-    /** Set once the compilers were seen idle: later kernels are warmed at once (tests reset it). */
-    static volatile boolean compilersSettled;
     /**
-     * Milliseconds the JIT compilers have spent so far; looked up (java.lang.management) by the
-     * first warm-up that waits, not when this class loads. Tests replace it.
+     * Set once the compilers were seen idle, or waited for long enough: from then on every kernel
+     * is warmed as soon as it is asked for (tests reset it).
+     */
+    static volatile boolean compilersSettled;
+    /** Whether the thread that waits for the compilers has been started (tests reset it). */
+    static final AtomicBoolean WATCHING = new AtomicBoolean();
+    /**
+     * Milliseconds the JIT compilers have spent so far; looked up (java.lang.management) when the
+     * first kernel waits, not when this class loads. Tests replace it.
      */
     static volatile LongSupplier compileMillis;
 
@@ -144,65 +158,102 @@ final class ChainKernels {
      */
     static Kernel get(int[] signature, long elements) {
         Entry e = KERNELS.get(new Key(signature));
-        if (e != null) {
-            Kernel k = e.kernel;
-            if (k == null) {
-                e.demand(elements);
+        if (e == null) {
+            Entry fresh = new Entry(signature.clone());
+            e = KERNELS.putIfAbsent(new Key(fresh.signature), fresh);
+            e = e == null ? fresh : e;
+        }
+        Kernel k = e.kernel;
+        if (k == null && !e.submitted.get()) {
+            e.demand(elements);
+            if (compilersSettled || e.demand.get() >= warmDemand) {
+                submit(e);
+            } else if (WATCHING.compareAndSet(false, true)) {
+                Thread t = new Thread(ChainKernels::watchCompilers, "jgrad-kernel-watch");
+                t.setDaemon(true);
+                t.start();
             }
-            return k;
         }
-        Entry fresh = new Entry();
-        fresh.demand(elements);
-        int[] sig = signature.clone();
-        if (KERNELS.putIfAbsent(new Key(sig), fresh) == null) {
-            WARMER.execute(() -> {
-                try {
-                    awaitTurn(fresh);
-                    Kernel k = define(sig);
-                    if (warm(k)) {
-                        fresh.kernel = k;
-                    }
-                } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
-                    fresh.kernel = null;
-                }
-            });
-        }
-        return null;
+        return k;
     }
 
-    private static LongSupplier compileMillisOfThisJvm() {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
-        return jit == null || !jit.isCompilationTimeMonitoringSupported() ? null : jit::getTotalCompilationTime;
+    /** Hands the entry's warm-up to the warm-up thread, once. */
+    private static void submit(Entry e) {
+        if (!e.submitted.compareAndSet(false, true)) {
+            return;
+        }
+        WARMER.execute(() -> {
+            try {
+                Kernel k = define(e.signature);
+                if (warm(k)) {
+                    e.kernel = k;
+                }
+            } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
+                e.kernel = null;
+            }
+        });
+    }
+
+    /** Waits for the compilers to settle ({@link #awaitCompilers}), then warms every kernel still waiting. */
+    private static void watchCompilers() {
+        try {
+            awaitCompilers();
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+        } finally {
+            compilersSettled = true;
+            for (Entry e : KERNELS.values()) {
+                if (e.kernel == null) {
+                    submit(e);
+                }
+            }
+        }
     }
 
     /**
-     * Returns once the compilers have been (nearly) idle for three polls in a row, the entry's
-     * demand has reached {@link #warmDemand}, or {@link #settleLimitNanos} has passed.
+     * The JVM's compilation clock, or null where it has none: no java.management module (a
+     * trimmed runtime), or no compilation-time monitoring. Under {@code -XX:-UsePerfData} HotSpot
+     * reports 0 throughout, which reads as idle compilers: the kernels are then warmed after three
+     * polls, much as before the wait existed.
      */
-    static void awaitTurn(Entry e) throws InterruptedException {
-        if (compilersSettled || e.demand.get() >= warmDemand) {
-            return;
+    private static LongSupplier compileMillisOfThisJvm() {
+        try {
+            CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+            return jit == null || !jit.isCompilationTimeMonitoringSupported() ? null : jit::getTotalCompilationTime;
+        } catch (LinkageError | RuntimeException e) {
+            return null;
         }
+    }
+
+    /**
+     * Returns once the compilers have been (nearly) idle for three polls in a row, or
+     * {@link #settleLimitNanos} after it was called, or at once where the JVM does not report
+     * compilation time.
+     */
+    static void awaitCompilers() throws InterruptedException {
         LongSupplier jit = compileMillis;
         if (jit == null) {
             jit = compileMillisOfThisJvm();
             if (jit == null) {
-                return; // the JVM does not say: warm at once, as before
+                return;
             }
             compileMillis = jit;
         }
         long start = System.nanoTime();
         long compiled = jit.getAsLong();
         int idlePolls = 0;
-        while (!compilersSettled && e.demand.get() < warmDemand && System.nanoTime() - start < settleLimitNanos) {
+        while (idlePolls < 3 && !compilersSettled && System.nanoTime() - start < settleLimitNanos) {
             Thread.sleep(POLL_MILLIS);
             long now = jit.getAsLong();
             idlePolls = now - compiled <= POLL_MILLIS / 5 ? idlePolls + 1 : 0; // compiling a fifth of the time at most
             compiled = now;
-            if (idlePolls >= 3) {
-                compilersSettled = true;
-            }
         }
+    }
+
+    /** Whether the kernel for this signature has been handed to the warm-up thread (tests). */
+    static boolean submitted(int[] signature) {
+        Entry e = KERNELS.get(new Key(signature));
+        return e != null && e.submitted.get();
     }
 
     private static final long POLL_MILLIS = 50;

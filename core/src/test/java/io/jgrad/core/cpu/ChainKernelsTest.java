@@ -45,64 +45,108 @@ class ChainKernelsTest {
     }
 
     /**
-     * While the compilers are busy, a kernel's warm-up waits until its chain has been asked for
-     * {@link ChainKernels#warmDemand} elements; with idle compilers it goes at once. The JIT's
-     * clock is replaced by one that advances a full poll's worth per reading (always busy) or not
-     * at all (idle), and the waiting is observed through its polls, not through time.
+     * The wait for the compilers: it goes on while they are busy and ends once they have been idle
+     * for three polls. The JIT's clock is replaced by one that advances a full poll's worth per
+     * reading (busy) or not at all (idle); the waiting is observed through its polls, not through time.
      */
     @Test
-    void aWarmUpWaitsForDemandWhileTheCompilersAreBusy() throws Exception {
+    void theWaitForTheCompilersEndsOnceTheyAreIdle() throws Exception {
         LongSupplier savedClock = ChainKernels.compileMillis;
         long savedLimit = ChainKernels.settleLimitNanos;
         boolean savedSettled = ChainKernels.compilersSettled;
-        long savedWarmDemand = ChainKernels.warmDemand;
         try {
-            ChainKernels.settleLimitNanos = Long.MAX_VALUE;
+            quiesceWatcher();
             ChainKernels.compilersSettled = false;
-            ChainKernels.warmDemand = 1000;
-            java.util.concurrent.atomic.AtomicLong busy = new java.util.concurrent.atomic.AtomicLong();
+            ChainKernels.settleLimitNanos = Long.MAX_VALUE;
+            java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean(true);
             java.util.concurrent.CountDownLatch polled = new java.util.concurrent.CountDownLatch(5);
             ChainKernels.compileMillis = () -> {
                 polled.countDown();
-                return busy.addAndGet(1000);
+                return busy.get() ? clock.addAndGet(1000) : clock.get();
             };
-            ChainKernels.Entry e = new ChainKernels.Entry();
-            e.demand(999);
             Thread waiter = new Thread(() -> {
                 try {
-                    ChainKernels.awaitTurn(e);
+                    ChainKernels.awaitCompilers();
                 } catch (InterruptedException ex) {
                     Thread.currentThread().interrupt();
                 }
             });
             waiter.setDaemon(true);
             waiter.start();
-            // the first reading and four polls of busy compilers, demand one short (the bound only ends a broken run)
+            // the first reading and four polls of busy compilers (the bound only ends a broken run)
             assertThat(polled.await(60, java.util.concurrent.TimeUnit.SECONDS)).as("polled").isTrue();
             assertThat(waiter.isAlive()).as("still waiting after four busy polls").isTrue();
-            assertThat(ChainKernels.compilersSettled).isFalse();
-            e.demand(1);
+            busy.set(false);
             waiter.join(60_000);
-            assertThat(waiter.isAlive()).as("returned once the demand was met").isFalse();
-
-            // idle compilers: three quiet polls settle them, and from then on nothing waits
-            ChainKernels.compileMillis = () -> 0L;
-            ChainKernels.Entry idle = new ChainKernels.Entry();
-            ChainKernels.awaitTurn(idle);
-            assertThat(ChainKernels.compilersSettled).isTrue();
-            ChainKernels.compileMillis = () -> busy.addAndGet(1000);
-            ChainKernels.awaitTurn(new ChainKernels.Entry()); // settled: returns without a poll
+            assertThat(waiter.isAlive()).as("returned after idle polls").isFalse();
         } finally {
             ChainKernels.compileMillis = savedClock;
             ChainKernels.settleLimitNanos = savedLimit;
             ChainKernels.compilersSettled = savedSettled;
-            ChainKernels.warmDemand = savedWarmDemand;
         }
     }
 
+    /**
+     * While the compilers are busy, a kernel is handed to the warm-up thread only once its chain
+     * has been asked for {@link ChainKernels#warmDemand} elements in all, or
+     * {@link ChainKernels#LARGE} in one request; then it gets ready.
+     */
+    @Test
+    void whileTheCompilersAreBusyAKernelWaitsForDemand() throws Exception {
+        boolean savedSettled = ChainKernels.compilersSettled;
+        long savedDemand = ChainKernels.warmDemand;
+        try {
+            quiesceWatcher();
+            ChainKernels.compilersSettled = false; // and no watcher runs to change that
+            ChainKernels.warmDemand = 1000;
+            int add = ElementwiseOp.ADD.ordinal();
+            int mul = ElementwiseOp.MUL.ordinal();
+            int neg = ElementwiseOp.NEG.ordinal();
+            // chains no other test asks for (each step's result feeds the next)
+            int[] summed = java.util.Arrays.copyOf(new int[] {4, 1, neg, 0, 0, add, 2, 1, neg, 0, 0, mul, 2, 1},
+                    ChainKernels.SIGNATURE_LENGTH);
+            int[] large = java.util.Arrays.copyOf(new int[] {4, 1, neg, 0, 0, mul, 2, 1, neg, 0, 0, add, 2, 1},
+                    ChainKernels.SIGNATURE_LENGTH);
+            assertThat(ChainKernels.get(summed, 999)).isNull();
+            assertThat(ChainKernels.submitted(summed)).as("999 elements of 1000").isFalse();
+            ChainKernels.get(summed, 1);
+            assertThat(ChainKernels.submitted(summed)).as("1000 elements of 1000").isTrue();
+            assertThat(ChainKernels.get(large, ChainKernels.LARGE)).isNull();
+            assertThat(ChainKernels.submitted(large)).as("one large request").isTrue();
+            ChainKernels.awaitWarm();
+            // a warm-up that gives up (its time limit, on a loaded machine) leaves null: nothing to check then
+            assumeTrue(ChainKernels.get(summed, 0) != null && ChainKernels.get(large, 0) != null, "a warm-up gave up");
+            Random r = new Random(9);
+            check(summed, ChainKernels.get(summed, 0), r);
+            check(large, ChainKernels.get(large, 0), r);
+        } finally {
+            ChainKernels.compilersSettled = savedSettled;
+            ChainKernels.warmDemand = savedDemand;
+        }
+    }
+
+    /**
+     * Makes sure no thread waiting for the compilers runs: one that was started is waited for
+     * (it ends within {@link ChainKernels#settleLimitNanos}, settling them); else none may start.
+     */
+    private static void quiesceWatcher() throws InterruptedException {
+        if (watcherQuiesced) {
+            return;
+        }
+        if (!ChainKernels.WATCHING.compareAndSet(false, true)) {
+            while (!ChainKernels.compilersSettled) {
+                Thread.sleep(10);
+            }
+        }
+        watcherQuiesced = true;
+    }
+
+    private static boolean watcherQuiesced;
+
     @Test
     void demandAddsUpSaturatesAndCountsOneLargeCallAsUnbounded() {
-        ChainKernels.Entry e = new ChainKernels.Entry();
+        ChainKernels.Entry e = new ChainKernels.Entry(new int[ChainKernels.SIGNATURE_LENGTH]);
         e.demand(1000);
         e.demand(-5); // ignored
         e.demand(ChainKernels.LARGE - 1);
