@@ -31,9 +31,9 @@ import java.util.function.LongSupplier;
  * (a handful).
  *
  * <p>When to warm: the warm-up runs the kernel's vector code boxed (interpreter, C1) until C2 has
- * compiled it, 100-600 ms of a core while HotSpot is busy compiling the program's own start-up
- * (a long queue raises C2's thresholds, so more boxed rounds). On two cores that core is the one
- * the program's worker and the compilers need: W2's first epoch (chains over 128 x 512 elements)
+ * compiled it, 100-600 ms on the warm-up thread while HotSpot is busy compiling the program's
+ * own start-up (a long queue raises C2's thresholds, so more boxed rounds). On two cores that
+ * thread takes the core the program's worker and the compilers need: W2's first epoch (chains over 128 x 512 elements)
  * ran 8-9% faster (medians of 5 alternating pairs) when the warm-up waited. So a kernel is handed
  * to the warm-up thread once a watcher thread has seen the compilers idle for a moment (or
  * {@link #settleLimitNanos} after the first kernel began to wait), or as soon as its chain has
@@ -88,10 +88,13 @@ final class ChainKernels {
             this.signature = signature;
         }
 
-        /** Counts one request over {@code elements}; one of {@link #LARGE} elements or more counts as unbounded. */
-        void demand(long elements) {
+        /**
+         * Counts one request over {@code elements} (one of {@link #LARGE} elements or more counts as
+         * unbounded) and returns the demand so far.
+         */
+        long demand(long elements) {
             long n = elements >= LARGE ? Long.MAX_VALUE : Math.max(0, elements);
-            demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
+            return demand.accumulateAndGet(n, (a, b) -> a + b < 0 ? Long.MAX_VALUE : a + b);
         }
     }
 
@@ -165,8 +168,7 @@ final class ChainKernels {
         }
         Kernel k = e.kernel;
         if (k == null && !e.submitted.get()) {
-            e.demand(elements);
-            if (compilersSettled || e.demand.get() >= warmDemand) {
+            if (e.demand(elements) >= warmDemand || compilersSettled) {
                 submit(e);
             } else if (WATCHING.compareAndSet(false, true)) {
                 Thread t = new Thread(ChainKernels::watchCompilers, "jgrad-kernel-watch");
