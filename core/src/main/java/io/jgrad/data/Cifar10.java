@@ -1,5 +1,6 @@
 package io.jgrad.data;
 
+import io.jgrad.core.Backends;
 import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -46,6 +47,7 @@ public final class Cifar10 {
 
     /** As {@link #load(Path)}, with {@code recordsPerBatch} records expected in each batch file. */
     public static Splits load(Path folderOrArchive, int recordsPerBatch) throws IOException {
+        Backends.current().prepare(); // training follows: the product library loads while the files are read
         if (!Files.exists(folderOrArchive)) {
             throw new NoSuchFileException(folderOrArchive.toString(), null, "no such file or folder; CIFAR-10 is read "
                     + "from the extracted " + DIR + " folder, the folder holding it, or cifar-10-binary.tar.gz");

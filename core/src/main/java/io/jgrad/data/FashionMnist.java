@@ -1,5 +1,6 @@
 package io.jgrad.data;
 
+import io.jgrad.core.Backends;
 import io.jgrad.io.AtomicFiles;
 import io.jgrad.io.ChecksumMismatchException;
 import java.io.IOException;
@@ -123,6 +124,7 @@ public final class FashionMnist {
      * {@link #CANONICAL_URL} into {@link #downloadFolder()}.
      */
     public static Splits load(Path given, boolean allowDownload) throws IOException {
+        Backends.current().prepare(); // training follows: the product library loads while the files are read
         if (given != null) {
             return read(given);
         }

@@ -49,6 +49,15 @@ public interface Backend {
     }
 
     /**
+     * Starts, on a thread of this backend's own, whatever its first kernels would otherwise wait
+     * for (loading native libraries), and returns at once; calling it again does nothing. jgrad's
+     * dataset readers call it before they read, so that the work overlaps the reading; the CPU
+     * backend also calls it when it is first used. A backend may ignore it.
+     */
+    default void prepare() {
+    }
+
+    /**
      * Starts {@code body} on a helper thread of this backend, to run while the caller goes on,
      * or returns null where this backend has no such thread (one thread configured, or kernels
      * that cannot run beside the caller's); the caller then runs {@code body} itself. The engine

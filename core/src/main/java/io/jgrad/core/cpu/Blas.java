@@ -119,6 +119,49 @@ public final class Blas {
     /** The backend in use, its {@code jgrad.blas} name, and why each candidate before it was skipped. */
     record Choice(Backend backend, String name, List<String> skipped) {}
 
+    /** Whether {@link #chooseEarly} starts the choice on a thread of its own ({@code jgrad.blas.early}, default true). */
+    static final boolean EARLY = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.early"));
+    private static volatile Thread early;
+
+    /**
+     * Starts choosing the library on a daemon thread, once, so that loading it (about 0.2 s for
+     * the system OpenBLAS through JNA, most of it JNA's own start: extracting its native part,
+     * asking {@code ldconfig} for the library path) overlaps whatever the program does before
+     * its first product, such as reading a dataset. The CPU backend calls this when it is first
+     * used. The first product waits for the choice if it is still running; a choice that fails
+     * (a bad {@code jgrad.blas} setting) is made again on the thread of that product, which gets
+     * the exception. Nothing starts with {@code -Djgrad.blas.early=false}, or once a choice has
+     * been made.
+     *
+     * @return the thread making the choice, or null when none was started
+     */
+    static synchronized Thread chooseEarly() {
+        if (!EARLY || chosen != null || early != null) {
+            return null;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                chosen();
+            } catch (RuntimeException | LinkageError e) {
+                // left unchosen: the first product chooses again and reports this on its own thread
+            }
+        }, "jgrad-blas-init");
+        t.setDaemon(true);
+        early = t;
+        t.start();
+        return t;
+    }
+
+    /** The thread {@link #chooseEarly} started, or null (tests). */
+    static Thread earlyThread() {
+        return early;
+    }
+
+    /** Whether the library has been chosen (tests). */
+    static boolean isChosen() {
+        return chosen != null;
+    }
+
     private static Choice chosen() {
         Choice c = chosen;
         if (c == null) {

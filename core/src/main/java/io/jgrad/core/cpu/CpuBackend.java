@@ -26,6 +26,10 @@ public final class CpuBackend implements Backend {
     /** The one instance. */
     public static final CpuBackend INSTANCE = new CpuBackend();
 
+    static {
+        Blas.chooseEarly(); // the product library loads while the program goes on to its first product
+    }
+
     private CpuBackend() {}
 
     @Override
@@ -37,6 +41,12 @@ public final class CpuBackend implements Backend {
     public String description() {
         return "cpu: " + Parallel.threads() + " threads, vectorized kernels " + Simd.describe() + ", products: "
                 + Blas.backend();
+    }
+
+    /** Chooses and loads the matrix-product library on a thread of its own ({@link Blas#chooseEarly}). */
+    @Override
+    public void prepare() {
+        Blas.chooseEarly();
     }
 
     @Override

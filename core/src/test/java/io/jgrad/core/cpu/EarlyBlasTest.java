@@ -1,0 +1,57 @@
+package io.jgrad.core.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The product library is chosen on a thread of its own as soon as the CPU backend is first used
+ * ({@link Blas#chooseEarly}), so that its loading overlaps the program's own start; each case
+ * runs {@link EarlyBlasProbe} in a fresh JVM, where nothing has chosen yet.
+ */
+class EarlyBlasTest {
+    private static String probe(String... properties) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1"));
+        command.addAll(List.of(properties));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), EarlyBlasProbe.class.getName()));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        StringBuilder out = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                out.append(line).append('\n');
+            }
+        }
+        assertThat(child.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(child.exitValue()).as(out.toString()).isZero();
+        return out.toString();
+    }
+
+    @Test
+    void theLibraryIsChosenBeforeTheFirstProductOnADaemonThread() throws Exception {
+        String out = probe();
+        assertThat(out).contains("thread=jgrad-blas-init daemon chosenBeforeProduct=true")
+                .contains("product=19.0,22.0,43.0,50.0");
+    }
+
+    @Test
+    void aBadSettingStillFailsTheFirstProductWithItsMessage() throws Exception {
+        String out = probe("-Djgrad.blas=mkl");
+        assertThat(out).contains("thread=jgrad-blas-init daemon chosenBeforeProduct=false")
+                .contains("productFailed=jgrad.blas must be one of auto, openblas, jblas, java; got 'mkl'");
+    }
+
+    @Test
+    void theEarlyChoiceCanBeTurnedOff() throws Exception {
+        String out = probe("-Djgrad.blas.early=false");
+        assertThat(out).contains("thread=none chosenBeforeProduct=false").contains("product=19.0,22.0,43.0,50.0");
+    }
+}
