@@ -300,7 +300,8 @@ public final class Blas {
      */
     public static String backend() {
         Choice c = chosen();
-        return c.backend().description() + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
+        return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java (512-bit vectors)" : "")
+                + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 
     /**
@@ -343,6 +344,10 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
+        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, m, n, k)) {
+            SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
+            return;
+        }
         Backend own = OWN.get();
         if (own != null && forced == null) {
             own.gemm(out.type(), pa, pb, m, n, k, out, outOffset); // this thread's own buffers: no lock
@@ -355,6 +360,23 @@ public final class Blas {
         } finally {
             LOCK.unlock();
         }
+    }
+
+    /**
+     * Whether products with few rows run in Java with 512-bit vectors ({@link SmallGemm}) instead of
+     * the chosen library: where the machine has them and the Vector API is on, unless
+     * {@code -Djgrad.blas.small=false}.
+     */
+    static final boolean SMALL = Simd.ENABLED && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small"))
+            && SmallGemm.available();
+    /** The most rows a product may have to run in {@link SmallGemm}. */
+    static final int SMALL_ROWS = 64;
+    /** The most floating-point operations: larger products are cut across threads by the library path. */
+    static final double SMALL_FLOPS = 16e6;
+
+    /** Whether {@link SmallGemm} takes this product: few rows, A as stored, n a multiple of 16, small. */
+    static boolean small(Operand a, int m, int n, int k) {
+        return m <= SMALL_ROWS && n % 16 == 0 && a.trans() == 'N' && 2.0 * m * n * k <= SMALL_FLOPS;
     }
 
     private static Operand operand(View t) {

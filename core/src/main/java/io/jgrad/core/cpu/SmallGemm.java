@@ -1,0 +1,196 @@
+package io.jgrad.core.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * FLOAT32 products with few rows (a recurrent layer's h·Wₕₕᵀ and its backward at batch 32) in
+ * Java with 512-bit vectors, where the machine has them. At W6c's 32×128×512 and 32×512×128 these
+ * ran in 39 and 27 µs (about 105 and 155 GFLOPS on one core, a microbenchmark on this project's
+ * machine), where the system OpenBLAS with the machine's Haswell kernels took 58 µs (71 GFLOPS)
+ * for the first through {@link SystemOpenBlas}, copies included: its 256-bit kernels use half of
+ * the vector width, and a product this small is mostly the packing and the copies around it.
+ *
+ * <p>A tile of 8 rows by 32 columns of C (16 vectors) stays in registers while p runs over the
+ * inner dimension: one broadcast element of A times two vectors of B per row and step. Each element
+ * of C is the fused multiply-add chain {@code acc = fma(a[i][p], b[p][j], acc)} over p from 0, in
+ * every tile shape used here (8 rows or 1, 32 columns or 16), so its bits depend only on its
+ * operands, never on where it falls in the tiling or on the thread count. They differ from the BLAS
+ * libraries' (which sum in other orders), as those differ from each other.
+ *
+ * <p>B is read as a row-major k×n matrix. A transposed B (a weight used as Wᵀ) is first copied
+ * into that layout, and the copy is kept while the weight is unchanged (its storage's version), so
+ * a recurrent weight is transposed once per forward pass, not once per time step.
+ */
+final class SmallGemm {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final int L = 16;
+    /** Rows of the register tile. */
+    static final int MR = 8;
+
+    /** The packed copy of the last transposed B (one per thread: products run on the caller's and the helper's). */
+    private static final ThreadLocal<Packed> PACKED = ThreadLocal.withInitial(Packed::new);
+
+    private static final class Packed {
+        float[] data = new float[0];
+        ArrayStorage storage;
+        int version;
+        int offset;
+        int ld;
+        int outer;
+        int inner;
+
+        boolean holds(Blas.Operand op) {
+            return storage == op.storage() && version == op.storage().version() && offset == op.offset()
+                    && ld == op.ld() && outer == op.outer() && inner == op.inner();
+        }
+    }
+
+    private SmallGemm() {}
+
+    /** Whether the machine has 512-bit float vectors (checked once; the class needs the Vector API module). */
+    static boolean available() {
+        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
+    }
+
+    /**
+     * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; A is
+     * used as stored (the caller passes only 'N' operands for A).
+     */
+    static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
+        float[] av = a.storage().f();
+        int ao = a.offset();
+        int lda = a.ld();
+        float[] bv;
+        int bo;
+        int ldb;
+        if (b.trans() == 'N') {
+            bv = b.storage().f();
+            bo = b.offset();
+            ldb = b.ld();
+        } else {
+            bv = packTransposed(b, k, n);
+            bo = 0;
+            ldb = n;
+        }
+        int i = 0;
+        for (; i + MR <= m; i += MR) {
+            int j = 0;
+            for (; j + 2 * L <= n; j += 2 * L) {
+                tile8x32(k, av, ao + i * lda, lda, bv, bo + j, ldb, out, outOffset + i * n + j, n);
+            }
+            for (; j < n; j += L) {
+                for (int r = 0; r < MR; r++) {
+                    row16(k, av, ao + (i + r) * lda, bv, bo + j, ldb, out, outOffset + (i + r) * n + j);
+                }
+            }
+        }
+        for (; i < m; i++) {
+            for (int j = 0; j < n; j += L) {
+                row16(k, av, ao + i * lda, bv, bo + j, ldb, out, outOffset + i * n + j);
+            }
+        }
+    }
+
+    /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */
+    private static float[] packTransposed(Blas.Operand b, int k, int n) {
+        Packed p = PACKED.get();
+        if (p.holds(b)) {
+            return p.data;
+        }
+        if (p.data.length < k * n) {
+            p.data = new float[k * n];
+        }
+        float[] src = b.storage().f();
+        float[] dst = p.data;
+        int ld = b.ld();
+        int off = b.offset();
+        for (int j = 0; j < n; j++) {
+            int s = off + j * ld;
+            for (int q = 0; q < k; q++) {
+                dst[q * n + j] = src[s + q];
+            }
+        }
+        p.storage = b.storage();
+        p.version = b.storage().version();
+        p.offset = b.offset();
+        p.ld = b.ld();
+        p.outer = b.outer();
+        p.inner = b.inner();
+        return dst;
+    }
+
+    /** C[8, 32] at ci (row stride ldc) = A[8, k] (rows at ai + r·lda) · B[k, 32] (rows at bi + p·ldb). */
+    private static void tile8x32(int k, float[] a, int ai, int lda, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
+        FloatVector c40 = c00;
+        FloatVector c41 = c00;
+        FloatVector c50 = c00;
+        FloatVector c51 = c00;
+        FloatVector c60 = c00;
+        FloatVector c61 = c00;
+        FloatVector c70 = c00;
+        FloatVector c71 = c00;
+        for (int p = 0; p < k; p++) {
+            int bp = bi + p * ldb;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector x = FloatVector.broadcast(F, a[ai + p]);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            x = FloatVector.broadcast(F, a[ai + lda + p]);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            x = FloatVector.broadcast(F, a[ai + 2 * lda + p]);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            x = FloatVector.broadcast(F, a[ai + 3 * lda + p]);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            x = FloatVector.broadcast(F, a[ai + 4 * lda + p]);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            x = FloatVector.broadcast(F, a[ai + 5 * lda + p]);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            x = FloatVector.broadcast(F, a[ai + 6 * lda + p]);
+            c60 = x.fma(b0, c60);
+            c61 = x.fma(b1, c61);
+            x = FloatVector.broadcast(F, a[ai + 7 * lda + p]);
+            c70 = x.fma(b0, c70);
+            c71 = x.fma(b1, c71);
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
+    }
+
+    /** C[1, 16] at ci = A[1, k] (at ai) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
+    private static void row16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci) {
+        FloatVector acc = FloatVector.zero(F);
+        for (int p = 0; p < k; p++) {
+            acc = FloatVector.broadcast(F, a[ai + p]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
+        }
+        acc.intoArray(c, ci);
+    }
+}

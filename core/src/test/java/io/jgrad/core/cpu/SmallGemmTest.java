@@ -1,0 +1,117 @@
+package io.jgrad.core.cpu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.jgrad.core.Generator;
+import io.jgrad.core.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SmallGemm}: every element is the fused multiply-add chain over the inner dimension from
+ * p = 0 (checked bit for bit against {@link Math#fma} in float), for tile remainders in both
+ * dimensions, windows of larger arrays and both layouts of B; a transposed B is packed again when
+ * it changes in place; and {@link Blas} routes exactly the small float products to it.
+ */
+class SmallGemmTest {
+    private static void assumeKernel() {
+        assumeTrue(Simd.ENABLED && SmallGemm.available(), "needs the Vector API and 512-bit vectors: " + Simd.describe());
+    }
+
+    /** C[i][j] = fma chain over p of A(i, p)·B(p, j), A at ao with row stride lda, B element (p, j) at bAt(p, j). */
+    private static float chain(float[] a, int ao, int lda, int i, int k, java.util.function.IntBinaryOperator bAt,
+                               float[] b, int j) {
+        float acc = 0f;
+        for (int p = 0; p < k; p++) {
+            acc = Math.fma(a[ao + i * lda + p], b[bAt.applyAsInt(p, j)], acc);
+        }
+        return acc;
+    }
+
+    @Test
+    void everyElementIsTheFmaChainForEveryTileShapeAndLayout() {
+        assumeKernel();
+        Random r = new Random(7);
+        int[] rows = {1, 5, 8, 13, 32, 64};
+        int[] cols = {16, 48, 64, 512};
+        int[] inner = {1, 7, 128};
+        for (int m : rows) {
+            for (int n : cols) {
+                for (int k : inner) {
+                    for (char bt : new char[] {'N', 'T'}) {
+                        int lda = k + 3; // A is a window: rows k + 3 apart, starting at offset 5
+                        int ao = 5;
+                        float[] a = new float[ao + m * lda];
+                        float[] b = new float[2 + k * n + n * k + 9];
+                        for (int x = 0; x < a.length; x++) {
+                            a[x] = (float) r.nextGaussian();
+                        }
+                        for (int x = 0; x < b.length; x++) {
+                            b[x] = (float) r.nextGaussian();
+                        }
+                        int bo = 2;
+                        int ldb = bt == 'N' ? n + 1 : k + 1; // B's rows (or columns) one element apart from tight
+                        Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, m, k, 'N');
+                        float[] bs = new float[bo + (bt == 'N' ? k * ldb : n * ldb)];
+                        System.arraycopy(b, 0, bs, 0, Math.min(b.length, bs.length));
+                        Blas.Operand pb = bt == 'N'
+                                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, k, n, 'N')
+                                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, n, k, 'T');
+                        java.util.function.IntBinaryOperator bAt = bt == 'N' ? (p, j) -> bo + p * ldb + j
+                                : (p, j) -> bo + j * ldb + p;
+                        float[] out = new float[3 + m * n];
+                        java.util.Arrays.fill(out, Float.NaN);
+                        SmallGemm.gemm(pa, pb, m, n, k, out, 3);
+                        assertThat(Float.isNaN(out[0]) && Float.isNaN(out[2])).as("nothing written before the offset").isTrue();
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                float want = chain(a, ao, lda, i, k, bAt, bs, j);
+                                assertThat(Float.floatToRawIntBits(out[3 + i * n + j]))
+                                        .as("m=%d n=%d k=%d B %s: C[%d][%d] = %s, want %s", m, n, k, bt, i, j, out[3 + i * n + j], want)
+                                        .isEqualTo(Float.floatToRawIntBits(want));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void aTransposedWeightChangedInPlaceIsPackedAgain() {
+        assumeKernel();
+        Generator g = Generator.seeded(3);
+        Tensor h = Tensor.uniform(g, -1, 1, 32, 128);
+        Tensor w = Tensor.uniform(g, -1, 1, 512, 128); // used as wᵀ, like a recurrent weight
+        Tensor before = h.matmul(w.t());
+        w.mulInPlace(2);
+        Tensor after = h.matmul(w.t());
+        float[] hv = h.toFloatArray();
+        float[] wv = w.toFloatArray();
+        for (int i = 0; i < 32; i += 7) {
+            for (int j = 0; j < 512; j += 37) {
+                float want = 0f;
+                for (int p = 0; p < 128; p++) {
+                    want = Math.fma(hv[i * 128 + p], wv[j * 128 + p], want);
+                }
+                assertThat((float) after.get(i, j)).as("C[%d][%d] after the change", i, j).isEqualTo(want);
+                assertThat((float) after.get(i, j)).isEqualTo(2 * (float) before.get(i, j)); // doubling is exact
+            }
+        }
+    }
+
+    @Test
+    void blasSendsOnlySmallFloatProductsWithAStoredAndColumnsInSixteens() {
+        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
+        Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
+        Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
+        assertThat(Blas.small(n, 32, 512, 128)).isTrue(); // W6c's h·Wₕₕᵀ
+        assertThat(Blas.small(n, 32, 128, 512)).isTrue(); // and its backward
+        assertThat(Blas.small(n, 64, 16, 1)).isTrue();
+        assertThat(Blas.small(n, 65, 512, 128)).as("more than 64 rows").isFalse();
+        assertThat(Blas.small(n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
+        assertThat(Blas.small(t, 32, 512, 128)).as("a transposed A").isFalse();
+        assertThat(Blas.small(n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
+    }
+}
