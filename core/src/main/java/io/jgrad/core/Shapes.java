@@ -17,10 +17,12 @@ final class Shapes {
         }
         long n = 1;
         boolean overflow = false;
+        boolean empty = false;
         for (int s : shape) {
             if (s < 0) {
                 throw new ShapeException("shape " + str(shape) + " has a negative dimension " + s);
             }
+            empty |= s == 0; // a loop, not a stream: every tensor is built through here
             if (!overflow) {
                 try {
                     n = Math.multiplyExact(n, s);
@@ -29,7 +31,6 @@ final class Shapes {
                 }
             }
         }
-        boolean empty = Arrays.stream(shape).anyMatch(s -> s == 0);
         if (empty) {
             return 0;
         }

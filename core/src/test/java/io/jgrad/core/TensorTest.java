@@ -154,6 +154,9 @@ class TensorTest {
                 .hasMessageContaining("has rank 65; limit is 64");
         assertThatThrownBy(() -> Tensor.ones(50_000, 1).matmul(Tensor.ones(1, 50_000)))
                 .isInstanceOf(TensorTooLargeException.class);
+        // a zero dimension makes a shape empty, however large (or overflowing) the product of the others
+        assertThat(Tensor.zeros(1 << 20, 1 << 20, 1 << 20, 1 << 20, 0).numel()).isZero();
+        assertThat(Tensor.zeros(0, 1 << 30, 1 << 30).numel()).isZero();
     }
 
     @Test

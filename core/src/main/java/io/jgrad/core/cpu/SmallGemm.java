@@ -105,10 +105,16 @@ final class SmallGemm {
         float[] dst = p.data;
         int ld = b.ld();
         int off = b.offset();
-        for (int j = 0; j < n; j++) {
-            int s = off + j * ld;
-            for (int q = 0; q < k; q++) {
-                dst[q * n + j] = src[s + q];
+        for (int j0 = 0; j0 < n; j0 += 16) { // 16×16 blocks, so that the strided writes stay in L1
+            int j1 = Math.min(n, j0 + 16);
+            for (int q0 = 0; q0 < k; q0 += 16) {
+                int q1 = Math.min(k, q0 + 16);
+                for (int j = j0; j < j1; j++) {
+                    int s = off + j * ld;
+                    for (int q = q0; q < q1; q++) {
+                        dst[q * n + j] = src[s + q];
+                    }
+                }
             }
         }
         p.storage = b.storage();
