@@ -27,11 +27,6 @@ final class SmallGemm {
     private static final int L = 16;
     /** Rows of the register tile. */
     static final int MR = 8;
-    /** Products below this many floating-point operations run on the caller alone. */
-    static final double SPLIT_FLOPS = 8e6;
-    /** Row blocks: one per this many operations, at least two and at most {@link #MAX_PIECES}. */
-    static final double FLOPS_PER_PIECE = 16e6;
-    static final int MAX_PIECES = 8;
 
     /** The packed copy of the last transposed B (one per thread: products run on the caller's and the helper's). */
     private static final ThreadLocal<Packed> PACKED = ThreadLocal.withInitial(Packed::new);
@@ -78,24 +73,7 @@ final class SmallGemm {
             bo = 0;
             ldb = n;
         }
-        float[] bArr = bv;
-        int bOff = bo;
-        int bLd = ldb;
-        double flops = 2.0 * m * n * k;
-        if (flops < SPLIT_FLOPS || m < 2 * MR) {
-            rows(0, m, a, av, ao, lda, bArr, bOff, bLd, n, k, out, outOffset);
-            return;
-        }
-        // row blocks by the shape alone; an element's bits do not depend on its block anyway
-        int pieces = (int) Math.min(MAX_PIECES, Math.max(2, flops / FLOPS_PER_PIECE));
-        int per = ((m + pieces - 1) / pieces + MR - 1) / MR * MR;
-        Parallel.forRange(m, per, (from, to) -> rows(from, to, a, av, ao, lda, bArr, bOff, bLd, n, k, out, outOffset));
-    }
-
-    /** Rows [from, to) of the product (see {@link #gemm}). */
-    private static void rows(int from, int m, Blas.Operand a, float[] av, int ao, int lda, float[] bv, int bo, int ldb,
-                             int n, int k, float[] out, int outOffset) {
-        int i = from;
+        int i = 0;
         for (; i + MR <= m; i += MR) {
             int j = 0;
             for (; j + 2 * L <= n; j += 2 * L) {
@@ -195,23 +173,22 @@ final class SmallGemm {
             c70 = x.fma(b0, c70);
             c71 = x.fma(b1, c71);
         }
-        FloatVector z = FloatVector.broadcast(F, -0f); // see exact()
-        z.add(c00).intoArray(c, ci);
-        z.add(c01).intoArray(c, ci + L);
-        z.add(c10).intoArray(c, ci + ldc);
-        z.add(c11).intoArray(c, ci + ldc + L);
-        z.add(c20).intoArray(c, ci + 2 * ldc);
-        z.add(c21).intoArray(c, ci + 2 * ldc + L);
-        z.add(c30).intoArray(c, ci + 3 * ldc);
-        z.add(c31).intoArray(c, ci + 3 * ldc + L);
-        z.add(c40).intoArray(c, ci + 4 * ldc);
-        z.add(c41).intoArray(c, ci + 4 * ldc + L);
-        z.add(c50).intoArray(c, ci + 5 * ldc);
-        z.add(c51).intoArray(c, ci + 5 * ldc + L);
-        z.add(c60).intoArray(c, ci + 6 * ldc);
-        z.add(c61).intoArray(c, ci + 6 * ldc + L);
-        z.add(c70).intoArray(c, ci + 7 * ldc);
-        z.add(c71).intoArray(c, ci + 7 * ldc + L);
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, ci + ldc);
+        c11.intoArray(c, ci + ldc + L);
+        c20.intoArray(c, ci + 2 * ldc);
+        c21.intoArray(c, ci + 2 * ldc + L);
+        c30.intoArray(c, ci + 3 * ldc);
+        c31.intoArray(c, ci + 3 * ldc + L);
+        c40.intoArray(c, ci + 4 * ldc);
+        c41.intoArray(c, ci + 4 * ldc + L);
+        c50.intoArray(c, ci + 5 * ldc);
+        c51.intoArray(c, ci + 5 * ldc + L);
+        c60.intoArray(c, ci + 6 * ldc);
+        c61.intoArray(c, ci + 6 * ldc + L);
+        c70.intoArray(c, ci + 7 * ldc);
+        c71.intoArray(c, ci + 7 * ldc + L);
     }
 
     /** C[1, 16] at ci = A[1, k] (at ai) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
@@ -220,16 +197,6 @@ final class SmallGemm {
         for (int p = 0; p < k; p++) {
             acc = FloatVector.broadcast(F, a[ai + p]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
         }
-        FloatVector.broadcast(F, -0f).add(acc).intoArray(c, ci); // see exact()
+        acc.intoArray(c, ci);
     }
-
-    /*
-     * exact(): an accumulator that leaves its loop is, to C2's parser, just a FloatVector; storing it
-     * inlines intoArray by the type profile of that shared method, which the 256-bit kernels
-     * (SimdKernels) fill too, and with two vector classes in it the store is not intrinsified: each
-     * vector is boxed and stored lane by lane (W2 with these tiles on its products ran 5x slower,
-     * and PrintInlining showed "VectorSupport::store failed to inline" at every store). Adding it to
-     * a broadcast -0 (x + (-0) = x for every x, signed zeros and NaNs included) gives a vector of
-     * the exact 512-bit class, whose store is intrinsified whatever the profile says.
-     */
 }
