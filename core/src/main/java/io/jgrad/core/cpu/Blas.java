@@ -75,15 +75,6 @@ public final class Blas {
         }
 
         /** Whether {@link #concurrentInstance()} gives one (without making it). */
-        /**
-         * Whether this library multiplies with 512-bit vector kernels; then products with few rows
-         * stay with it instead of {@link SmallGemm} (which measured no faster than OpenBLAS's AVX-512
-         * kernels inside W6c, and 1.10x faster than its AVX2 ones).
-         */
-        default boolean wideKernels() {
-            return false;
-        }
-
         default boolean takesConcurrentCalls() {
             return false;
         }
@@ -309,8 +300,7 @@ public final class Blas {
      */
     public static String backend() {
         Choice c = chosen();
-        boolean small = SMALL && !c.backend().wideKernels();
-        return c.backend().description() + (small ? "; products of up to " + SMALL_ROWS + " rows in Java (512-bit vectors)" : "")
+        return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java (512-bit vectors)" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 
@@ -354,8 +344,7 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, m, n, k)
-                && !chosen().backend().wideKernels()) {
+        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, m, n, k)) {
             SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
             return;
         }
@@ -376,8 +365,7 @@ public final class Blas {
     /**
      * Whether products with few rows run in Java with 512-bit vectors ({@link SmallGemm}) instead of
      * the chosen library: where the machine has them and the Vector API is on, unless
-     * {@code -Djgrad.blas.small=false} or the library's own kernels are 512-bit ones
-     * ({@link Backend#wideKernels()}).
+     * {@code -Djgrad.blas.small=false}.
      */
     static final boolean SMALL = Simd.ENABLED && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small"))
             && SmallGemm.available();

@@ -83,24 +83,6 @@ final class SystemOpenBlas implements Blas.Backend {
         throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
-    /** The OpenBLAS cores whose sgemm kernels use 512-bit vectors, as openblas_get_config names them. */
-    private static final java.util.List<String> WIDE_CORES = java.util.List.of("SkylakeX", "Cooperlake", "SapphireRapids");
-
-    @Override
-    public boolean wideKernels() {
-        return wideKernels(description);
-    }
-
-    /** Whether an {@code openblas_get_config()} string names a core with 512-bit kernels. */
-    static boolean wideKernels(String config) {
-        for (String core : WIDE_CORES) {
-            if (config.contains(" " + core + " ") || config.contains(" " + core + "(") || config.endsWith(" " + core)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Override
     public boolean takesConcurrentCalls() {
         return true;

@@ -12,8 +12,7 @@ import org.junit.jupiter.api.Test;
  * {@link SmallGemm}: every element is the fused multiply-add chain over the inner dimension from
  * p = 0 (checked bit for bit against {@link Math#fma} in float), for tile remainders in both
  * dimensions, windows of larger arrays and both layouts of B; a transposed B is packed again when
- * it changes in place; and {@link Blas} routes exactly the small float products to it, unless the
- * library's own kernels are 512-bit ones.
+ * it changes in place; and {@link Blas} routes exactly the small float products to it.
  */
 class SmallGemmTest {
     private static void assumeKernel() {
@@ -114,15 +113,5 @@ class SmallGemmTest {
         assertThat(Blas.small(n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
         assertThat(Blas.small(t, 32, 512, 128)).as("a transposed A").isFalse();
         assertThat(Blas.small(n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
-    }
-
-    @Test
-    void anOpenBlasWithAvx512KernelsKeepsTheSmallProducts() {
-        assertThat(SystemOpenBlas.wideKernels("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64"))
-                .isTrue();
-        assertThat(SystemOpenBlas.wideKernels("OpenBLAS 0.3.26 DYNAMIC_ARCH NO_AFFINITY SkylakeX MAX_THREADS=64")).isTrue();
-        assertThat(SystemOpenBlas.wideKernels("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64"))
-                .isFalse();
-        assertThat(SystemOpenBlas.wideKernels("OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64")).isFalse();
     }
 }
