@@ -38,6 +38,10 @@ public final class ReaderContractProbe {
     }
 
     public static void main(String[] args) {
+        // the product library is chosen once per JVM, on a thread of its own from the first tensor on
+        // (Blas.chooseEarly); choosing it here, before any case, keeps that one-time work (jblas's
+        // extraction of its native part, JavaGemm's set-up) out of the cases' measurements
+        io.jgrad.core.cpu.Blas.backend();
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long self = Thread.currentThread().getId();
         for (int i = 0; i + 2 < args.length; i += 3) {

@@ -41,9 +41,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * multiplying their own, unshared arrays got wrong products in 8 of 207,000 calls at 64×784×512
  * on this project's machine), and the system and Java paths keep shared buffers. So every product
  * goes through one lock: several user threads sharing a model stay correct, and a large product
- * still uses all cores through jgrad's own threads. The one exception is {@link Parallel#helper()}'s
+ * still uses all cores through jgrad's own threads. The exceptions: {@link Parallel#helper()}'s
  * thread, which multiplies on an instance of its own with its own buffers, without the lock,
- * where the library takes concurrent calls (the system OpenBLAS and the Java products do).
+ * where the library takes concurrent calls (the system OpenBLAS and the Java products do); and
+ * products with few rows, which run in {@link SmallGemm} (whatever the library) on the calling
+ * thread with buffers of that thread's own.
  */
 public final class Blas {
     private static final System.Logger LOG = System.getLogger(Blas.class.getName());
@@ -121,7 +123,9 @@ public final class Blas {
 
     /** Whether {@link #chooseEarly} starts the choice on a thread of its own ({@code jgrad.blas.early}, default true). */
     static final boolean EARLY = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.early"));
-    private static volatile Thread early;
+    /** The thread {@link #chooseEarly} started; set once, without taking {@code Blas.class}'s monitor. */
+    private static final java.util.concurrent.atomic.AtomicReference<Thread> EARLY_THREAD =
+            new java.util.concurrent.atomic.AtomicReference<>();
 
     /**
      * Starts choosing the library on a daemon thread, once, so that loading it (about 0.2 s for
@@ -130,31 +134,42 @@ public final class Blas {
      * its first product, such as reading a dataset. The CPU backend calls this when it is first
      * used. The first product waits for the choice if it is still running; a choice that fails
      * (a bad {@code jgrad.blas} setting) is made again on the thread of that product, which gets
-     * the exception. Nothing starts with {@code -Djgrad.blas.early=false}, or once a choice has
-     * been made.
+     * the exception (the background failure is logged at DEBUG). Nothing starts with
+     * {@code -Djgrad.blas.early=false}, or once a choice has been made.
+     *
+     * <p>Returns at once: it takes no lock the choice holds (the choice itself holds
+     * {@code Blas.class}'s monitor while it loads, and its test product initialises the CPU
+     * backend, whose static initializer calls this). Setting {@code OPENBLAS_CORETYPE} through
+     * libc's {@code setenv} ({@link OpenBlasCoreType}) now happens on that thread, while the
+     * program runs; before, it happened on the thread of the first product, which was no more
+     * alone.
      *
      * @return the thread making the choice, or null when none was started
      */
-    static synchronized Thread chooseEarly() {
-        if (!EARLY || chosen != null || early != null) {
+    static Thread chooseEarly() {
+        if (!EARLY || chosen != null || EARLY_THREAD.get() != null) {
             return null;
         }
         Thread t = new Thread(() -> {
             try {
                 chosen();
             } catch (RuntimeException | LinkageError e) {
-                // left unchosen: the first product chooses again and reports this on its own thread
+                // left unchosen: the first product chooses again and reports the failure on its own thread
+                LOG.log(System.Logger.Level.DEBUG, "choosing the product library early failed; the first product "
+                        + "will choose again", e);
             }
         }, "jgrad-blas-init");
+        if (!EARLY_THREAD.compareAndSet(null, t)) {
+            return null;
+        }
         t.setDaemon(true);
-        early = t;
         t.start();
         return t;
     }
 
     /** The thread {@link #chooseEarly} started, or null (tests). */
     static Thread earlyThread() {
-        return early;
+        return EARLY_THREAD.get();
     }
 
     /** Whether the library has been chosen (tests). */
@@ -344,7 +359,7 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, m, n, k)) {
+        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, pb, m, n, k)) {
             SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
             return;
         }
@@ -374,9 +389,13 @@ public final class Blas {
     /** The most floating-point operations: larger products are cut across threads by the library path. */
     static final double SMALL_FLOPS = 16e6;
 
-    /** Whether {@link SmallGemm} takes this product: few rows, A as stored, n a multiple of 16, small. */
-    static boolean small(Operand a, int m, int n, int k) {
-        return m <= SMALL_ROWS && n % 16 == 0 && a.trans() == 'N' && 2.0 * m * n * k <= SMALL_FLOPS;
+    /**
+     * Whether {@link SmallGemm} takes this product: few rows, A as stored, n a multiple of 16, small,
+     * and B as stored or small enough to keep a transposed copy of ({@link SmallGemm#MAX_PACKED}).
+     */
+    static boolean small(Operand a, Operand b, int m, int n, int k) {
+        return m <= SMALL_ROWS && n % 16 == 0 && a.trans() == 'N' && 2.0 * m * n * k <= SMALL_FLOPS
+                && (b.trans() == 'N' || (long) k * n <= SmallGemm.MAX_PACKED);
     }
 
     private static Operand operand(View t) {

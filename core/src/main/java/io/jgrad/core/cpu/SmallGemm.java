@@ -18,9 +18,11 @@ import jdk.incubator.vector.VectorSpecies;
  * operands, never on where it falls in the tiling or on the thread count. They differ from the BLAS
  * libraries' (which sum in other orders), as those differ from each other.
  *
- * <p>B is read as a row-major k×n matrix. A transposed B (a weight used as Wᵀ) is first copied
- * into that layout, and the copy is kept while the weight is unchanged (its storage's version), so
- * a recurrent weight is transposed once per forward pass, not once per time step.
+ * <p>B is read as a row-major k×n matrix. A transposed B (a weight used as Wᵀ) of at most
+ * {@link #MAX_PACKED} elements is first copied into that layout, and the copy is kept while the
+ * weight is unchanged (its storage's version), so a recurrent weight is transposed once per
+ * forward pass, not once per time step. Each thread keeps the copies of its last four such
+ * weights, and holds their storages weakly.
  */
 final class SmallGemm {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
@@ -28,21 +30,32 @@ final class SmallGemm {
     /** Rows of the register tile. */
     static final int MR = 8;
 
-    /** The packed copy of the last transposed B (one per thread: products run on the caller's and the helper's). */
-    private static final ThreadLocal<Packed> PACKED = ThreadLocal.withInitial(Packed::new);
+    /** The most elements of a transposed B kept packed (1 MB): a recurrent weight of 128×512 is 64K. */
+    static final int MAX_PACKED = 1 << 18;
+    /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
 
+    /** This thread's packed copies of transposed Bs (products run on the caller's and the helper's threads). */
+    private static final ThreadLocal<Packs> PACKS = ThreadLocal.withInitial(Packs::new);
+
+    private static final class Packs {
+        final Packed[] slots = {new Packed(), new Packed(), new Packed(), new Packed()};
+        long clock;
+    }
+
+    /** A packed copy and the window it holds: a storage (weakly, so a dropped weight can go), its version, the window. */
     private static final class Packed {
         float[] data = new float[0];
-        ArrayStorage storage;
+        java.lang.ref.WeakReference<ArrayStorage> storage;
         int version;
         int offset;
         int ld;
         int outer;
         int inner;
+        long lastUse;
 
         boolean holds(Blas.Operand op) {
-            return storage == op.storage() && version == op.storage().version() && offset == op.offset()
-                    && ld == op.ld() && outer == op.outer() && inner == op.inner();
+            return storage != null && storage.get() == op.storage() && version == op.storage().version()
+                    && offset == op.offset() && ld == op.ld() && outer == op.outer() && inner == op.inner();
         }
     }
 
@@ -58,6 +71,7 @@ final class SmallGemm {
      * used as stored (the caller passes only 'N' operands for A).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
+        assert a.trans() == 'N' && (b.trans() == 'N' || (long) k * n <= MAX_PACKED) : "Blas.small decides";
         float[] av = a.storage().f();
         int ao = a.offset();
         int lda = a.ld();
@@ -94,10 +108,18 @@ final class SmallGemm {
 
     /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */
     private static float[] packTransposed(Blas.Operand b, int k, int n) {
-        Packed p = PACKED.get();
-        if (p.holds(b)) {
-            return p.data;
+        Packs packs = PACKS.get();
+        Packed p = null;
+        for (Packed s : packs.slots) {
+            if (s.holds(b)) {
+                s.lastUse = ++packs.clock;
+                return s.data;
+            }
+            if (p == null || s.lastUse < p.lastUse) {
+                p = s;
+            }
         }
+        p.lastUse = ++packs.clock;
         if (p.data.length < k * n) {
             p.data = new float[k * n];
         }
@@ -117,7 +139,7 @@ final class SmallGemm {
                 }
             }
         }
-        p.storage = b.storage();
+        p.storage = new java.lang.ref.WeakReference<>(b.storage());
         p.version = b.storage().version();
         p.offset = b.offset();
         p.ld = b.ld();

@@ -81,6 +81,7 @@ class SmallGemmTest {
     @Test
     void aTransposedWeightChangedInPlaceIsPackedAgain() {
         assumeKernel();
+        assumeTrue(Blas.SMALL, "products go to the library (-Djgrad.blas.small=false)");
         Generator g = Generator.seeded(3);
         Tensor h = Tensor.uniform(g, -1, 1, 32, 128);
         Tensor w = Tensor.uniform(g, -1, 1, 512, 128); // used as wᵀ, like a recurrent weight
@@ -101,17 +102,73 @@ class SmallGemmTest {
         }
     }
 
+    /**
+     * Two windows of one storage (different offsets) and five weights in turn, more than the four
+     * packed copies a thread keeps: each product uses its own B, never another window's copy.
+     */
+    @Test
+    void packedCopiesAreKeptPerWindowAndTheOldestIsReplaced() {
+        assumeKernel();
+        Random r = new Random(11);
+        int k = 32;
+        int n = 64;
+        int m = 8;
+        float[] a = new float[m * k];
+        for (int x = 0; x < a.length; x++) {
+            a[x] = (float) r.nextGaussian();
+        }
+        Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, k, m, k, 'N');
+        float[] shared = new float[2 * n * k];
+        for (int x = 0; x < shared.length; x++) {
+            shared[x] = (float) r.nextGaussian();
+        }
+        ArrayStorage sharedStorage = ArrayStorage.wrap(CpuBackend.INSTANCE, shared);
+        java.util.List<Blas.Operand> bs = new java.util.ArrayList<>();
+        java.util.List<float[]> arrays = new java.util.ArrayList<>();
+        java.util.List<Integer> offsets = new java.util.ArrayList<>();
+        for (int w = 0; w < 2; w++) { // two windows of one storage
+            bs.add(new Blas.Operand(sharedStorage, w * n * k, k, n, k, 'T'));
+            arrays.add(shared);
+            offsets.add(w * n * k);
+        }
+        for (int w = 0; w < 3; w++) { // three more weights: five in all
+            float[] b = new float[n * k];
+            for (int x = 0; x < b.length; x++) {
+                b[x] = (float) r.nextGaussian();
+            }
+            bs.add(new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, k, n, k, 'T'));
+            arrays.add(b);
+            offsets.add(0);
+        }
+        for (int round = 0; round < 3; round++) {
+            for (int w = 0; w < bs.size(); w++) {
+                float[] out = new float[m * n];
+                SmallGemm.gemm(pa, bs.get(w), m, n, k, out, 0);
+                float[] b = arrays.get(w);
+                int bo = offsets.get(w);
+                for (int i = 0; i < m; i++) {
+                    for (int j = 0; j < n; j++) {
+                        float want = chain(a, 0, k, i, k, (p, jj) -> bo + jj * k + p, b, j);
+                        assertThat(out[i * n + j]).as("round %d, weight %d, C[%d][%d]", round, w, i, j).isEqualTo(want);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void blasSendsOnlySmallFloatProductsWithAStoredAndColumnsInSixteens() {
         ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
         Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
         Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
-        assertThat(Blas.small(n, 32, 512, 128)).isTrue(); // W6c's h·Wₕₕᵀ
-        assertThat(Blas.small(n, 32, 128, 512)).isTrue(); // and its backward
-        assertThat(Blas.small(n, 64, 16, 1)).isTrue();
-        assertThat(Blas.small(n, 65, 512, 128)).as("more than 64 rows").isFalse();
-        assertThat(Blas.small(n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
-        assertThat(Blas.small(t, 32, 512, 128)).as("a transposed A").isFalse();
-        assertThat(Blas.small(n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
+        assertThat(Blas.small(n, t, 32, 512, 128)).isTrue(); // W6c's h·Wₕₕᵀ
+        assertThat(Blas.small(n, n, 32, 128, 512)).isTrue(); // and its backward
+        assertThat(Blas.small(n, n, 64, 16, 1)).isTrue();
+        assertThat(Blas.small(n, t, 65, 512, 128)).as("more than 64 rows").isFalse();
+        assertThat(Blas.small(n, n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
+        assertThat(Blas.small(t, n, 32, 512, 128)).as("a transposed A").isFalse();
+        assertThat(Blas.small(n, n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
+        assertThat(Blas.small(n, n, 1, 1024, 1024)).as("a large B as stored").isTrue();
+        assertThat(Blas.small(n, t, 1, 1024, 1024)).as("a transposed B over 1 MB: not copied").isFalse();
     }
 }
