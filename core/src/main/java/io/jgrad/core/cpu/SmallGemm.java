@@ -53,9 +53,10 @@ final class SmallGemm {
         int inner;
         long lastUse;
 
-        boolean holds(Blas.Operand op) {
-            return storage != null && storage.get() == op.storage() && version == op.storage().version()
-                    && offset == op.offset() && ld == op.ld() && outer == op.outer() && inner == op.inner();
+        /** Whether this holds op's window of op's storage, in whatever version. */
+        boolean window(Blas.Operand op) {
+            return storage != null && storage.get() == op.storage() && offset == op.offset() && ld == op.ld()
+                    && outer == op.outer() && inner == op.inner();
         }
     }
 
@@ -111,9 +112,13 @@ final class SmallGemm {
         Packs packs = PACKS.get();
         Packed p = null;
         for (Packed s : packs.slots) {
-            if (s.holds(b)) {
-                s.lastUse = ++packs.clock;
-                return s.data;
+            if (s.window(b)) { // this weight: its copy if still current, else its slot for the new version
+                if (s.version == b.storage().version()) {
+                    s.lastUse = ++packs.clock;
+                    return s.data;
+                }
+                p = s;
+                break;
             }
             if (p == null || s.lastUse < p.lastUse) {
                 p = s;
