@@ -33,13 +33,20 @@ final class SmallGemm {
     /** The most elements of a transposed B kept packed (1 MB): a recurrent weight of 128×512 is 64K. */
     static final int MAX_PACKED = 1 << 18;
     /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
+    private static final int SLOTS = 4;
 
     /** This thread's packed copies of transposed Bs (products run on the caller's and the helper's threads). */
     private static final ThreadLocal<Packs> PACKS = ThreadLocal.withInitial(Packs::new);
 
     private static final class Packs {
-        final Packed[] slots = {new Packed(), new Packed(), new Packed(), new Packed()};
+        final Packed[] slots = new Packed[SLOTS];
         long clock;
+
+        Packs() {
+            for (int i = 0; i < SLOTS; i++) {
+                slots[i] = new Packed();
+            }
+        }
     }
 
     /** A packed copy and the window it holds: a storage (weakly, so a dropped weight can go), its version, the window. */
