@@ -135,7 +135,8 @@ public final class Blas {
      * used. The first product waits for the choice if it is still running; a choice that fails
      * (a bad {@code jgrad.blas} setting) is made again on the thread of that product, which gets
      * the exception (the background failure is logged at DEBUG). Nothing starts with
-     * {@code -Djgrad.blas.early=false}, or once a choice has been made.
+     * {@code -Djgrad.blas.early=false}, or once a choice has been made. After the choice the same
+     * thread warms the small-product kernels ({@link #SMALL_WARM}).
      *
      * <p>Returns at once: it takes no lock the choice holds (the choice itself holds
      * {@code Blas.class}'s monitor while it loads, and its test product initialises the CPU
@@ -157,6 +158,9 @@ public final class Blas {
                 // left unchosen: the first product chooses again and reports the failure on its own thread
                 LOG.log(System.Logger.Level.DEBUG, "choosing the product library early failed; the first product "
                         + "will choose again", e);
+            }
+            if (SMALL && SMALL_WARM) {
+                SmallGemm.warm();
             }
         }, "jgrad-blas-init");
         if (!EARLY_THREAD.compareAndSet(null, t)) {
@@ -384,17 +388,25 @@ public final class Blas {
      */
     static final boolean SMALL = Simd.ENABLED && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small"))
             && SmallGemm.available();
+    /**
+     * Whether the thread {@link #chooseEarly} starts also runs {@link SmallGemm}'s kernels on dummy
+     * operands until the JIT has compiled them ({@code -Djgrad.blas.small.warm=false} turns it off).
+     * Which products they take does not depend on it, so results are the same either way.
+     */
+    static final boolean SMALL_WARM = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small.warm"));
     /** The most rows a product may have to run in {@link SmallGemm}. */
     static final int SMALL_ROWS = 64;
     /** The most floating-point operations: larger products are cut across threads by the library path. */
     static final double SMALL_FLOPS = 16e6;
 
     /**
-     * Whether {@link SmallGemm} takes this product: few rows, A as stored, n a multiple of 16, small,
-     * and B as stored or small enough to keep a transposed copy of ({@link SmallGemm#MAX_PACKED}).
+     * Whether {@link SmallGemm} takes this product: few rows, n a multiple of 16, small, A as stored
+     * or small enough to copy ({@link SmallGemm#MAX_PACKED_A}), and B as stored or small enough to
+     * keep a transposed copy of ({@link SmallGemm#MAX_PACKED}).
      */
     static boolean small(Operand a, Operand b, int m, int n, int k) {
-        return m <= SMALL_ROWS && n % 16 == 0 && a.trans() == 'N' && 2.0 * m * n * k <= SMALL_FLOPS
+        return m <= SMALL_ROWS && n % 16 == 0 && 2.0 * m * n * k <= SMALL_FLOPS
+                && (a.trans() == 'N' || (long) m * k <= SmallGemm.MAX_PACKED_A)
                 && (b.trans() == 'N' || (long) k * n <= SmallGemm.MAX_PACKED);
     }
 

@@ -32,6 +32,8 @@ final class SmallGemm {
 
     /** The most elements of a transposed B kept packed (1 MB): a recurrent weight of 128×512 is 64K. */
     static final int MAX_PACKED = 1 << 18;
+    /** The most elements of a transposed A copied per call (256 KB): 64 rows of an inner dimension of 1,024. */
+    static final int MAX_PACKED_A = 1 << 16;
     /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
     private static final int SLOTS = 4;
 
@@ -40,6 +42,8 @@ final class SmallGemm {
 
     private static final class Packs {
         final Packed[] slots = new Packed[SLOTS];
+        /** The last transposed A, copied row-major (see {@link #transposeA}). */
+        float[] aScratch = new float[0];
         long clock;
 
         Packs() {
@@ -69,20 +73,73 @@ final class SmallGemm {
 
     private SmallGemm() {}
 
+    /** Longest {@link #warm} runs (its thread is a daemon; the kernels are compiled well before this). */
+    static final long WARM_LIMIT_NANOS = 3_000_000_000L;
+    /** Set once {@link #warm} has seen the kernels run at compiled speed (tests). */
+    static volatile boolean warmed;
+
+    /**
+     * Runs the kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single row) until
+     * three batches in a row run at compiled speed, or for {@link #WARM_LIMIT_NANOS}. Before C2
+     * compiles them the vector operations are objects on the heap, a product some hundred times
+     * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
+     * here cold. Warming them on the thread that loads the library, while the program reads its
+     * data, moves that cost off the program's path. Results do not depend on it: which products
+     * run here is decided by their shapes only ({@link Blas#small}).
+     */
+    static void warm() {
+        int m = MR + 1;
+        int k = 128;
+        int n = 2 * L;
+        float[] a = new float[m * k];
+        float[] b = new float[k * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (i % 7) * 0.25f;
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (i % 5) * 0.5f;
+        }
+        float[] c = new float[m * n];
+        Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, k, m, k, 'N');
+        Blas.Operand pat = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, m, k, m, 'T');
+        Blas.Operand pb = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, n, k, n, 'N');
+        long deadline = System.nanoTime() + WARM_LIMIT_NANOS;
+        int fast = 0;
+        while (fast < 3 && System.nanoTime() - deadline < 0) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 50; i++) {
+                gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0);
+            }
+            // compiled: about 1 µs a call (74 KFLOP); with boxed vectors, hundreds
+            fast = (System.nanoTime() - t0) / 50 < 10_000 ? fast + 1 : 0;
+        }
+        warmed = fast >= 3;
+    }
+
     /** Whether the machine has 512-bit float vectors (checked once; the class needs the Vector API module). */
     static boolean available() {
         return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
     }
 
     /**
-     * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; A is
-     * used as stored (the caller passes only 'N' operands for A).
+     * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; a
+     * transposed A is first copied row-major (the bits are the same either way).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
-        assert a.trans() == 'N' && (b.trans() == 'N' || (long) k * n <= MAX_PACKED) : "Blas.small decides";
-        float[] av = a.storage().f();
-        int ao = a.offset();
-        int lda = a.ld();
+        assert (a.trans() == 'N' || (long) m * k <= MAX_PACKED_A) && (b.trans() == 'N' || (long) k * n <= MAX_PACKED)
+                : "Blas.small decides";
+        float[] av;
+        int ao;
+        int lda;
+        if (a.trans() == 'N') {
+            av = a.storage().f();
+            ao = a.offset();
+            lda = a.ld();
+        } else {
+            av = transposeA(a, m, k);
+            ao = 0;
+            lda = k;
+        }
         float[] bv;
         int bo;
         int ldb;
@@ -112,6 +169,29 @@ final class SmallGemm {
                 row16(k, av, ao + i * lda, bv, bo + j, ldb, out, outOffset + i * n + j);
             }
         }
+    }
+
+    /**
+     * A transposed A (a linear layer's dYᵀ in its weight gradient dW = dYᵀ·X) as a row-major m×k
+     * array in this thread's scratch buffer: a is stored k×m, element (i, p) at offset + p·ld + i.
+     * It changes with every call, so it is copied every time; at most {@link #MAX_PACKED_A} elements.
+     */
+    private static float[] transposeA(Blas.Operand a, int m, int k) {
+        Packs packs = PACKS.get();
+        if (packs.aScratch.length < m * k) {
+            packs.aScratch = new float[m * k];
+        }
+        float[] src = a.storage().f();
+        float[] dst = packs.aScratch;
+        int ld = a.ld();
+        int off = a.offset();
+        for (int p = 0; p < k; p++) { // m is at most 64: each source row is read once, its elements spread over m rows
+            int s = off + p * ld;
+            for (int i = 0; i < m; i++) {
+                dst[i * k + p] = src[s + i];
+            }
+        }
+        return dst;
     }
 
     /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /**
  * {@link SmallGemm}: every element is the fused multiply-add chain over the inner dimension from
  * p = 0 (checked bit for bit against {@link Math#fma} in float), for tile remainders in both
- * dimensions, windows of larger arrays and both layouts of B; a transposed B is packed again when
+ * dimensions, windows of larger arrays and both layouts of A and of B; a transposed B is packed again when
  * it changes in place; and {@link Blas} routes exactly the small float products to it.
  */
 class SmallGemmTest {
@@ -19,12 +19,12 @@ class SmallGemmTest {
         assumeTrue(Simd.ENABLED && SmallGemm.available(), "needs the Vector API and 512-bit vectors: " + Simd.describe());
     }
 
-    /** C[i][j] = fma chain over p of A(i, p)·B(p, j), A at ao with row stride lda, B element (p, j) at bAt(p, j). */
-    private static float chain(float[] a, int ao, int lda, int i, int k, java.util.function.IntBinaryOperator bAt,
-                               float[] b, int j) {
+    /** C[i][j] = fma chain over p of A(i, p)·B(p, j), A element (i, p) at aAt(i, p), B element (p, j) at bAt(p, j). */
+    private static float chain(float[] a, java.util.function.IntBinaryOperator aAt, int i, int k,
+                               java.util.function.IntBinaryOperator bAt, float[] b, int j) {
         float acc = 0f;
         for (int p = 0; p < k; p++) {
-            acc = Math.fma(a[ao + i * lda + p], b[bAt.applyAsInt(p, j)], acc);
+            acc = Math.fma(a[aAt.applyAsInt(i, p)], b[bAt.applyAsInt(p, j)], acc);
         }
         return acc;
     }
@@ -40,9 +40,11 @@ class SmallGemmTest {
             for (int n : cols) {
                 for (int k : inner) {
                     for (char bt : new char[] {'N', 'T'}) {
-                        int lda = k + 3; // A is a window: rows k + 3 apart, starting at offset 5
+                      for (char at : new char[] {'N', 'T'}) {
+                        // A is a window starting at offset 5: m rows k + 3 apart, or ('T') k rows m + 3 apart
+                        int lda = at == 'N' ? k + 3 : m + 3;
                         int ao = 5;
-                        float[] a = new float[ao + m * lda];
+                        float[] a = new float[ao + (at == 'N' ? m : k) * lda];
                         float[] b = new float[2 + k * n + n * k + 9];
                         for (int x = 0; x < a.length; x++) {
                             a[x] = (float) r.nextGaussian();
@@ -52,7 +54,11 @@ class SmallGemmTest {
                         }
                         int bo = 2;
                         int ldb = bt == 'N' ? n + 1 : k + 1; // B's rows (or columns) one element apart from tight
-                        Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, m, k, 'N');
+                        Blas.Operand pa = at == 'N'
+                                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, m, k, 'N')
+                                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, k, m, 'T');
+                        java.util.function.IntBinaryOperator aAt = at == 'N' ? (i, p) -> ao + i * lda + p
+                                : (i, p) -> ao + p * lda + i;
                         float[] bs = new float[bo + (bt == 'N' ? k * ldb : n * ldb)];
                         System.arraycopy(b, 0, bs, 0, Math.min(b.length, bs.length));
                         Blas.Operand pb = bt == 'N'
@@ -66,12 +72,14 @@ class SmallGemmTest {
                         assertThat(Float.isNaN(out[0]) && Float.isNaN(out[2])).as("nothing written before the offset").isTrue();
                         for (int i = 0; i < m; i++) {
                             for (int j = 0; j < n; j++) {
-                                float want = chain(a, ao, lda, i, k, bAt, bs, j);
+                                float want = chain(a, aAt, i, k, bAt, bs, j);
                                 assertThat(Float.floatToRawIntBits(out[3 + i * n + j]))
-                                        .as("m=%d n=%d k=%d B %s: C[%d][%d] = %s, want %s", m, n, k, bt, i, j, out[3 + i * n + j], want)
+                                        .as("m=%d n=%d k=%d A %s B %s: C[%d][%d] = %s, want %s", m, n, k, at, bt, i, j,
+                                                out[3 + i * n + j], want)
                                         .isEqualTo(Float.floatToRawIntBits(want));
                             }
                         }
+                      }
                     }
                 }
             }
@@ -148,7 +156,7 @@ class SmallGemmTest {
                 int bo = offsets.get(w);
                 for (int i = 0; i < m; i++) {
                     for (int j = 0; j < n; j++) {
-                        float want = chain(a, 0, k, i, k, (p, jj) -> bo + jj * k + p, b, j);
+                        float want = chain(a, (ii, p) -> ii * k + p, i, k, (p, jj) -> bo + jj * k + p, b, j);
                         assertThat(out[i * n + j]).as("round %d, weight %d, C[%d][%d]", round, w, i, j).isEqualTo(want);
                     }
                 }
@@ -157,7 +165,7 @@ class SmallGemmTest {
     }
 
     @Test
-    void blasSendsOnlySmallFloatProductsWithAStoredAndColumnsInSixteens() {
+    void blasSendsOnlySmallFloatProductsWithColumnsInSixteens() {
         ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
         Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
         Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
@@ -166,7 +174,9 @@ class SmallGemmTest {
         assertThat(Blas.small(n, n, 64, 16, 1)).isTrue();
         assertThat(Blas.small(n, t, 65, 512, 128)).as("more than 64 rows").isFalse();
         assertThat(Blas.small(n, n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
-        assertThat(Blas.small(t, n, 32, 512, 128)).as("a transposed A").isFalse();
+        assertThat(Blas.small(t, n, 10, 784, 128)).as("a transposed A (a linear layer's dYᵀ·X)").isTrue();
+        assertThat(Blas.small(t, n, 64, 16, 1024)).as("a transposed A of 64K elements").isTrue();
+        assertThat(Blas.small(t, n, 64, 16, 1025)).as("a transposed A over 256 KB: not copied").isFalse();
         assertThat(Blas.small(n, n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
         assertThat(Blas.small(n, n, 1, 1024, 1024)).as("a large B as stored").isTrue();
         assertThat(Blas.small(n, t, 1, 1024, 1024)).as("a transposed B over 1 MB: not copied").isFalse();
