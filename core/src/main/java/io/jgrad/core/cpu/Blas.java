@@ -319,7 +319,9 @@ public final class Blas {
      */
     public static String backend() {
         Choice c = chosen();
-        return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java (512-bit vectors)" : "")
+        return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java ("
+                + (SmallGemm.VECTOR ? "512-bit vectors" : "plain loops: run java with --add-modules jdk.incubator.vector "
+                + "for the vectorized ones") + ")" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 
@@ -382,12 +384,12 @@ public final class Blas {
     }
 
     /**
-     * Whether products with few rows run in Java with 512-bit vectors ({@link SmallGemm}) instead of
-     * the chosen library: where the machine has them and the Vector API is on, unless
-     * {@code -Djgrad.blas.small=false}.
+     * Whether products with few rows run in Java ({@link SmallGemm}) instead of the chosen library:
+     * where the CPU has 512-bit vectors, unless {@code -Djgrad.blas.small=false}. They run on the
+     * Vector API where it is on and in plain loops otherwise, with the same bits, so that whether
+     * the JVM has the module never changes a result.
      */
-    static final boolean SMALL = Simd.ENABLED && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small"))
-            && SmallGemm.available();
+    static final boolean SMALL = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small")) && SmallGemm.WIDE_CPU;
     /**
      * Whether the thread {@link #chooseEarly} starts also runs {@link SmallGemm}'s kernels on dummy
      * operands until the JIT has compiled them ({@code -Djgrad.blas.small.warm=false} turns it off).

@@ -48,7 +48,8 @@ final class OpenBlasCoreType {
         }
     }
 
-    private static Set<String> cpuFlags() {
+    /** The CPU's feature flags from /proc/cpuinfo (empty where there is none). */
+    static Set<String> cpuFlags() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
             return lines.filter(l -> l.startsWith("flags")).findFirst()
                     .map(l -> Stream.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")).collect(Collectors.toSet()))

@@ -4,8 +4,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * FLOAT32 products with few rows (a recurrent layer's h·Wₕₕᵀ and its backward at batch 32) in
- * Java with 512-bit vectors, where the machine has them. At W6c's 32×128×512 and 32×512×128 these
+ * FLOAT32 products with few rows (a recurrent layer's h·Wₕₕᵀ and its backward at batch 32, a
+ * linear layer's weight gradient with few outputs) in Java with 512-bit vectors, on CPUs that have
+ * them ({@link #WIDE_CPU}); without the Vector API module plain loops compute the same chains. At W6c's 32×128×512 and 32×512×128 these
  * ran in 39 and 27 µs (about 105 and 155 GFLOPS on one core, a microbenchmark on this project's
  * machine), where the system OpenBLAS with the machine's Haswell kernels took 58 µs (71 GFLOPS)
  * for the first through {@link SystemOpenBlas}, copies included: its 256-bit kernels use half of
@@ -25,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * weights, and holds their storages weakly.
  */
 final class SmallGemm {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    /** Floats per 512-bit vector: the column step of both paths. */
     private static final int L = 16;
     /** Rows of the register tile. */
     static final int MR = 8;
@@ -44,7 +45,21 @@ final class SmallGemm {
         final Packed[] slots = new Packed[SLOTS];
         /** The last transposed A, copied row-major (see {@link #transposeA}). */
         float[] aScratch = new float[0];
+        /** The plain loops' rows of C and row of B ({@link #plain}). */
+        private float[][] plainRows = new float[0][];
+        final float[] plainB = new float[PLAIN_COLUMNS];
         long clock;
+
+        float[][] plainRows(int m) {
+            if (plainRows.length < m) {
+                float[][] grown = java.util.Arrays.copyOf(plainRows, m);
+                for (int i = plainRows.length; i < m; i++) {
+                    grown[i] = new float[PLAIN_COLUMNS];
+                }
+                plainRows = grown;
+            }
+            return plainRows;
+        }
 
         Packs() {
             for (int i = 0; i < SLOTS; i++) {
@@ -79,7 +94,7 @@ final class SmallGemm {
     static volatile boolean warmed;
 
     /**
-     * Runs the kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single row) until
+     * Runs the vector kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single row) until
      * three batches in a row run at compiled speed, or for {@link #WARM_LIMIT_NANOS}. Before C2
      * compiles them the vector operations are objects on the heap, a product some hundred times
      * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
@@ -88,6 +103,9 @@ final class SmallGemm {
      * run here is decided by their shapes only ({@link Blas#small}).
      */
     static void warm() {
+        if (!VECTOR) {
+            return; // plain loops: C2 compiles them quickly, and they are not slow before that
+        }
         int m = MR + 1;
         int k = 128;
         int n = 2 * L;
@@ -116,16 +134,29 @@ final class SmallGemm {
         warmed = fast >= 3;
     }
 
-    /** Whether the machine has 512-bit float vectors (checked once; the class needs the Vector API module). */
-    static boolean available() {
-        return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
-    }
+    /**
+     * Whether the CPU has 512-bit vectors (AVX-512F in {@code /proc/cpuinfo}; Linux on x86-64 only).
+     * This alone, with the shape rule, decides which products run here, so the choice does not
+     * depend on how the JVM was started: with or without the Vector API module a seed gives the
+     * same bits ({@link Simd}'s rule for every kernel).
+     */
+    static final boolean WIDE_CPU = OpenBlasCoreType.cpuFlags().contains("avx512f");
+    /**
+     * Whether the products run with the Vector API's 512-bit vectors ({@link Tiles}): the module is
+     * there and the JVM uses vectors that wide. Otherwise plain loops compute the same chains.
+     */
+    static final boolean VECTOR = Simd.ENABLED && Tiles.wide();
 
     /**
      * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; a
      * transposed A is first copied row-major (the bits are the same either way).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
+        gemm(a, b, m, n, k, out, outOffset, VECTOR);
+    }
+
+    /** {@link #gemm} on the Vector API's tiles or on the plain loops (tests compare the two). */
+    static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset, boolean vector) {
         assert (a.trans() == 'N' || (long) m * k <= MAX_PACKED_A) && (b.trans() == 'N' || (long) k * n <= MAX_PACKED)
                 : "Blas.small decides";
         float[] av;
@@ -152,22 +183,48 @@ final class SmallGemm {
             bo = 0;
             ldb = n;
         }
-        int i = 0;
-        for (; i + MR <= m; i += MR) {
-            int j = 0;
-            for (; j + 2 * L <= n; j += 2 * L) {
-                tile8x32(k, av, ao + i * lda, lda, bv, bo + j, ldb, out, outOffset + i * n + j, n);
+        if (vector) {
+            Tiles.gemm(av, ao, lda, bv, bo, ldb, m, n, k, out, outOffset);
+        } else {
+            plain(av, ao, lda, bv, bo, ldb, m, n, k, out, outOffset);
+        }
+    }
+
+    /** Columns the plain loops take at a time (their scratch rows are this long). */
+    private static final int PLAIN_COLUMNS = 1024;
+
+    /**
+     * The same chains without the Vector API: each row of C accumulates A(i, p)·B(p, ·) for p from
+     * 0, one fused multiply-add per element and step. The rows accumulate in scratch arrays and B's
+     * row is copied to one, so that the inner loop indexes every array alike: C2 vectorizes such a
+     * loop (about 31 GFLOPS on this project's machine against 5 with offsets that differ).
+     */
+    private static void plain(float[] a, int ao, int lda, float[] b, int bo, int ldb, int m, int n, int k,
+                              float[] c, int co) {
+        Packs packs = PACKS.get();
+        float[][] rows = packs.plainRows(m);
+        float[] brow = packs.plainB;
+        for (int j0 = 0; j0 < n; j0 += PLAIN_COLUMNS) {
+            int nb = Math.min(PLAIN_COLUMNS, n - j0);
+            for (int i = 0; i < m; i++) {
+                java.util.Arrays.fill(rows[i], 0, nb, 0f);
             }
-            for (; j < n; j += L) {
-                for (int r = 0; r < MR; r++) {
-                    row16(k, av, ao + (i + r) * lda, bv, bo + j, ldb, out, outOffset + (i + r) * n + j);
+            for (int p = 0; p < k; p++) {
+                System.arraycopy(b, bo + p * ldb + j0, brow, 0, nb);
+                for (int i = 0; i < m; i++) {
+                    fmaRow(rows[i], brow, a[ao + i * lda + p], nb);
                 }
             }
-        }
-        for (; i < m; i++) {
-            for (int j = 0; j < n; j += L) {
-                row16(k, av, ao + i * lda, bv, bo + j, ldb, out, outOffset + i * n + j);
+            for (int i = 0; i < m; i++) {
+                System.arraycopy(rows[i], 0, c, co + i * n + j0, nb);
             }
+        }
+    }
+
+    /** r[j] = fma(x, b[j], r[j]) for j below n. */
+    private static void fmaRow(float[] r, float[] b, float x, int n) {
+        for (int j = 0; j < n; j++) {
+            r[j] = Math.fma(x, b[j], r[j]);
         }
     }
 
@@ -240,77 +297,114 @@ final class SmallGemm {
         return dst;
     }
 
-    /** C[8, 32] at ci (row stride ldc) = A[8, k] (rows at ai + r·lda) · B[k, 32] (rows at bi + p·ldb). */
-    private static void tile8x32(int k, float[] a, int ai, int lda, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
-        FloatVector c40 = c00;
-        FloatVector c41 = c00;
-        FloatVector c50 = c00;
-        FloatVector c51 = c00;
-        FloatVector c60 = c00;
-        FloatVector c61 = c00;
-        FloatVector c70 = c00;
-        FloatVector c71 = c00;
-        for (int p = 0; p < k; p++) {
-            int bp = bi + p * ldb;
-            FloatVector b0 = FloatVector.fromArray(F, b, bp);
-            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
-            FloatVector x = FloatVector.broadcast(F, a[ai + p]);
-            c00 = x.fma(b0, c00);
-            c01 = x.fma(b1, c01);
-            x = FloatVector.broadcast(F, a[ai + lda + p]);
-            c10 = x.fma(b0, c10);
-            c11 = x.fma(b1, c11);
-            x = FloatVector.broadcast(F, a[ai + 2 * lda + p]);
-            c20 = x.fma(b0, c20);
-            c21 = x.fma(b1, c21);
-            x = FloatVector.broadcast(F, a[ai + 3 * lda + p]);
-            c30 = x.fma(b0, c30);
-            c31 = x.fma(b1, c31);
-            x = FloatVector.broadcast(F, a[ai + 4 * lda + p]);
-            c40 = x.fma(b0, c40);
-            c41 = x.fma(b1, c41);
-            x = FloatVector.broadcast(F, a[ai + 5 * lda + p]);
-            c50 = x.fma(b0, c50);
-            c51 = x.fma(b1, c51);
-            x = FloatVector.broadcast(F, a[ai + 6 * lda + p]);
-            c60 = x.fma(b0, c60);
-            c61 = x.fma(b1, c61);
-            x = FloatVector.broadcast(F, a[ai + 7 * lda + p]);
-            c70 = x.fma(b0, c70);
-            c71 = x.fma(b1, c71);
-        }
-        c00.intoArray(c, ci);
-        c01.intoArray(c, ci + L);
-        c10.intoArray(c, ci + ldc);
-        c11.intoArray(c, ci + ldc + L);
-        c20.intoArray(c, ci + 2 * ldc);
-        c21.intoArray(c, ci + 2 * ldc + L);
-        c30.intoArray(c, ci + 3 * ldc);
-        c31.intoArray(c, ci + 3 * ldc + L);
-        c40.intoArray(c, ci + 4 * ldc);
-        c41.intoArray(c, ci + 4 * ldc + L);
-        c50.intoArray(c, ci + 5 * ldc);
-        c51.intoArray(c, ci + 5 * ldc + L);
-        c60.intoArray(c, ci + 6 * ldc);
-        c61.intoArray(c, ci + 6 * ldc + L);
-        c70.intoArray(c, ci + 7 * ldc);
-        c71.intoArray(c, ci + 7 * ldc + L);
-    }
+    /**
+     * The Vector API kernels, in a class of their own so that {@link SmallGemm} loads without the
+     * module (this class is only touched when {@link Simd#ENABLED}).
+     */
+    static final class Tiles {
+        private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
 
-    /** C[1, 16] at ci = A[1, k] (at ai) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
-    private static void row16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int p = 0; p < k; p++) {
-            acc = FloatVector.broadcast(F, a[ai + p]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
+        private Tiles() {}
+
+        /** Whether the JVM's preferred float vectors are 512 bits wide. */
+        static boolean wide() {
+            return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
         }
-        acc.intoArray(c, ci);
+
+        /** out[m, n] at co = A (row-major, rows lda apart) · B (row-major, rows ldb apart), in 8×32 tiles. */
+        static void gemm(float[] av, int ao, int lda, float[] bv, int bo, int ldb, int m, int n, int k, float[] out,
+                         int outOffset) {
+            int i = 0;
+            for (; i + MR <= m; i += MR) {
+                int j = 0;
+                for (; j + 2 * L <= n; j += 2 * L) {
+                    tile8x32(k, av, ao + i * lda, lda, bv, bo + j, ldb, out, outOffset + i * n + j, n);
+                }
+                for (; j < n; j += L) {
+                    for (int r = 0; r < MR; r++) {
+                        row16(k, av, ao + (i + r) * lda, bv, bo + j, ldb, out, outOffset + (i + r) * n + j);
+                    }
+                }
+            }
+            for (; i < m; i++) {
+                for (int j = 0; j < n; j += L) {
+                    row16(k, av, ao + i * lda, bv, bo + j, ldb, out, outOffset + i * n + j);
+                }
+            }
+        }
+
+        /** C[8, 32] at ci (row stride ldc) = A[8, k] (rows at ai + r·lda) · B[k, 32] (rows at bi + p·ldb). */
+        private static void tile8x32(int k, float[] a, int ai, int lda, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
+            FloatVector c00 = FloatVector.zero(F);
+            FloatVector c01 = c00;
+            FloatVector c10 = c00;
+            FloatVector c11 = c00;
+            FloatVector c20 = c00;
+            FloatVector c21 = c00;
+            FloatVector c30 = c00;
+            FloatVector c31 = c00;
+            FloatVector c40 = c00;
+            FloatVector c41 = c00;
+            FloatVector c50 = c00;
+            FloatVector c51 = c00;
+            FloatVector c60 = c00;
+            FloatVector c61 = c00;
+            FloatVector c70 = c00;
+            FloatVector c71 = c00;
+            for (int p = 0; p < k; p++) {
+                int bp = bi + p * ldb;
+                FloatVector b0 = FloatVector.fromArray(F, b, bp);
+                FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+                FloatVector x = FloatVector.broadcast(F, a[ai + p]);
+                c00 = x.fma(b0, c00);
+                c01 = x.fma(b1, c01);
+                x = FloatVector.broadcast(F, a[ai + lda + p]);
+                c10 = x.fma(b0, c10);
+                c11 = x.fma(b1, c11);
+                x = FloatVector.broadcast(F, a[ai + 2 * lda + p]);
+                c20 = x.fma(b0, c20);
+                c21 = x.fma(b1, c21);
+                x = FloatVector.broadcast(F, a[ai + 3 * lda + p]);
+                c30 = x.fma(b0, c30);
+                c31 = x.fma(b1, c31);
+                x = FloatVector.broadcast(F, a[ai + 4 * lda + p]);
+                c40 = x.fma(b0, c40);
+                c41 = x.fma(b1, c41);
+                x = FloatVector.broadcast(F, a[ai + 5 * lda + p]);
+                c50 = x.fma(b0, c50);
+                c51 = x.fma(b1, c51);
+                x = FloatVector.broadcast(F, a[ai + 6 * lda + p]);
+                c60 = x.fma(b0, c60);
+                c61 = x.fma(b1, c61);
+                x = FloatVector.broadcast(F, a[ai + 7 * lda + p]);
+                c70 = x.fma(b0, c70);
+                c71 = x.fma(b1, c71);
+            }
+            c00.intoArray(c, ci);
+            c01.intoArray(c, ci + L);
+            c10.intoArray(c, ci + ldc);
+            c11.intoArray(c, ci + ldc + L);
+            c20.intoArray(c, ci + 2 * ldc);
+            c21.intoArray(c, ci + 2 * ldc + L);
+            c30.intoArray(c, ci + 3 * ldc);
+            c31.intoArray(c, ci + 3 * ldc + L);
+            c40.intoArray(c, ci + 4 * ldc);
+            c41.intoArray(c, ci + 4 * ldc + L);
+            c50.intoArray(c, ci + 5 * ldc);
+            c51.intoArray(c, ci + 5 * ldc + L);
+            c60.intoArray(c, ci + 6 * ldc);
+            c61.intoArray(c, ci + 6 * ldc + L);
+            c70.intoArray(c, ci + 7 * ldc);
+            c71.intoArray(c, ci + 7 * ldc + L);
+        }
+
+        /** C[1, 16] at ci = A[1, k] (at ai) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
+        private static void row16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int p = 0; p < k; p++) {
+                acc = FloatVector.broadcast(F, a[ai + p]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
+            }
+            acc.intoArray(c, ci);
+        }
     }
 }

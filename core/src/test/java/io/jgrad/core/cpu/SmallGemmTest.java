@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  */
 class SmallGemmTest {
     private static void assumeKernel() {
-        assumeTrue(Simd.ENABLED && SmallGemm.available(), "needs the Vector API and 512-bit vectors: " + Simd.describe());
+        assumeTrue(SmallGemm.VECTOR, "needs the Vector API and 512-bit vectors: " + Simd.describe());
     }
 
     /** C[i][j] = fma chain over p of A(i, p)·B(p, j), A element (i, p) at aAt(i, p), B element (p, j) at bAt(p, j). */
@@ -32,6 +32,16 @@ class SmallGemmTest {
     @Test
     void everyElementIsTheFmaChainForEveryTileShapeAndLayout() {
         assumeKernel();
+        everyElementIsTheFmaChain(true);
+    }
+
+    /** The plain loops that run without the Vector API give the tiles' bits, so the module never changes a result. */
+    @Test
+    void thePlainLoopsGiveTheSameChains() {
+        everyElementIsTheFmaChain(false);
+    }
+
+    private static void everyElementIsTheFmaChain(boolean vector) {
         Random r = new Random(7);
         int[] rows = {1, 5, 8, 13, 32, 64};
         int[] cols = {16, 48, 64, 512};
@@ -68,13 +78,14 @@ class SmallGemmTest {
                                 : (p, j) -> bo + j * ldb + p;
                         float[] out = new float[3 + m * n];
                         java.util.Arrays.fill(out, Float.NaN);
-                        SmallGemm.gemm(pa, pb, m, n, k, out, 3);
+                        SmallGemm.gemm(pa, pb, m, n, k, out, 3, vector);
                         assertThat(Float.isNaN(out[0]) && Float.isNaN(out[2])).as("nothing written before the offset").isTrue();
                         for (int i = 0; i < m; i++) {
                             for (int j = 0; j < n; j++) {
                                 float want = chain(a, aAt, i, k, bAt, bs, j);
                                 assertThat(Float.floatToRawIntBits(out[3 + i * n + j]))
-                                        .as("m=%d n=%d k=%d A %s B %s: C[%d][%d] = %s, want %s", m, n, k, at, bt, i, j,
+                                        .as("%s m=%d n=%d k=%d A %s B %s: C[%d][%d] = %s, want %s", vector ? "tiles" : "plain",
+                                                m, n, k, at, bt, i, j,
                                                 out[3 + i * n + j], want)
                                         .isEqualTo(Float.floatToRawIntBits(want));
                             }
@@ -88,7 +99,6 @@ class SmallGemmTest {
 
     @Test
     void aTransposedWeightChangedInPlaceIsPackedAgain() {
-        assumeKernel();
         assumeTrue(Blas.SMALL, "products go to the library (-Djgrad.blas.small=false)");
         Generator g = Generator.seeded(3);
         Tensor h = Tensor.uniform(g, -1, 1, 32, 128);
@@ -116,7 +126,6 @@ class SmallGemmTest {
      */
     @Test
     void packedCopiesAreKeptPerWindowAndTheOldestIsReplaced() {
-        assumeKernel();
         Random r = new Random(11);
         int k = 32;
         int n = 64;
