@@ -92,6 +92,11 @@ final class SmallGemm {
     static final long WARM_LIMIT_NANOS = 3_000_000_000L;
     /** Set once {@link #warm} has seen the kernels run at compiled speed (tests). */
     static volatile boolean warmed;
+    /**
+     * True while {@link #warm} runs: products then take the plain loops, which give the same bits
+     * and are not slow before the JIT has compiled them, instead of the vector tiles, which are.
+     */
+    private static volatile boolean warming;
 
     /**
      * Runs the vector kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single row) until
@@ -99,13 +104,23 @@ final class SmallGemm {
      * compiles them the vector operations are objects on the heap, a product some hundred times
      * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
      * here cold. Warming them on the thread that loads the library, while the program reads its
-     * data, moves that cost off the program's path. Results do not depend on it: which products
-     * run here is decided by their shapes only ({@link Blas#small}).
+     * data, moves that cost off the program's path; products made meanwhile run in the plain loops.
+     * Results do not depend on it: which products run here is decided by their shapes only
+     * ({@link Blas#small}), and both paths give the same bits.
      */
     static void warm() {
         if (!VECTOR) {
             return; // plain loops: C2 compiles them quickly, and they are not slow before that
         }
+        warming = true;
+        try {
+            warmTiles();
+        } finally {
+            warming = false;
+        }
+    }
+
+    private static void warmTiles() {
         int m = MR + 1;
         int k = 128;
         int n = 2 * L;
@@ -126,7 +141,7 @@ final class SmallGemm {
         while (fast < 3 && System.nanoTime() - deadline < 0) {
             long t0 = System.nanoTime();
             for (int i = 0; i < 50; i++) {
-                gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0);
+                gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
             }
             // compiled: about 1 µs a call (74 KFLOP); with boxed vectors, hundreds
             fast = (System.nanoTime() - t0) / 50 < 10_000 ? fast + 1 : 0;
@@ -152,7 +167,7 @@ final class SmallGemm {
      * transposed A is first copied row-major (the bits are the same either way).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
-        gemm(a, b, m, n, k, out, outOffset, VECTOR);
+        gemm(a, b, m, n, k, out, outOffset, VECTOR && !warming);
     }
 
     /** {@link #gemm} on the Vector API's tiles or on the plain loops (tests compare the two). */
