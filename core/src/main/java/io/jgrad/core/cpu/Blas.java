@@ -149,6 +149,9 @@ public final class Blas {
      */
     static Thread chooseEarly() {
         if (!EARLY || chosen != null || EARLY_THREAD.get() != null) {
+            if (EARLY && chosen != null && EARLY_THREAD.get() == null) {
+                SmallGemm.tilesWithoutWarmUp(); // chosen on the caller's thread first: no thread will warm them
+            }
             return null;
         }
         Thread t = new Thread(() -> {
@@ -320,8 +323,9 @@ public final class Blas {
     public static String backend() {
         Choice c = chosen();
         return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java ("
-                + (SmallGemm.VECTOR ? "512-bit vectors" : "plain loops: run java with --add-modules jdk.incubator.vector "
-                + "for the vectorized ones") + ")" : "")
+                + (SmallGemm.VECTOR ? "512-bit vectors" : Simd.ENABLED ? "plain loops: the JVM's vectors are narrower "
+                + "than 512 bits" : "plain loops: run java with --add-modules jdk.incubator.vector for the vectorized ones")
+                + ")" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 
@@ -396,6 +400,12 @@ public final class Blas {
      * Which products they take does not depend on it, so results are the same either way.
      */
     static final boolean SMALL_WARM = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small.warm"));
+
+    static {
+        if (!(EARLY && SMALL_WARM)) {
+            SmallGemm.tilesWithoutWarmUp(); // no thread will warm them
+        }
+    }
     /** The most rows a product may have to run in {@link SmallGemm}. */
     static final int SMALL_ROWS = 64;
     /** The most floating-point operations: larger products are cut across threads by the library path. */

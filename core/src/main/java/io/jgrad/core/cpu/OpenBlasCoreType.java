@@ -1,7 +1,6 @@
 package io.jgrad.core.cpu;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -54,7 +53,7 @@ final class OpenBlasCoreType {
             return lines.filter(l -> l.startsWith("flags")).findFirst()
                     .map(l -> Stream.of(l.substring(l.indexOf(':') + 1).trim().split("\\s+")).collect(Collectors.toSet()))
                     .orElse(Set.of());
-        } catch (IOException | UncheckedIOException e) {
+        } catch (IOException | RuntimeException e) { // unreadable, or not allowed: as if no flags
             return Set.of();
         }
     }

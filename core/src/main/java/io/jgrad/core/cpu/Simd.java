@@ -9,14 +9,15 @@ package io.jgrad.core.cpu;
  * <p>Both give the same values, bit for bit (NaN payloads aside, which Java leaves open): the
  * vectorized kernels perform the same IEEE operations on each element, and the float sums keep
  * the plain loop's sixteen double accumulators, element i going to accumulator i mod 16
- * ({@link Reduce#SUM_LANES}). The small matrix products ({@link SmallGemm}) keep the rule too:
- * which products they take does not depend on this class, and their plain loops give the vector
- * tiles' bits. They serve where HotSpot's C2 (Java 17) does not vectorize by
+ * ({@link Reduce#SUM_LANES}). They serve where HotSpot's C2 (Java 17) does not vectorize by
  * itself: a float sum accumulated in double (3.9x with 512-bit vectors, 2.8x with 256),
  * relu's backward, a select on the input (8x; KernelBenchmark in core's test sources), loops whose input and output start at different offsets, and fused
  * expressions ({@link ChainKernels}). Same-index loops C2 does vectorize are left to it.
  * This is the route Apache Lucene takes for its vector kernels: the incubating API where the
  * JVM has it, plain Java where it does not.
+ *
+ * <p>The small matrix products ({@link SmallGemm}) keep the same rule: which products they take
+ * does not depend on this class, and their plain loops give the vector tiles' bits.
  */
 final class Simd {
     /** True when the vectorized kernels run (checked once, when the class loads). */

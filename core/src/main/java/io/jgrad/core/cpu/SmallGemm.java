@@ -5,8 +5,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * FLOAT32 products with few rows (a recurrent layer's h·Wₕₕᵀ and its backward at batch 32, a
- * linear layer's weight gradient with few outputs) in Java with 512-bit vectors, on CPUs that have
- * them ({@link #WIDE_CPU}); without the Vector API module plain loops compute the same chains. At W6c's 32×128×512 and 32×512×128 these
+ * linear layer's weight gradient with few outputs) in Java with 512-bit vectors, on CPUs that
+ * have them ({@link #WIDE_CPU}); without the Vector API module, or with a JVM whose vectors are
+ * narrower, plain loops compute the same chains. At W6c's 32×128×512 and 32×512×128 these
  * ran in 39 and 27 µs (about 105 and 155 GFLOPS on one core, a microbenchmark on this project's
  * machine), where the system OpenBLAS with the machine's Haswell kernels took 58 µs (71 GFLOPS)
  * for the first through {@link SystemOpenBlas}, copies included: its 256-bit kernels use half of
@@ -26,7 +27,7 @@ import jdk.incubator.vector.VectorSpecies;
  * weights, and holds their storages weakly.
  */
 final class SmallGemm {
-    /** Floats per 512-bit vector: the column step of both paths. */
+    /** Floats per 512-bit vector: the tiles' column step. */
     private static final int L = 16;
     /** Rows of the register tile. */
     static final int MR = 8;
@@ -88,36 +89,42 @@ final class SmallGemm {
 
     private SmallGemm() {}
 
-    /** Longest {@link #warm} runs (its thread is a daemon; the kernels are compiled well before this). */
-    static final long WARM_LIMIT_NANOS = 3_000_000_000L;
-    /** Set once {@link #warm} has seen the kernels run at compiled speed (tests). */
-    static volatile boolean warmed;
+    /** How long {@link #warm} runs batches back to back; after that it checks every 100 ms, up to {@link #WARM_GIVE_UP_NANOS}. */
+    static final long WARM_BUSY_NANOS = 3_000_000_000L;
+    /** When {@link #warm} gives up (a JVM that never compiles the tiles: -Xint, C1 only): the plain loops stay. */
+    static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
     /**
-     * True while {@link #warm} runs: products then take the plain loops, which give the same bits
-     * and are not slow before the JIT has compiled them, instead of the vector tiles, which are.
+     * Whether products take the vector tiles: at once where nothing warms them ({@code
+     * -Djgrad.blas.early=false} or {@code -Djgrad.blas.small.warm=false}), else once {@link #warm}
+     * has seen them run at compiled speed. Until then they take the plain loops, which give the
+     * same bits and are not slow before the JIT compiles them, as the tiles are. Nothing about a
+     * result depends on when this turns true.
      */
-    private static volatile boolean warming;
+    private static volatile boolean tilesReady;
 
     /**
-     * Runs the vector kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single row) until
-     * three batches in a row run at compiled speed, or for {@link #WARM_LIMIT_NANOS}. Before C2
-     * compiles them the vector operations are objects on the heap, a product some hundred times
+     * Runs the vector kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single
+     * row) until three batches in a row run at compiled speed, then lets products use them. Before
+     * C2 compiles them the vector operations are objects on the heap, a product some hundred times
      * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
-     * here cold. Warming them on the thread that loads the library, while the program reads its
-     * data, moves that cost off the program's path; products made meanwhile run in the plain loops.
-     * Results do not depend on it: which products run here is decided by their shapes only
-     * ({@link Blas#small}), and both paths give the same bits.
+     * there cold. This runs on the thread that loads the library, while the program reads its data;
+     * products made meanwhile take the plain loops. A JVM that never compiles them keeps the plain
+     * loops (given up after {@link #WARM_GIVE_UP_NANOS}).
      */
     static void warm() {
-        if (!VECTOR) {
-            return; // plain loops: C2 compiles them quickly, and they are not slow before that
-        }
-        warming = true;
-        try {
+        if (VECTOR && !tilesReady) {
             warmTiles();
-        } finally {
-            warming = false;
         }
+    }
+
+    /** Whether products take the vector tiles now (tests). */
+    static boolean tilesReady() {
+        return tilesReady;
+    }
+
+    /** Lets products take the vector tiles without a warm-up (no warm-up thread will run). */
+    static void tilesWithoutWarmUp() {
+        tilesReady = VECTOR;
     }
 
     private static void warmTiles() {
@@ -136,9 +143,21 @@ final class SmallGemm {
         Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, k, m, k, 'N');
         Blas.Operand pat = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, m, k, m, 'T');
         Blas.Operand pb = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, n, k, n, 'N');
-        long deadline = System.nanoTime() + WARM_LIMIT_NANOS;
+        long start = System.nanoTime();
         int fast = 0;
-        while (fast < 3 && System.nanoTime() - deadline < 0) {
+        while (fast < 3) {
+            long now = System.nanoTime();
+            if (now - start > WARM_GIVE_UP_NANOS) {
+                return;
+            }
+            if (now - start > WARM_BUSY_NANOS) {
+                try {
+                    Thread.sleep(100); // the compilers are slow to get to it: check now and then, not in a loop
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
             long t0 = System.nanoTime();
             for (int i = 0; i < 50; i++) {
                 gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
@@ -146,7 +165,7 @@ final class SmallGemm {
             // compiled: about 1 µs a call (74 KFLOP); with boxed vectors, hundreds
             fast = (System.nanoTime() - t0) / 50 < 10_000 ? fast + 1 : 0;
         }
-        warmed = fast >= 3;
+        tilesReady = true;
     }
 
     /**
@@ -167,7 +186,7 @@ final class SmallGemm {
      * transposed A is first copied row-major (the bits are the same either way).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
-        gemm(a, b, m, n, k, out, outOffset, VECTOR && !warming);
+        gemm(a, b, m, n, k, out, outOffset, tilesReady);
     }
 
     /** {@link #gemm} on the Vector API's tiles or on the plain loops (tests compare the two). */

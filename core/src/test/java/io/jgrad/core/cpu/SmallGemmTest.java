@@ -41,58 +41,74 @@ class SmallGemmTest {
         everyElementIsTheFmaChain(false);
     }
 
+    /**
+     * The plain loops past their first block of columns (1,024, a short last block) and the largest
+     * transposed A copied (64×1024), on both paths.
+     */
+    @Test
+    void severalColumnBlocksAndTheLargestTransposedA() {
+        Random r = new Random(11);
+        for (boolean vector : SmallGemm.VECTOR ? new boolean[] {false, true} : new boolean[] {false}) {
+            for (int m : new int[] {1, 9}) {
+                for (int n : new int[] {1040, 2064}) {
+                    checkProduct(r, m, n, 3, 'N', 'N', vector);
+                    checkProduct(r, m, n, 3, 'T', 'N', vector);
+                }
+            }
+            checkProduct(r, 64, 16, 1024, 'T', 'N', vector);
+            checkProduct(r, 64, 32, 1024, 'T', 'T', vector);
+        }
+    }
+
     private static void everyElementIsTheFmaChain(boolean vector) {
         Random r = new Random(7);
-        int[] rows = {1, 5, 8, 13, 32, 64};
-        int[] cols = {16, 48, 64, 512};
-        int[] inner = {1, 7, 128};
-        for (int m : rows) {
-            for (int n : cols) {
-                for (int k : inner) {
+        for (int m : new int[] {1, 5, 8, 13, 32, 64}) {
+            for (int n : new int[] {16, 48, 64, 512}) {
+                for (int k : new int[] {1, 7, 128}) {
                     for (char bt : new char[] {'N', 'T'}) {
-                      for (char at : new char[] {'N', 'T'}) {
-                        // A is a window starting at offset 5: m rows k + 3 apart, or ('T') k rows m + 3 apart
-                        int lda = at == 'N' ? k + 3 : m + 3;
-                        int ao = 5;
-                        float[] a = new float[ao + (at == 'N' ? m : k) * lda];
-                        float[] b = new float[2 + k * n + n * k + 9];
-                        for (int x = 0; x < a.length; x++) {
-                            a[x] = (float) r.nextGaussian();
+                        for (char at : new char[] {'N', 'T'}) {
+                            checkProduct(r, m, n, k, at, bt, vector);
                         }
-                        for (int x = 0; x < b.length; x++) {
-                            b[x] = (float) r.nextGaussian();
-                        }
-                        int bo = 2;
-                        int ldb = bt == 'N' ? n + 1 : k + 1; // B's rows (or columns) one element apart from tight
-                        Blas.Operand pa = at == 'N'
-                                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, m, k, 'N')
-                                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, k, m, 'T');
-                        java.util.function.IntBinaryOperator aAt = at == 'N' ? (i, p) -> ao + i * lda + p
-                                : (i, p) -> ao + p * lda + i;
-                        float[] bs = new float[bo + (bt == 'N' ? k * ldb : n * ldb)];
-                        System.arraycopy(b, 0, bs, 0, Math.min(b.length, bs.length));
-                        Blas.Operand pb = bt == 'N'
-                                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, k, n, 'N')
-                                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, n, k, 'T');
-                        java.util.function.IntBinaryOperator bAt = bt == 'N' ? (p, j) -> bo + p * ldb + j
-                                : (p, j) -> bo + j * ldb + p;
-                        float[] out = new float[3 + m * n];
-                        java.util.Arrays.fill(out, Float.NaN);
-                        SmallGemm.gemm(pa, pb, m, n, k, out, 3, vector);
-                        assertThat(Float.isNaN(out[0]) && Float.isNaN(out[2])).as("nothing written before the offset").isTrue();
-                        for (int i = 0; i < m; i++) {
-                            for (int j = 0; j < n; j++) {
-                                float want = chain(a, aAt, i, k, bAt, bs, j);
-                                assertThat(Float.floatToRawIntBits(out[3 + i * n + j]))
-                                        .as("%s m=%d n=%d k=%d A %s B %s: C[%d][%d] = %s, want %s", vector ? "tiles" : "plain",
-                                                m, n, k, at, bt, i, j,
-                                                out[3 + i * n + j], want)
-                                        .isEqualTo(Float.floatToRawIntBits(want));
-                            }
-                        }
-                      }
                     }
                 }
+            }
+        }
+    }
+
+    /** One product of random windows (A and B at offsets, rows not tight) against the fma chains, bit for bit. */
+    private static void checkProduct(Random r, int m, int n, int k, char at, char bt, boolean vector) {
+        // A is a window starting at offset 5: m rows k + 3 apart, or ('T') k rows m + 3 apart
+        int lda = at == 'N' ? k + 3 : m + 3;
+        int ao = 5;
+        float[] a = new float[ao + (at == 'N' ? m : k) * lda];
+        for (int x = 0; x < a.length; x++) {
+            a[x] = (float) r.nextGaussian();
+        }
+        int bo = 2;
+        int ldb = bt == 'N' ? n + 1 : k + 1; // B's rows (or columns) one element apart from tight
+        float[] bs = new float[bo + (bt == 'N' ? k * ldb : n * ldb)];
+        for (int x = 0; x < bs.length; x++) {
+            bs[x] = (float) r.nextGaussian();
+        }
+        Blas.Operand pa = at == 'N'
+                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, m, k, 'N')
+                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), ao, lda, k, m, 'T');
+        java.util.function.IntBinaryOperator aAt = at == 'N' ? (i, p) -> ao + i * lda + p : (i, p) -> ao + p * lda + i;
+        Blas.Operand pb = bt == 'N'
+                ? new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, k, n, 'N')
+                : new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, bs), bo, ldb, n, k, 'T');
+        java.util.function.IntBinaryOperator bAt = bt == 'N' ? (p, j) -> bo + p * ldb + j : (p, j) -> bo + j * ldb + p;
+        float[] out = new float[3 + m * n];
+        java.util.Arrays.fill(out, Float.NaN);
+        SmallGemm.gemm(pa, pb, m, n, k, out, 3, vector);
+        assertThat(Float.isNaN(out[0]) && Float.isNaN(out[2])).as("nothing written before the offset").isTrue();
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float want = chain(a, aAt, i, k, bAt, bs, j);
+                assertThat(Float.floatToRawIntBits(out[3 + i * n + j]))
+                        .as("%s m=%d n=%d k=%d A %s B %s: C[%d][%d] = %s, want %s", vector ? "tiles" : "plain", m, n, k, at,
+                                bt, i, j, out[3 + i * n + j], want)
+                        .isEqualTo(Float.floatToRawIntBits(want));
             }
         }
     }
