@@ -184,6 +184,14 @@ public final class Blas {
         return chosen != null;
     }
 
+    /**
+     * Set when the choice was made on {@link #chooseEarly}'s thread: the first use on another thread
+     * (a product, {@link #backend()}) logs it, so that the message comes where the program first
+     * multiplies, as before the early choice, and never in a program that does not.
+     */
+    private static final java.util.concurrent.atomic.AtomicBoolean UNREPORTED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     private static Choice chosen() {
         Choice c = chosen;
         if (c == null) {
@@ -191,10 +199,17 @@ public final class Blas {
                 c = chosen;
                 if (c == null) {
                     c = choose(System.getProperty("jgrad.blas", "auto"), System.getProperty("jgrad.blas.library"));
-                    report(c);
+                    if (Thread.currentThread() == EARLY_THREAD.get()) {
+                        UNREPORTED.set(true);
+                    } else {
+                        report(c);
+                    }
                     chosen = c;
                 }
             }
+        }
+        if (UNREPORTED.get() && Thread.currentThread() != EARLY_THREAD.get() && UNREPORTED.compareAndSet(true, false)) {
+            report(c);
         }
         return c;
     }

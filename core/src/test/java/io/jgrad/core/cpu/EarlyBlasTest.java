@@ -42,6 +42,25 @@ class EarlyBlasTest {
                 .contains("product=19.0,22.0,43.0,50.0");
     }
 
+    /**
+     * The choice is logged where the program first multiplies, not whenever the early thread
+     * finishes: a program that never multiplies gets no message in the middle of its output (CI's
+     * run without any native library once saw the INFO line land after a README example's output).
+     */
+    @Test
+    void theChoiceIsLoggedByTheFirstProductNotByTheEarlyThread(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        Path config = dir.resolve("logging.properties");
+        java.nio.file.Files.writeString(config, String.join("\n", "handlers=java.util.logging.ConsoleHandler",
+                "java.util.logging.ConsoleHandler.level=FINE", ".level=INFO", Blas.class.getName() + ".level=FINE", ""));
+        String out = probe("-Djava.util.logging.config.file=" + config);
+        int chosen = out.indexOf("chosenBeforeProduct=true");
+        int logged = out.indexOf("matrix products:");
+        assertThat(chosen).as(out).isNotNegative();
+        assertThat(logged).as("the choice is logged once, after the early thread has finished: %s", out).isGreaterThan(chosen);
+        assertThat(out.indexOf("matrix products:", logged + 1)).as(out).isNegative();
+    }
+
     @Test
     void aBadSettingStillFailsTheFirstProductWithItsMessage() throws Exception {
         String out = probe("-Djgrad.blas=mkl");
