@@ -337,10 +337,8 @@ public final class Blas {
      */
     public static String backend() {
         Choice c = chosen();
-        return c.backend().description() + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java ("
-                + (SmallGemm.VECTOR ? "512-bit vectors" : Simd.ENABLED ? "plain loops: the JVM's vectors are narrower "
-                + "than 512 bits" : "plain loops: run java with --add-modules jdk.incubator.vector for the vectorized ones")
-                + ")" : "")
+        return c.backend().description()
+                + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java (" + SmallGemm.describe() + ")" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 

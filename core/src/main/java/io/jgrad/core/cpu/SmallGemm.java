@@ -90,9 +90,9 @@ final class SmallGemm {
     private SmallGemm() {}
 
     /** How long {@link #warm} runs batches back to back; after that it checks every 100 ms, up to {@link #WARM_GIVE_UP_NANOS}. */
-    static final long WARM_BUSY_NANOS = 3_000_000_000L;
+    private static final long WARM_BUSY_NANOS = 3_000_000_000L;
     /** When {@link #warm} gives up (a JVM that never compiles the tiles: -Xint, C1 only): the plain loops stay. */
-    static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
+    private static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
     /**
      * Whether products take the vector tiles: at once where nothing warms them ({@code
      * -Djgrad.blas.early=false} or {@code -Djgrad.blas.small.warm=false}), else once {@link #warm}
@@ -117,11 +117,6 @@ final class SmallGemm {
         }
     }
 
-    /** Whether products take the vector tiles now (tests). */
-    static boolean tilesReady() {
-        return tilesReady;
-    }
-
     /** Lets products take the vector tiles without a warm-up (no warm-up thread will run). */
     static void tilesWithoutWarmUp() {
         tilesReady = VECTOR;
@@ -140,8 +135,9 @@ final class SmallGemm {
             b[i] = (i % 5) * 0.5f;
         }
         float[] c = new float[m * n];
-        Blas.Operand pa = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, k, m, k, 'N');
-        Blas.Operand pat = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, a), 0, m, k, m, 'T');
+        ArrayStorage sa = ArrayStorage.wrap(CpuBackend.INSTANCE, a);
+        Blas.Operand pa = new Blas.Operand(sa, 0, k, m, k, 'N');
+        Blas.Operand pat = new Blas.Operand(sa, 0, m, k, m, 'T'); // the same values read as a transposed A
         Blas.Operand pb = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, n, k, n, 'N');
         long start = System.nanoTime();
         int fast = 0;
@@ -180,6 +176,12 @@ final class SmallGemm {
      * there and the JVM uses vectors that wide. Otherwise plain loops compute the same chains.
      */
     static final boolean VECTOR = Simd.ENABLED && Tiles.wide();
+
+    /** How the products run, for {@link Blas#backend()}: on 512-bit vectors, or in plain loops and why. */
+    static String describe() {
+        return VECTOR ? "512-bit vectors" : Simd.ENABLED ? "plain loops: the JVM's vectors are narrower than 512 bits"
+                : "plain loops: run java with --add-modules jdk.incubator.vector for the vectorized ones";
+    }
 
     /**
      * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; a
