@@ -183,14 +183,19 @@ final class SystemOpenBlas implements Blas.Backend {
         Memory pc = bufC;
         int lda = leadingDimension(a);
         int ldb = leadingDimension(b);
-        if (copyA && copyB && flops >= SPLIT_FLOPS) {
-            Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa)); // both at once
+        boolean split = flops >= SPLIT_FLOPS;
+        if (copyA && copyB && split) {
+            Parallel.forRange(2, 1, (from, to) -> copyIn(from == 0 ? b : a, from == 0 ? pb : pa, 0, 1)); // both at once
+        } else if (split && (copyA || copyB)) {
+            Blas.Operand one = copyA ? a : b;
+            Memory into = copyA ? pa : pb;
+            Parallel.forRange(2, 1, (from, to) -> copyIn(one, into, from, 2)); // one operand, half on each thread
         } else {
             if (copyA) {
-                copyIn(a, pa);
+                copyIn(a, pa, 0, 1);
             }
             if (copyB) {
-                copyIn(b, pb);
+                copyIn(b, pb, 0, 1);
             }
         }
         if (copyA) {
@@ -216,11 +221,21 @@ final class SystemOpenBlas implements Blas.Backend {
                 Lib.cblas_dgemm(ROW_MAJOR, flag(a), flag(b), rows, cols, k, 1.0, pa.share(at * bytes), lda,
                         pb.share(bt * bytes), ldb, 0.0, pc.share(ct * bytes), n);
             }
+            if (alongRows) { // a task's rows are contiguous in C: it copies them out itself
+                copyOut(dtype, pc, ct, out, outOffset + (int) ct, rows * n);
+            }
         });
+        if (!alongRows) { // column blocks would take a call per row each: copy halves of C's rows instead
+            Parallel.forRange(m, per == n ? m : (m + 1) / 2, (from, to) ->
+                    copyOut(dtype, pc, (long) from * n, out, outOffset + from * n, (to - from) * n));
+        }
+    }
+
+    private static void copyOut(ScalarType dtype, Memory from, long at, ArrayStorage out, int index, int count) {
         if (dtype == ScalarType.FLOAT32) {
-            pc.read(0, out.f(), outOffset, m * n);
+            from.read(at * 4, out.f(), index, count);
         } else {
-            pc.read(0, out.d, outOffset, m * n);
+            from.read(at * 8, out.d, index, count);
         }
     }
 
@@ -269,22 +284,27 @@ final class SystemOpenBlas implements Blas.Backend {
     }
 
     /**
-     * Copies the operand's window into {@code buffer}: its whole span when its rows are close
-     * together, else the rows packed tight.
+     * Copies part {@code part} of {@code parts} of the operand's window into {@code buffer}: of its
+     * whole span when its rows are close together, else of its rows packed tight.
      */
-    private static void copyIn(Blas.Operand op, Memory buffer) {
+    private static void copyIn(Blas.Operand op, Memory buffer, int part, int parts) {
         ArrayStorage s = op.storage();
+        int bytes = s.type().byteSize();
         if (copiesSpan(op)) {
             int span = (int) op.span();
+            int from = (int) ((long) span * part / parts);
+            int to = (int) ((long) span * (part + 1) / parts);
             if (s.type() == ScalarType.FLOAT32) {
-                buffer.write(0, s.f(), op.offset(), span);
+                buffer.write((long) from * bytes, s.f(), op.offset() + from, to - from);
             } else {
-                buffer.write(0, s.d, op.offset(), span);
+                buffer.write((long) from * bytes, s.d, op.offset() + from, to - from);
             }
             return;
         }
-        long rowBytes = (long) op.inner() * s.type().byteSize();
-        for (int r = 0; r < op.outer(); r++) {
+        long rowBytes = (long) op.inner() * bytes;
+        int first = (int) ((long) op.outer() * part / parts);
+        int last = (int) ((long) op.outer() * (part + 1) / parts);
+        for (int r = first; r < last; r++) {
             int from = op.offset() + r * op.ld();
             if (s.type() == ScalarType.FLOAT32) {
                 buffer.write(r * rowBytes, s.f(), from, op.inner());
