@@ -49,12 +49,16 @@ public final class StepBench {
             t[3][i] = t3 - t2;
         }
         double[] med = new double[4];
+        double[] mean = new double[4];
         for (int k = 0; k < 4; k++) {
             long[] tail = Arrays.copyOfRange(t[k], steps / 2, steps);
+            mean[k] = Arrays.stream(tail).average().orElse(0) / 1e3;
             Arrays.sort(tail);
             med[k] = tail[tail.length / 2] / 1e3;
         }
+        // medians, and the mean step of the second half (GC pauses and stalls count there, as in training)
         System.out.printf(Locale.ROOT, "RESULT {\"workload\":\"%s\",\"step_us\":%.1f,\"forward_us\":%.1f,"
-                + "\"backward_us\":%.1f,\"optimizer_us\":%.1f}%n", w, med[0], med[1], med[2], med[3]);
+                + "\"backward_us\":%.1f,\"optimizer_us\":%.1f,\"mean_step_us\":%.1f,\"mean_forward_us\":%.1f,"
+                + "\"mean_backward_us\":%.1f}%n", w, med[0], med[1], med[2], med[3], mean[0], mean[1], mean[2]);
     }
 }

@@ -115,6 +115,7 @@ public final class Workloads {
         for (int e = 0; e < epochs; e++) {
             long epochNanos = 0;
             int seen = 0;
+            List<Long> stepNanos = new ArrayList<>();
             for (Batch b : loader.epoch(e)) {
                 long t0 = System.nanoTime();
                 Tensor l = loss.forward(m.forward(b.inputs()), b.targets());
@@ -123,6 +124,7 @@ public final class Workloads {
                 opt.step();
                 long dt = System.nanoTime() - t0;
                 epochNanos += dt;
+                stepNanos.add(dt);
                 clock += dt / 1e9;
                 seen += b.size();
                 if (++steps % 50 == 0 && toTarget < 0 && accuracy(m, test) >= target) {
@@ -133,8 +135,9 @@ public final class Workloads {
             rates.add(rate);
             double acc = accuracy(m, test);
             accs.add(acc);
-            System.out.printf(Locale.ROOT, "%s epoch %d: %.0f samples/s, test accuracy %.4f, train clock %.2f s%n", w,
-                    e + 1, rate, acc, clock);
+            java.util.Collections.sort(stepNanos);
+            System.out.printf(Locale.ROOT, "%s epoch %d: %.0f samples/s, test accuracy %.4f, train clock %.2f s,"
+                    + " median step %.0f us%n", w, e + 1, rate, acc, clock, stepNanos.get(stepNanos.size() / 2) / 1e3);
         }
         List<Double> after = rates.size() > 1 ? rates.subList(1, rates.size()) : rates;
         return String.format(Locale.ROOT, "{\"workload\":\"%s\",\"framework\":\"jgrad\",\"samples_per_s_median\":%.0f,"
