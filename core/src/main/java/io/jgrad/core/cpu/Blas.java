@@ -338,7 +338,8 @@ public final class Blas {
     public static String backend() {
         Choice c = chosen();
         return c.backend().description()
-                + (SMALL ? "; products of up to " + SMALL_ROWS + " rows in Java (" + SmallGemm.describe() + ")" : "")
+                + (SMALL ? "; products of up to " + SMALL_ROWS + " rows" + (SmallGemm.VECTOR ? " and with B as stored" : "")
+                        + " in Java (" + SmallGemm.describe() + ")" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
 
@@ -382,7 +383,8 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && small(pa, pb, m, n, k)) {
+        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32
+                && (small(pa, pb, m, n, k) || (SmallGemm.VECTOR && wide(pa, pb, m, n, k)))) {
             SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
             return;
         }
@@ -433,6 +435,28 @@ public final class Blas {
         return m <= SMALL_ROWS && n % 16 == 0 && 2.0 * m * n * k <= SMALL_FLOPS
                 && (a.trans() == 'N' || (long) m * k <= SmallGemm.MAX_PACKED_A)
                 && (b.trans() == 'N' || (long) k * n <= SmallGemm.MAX_PACKED);
+    }
+
+    /** The most elements of an A as stored that a {@link #wide} product reads (1 MB: it stays in a core's cache). */
+    static final int WIDE_A = 1 << 18;
+    /** The deepest {@link #wide} product (a strip of 32 columns of B, k·128 bytes, stays in cache). */
+    static final int WIDE_K = 2048;
+
+    /**
+     * Whether {@link SmallGemm}'s vector tiles take a product larger than {@link #small} allows: n
+     * a multiple of 16, k at most {@link #WIDE_K}, A as stored and at most {@link #WIDE_A} elements
+     * or transposed and at most {@link SmallGemm#MAX_PACKED_A}, and B as stored or, from 32 rows
+     * (enough to pay for copying its columns into panels), transposed. Only where the 512-bit tiles
+     * run ({@link SmallGemm#VECTOR}): there they run at about twice the speed of OpenBLAS's 256-bit
+     * (Haswell) kernels, cut into column blocks on jgrad's threads, with no copies into native
+     * memory. Without the Vector API these products stay with the library (the plain loops would be
+     * several times slower), so their last bits depend on whether the JVM has the module, as they
+     * depend on which library runs. A linear layer's products (Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X) are
+     * of this kind when its widths are multiples of 16.
+     */
+    static boolean wide(Operand a, Operand b, int m, int n, int k) {
+        return n % 16 == 0 && k <= WIDE_K && (b.trans() == 'N' || m >= 32)
+                && (long) m * k <= (a.trans() == 'N' ? WIDE_A : SmallGemm.MAX_PACKED_A);
     }
 
     private static Operand operand(View t) {

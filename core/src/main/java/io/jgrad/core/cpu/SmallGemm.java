@@ -12,6 +12,10 @@ import jdk.incubator.vector.VectorSpecies;
  * machine), where the system OpenBLAS with the machine's Haswell kernels took 58 µs (71 GFLOPS)
  * for the first through {@link SystemOpenBlas}, copies included: its 256-bit kernels use half of
  * the vector width, and a product this small is mostly the packing and the copies around it.
+ * Where the Vector API runs, larger products come here too ({@link Blas#wide}: a linear layer's
+ * products at W2's widths), cut into column blocks of {@link #SPLIT_COLUMNS} on jgrad's threads:
+ * at 128×784×512 the tiles ran at about 155 GFLOPS on one core of this project's machine, where
+ * OpenBLAS's Haswell kernels reach 140-160 on both.
  *
  * <p>A tile of 8 rows by 32 columns of C (16 vectors) stays in registers while p runs over the
  * inner dimension: one broadcast element of A times two vectors of B per row and step. Each element
@@ -21,10 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * libraries' (which sum in other orders), as those differ from each other.
  *
  * <p>B is read as a row-major k×n matrix. A transposed B (a weight used as Wᵀ) of at most
- * {@link #MAX_PACKED} elements is first copied into that layout, and the copy is kept while the
- * weight is unchanged (its storage's version), so a recurrent weight is transposed once per
- * forward pass, not once per time step. Each thread keeps the copies of its last four such
- * weights, and holds their storages weakly.
+ * {@link #MAX_PACKED} elements in a product that is not cut is first copied into that layout, and
+ * the copy is kept while the weight is unchanged (its storage's version), so a recurrent weight is
+ * transposed once per forward pass, not once per time step. Each thread keeps the copies of its
+ * last four such weights, and holds their storages weakly. In a cut product (or one whose B is
+ * too large to keep) each column block copies its own columns into a panel of its thread instead,
+ * so the copying is shared between the threads. A transposed A is read in place.
  */
 final class SmallGemm {
     /** Floats per 512-bit vector: the tiles' column step. */
@@ -34,7 +40,10 @@ final class SmallGemm {
 
     /** The most elements of a transposed B kept packed (1 MB): a recurrent weight of 128×512 is 64K. */
     static final int MAX_PACKED = 1 << 18;
-    /** The most elements of a transposed A copied per call (256 KB): 64 rows of an inner dimension of 1,024. */
+    /**
+     * The most elements of a transposed A (read in place, 8 adjacent elements per step of the inner
+     * dimension): 256 KB, a linear layer's dYᵀ of 512 outputs at batch 128.
+     */
     static final int MAX_PACKED_A = 1 << 16;
     /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
     private static final int SLOTS = 4;
@@ -44,11 +53,11 @@ final class SmallGemm {
 
     private static final class Packs {
         final Packed[] slots = new Packed[SLOTS];
-        /** The last transposed A, copied row-major (see {@link #transposeA}). */
-        float[] aScratch = new float[0];
         /** The plain loops' rows of C and row of B ({@link #plain}). */
         private float[][] plainRows = new float[0][];
         final float[] plainB = new float[PLAIN_COLUMNS];
+        /** A block's columns of a transposed B ({@link #panel}). */
+        float[] panel = new float[0];
         long clock;
 
         float[][] plainRows(int m) {
@@ -185,7 +194,7 @@ final class SmallGemm {
 
     /**
      * out[m, n] (contiguous at outOffset) = op(a)[m, k] · op(b)[k, n] for n a multiple of 16; a
-     * transposed A is first copied row-major (the bits are the same either way).
+     * transposed A is read in place (the bits are the same either way).
      */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
         gemm(a, b, m, n, k, out, outOffset, tilesReady);
@@ -193,19 +202,29 @@ final class SmallGemm {
 
     /** {@link #gemm} on the Vector API's tiles or on the plain loops (tests compare the two). */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset, boolean vector) {
-        assert (a.trans() == 'N' || (long) m * k <= MAX_PACKED_A) && (b.trans() == 'N' || (long) k * n <= MAX_PACKED)
-                : "Blas.small decides";
-        float[] av;
-        int ao;
-        int lda;
-        if (a.trans() == 'N') {
-            av = a.storage().f();
-            ao = a.offset();
-            lda = a.ld();
-        } else {
-            av = transposeA(a, m, k);
-            ao = 0;
-            lda = k;
+        assert a.trans() == 'N' || (long) m * k <= MAX_PACKED_A : "Blas decides";
+        // A(i, p) is av[ao + i·si + p·sp]: rows apart by its leading dimension as stored, or columns if transposed
+        float[] av = a.storage().f();
+        int ao = a.offset();
+        int si = a.trans() == 'N' ? a.ld() : 1;
+        int sp = a.trans() == 'N' ? 1 : a.ld();
+        // column blocks of C on jgrad's threads: each element's chain is the same whichever block or
+        // thread computes it, so the split changes no bits (blocks are claimed in any order)
+        boolean cut = 2.0 * m * n * k >= SPLIT_FLOPS;
+        int per = cut ? SPLIT_COLUMNS : n;
+        if (b.trans() == 'T' && (cut || (long) k * n > MAX_PACKED)) {
+            // a transposed B (X·Wᵀ) that changes from call to call, or is too large to keep: each block
+            // copies its own columns of B into a k×width panel of its thread, in parallel
+            Parallel.forRange(n, per, (j0, j1) -> {
+                float[] panel = panel(b, k, j0, j1);
+                int w = j1 - j0;
+                if (vector) {
+                    Tiles.gemm(av, ao, si, sp, panel, -j0, w, m, n, k, out, outOffset, j0, j1);
+                } else {
+                    plain(av, ao, si, sp, panel, -j0, w, m, n, k, out, outOffset, j0, j1);
+                }
+            });
+            return;
         }
         float[] bv;
         int bo;
@@ -219,12 +238,49 @@ final class SmallGemm {
             bo = 0;
             ldb = n;
         }
-        if (vector) {
-            Tiles.gemm(av, ao, lda, bv, bo, ldb, m, n, k, out, outOffset);
-        } else {
-            plain(av, ao, lda, bv, bo, ldb, m, n, k, out, outOffset);
-        }
+        float[] fb = bv;
+        int fbo = bo;
+        int fldb = ldb;
+        Parallel.forRange(n, per, (j0, j1) -> {
+            if (vector) {
+                Tiles.gemm(av, ao, si, sp, fb, fbo, fldb, m, n, k, out, outOffset, j0, j1);
+            } else {
+                plain(av, ao, si, sp, fb, fbo, fldb, m, n, k, out, outOffset, j0, j1);
+            }
+        });
     }
+
+    /**
+     * Columns [from, to) of a transposed B (stored n×k: B(p, j) at offset + j·ld + p) as a row-major
+     * k×(to − from) panel in this thread's buffer. Each of B's stored rows is read in order; the
+     * writes go 128 elements of the inner dimension at a time so that the panel's lines stay in cache.
+     */
+    private static float[] panel(Blas.Operand b, int k, int from, int to) {
+        Packs packs = PACKS.get();
+        int w = to - from;
+        if (packs.panel.length < k * w) {
+            packs.panel = new float[k * w];
+        }
+        float[] dst = packs.panel;
+        float[] src = b.storage().f();
+        int ld = b.ld();
+        int off = b.offset();
+        for (int p0 = 0; p0 < k; p0 += 128) {
+            int p1 = Math.min(k, p0 + 128);
+            for (int jj = 0; jj < w; jj++) {
+                int s = off + (from + jj) * ld;
+                for (int p = p0; p < p1; p++) {
+                    dst[p * w + jj] = src[s + p];
+                }
+            }
+        }
+        return dst;
+    }
+
+    /** Products from this many floating-point operations are cut into column blocks for jgrad's threads. */
+    static final double SPLIT_FLOPS = 8e6;
+    /** Columns of C per block of a cut product (a multiple of the tiles' 32). */
+    static final int SPLIT_COLUMNS = 64;
 
     /** Columns the plain loops take at a time (their scratch rows are this long). */
     private static final int PLAIN_COLUMNS = 1024;
@@ -235,56 +291,39 @@ final class SmallGemm {
      * row is copied to one, so that the inner loop indexes every array alike: C2 vectorizes such a
      * loop (about 31 GFLOPS on this project's machine against 5 with offsets that differ).
      */
-    private static void plain(float[] a, int ao, int lda, float[] b, int bo, int ldb, int m, int n, int k,
-                              float[] c, int co) {
+    private static void plain(float[] a, int ao, int si, int sp, float[] b, int bo, int ldb, int m, int n, int k,
+                              float[] c, int co, int from, int to) {
         Packs packs = PACKS.get();
-        float[][] rows = packs.plainRows(m);
         float[] brow = packs.plainB;
-        for (int j0 = 0; j0 < n; j0 += PLAIN_COLUMNS) {
-            int nb = Math.min(PLAIN_COLUMNS, n - j0);
-            for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(rows[i], 0, nb, 0f);
-            }
-            for (int p = 0; p < k; p++) {
-                System.arraycopy(b, bo + p * ldb + j0, brow, 0, nb);
-                for (int i = 0; i < m; i++) {
-                    fmaRow(rows[i], brow, a[ao + i * lda + p], nb);
+        for (int i0 = 0; i0 < m; i0 += PLAIN_ROWS) {
+            int mb = Math.min(PLAIN_ROWS, m - i0);
+            float[][] rows = packs.plainRows(mb);
+            for (int j0 = from; j0 < to; j0 += PLAIN_COLUMNS) {
+                int nb = Math.min(PLAIN_COLUMNS, to - j0);
+                for (int i = 0; i < mb; i++) {
+                    java.util.Arrays.fill(rows[i], 0, nb, 0f);
                 }
-            }
-            for (int i = 0; i < m; i++) {
-                System.arraycopy(rows[i], 0, c, co + i * n + j0, nb);
+                for (int p = 0; p < k; p++) {
+                    System.arraycopy(b, bo + p * ldb + j0, brow, 0, nb);
+                    for (int i = 0; i < mb; i++) {
+                        fmaRow(rows[i], brow, a[ao + (i0 + i) * si + p * sp], nb);
+                    }
+                }
+                for (int i = 0; i < mb; i++) {
+                    System.arraycopy(rows[i], 0, c, co + (i0 + i) * n + j0, nb);
+                }
             }
         }
     }
+
+    /** Rows of C the plain loops keep in scratch at a time. */
+    private static final int PLAIN_ROWS = 64;
 
     /** r[j] = fma(x, b[j], r[j]) for j below n. */
     private static void fmaRow(float[] r, float[] b, float x, int n) {
         for (int j = 0; j < n; j++) {
             r[j] = Math.fma(x, b[j], r[j]);
         }
-    }
-
-    /**
-     * A transposed A (a linear layer's dYᵀ in its weight gradient dW = dYᵀ·X) as a row-major m×k
-     * array in this thread's scratch buffer: a is stored k×m, element (i, p) at offset + p·ld + i.
-     * It changes with every call, so it is copied every time; at most {@link #MAX_PACKED_A} elements.
-     */
-    private static float[] transposeA(Blas.Operand a, int m, int k) {
-        Packs packs = PACKS.get();
-        if (packs.aScratch.length < m * k) {
-            packs.aScratch = new float[m * k];
-        }
-        float[] src = a.storage().f();
-        float[] dst = packs.aScratch;
-        int ld = a.ld();
-        int off = a.offset();
-        for (int p = 0; p < k; p++) { // m is at most 64: each source row is read once, its elements spread over m rows
-            int s = off + p * ld;
-            for (int i = 0; i < m; i++) {
-                dst[i * k + p] = src[s + i];
-            }
-        }
-        return dst;
     }
 
     /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */
@@ -347,30 +386,35 @@ final class SmallGemm {
             return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512;
         }
 
-        /** out[m, n] at co = A (row-major, rows lda apart) · B (row-major, rows ldb apart), in 8×32 tiles. */
-        static void gemm(float[] av, int ao, int lda, float[] bv, int bo, int ldb, int m, int n, int k, float[] out,
-                         int outOffset) {
-            int i = 0;
-            for (; i + MR <= m; i += MR) {
-                int j = 0;
-                for (; j + 2 * L <= n; j += 2 * L) {
-                    tile8x32(k, av, ao + i * lda, lda, bv, bo + j, ldb, out, outOffset + i * n + j, n);
+        /**
+         * Columns [from, to) of out[m, n] at co = A (A(i, p) at ao + i·si + p·sp) · B (row-major, rows
+         * ldb apart), in 8×32 tiles: strip by strip of 32 columns, so that B's strip stays in cache
+         * while every row tile passes over it (155 GFLOPS on one core at 128×784×512 here, against
+         * 124 with rows outermost, which streams all of B once per row tile).
+         */
+        static void gemm(float[] av, int ao, int si, int sp, float[] bv, int bo, int ldb, int m, int n, int k,
+                         float[] out, int outOffset, int from, int to) {
+            int j = from;
+            for (; j + 2 * L <= to; j += 2 * L) {
+                int i = 0;
+                for (; i + MR <= m; i += MR) {
+                    tile8x32(k, av, ao + i * si, si, sp, bv, bo + j, ldb, out, outOffset + i * n + j, n);
                 }
-                for (; j < n; j += L) {
-                    for (int r = 0; r < MR; r++) {
-                        row16(k, av, ao + (i + r) * lda, bv, bo + j, ldb, out, outOffset + (i + r) * n + j);
-                    }
+                for (; i < m; i++) {
+                    row16(k, av, ao + i * si, sp, bv, bo + j, ldb, out, outOffset + i * n + j);
+                    row16(k, av, ao + i * si, sp, bv, bo + j + L, ldb, out, outOffset + i * n + j + L);
                 }
             }
-            for (; i < m; i++) {
-                for (int j = 0; j < n; j += L) {
-                    row16(k, av, ao + i * lda, bv, bo + j, ldb, out, outOffset + i * n + j);
+            for (; j < to; j += L) {
+                for (int i = 0; i < m; i++) {
+                    row16(k, av, ao + i * si, sp, bv, bo + j, ldb, out, outOffset + i * n + j);
                 }
             }
         }
 
-        /** C[8, 32] at ci (row stride ldc) = A[8, k] (rows at ai + r·lda) · B[k, 32] (rows at bi + p·ldb). */
-        private static void tile8x32(int k, float[] a, int ai, int lda, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
+        /** C[8, 32] at ci (row stride ldc) = A[8, k] (A(r, p) at ai + r·si + p·sp) · B[k, 32] (rows at bi + p·ldb). */
+        private static void tile8x32(int k, float[] a, int ai, int si, int sp, float[] b, int bi, int ldb, float[] c, int ci,
+                                     int ldc) {
             FloatVector c00 = FloatVector.zero(F);
             FloatVector c01 = c00;
             FloatVector c10 = c00;
@@ -391,28 +435,29 @@ final class SmallGemm {
                 int bp = bi + p * ldb;
                 FloatVector b0 = FloatVector.fromArray(F, b, bp);
                 FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
-                FloatVector x = FloatVector.broadcast(F, a[ai + p]);
+                int ap = ai + p * sp;
+                FloatVector x = FloatVector.broadcast(F, a[ap]);
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(F, a[ai + lda + p]);
+                x = FloatVector.broadcast(F, a[ap + si]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(F, a[ai + 2 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 2 * si]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(F, a[ai + 3 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 3 * si]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(F, a[ai + 4 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 4 * si]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(F, a[ai + 5 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 5 * si]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
-                x = FloatVector.broadcast(F, a[ai + 6 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 6 * si]);
                 c60 = x.fma(b0, c60);
                 c61 = x.fma(b1, c61);
-                x = FloatVector.broadcast(F, a[ai + 7 * lda + p]);
+                x = FloatVector.broadcast(F, a[ap + 7 * si]);
                 c70 = x.fma(b0, c70);
                 c71 = x.fma(b1, c71);
             }
@@ -434,11 +479,11 @@ final class SmallGemm {
             c71.intoArray(c, ci + 7 * ldc + L);
         }
 
-        /** C[1, 16] at ci = A[1, k] (at ai) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
-        private static void row16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci) {
+        /** C[1, 16] at ci = A[1, k] (A(0, p) at ai + p·sp) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
+        private static void row16(int k, float[] a, int ai, int sp, float[] b, int bi, int ldb, float[] c, int ci) {
             FloatVector acc = FloatVector.zero(F);
             for (int p = 0; p < k; p++) {
-                acc = FloatVector.broadcast(F, a[ai + p]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
+                acc = FloatVector.broadcast(F, a[ai + p * sp]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
             }
             acc.intoArray(c, ci);
         }

@@ -201,9 +201,64 @@ class SmallGemmTest {
         assertThat(Blas.small(n, n, 32, 500, 128)).as("columns not a multiple of 16").isFalse();
         assertThat(Blas.small(t, n, 10, 784, 128)).as("a transposed A (a linear layer's dYᵀ·X)").isTrue();
         assertThat(Blas.small(t, n, 64, 16, 1024)).as("a transposed A of 64K elements").isTrue();
-        assertThat(Blas.small(t, n, 64, 16, 1025)).as("a transposed A over 256 KB: not copied").isFalse();
+        assertThat(Blas.small(t, n, 64, 16, 1025)).as("a transposed A over 256 KB").isFalse();
         assertThat(Blas.small(n, n, 64, 1024, 512)).as("over 16 MFLOP: cut across threads by the library").isFalse();
         assertThat(Blas.small(n, n, 1, 1024, 1024)).as("a large B as stored").isTrue();
         assertThat(Blas.small(n, t, 1, 1024, 1024)).as("a transposed B over 1 MB: not copied").isFalse();
+    }
+
+    /**
+     * Products past the small rule ({@link Blas#wide}): W2's first layer (Y = X·Wᵀ, dX = dY·W,
+     * dW = dYᵀ·X at 784 inputs and 512 outputs), cut into column blocks with a short last block and
+     * run on jgrad's threads, are still the fma chains, bit for bit, on the tiles and the plain loops.
+     */
+    @Test
+    void wideProductsCutIntoColumnBlocksAreStillTheChains() {
+        Random r = new Random(5);
+        for (boolean vector : SmallGemm.VECTOR ? new boolean[] {false, true} : new boolean[] {false}) {
+            checkProduct(r, 128, 784, 512, 'N', 'N', vector); // dX = dY·W (m over 64, 103 MFLOP: cut)
+            checkProduct(r, 512, 784, 128, 'T', 'N', vector); // dW = dYᵀ·X, A read in place as stored
+            checkProduct(r, 67, 208, 300, 'N', 'N', vector);  // 8.4 MFLOP: cut, a last block of 16 columns, 3 lone rows
+            checkProduct(r, 128, 512, 784, 'N', 'T', vector); // Y = X·Wᵀ: each block copies its columns of B
+            checkProduct(r, 67, 208, 300, 'T', 'T', vector);  // both transposed, a short last panel
+            checkProduct(r, 33, 48, 7000, 'N', 'T', vector);  // too large to keep packed, not cut: one panel
+        }
+    }
+
+    /** A cut product gives the same bits on one thread as on two (the blocks' chains do not depend on who runs them). */
+    @Test
+    void wideProductsGiveTheSameBitsOnOneThreadAndOnTwo() {
+        int before = Parallel.threads();
+        Generator g = Generator.seeded(9);
+        Tensor a = Tensor.randn(g, 128, 512);
+        Tensor b = Tensor.randn(g, 512, 784);
+        try {
+            Parallel.setThreads(1);
+            float[] one = a.matmul(b).toFloatArray();
+            float[] dw1 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
+            Parallel.setThreads(2);
+            float[] two = a.matmul(b).toFloatArray();
+            float[] dw2 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
+            assertThat(two).isEqualTo(one);
+            assertThat(dw2).isEqualTo(dw1);
+        } finally {
+            Parallel.setThreads(before);
+        }
+    }
+
+    @Test
+    void wideProductsAreThoseWithBAsStoredAndAOfAtMostOneMegabyte() {
+        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
+        Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
+        Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
+        assertThat(Blas.wide(n, n, 128, 784, 512)).as("a linear layer's dX = dY·W").isTrue();
+        assertThat(Blas.wide(t, n, 512, 784, 128)).as("its dW = dYᵀ·X").isTrue();
+        assertThat(Blas.wide(n, t, 128, 512, 784)).as("its forward X·Wᵀ: B transposed, copied in panels").isTrue();
+        assertThat(Blas.wide(n, t, 31, 512, 784)).as("B transposed under 32 rows").isFalse();
+        assertThat(Blas.wide(n, n, 128, 10, 512)).as("columns not a multiple of 16").isFalse();
+        assertThat(Blas.wide(n, n, 512, 512, 512)).as("an A of 256K elements").isTrue();
+        assertThat(Blas.wide(n, n, 1024, 1024, 1024)).as("an A over 1 MB").isFalse();
+        assertThat(Blas.wide(t, n, 512, 784, 129)).as("a transposed A over 256 KB").isFalse();
+        assertThat(Blas.wide(n, n, 64, 512, 4096)).as("deeper than 2,048").isFalse();
     }
 }
