@@ -17,7 +17,10 @@ package io.jgrad.core.cpu;
  * JVM has it, plain Java where it does not.
  *
  * <p>The small matrix products ({@link SmallGemm}) keep the same rule: which products they take
- * does not depend on this class, and their plain loops give the vector tiles' bits.
+ * does not depend on this class, and their plain loops give the vector tiles' bits. The larger
+ * ones {@link Blas#wide} sends to the same tiles are the exception: they go there only where the
+ * vector tiles run (the plain loops would be several times slower than the library), so their
+ * last bits depend on whether the JVM has the module, as they depend on which BLAS library runs.
  */
 final class Simd {
     /** True when the vectorized kernels run (checked once, when the class loads). */

@@ -175,9 +175,10 @@ final class SmallGemm {
 
     /**
      * Whether the CPU has 512-bit vectors (AVX-512F in {@code /proc/cpuinfo}; Linux on x86-64 only).
-     * This alone, with the shape rule, decides which products run here, so the choice does not
-     * depend on how the JVM was started: with or without the Vector API module a seed gives the
-     * same bits ({@link Simd}'s rule for every kernel).
+     * This alone, with the shape rule ({@link Blas#small}), decides which small products run here,
+     * so that choice does not depend on how the JVM was started: with or without the Vector API
+     * module a seed gives the same bits ({@link Simd}'s rule for every kernel). The larger products
+     * of {@link Blas#wide} come here only where {@link #VECTOR} holds.
      */
     static final boolean WIDE_CPU = OpenBlasCoreType.cpuFlags().contains("avx512f");
     /**
