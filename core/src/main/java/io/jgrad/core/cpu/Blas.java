@@ -338,7 +338,7 @@ public final class Blas {
     public static String backend() {
         Choice c = chosen();
         return c.backend().description()
-                + (SMALL ? "; products of up to " + SMALL_ROWS + " rows" + (SmallGemm.VECTOR ? " and with B as stored" : "")
+                + (SMALL ? "; products of up to " + SMALL_ROWS + " rows" + (SmallGemm.VECTOR ? " and linear layers' larger ones" : "")
                         + " in Java (" + SmallGemm.describe() + ")" : "")
                 + (c.skipped().isEmpty() ? "" : "; skipped: " + String.join("; ", c.skipped()));
     }
@@ -403,10 +403,11 @@ public final class Blas {
     }
 
     /**
-     * Whether products with few rows run in Java ({@link SmallGemm}) instead of the chosen library:
-     * where the CPU has 512-bit vectors, unless {@code -Djgrad.blas.small=false}. They run on the
-     * Vector API where it is on and in plain loops otherwise, with the same bits, so that whether
-     * the JVM has the module never changes a result.
+     * Whether products with few rows ({@link #small}) run in Java ({@link SmallGemm}) instead of the
+     * chosen library: where the CPU has 512-bit vectors, unless {@code -Djgrad.blas.small=false}.
+     * They run on the Vector API where it is on and in plain loops otherwise, with the same bits, so
+     * that whether the JVM has the module never changes their results. The larger products of
+     * {@link #wide} (also off with {@code -Djgrad.blas.small=false}) are the exception.
      */
     static final boolean SMALL = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small")) && SmallGemm.WIDE_CPU;
     /**
@@ -421,19 +422,20 @@ public final class Blas {
             SmallGemm.tilesWithoutWarmUp(); // no thread will warm them
         }
     }
-    /** The most rows a product may have to run in {@link SmallGemm}. */
+    /** The most rows of a {@link #small} product. */
     static final int SMALL_ROWS = 64;
-    /** The most floating-point operations: larger products are cut across threads by the library path. */
+    /** The most floating-point operations of a {@link #small} product. */
     static final double SMALL_FLOPS = 16e6;
 
     /**
-     * Whether {@link SmallGemm} takes this product: few rows, n a multiple of 16, small, A as stored
-     * or small enough to copy ({@link SmallGemm#MAX_PACKED_A}), and B as stored or small enough to
-     * keep a transposed copy of ({@link SmallGemm#MAX_PACKED}).
+     * Whether {@link SmallGemm} takes this product whether or not the Vector API runs: few rows, n a
+     * multiple of 16, small, A as stored or transposed of at most {@link SmallGemm#MAX_TRANSPOSED_A}
+     * elements (read in place), and B as stored or small enough to keep a transposed copy of
+     * ({@link SmallGemm#MAX_PACKED}).
      */
     static boolean small(Operand a, Operand b, int m, int n, int k) {
         return m <= SMALL_ROWS && n % 16 == 0 && 2.0 * m * n * k <= SMALL_FLOPS
-                && (a.trans() == 'N' || (long) m * k <= SmallGemm.MAX_PACKED_A)
+                && (a.trans() == 'N' || (long) m * k <= SmallGemm.MAX_TRANSPOSED_A)
                 && (b.trans() == 'N' || (long) k * n <= SmallGemm.MAX_PACKED);
     }
 
@@ -445,18 +447,20 @@ public final class Blas {
     /**
      * Whether {@link SmallGemm}'s vector tiles take a product larger than {@link #small} allows: n
      * a multiple of 16, k at most {@link #WIDE_K}, A as stored and at most {@link #WIDE_A} elements
-     * or transposed and at most {@link SmallGemm#MAX_PACKED_A}, and B as stored or, from 32 rows
+     * or transposed and at most {@link SmallGemm#MAX_TRANSPOSED_A}, and B as stored or, from 32 rows
      * (enough to pay for copying its columns into panels), transposed. Only where the 512-bit tiles
      * run ({@link SmallGemm#VECTOR}): there they run at about twice the speed of OpenBLAS's 256-bit
      * (Haswell) kernels, cut into column blocks on jgrad's threads, with no copies into native
      * memory. Without the Vector API these products stay with the library (the plain loops would be
      * several times slower), so their last bits depend on whether the JVM has the module, as they
      * depend on which library runs. A linear layer's products (Y = X·Wᵀ, dX = dY·W, dW = dYᵀ·X) are
-     * of this kind when its widths are multiples of 16.
+     * of this kind when its widths are multiples of 16. The choice depends on the module only, never
+     * on timing: products made before the tiles are compiled ({@link SmallGemm#warm}), or in a JVM
+     * that never compiles them (-Xint, C1 only), run on the plain loops with the tiles' bits.
      */
     static boolean wide(Operand a, Operand b, int m, int n, int k) {
         return n % 16 == 0 && k <= WIDE_K && (b.trans() == 'N' || m >= 32)
-                && (long) m * k <= (a.trans() == 'N' ? WIDE_A : SmallGemm.MAX_PACKED_A);
+                && (long) m * k <= (a.trans() == 'N' ? WIDE_A : SmallGemm.MAX_TRANSPOSED_A);
     }
 
     private static Operand operand(View t) {

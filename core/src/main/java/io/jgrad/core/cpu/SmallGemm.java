@@ -25,12 +25,12 @@ import jdk.incubator.vector.VectorSpecies;
  * libraries' (which sum in other orders), as those differ from each other.
  *
  * <p>B is read as a row-major k×n matrix. A transposed B (a weight used as Wᵀ) of at most
- * {@link #MAX_PACKED} elements in a product that is not cut is first copied into that layout, and
+ * {@link #MAX_PACKED} elements in a product of at most 64 rows is first copied into that layout, and
  * the copy is kept while the weight is unchanged (its storage's version), so a recurrent weight is
  * transposed once per forward pass, not once per time step. Each thread keeps the copies of its
- * last four such weights, and holds their storages weakly. In a cut product (or one whose B is
- * too large to keep) each column block copies its own columns into a panel of its thread instead,
- * so the copying is shared between the threads. A transposed A is read in place.
+ * last four such weights, and holds their storages weakly. In a product with more than 64 rows
+ * (or whose B is too large to keep) each column block copies its own columns into a panel of its
+ * thread instead, so the copying is shared between the threads. A transposed A is read in place.
  */
 final class SmallGemm {
     /** Floats per 512-bit vector: the tiles' column step. */
@@ -44,7 +44,7 @@ final class SmallGemm {
      * The most elements of a transposed A (read in place, 8 adjacent elements per step of the inner
      * dimension): 256 KB, a linear layer's dYᵀ of 512 outputs at batch 128.
      */
-    static final int MAX_PACKED_A = 1 << 16;
+    static final int MAX_TRANSPOSED_A = 1 << 16;
     /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
     private static final int SLOTS = 4;
 
@@ -203,7 +203,7 @@ final class SmallGemm {
 
     /** {@link #gemm} on the Vector API's tiles or on the plain loops (tests compare the two). */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset, boolean vector) {
-        assert a.trans() == 'N' || (long) m * k <= MAX_PACKED_A : "Blas decides";
+        assert a.trans() == 'N' || (long) m * k <= MAX_TRANSPOSED_A : "Blas decides";
         // A(i, p) is av[ao + i·si + p·sp]: rows apart by its leading dimension as stored, or columns if transposed
         float[] av = a.storage().f();
         int ao = a.offset();
@@ -213,9 +213,11 @@ final class SmallGemm {
         // thread computes it, so the split changes no bits (blocks are claimed in any order)
         boolean cut = 2.0 * m * n * k >= SPLIT_FLOPS;
         int per = cut ? SPLIT_COLUMNS : n;
-        if (b.trans() == 'T' && (cut || (long) k * n > MAX_PACKED)) {
-            // a transposed B (X·Wᵀ) that changes from call to call, or is too large to keep: each block
-            // copies its own columns of B into a k×width panel of its thread, in parallel
+        if (b.trans() == 'T' && (m > Blas.SMALL_ROWS || (long) k * n > MAX_PACKED)) {
+            // a transposed B in a product with many rows (X·Wᵀ, whose W changes at every step), or
+            // too large to keep: each block copies its own columns of B into a k×width panel of its
+            // thread, so the copying is shared by the threads. A small product's B (a recurrent weight
+            // used at every time step) is kept packed instead, below, and the blocks read that copy.
             Parallel.forRange(n, per, (j0, j1) -> {
                 float[] panel = panel(b, k, j0, j1);
                 int w = j1 - j0;
@@ -399,7 +401,7 @@ final class SmallGemm {
         }
 
         /**
-         * Columns [from, to) of out[m, n] at co = A (A(i, p) at ao + i·si + p·sp) · B (row-major, rows
+         * Columns [from, to) of out[m, n] at outOffset = A (A(i, p) at ao + i·si + p·sp) · B (row-major, rows
          * ldb apart), in 8×32 tiles: strip by strip of 32 columns, so that B's strip stays in cache
          * while every row tile passes over it (155 GFLOPS on one core at 128×784×512 here, against
          * 124 with rows outermost, which streams all of B once per row tile).

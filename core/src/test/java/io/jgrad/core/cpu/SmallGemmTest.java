@@ -221,7 +221,9 @@ class SmallGemmTest {
             checkProduct(r, 67, 208, 300, 'N', 'N', vector);  // 8.4 MFLOP: cut, a last block of 16 columns, 3 lone rows
             checkProduct(r, 128, 512, 784, 'N', 'T', vector); // Y = X·Wᵀ: each block copies its columns of B
             checkProduct(r, 67, 208, 300, 'T', 'T', vector);  // both transposed, a short last panel
-            checkProduct(r, 33, 48, 7000, 'N', 'T', vector);  // too large to keep packed, not cut: one panel
+            checkProduct(r, 33, 48, 7000, 'N', 'T', vector);  // 22 MFLOP: cut, a panel per block
+            checkProduct(r, 1, 64, 4200, 'N', 'T', vector);   // B over MAX_PACKED, not cut: one panel of all of n
+            checkProduct(r, 64, 512, 128, 'N', 'T', vector);  // 8.4 MFLOP, 64 rows: cut, blocks read the kept copy
         }
     }
 
@@ -236,18 +238,21 @@ class SmallGemmTest {
             Parallel.setThreads(1);
             float[] one = a.matmul(b).toFloatArray();
             float[] dw1 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
+            float[] y1 = a.matmul(b.t().contiguous().t()).toFloatArray(); // B transposed: panels per block
             Parallel.setThreads(2);
             float[] two = a.matmul(b).toFloatArray();
             float[] dw2 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
+            float[] y2 = a.matmul(b.t().contiguous().t()).toFloatArray();
             assertThat(two).isEqualTo(one);
             assertThat(dw2).isEqualTo(dw1);
+            assertThat(y2).isEqualTo(y1).isEqualTo(one);
         } finally {
             Parallel.setThreads(before);
         }
     }
 
     @Test
-    void wideProductsAreThoseWithBAsStoredAndAOfAtMostOneMegabyte() {
+    void wideProductsHaveColumnsInSixteensAndAOfAtMostOneMegabyte() {
         ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
         Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
         Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
