@@ -15,7 +15,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Where the Vector API runs, larger products come here too ({@link Blas#wide}: a linear layer's
  * products at W2's widths), cut into column blocks of {@link #SPLIT_COLUMNS} on jgrad's threads:
  * at 128×784×512 the tiles ran at about 155 GFLOPS on one core of this project's machine, where
- * OpenBLAS's Haswell kernels reach 140-160 on both.
+ * OpenBLAS's Haswell kernels reach 140-200 on both (W5's shapes, several sessions' runs).
  *
  * <p>A tile of 8 rows by 32 columns of C (16 vectors) stays in registers while p runs over the
  * inner dimension: one broadcast element of A times two vectors of B per row and step. Each element
