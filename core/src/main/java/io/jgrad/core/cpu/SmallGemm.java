@@ -213,42 +213,23 @@ final class SmallGemm {
         // thread computes it, so the split changes no bits (blocks are claimed in any order)
         boolean cut = 2.0 * m * n * k >= SPLIT_FLOPS;
         int per = cut ? SPLIT_COLUMNS : n;
-        if (b.trans() == 'T' && (m > Blas.SMALL_ROWS || (long) k * n > MAX_PACKED)) {
-            // a transposed B in a product with many rows (X·Wᵀ, whose W changes at every step), or
-            // too large to keep: each block copies its own columns of B into a k×width panel of its
-            // thread, so the copying is shared by the threads. A small product's B (a recurrent weight
-            // used at every time step) is kept packed instead, below, and the blocks read that copy.
-            Parallel.forRange(n, per, (j0, j1) -> {
-                float[] panel = panel(b, k, j0, j1);
-                int w = j1 - j0;
-                if (vector) {
-                    Tiles.gemm(av, ao, si, sp, panel, -j0, w, m, n, k, out, outOffset, j0, j1);
-                } else {
-                    plain(av, ao, si, sp, panel, -j0, w, m, n, k, out, outOffset, j0, j1);
-                }
-            });
-            return;
-        }
-        float[] bv;
-        int bo;
-        int ldb;
-        if (b.trans() == 'N') {
-            bv = b.storage().f();
-            bo = b.offset();
-            ldb = b.ld();
-        } else {
-            bv = packTransposed(b, k, n);
-            bo = 0;
-            ldb = n;
-        }
-        float[] fb = bv;
-        int fbo = bo;
-        int fldb = ldb;
+        // a transposed B in a product with many rows (X·Wᵀ, whose W changes at every step), or too
+        // large to keep: each block copies its own columns of B into a k×width panel of its thread, so
+        // the copying is shared by the threads. A small product's transposed B (a recurrent weight used
+        // at every time step) is kept packed instead, and the blocks read that copy.
+        boolean panels = b.trans() == 'T' && (m > Blas.SMALL_ROWS || (long) k * n > MAX_PACKED);
+        float[] bv = b.trans() == 'N' ? b.storage().f() : panels ? null : packTransposed(b, k, n);
+        int bo = b.trans() == 'N' ? b.offset() : 0;
+        int ldb = b.trans() == 'N' ? b.ld() : n;
         Parallel.forRange(n, per, (j0, j1) -> {
+            // a panel holds columns j0..j1 only: column j is at j − j0 of its rows, j1 − j0 long
+            float[] blockB = panels ? panel(b, k, j0, j1) : bv;
+            int blockBo = panels ? -j0 : bo;
+            int blockLdb = panels ? j1 - j0 : ldb;
             if (vector) {
-                Tiles.gemm(av, ao, si, sp, fb, fbo, fldb, m, n, k, out, outOffset, j0, j1);
+                Tiles.gemm(av, ao, si, sp, blockB, blockBo, blockLdb, m, n, k, out, outOffset, j0, j1);
             } else {
-                plain(av, ao, si, sp, fb, fbo, fldb, m, n, k, out, outOffset, j0, j1);
+                plain(av, ao, si, sp, blockB, blockBo, blockLdb, m, n, k, out, outOffset, j0, j1);
             }
         });
     }

@@ -233,9 +233,9 @@ final class SystemOpenBlas implements Blas.Backend {
 
     private static void copyOut(ScalarType dtype, Memory from, long at, ArrayStorage out, int index, int count) {
         if (dtype == ScalarType.FLOAT32) {
-            from.read(at * 4, out.f(), index, count);
+            from.read(at * dtype.byteSize(), out.f(), index, count);
         } else {
-            from.read(at * 8, out.d, index, count);
+            from.read(at * dtype.byteSize(), out.d, index, count);
         }
     }
 
