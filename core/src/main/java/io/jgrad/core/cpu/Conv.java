@@ -87,7 +87,15 @@ final class Conv {
         /** Whole images per chunk: as many as keep the larger of its columns and product near {@link #chunkBytes}. */
         int imagesPerChunk(int bytes) {
             long perImage = (long) Math.max(taps(), o) * plane() * bytes;
-            return (int) Math.max(1, Math.min(n, chunkBytes / Math.max(1, perImage)));
+            int per = (int) Math.max(1, Math.min(n, chunkBytes / Math.max(1, perImage)));
+            // a chunk's width (images · plane) a multiple of 16 where that leaves a whole image, so that
+            // its products take the vector tiles (Blas#wide) instead of copies into native memory
+            int step = 16 / gcd(plane(), 16);
+            return per >= step && per < n ? per - per % step : per;
+        }
+
+        private static int gcd(int a, int b) {
+            return b == 0 ? Math.max(1, a) : gcd(b, a % b);
         }
     }
 
@@ -236,20 +244,28 @@ final class Conv {
         return new View(buf, 0, new int[] {taps, m}, new int[] {m, 1});
     }
 
-    /** The adjoint of {@link #fillColumns}: adds the columns [taps, (n1-n0)·plane] in buf into images [n0, n1) of gx. */
+    /**
+     * The adjoint of {@link #fillColumns}: adds the columns [taps, (n1-n0)·plane] in buf into images
+     * [n0, n1) of gx. A task takes a few whole images (every write of a task lands in its own images)
+     * and reads the columns row by row, each row's stretch for those images in order, so the reads
+     * stream through memory while the images' gradients stay in cache; reading all rows for one image
+     * at a time (hundreds of short stretches far apart) ran several times slower. Each element of gx
+     * still receives its terms in the order of the rows, so the bits are the same.
+     */
     private static void addImages(ArrayStorage buf, int m, Geometry g, int n0, int n1, View gx) {
         int sw = g.w().strideW();
         int oh = g.oh();
         int ow = g.ow();
+        int plane = oh * ow;
         boolean f32 = buf.type() == ScalarType.FLOAT32;
-        // one image per task: every write of a task lands in its own image
-        Parallel.forRange(n1 - n0, 1, (from, to) -> {
-            for (int b = n0 + from; b < n0 + to; b++) {
-                for (int row = 0; row < g.taps(); row++) {
-                    Geometry.Tap t = g.tap(row);
-                    int lo = t.lo();
-                    int hi = t.hi();
-                    int at = row * m + (b - n0) * oh * ow;
+        int grain = Math.max(1, Math.min(IMAGES_PER_TASK, (n1 - n0 + 1) / 2));
+        Parallel.forRange(n1 - n0, grain, (from, to) -> {
+            for (int row = 0; row < g.taps(); row++) {
+                Geometry.Tap t = g.tap(row);
+                int lo = t.lo();
+                int hi = t.hi();
+                for (int b = n0 + from; b < n0 + to; b++) {
+                    int at = row * m + (b - n0) * plane;
                     for (int oy = 0; oy < oh; oy++, at += ow) {
                         int iy = g.inputRow(oy, t.ki());
                         if (iy < 0 || iy >= g.h()) {
@@ -280,6 +296,9 @@ final class Conv {
             }
         });
     }
+
+    /** Images per task of {@link #addImages}: enough that a row's stretch is long, few enough to share the work. */
+    private static final int IMAGES_PER_TASK = 4;
 
     /** out[b, k, :] = prod[k, (b-n0)·plane : ...] + bias[k] for images [n0, n1); prod is [o, m]. */
     private static void scatter(ArrayStorage prod, int m, View bias, View out, Geometry g, int n0, int n1) {
@@ -321,18 +340,26 @@ final class Conv {
         int plane = g.plane();
         int m = (n1 - n0) * plane;
         double[] partial = biasGrad == null ? null : new double[(n1 - n0) * o];
+        // a deferred dOut (relu's backward of a pooled gradient) is evaluated straight into buf: never
+        // written whole and read back
+        Fused pending = buf.type() == ScalarType.FLOAT32 ? st(dOut).pending() : null;
+        Fused.RangeReader deferred = pending == null ? null : pending.ranges(st(dOut).length());
         Parallel.forRange(n1 - n0, Math.max(1, Elementwise.GRAIN / Math.max(1, o * plane)), (from, to) -> {
             for (int b = n0 + from; b < n0 + to; b++) {
                 for (int k = 0; k < o; k++) {
                     int src = dOut.offset() + (b * o + k) * plane;
                     int dst = k * m + (b - n0) * plane;
                     if (buf.type() == ScalarType.FLOAT32) {
-                        System.arraycopy(st(dOut).f(), src, buf.f(), dst, plane);
+                        if (deferred != null) {
+                            deferred.copy(src, plane, buf.f(), dst);
+                        } else {
+                            System.arraycopy(st(dOut).f(), src, buf.f(), dst, plane);
+                        }
                     } else {
                         System.arraycopy(st(dOut).d, src, buf.d, dst, plane);
                     }
-                    if (partial != null) {
-                        partial[(b - n0) * o + k] = Reduce.sumRange(st(dOut), src, plane);
+                    if (partial != null) { // the values just copied: the same sum as over dOut's
+                        partial[(b - n0) * o + k] = Reduce.sumRange(buf, dst, plane);
                     }
                 }
             }

@@ -638,6 +638,28 @@ final class Fused {
         return true;
     }
 
+    /** Copies elements of a deferred expression into an array of the caller's ({@link #ranges}). */
+    interface RangeReader {
+        /** dest[destOffset + i] = element from + i, for i below len. */
+        void copy(int from, int len, float[] dest, int destOffset);
+    }
+
+    /**
+     * A reader of this expression's elements range by range, each evaluated chunk by chunk in a
+     * buffer that stays in L1 and copied from there (the same bits as materializing and copying),
+     * so that a kernel that rearranges the elements (a convolution's gradient gathered channel by
+     * channel) need not write and read back the whole result; null when the expression is not a
+     * chain or the vectorized kernels are off (the caller then materializes).
+     */
+    RangeReader ranges(int n) {
+        Chain c = Simd.ENABLED ? Chain.of(this, n) : null;
+        if (c == null) {
+            return null;
+        }
+        return (from, len, dest, destOffset) -> c.inChunks(from, from + len,
+                (buf, start, l) -> System.arraycopy(buf, 0, dest, destOffset + start - from, l));
+    }
+
     /** Largest result (elements) a fused sum evaluates through a workspace: 16 MB per thread. */
     static final int MAX_WORKSPACE = 1 << 22;
     /** Softly held, so that the collector can take it back when memory runs short. */

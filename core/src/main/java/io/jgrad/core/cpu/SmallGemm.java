@@ -58,6 +58,10 @@ final class SmallGemm {
         final float[] plainB = new float[PLAIN_COLUMNS];
         /** A block's columns of a transposed B ({@link #panel}). */
         float[] panel = new float[0];
+        /** A product's A in 8-row tiles ({@link #packA}). */
+        float[] packedA = new float[0];
+        /** A strip of B's columns, k×32 ({@link Tiles#gemm}). */
+        float[] strip = new float[0];
         long clock;
 
         float[][] plainRows(int m) {
@@ -83,6 +87,8 @@ final class SmallGemm {
         float[] data = new float[0];
         java.lang.ref.WeakReference<ArrayStorage> storage;
         int version;
+        /** Laid out strip by strip for the tiles ({@link #stripsInto}), or row-major for the plain loops. */
+        boolean stripped;
         int offset;
         int ld;
         int outer;
@@ -112,9 +118,11 @@ final class SmallGemm {
     private static volatile boolean tilesReady;
 
     /**
-     * Runs the vector kernels on dummy operands (9×128 by 128×32: one 8-row tile and one single
-     * row) until three batches in a row run at compiled speed, then lets products use them. Before
-     * C2 compiles them the vector operations are objects on the heap, a product some hundred times
+     * Runs the vector kernels on dummy operands (17×128 by 128×48: two 8-row tiles and a single row,
+     * a strip of 32 columns and one of 16, both copied) until three batches in a row run at compiled
+     * speed, then lets products use them. Every vector kernel must run here: one left cold runs
+     * interpreted for thousands of products (the 16-column tile once made W1's steps 1.5x slower).
+     * Before C2 compiles them the vector operations are objects on the heap, a product some hundred times
      * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
      * there cold. This runs on the thread that loads the library, while the program reads its data;
      * products made meanwhile take the plain loops. A JVM that never compiles them keeps the plain
@@ -132,9 +140,9 @@ final class SmallGemm {
     }
 
     private static void warmTiles() {
-        int m = MR + 1;
+        int m = 2 * MR + 1;
         int k = 128;
-        int n = 2 * L;
+        int n = 3 * L;
         float[] a = new float[m * k];
         float[] b = new float[k * n];
         for (int i = 0; i < a.length; i++) {
@@ -167,8 +175,8 @@ final class SmallGemm {
             for (int i = 0; i < 50; i++) {
                 gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
             }
-            // compiled: about 1 µs a call (74 KFLOP); with boxed vectors, hundreds
-            fast = (System.nanoTime() - t0) / 50 < 10_000 ? fast + 1 : 0;
+            // compiled: a few µs a call (209 KFLOP); with boxed vectors, hundreds
+            fast = (System.nanoTime() - t0) / 50 < 15_000 ? fast + 1 : 0;
         }
         tilesReady = true;
     }
@@ -217,17 +225,28 @@ final class SmallGemm {
         // large to keep: each block copies its own columns of B into a k×width panel of its thread, so
         // the copying is shared by the threads. A small product's transposed B (a recurrent weight used
         // at every time step) is kept packed instead, and the blocks read that copy.
+        // For the tiles, a transposed B's copies (kept or panels) are laid out strip by strip (k×32 each,
+        // the last k×16 where n mod 32 is 16), the layout the tiles read; for the plain loops, row-major.
         boolean panels = b.trans() == 'T' && (m > Blas.SMALL_ROWS || (long) k * n > MAX_PACKED);
-        float[] bv = b.trans() == 'N' ? b.storage().f() : panels ? null : packTransposed(b, k, n);
+        boolean stripped = b.trans() == 'T' && vector;
+        float[] bv = b.trans() == 'N' ? b.storage().f() : panels ? null : packTransposed(b, k, n, stripped);
         int bo = b.trans() == 'N' ? b.offset() : 0;
         int ldb = b.trans() == 'N' ? b.ld() : n;
+        if (cut) {
+            Parallel.wake(); // the helper wakes while A is packed
+        }
+        // A's 8-row tiles side by side, read by every block: each thread's tiles then index A and B
+        // with constant strides, which the JIT compiles without per-step bounds checks and address
+        // arithmetic (about 1.4x the speed of reading them in place, a microbenchmark on this machine)
+        float[] packedA = vector && m >= MR ? packA(av, ao, si, sp, m, k) : null;
         Parallel.forRange(n, per, (j0, j1) -> {
-            // a panel holds columns j0..j1 only: column j is at j − j0 of its rows, j1 − j0 long
-            float[] blockB = panels ? panel(b, k, j0, j1) : bv;
-            int blockBo = panels ? -j0 : bo;
+            // a panel holds columns j0..j1 only: column j is at j − j0 of its rows, j1 − j0 long (or of its strip's)
+            float[] blockB = panels ? panel(b, k, j0, j1, stripped) : bv;
+            int blockBo = panels ? (stripped ? 0 : -j0) : stripped ? j0 * k : bo;
             int blockLdb = panels ? j1 - j0 : ldb;
             if (vector) {
-                Tiles.gemm(av, ao, si, sp, blockB, blockBo, blockLdb, m, n, k, out, outOffset, j0, j1);
+                Tiles.gemm(av, ao, si, sp, packedA, blockB, blockBo, blockLdb, stripped, m, n, k, out, outOffset,
+                        j0, j1);
             } else {
                 plain(av, ao, si, sp, blockB, blockBo, blockLdb, m, n, k, out, outOffset, j0, j1);
             }
@@ -235,25 +254,51 @@ final class SmallGemm {
     }
 
     /**
-     * Columns [from, to) of a transposed B (stored n×k: B(p, j) at offset + j·ld + p) as a row-major
-     * k×(to − from) panel in this thread's buffer, the width a multiple of 16. Eight of B's stored
-     * rows are read side by side, each in order, and each step writes eight adjacent elements of
-     * the panel (about 0.34 ns an element on this project's machine, against 0.56 writing one
-     * element per panel row).
+     * Columns [from, to) of a transposed B (stored n×k: B(p, j) at offset + j·ld + p) in this thread's
+     * buffer: as a row-major k×(to − from) panel, or with {@code stripped} strip by strip ({@link
+     * #stripsInto}).
      */
-    private static float[] panel(Blas.Operand b, int k, int from, int to) {
+    private static float[] panel(Blas.Operand b, int k, int from, int to, boolean stripped) {
         Packs packs = PACKS.get();
         int w = to - from;
         if (packs.panel.length < k * w) {
             packs.panel = new float[k * w];
         }
-        float[] dst = packs.panel;
+        if (stripped) {
+            stripsInto(b, k, from, to, packs.panel, 0);
+        } else {
+            panelInto(b, k, from, to, packs.panel, 0);
+        }
+        return packs.panel;
+    }
+
+    /**
+     * Columns [from, to) of a transposed B as strips of 32 columns (the last one 16 wide where the
+     * width is not a multiple of 32), strip s a row-major k×width panel at dstOffset + s·k·32.
+     */
+    private static void stripsInto(Blas.Operand b, int k, int from, int to, float[] dst, int dstOffset) {
+        for (int j = from; j < to; j += 2 * L_STRIP) {
+            panelInto(b, k, j, Math.min(to, j + 2 * L_STRIP), dst, dstOffset + (j - from) * k);
+        }
+    }
+
+    /** Floats per vector of the tiles ({@link Tiles}' L), for the layouts made outside that class. */
+    private static final int L_STRIP = 16;
+
+    /**
+     * Columns [from, to) of a transposed B (stored n×k: B(p, j) at offset + j·ld + p) as a row-major
+     * k×(to − from) panel at dstOffset, the width a multiple of 8. Eight of B's stored rows are read
+     * side by side, each in order, and each step writes eight adjacent elements of the panel (about
+     * 0.34 ns an element on this project's machine, against 0.56 writing one element per panel row).
+     */
+    private static void panelInto(Blas.Operand b, int k, int from, int to, float[] dst, int dstOffset) {
+        int w = to - from;
         float[] src = b.storage().f();
         int ld = b.ld();
         for (int j0 = 0; j0 < w; j0 += 8) {
             int s = b.offset() + (from + j0) * ld;
             for (int p = 0; p < k; p++) {
-                int d = p * w + j0;
+                int d = dstOffset + p * w + j0;
                 int q = s + p;
                 dst[d] = src[q];
                 dst[d + 1] = src[q + ld];
@@ -265,7 +310,54 @@ final class SmallGemm {
                 dst[d + 7] = src[q + 7 * ld];
             }
         }
+    }
+
+    /**
+     * A's first m − m mod 8 rows (A(i, p) at ao + i·si + p·sp) as tiles of 8 rows, each k×8 row-major
+     * (tile t's element (r, p) at (t·k + p)·8 + r), in this thread's buffer, which the product's
+     * blocks read on every thread until it returns.
+     */
+    private static float[] packA(float[] a, int ao, int si, int sp, int m, int k) {
+        Packs packs = PACKS.get();
+        int tiles = m / MR;
+        if (packs.packedA.length < tiles * k * MR) {
+            packs.packedA = new float[tiles * k * MR];
+        }
+        float[] dst = packs.packedA;
+        if (si != 1 && (long) tiles * k * MR >= PARALLEL_PACK) { // rows gathered 8 at a time: on both threads
+            Parallel.forRange(tiles, (tiles + 1) / 2, (t0, t1) -> packTiles(a, ao, si, sp, k, dst, t0, t1));
+        } else {
+            packTiles(a, ao, si, sp, k, dst, 0, tiles);
+        }
         return dst;
+    }
+
+    /** Elements of an A as stored from which {@link #packA} runs on both threads. */
+    private static final int PARALLEL_PACK = 1 << 14;
+
+    private static void packTiles(float[] a, int ao, int si, int sp, int k, float[] dst, int from, int to) {
+        for (int t = from; t < to; t++) {
+            int base = t * k * MR;
+            int row = ao + t * MR * si;
+            if (si == 1) { // a transposed A: a tile's 8 elements of one p are adjacent
+                for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) {
+                    for (int r = 0; r < MR; r++) {
+                        dst[d + r] = a[q + r];
+                    }
+                }
+                continue;
+            }
+            for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) {
+                dst[d] = a[q];
+                dst[d + 1] = a[q + si];
+                dst[d + 2] = a[q + 2 * si];
+                dst[d + 3] = a[q + 3 * si];
+                dst[d + 4] = a[q + 4 * si];
+                dst[d + 5] = a[q + 5 * si];
+                dst[d + 6] = a[q + 6 * si];
+                dst[d + 7] = a[q + 7 * si];
+            }
+        }
     }
 
     /** Products from this many floating-point operations are cut into column blocks for jgrad's threads. */
@@ -322,12 +414,12 @@ final class SmallGemm {
     }
 
     /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */
-    private static float[] packTransposed(Blas.Operand b, int k, int n) {
+    private static float[] packTransposed(Blas.Operand b, int k, int n, boolean stripped) {
         Packs packs = PACKS.get();
         Packed p = null;
         for (Packed s : packs.slots) {
             if (s.window(b)) { // this weight: its copy if still current, else its slot for the new version
-                if (s.version == b.storage().version()) {
+                if (s.version == b.storage().version() && s.stripped == stripped) {
                     s.lastUse = ++packs.clock;
                     return s.data;
                 }
@@ -342,8 +434,25 @@ final class SmallGemm {
         if (p.data.length < k * n) {
             p.data = new float[k * n];
         }
-        float[] src = b.storage().f();
+        p.stripped = stripped;
         float[] dst = p.data;
+        if (stripped) {
+            stripsInto(b, k, 0, n, dst, 0);
+        } else {
+            rowMajorInto(b, k, n, dst);
+        }
+        p.storage = new java.lang.ref.WeakReference<>(b.storage());
+        p.version = b.storage().version();
+        p.offset = b.offset();
+        p.ld = b.ld();
+        p.outer = b.outer();
+        p.inner = b.inner();
+        return dst;
+    }
+
+    /** A transposed B (stored n×k) as a row-major k×n array. */
+    private static void rowMajorInto(Blas.Operand b, int k, int n, float[] dst) {
+        float[] src = b.storage().f();
         int ld = b.ld();
         int off = b.offset();
         for (int j0 = 0; j0 < n; j0 += 16) { // 16×16 blocks, so that the strided writes stay in L1
@@ -358,13 +467,6 @@ final class SmallGemm {
                 }
             }
         }
-        p.storage = new java.lang.ref.WeakReference<>(b.storage());
-        p.version = b.storage().version();
-        p.offset = b.offset();
-        p.ld = b.ld();
-        p.outer = b.outer();
-        p.inner = b.inner();
-        return dst;
     }
 
     /**
@@ -382,34 +484,71 @@ final class SmallGemm {
         }
 
         /**
-         * Columns [from, to) of out[m, n] at outOffset = A (A(i, p) at ao + i·si + p·sp) · B (row-major, rows
-         * ldb apart), in 8×32 tiles: strip by strip of 32 columns, so that B's strip stays in cache
-         * while every row tile passes over it (155 GFLOPS on one core at 128×784×512 here, against
-         * 124 with rows outermost, which streams all of B once per row tile).
+         * Columns [from, to) of out[m, n] at outOffset = A (A(i, p) at ao + i·si + p·sp; its 8-row tiles
+         * packed by {@link #packA} in packedA) · B, strip by strip of 32 columns, so that B's strip
+         * stays in cache while every row tile passes over it. B is row-major (rows ldb apart from
+         * bo + from), or with {@code stripped} columns [from, to) are laid out strip by strip from bo
+         * ({@link #stripsInto}). A row-major strip whose rows are apart is copied into a k×32 buffer
+         * first when two or more tiles read it (rows far apart in memory read several times run
+         * slowly); the rows past the last whole tile go one by one.
          */
-        static void gemm(float[] av, int ao, int si, int sp, float[] bv, int bo, int ldb, int m, int n, int k,
-                         float[] out, int outOffset, int from, int to) {
-            int j = from;
-            for (; j + 2 * L <= to; j += 2 * L) {
-                int i = 0;
-                for (; i + MR <= m; i += MR) {
-                    tile8x32(k, av, ao + i * si, si, sp, bv, bo + j, ldb, out, outOffset + i * n + j, n);
+        static void gemm(float[] av, int ao, int si, int sp, float[] packedA, float[] bv, int bo, int ldb,
+                         boolean stripped, int m, int n, int k, float[] out, int outOffset, int from, int to) {
+            int tiles = packedA == null ? 0 : m / MR;
+            for (int j = from; j < to; j += 2 * L) {
+                int w = Math.min(2 * L, to - j);
+                float[] sb = bv;
+                int sbo = stripped ? bo + (j - from) * k : bo + j;
+                int sld = stripped ? w : ldb;
+                if (!stripped && ldb != w && tiles >= 2) { // B's rows far apart, read by several tiles: copied
+                    sb = strip(k);
+                    sbo = 0;
+                    sld = w;
+                    copyStrip(k, w, bv, bo + j, ldb, sb);
                 }
-                for (; i < m; i++) {
-                    row16(k, av, ao + i * si, sp, bv, bo + j, ldb, out, outOffset + i * n + j);
-                    row16(k, av, ao + i * si, sp, bv, bo + j + L, ldb, out, outOffset + i * n + j + L);
+                for (int t = 0; t < tiles; t++) {
+                    int ci = outOffset + t * MR * n + j;
+                    if (w == 2 * L) {
+                        tile8x32(k, packedA, t * k * MR, sb, sbo, sld, out, ci, n);
+                    } else {
+                        tile8x16(k, packedA, t * k * MR, sb, sbo, sld, out, ci, n);
+                    }
                 }
-            }
-            for (; j < to; j += L) {
-                for (int i = 0; i < m; i++) {
-                    row16(k, av, ao + i * si, sp, bv, bo + j, ldb, out, outOffset + i * n + j);
+                for (int i = tiles * MR; i < m; i++) {
+                    for (int c = 0; c < w; c += L) {
+                        row16(k, av, ao + i * si, sp, sb, sbo + c, sld, out, outOffset + i * n + j + c);
+                    }
                 }
             }
         }
 
-        /** C[8, 32] at ci (row stride ldc) = A[8, k] (A(r, p) at ai + r·si + p·sp) · B[k, 32] (rows at bi + p·ldb). */
-        private static void tile8x32(int k, float[] a, int ai, int si, int sp, float[] b, int bi, int ldb, float[] c, int ci,
-                                     int ldc) {
+        /**
+         * dst[k, w] = w columns of a row-major B from bi (rows ldb apart). Plain loops, which the JIT
+         * vectorizes: vector loads and stores here failed to compile as intrinsics once this was
+         * inlined into {@link #gemm} (JDK 17), and arraycopy's call costs more than a 32-float copy.
+         */
+        private static void copyStrip(int k, int w, float[] b, int bi, int ldb, float[] dst) {
+            for (int p = 0, q = bi, d = 0; p < k; p++, q += ldb, d += w) {
+                for (int c = 0; c < w; c++) {
+                    dst[d + c] = b[q + c];
+                }
+            }
+        }
+
+        /** This thread's k×32 strip buffer. */
+        private static float[] strip(int k) {
+            Packs packs = PACKS.get();
+            if (packs.strip.length < k * 2 * L) {
+                packs.strip = new float[k * 2 * L];
+            }
+            return packs.strip;
+        }
+
+        /**
+         * C[8, 32] at ci (row stride ldc) = A[8, k] (a packed tile: A(r, p) at ai + 8·p + r) · B[k, 32]
+         * (rows at bi + ldb·p).
+         */
+        private static void tile8x32(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
             FloatVector c00 = FloatVector.zero(F);
             FloatVector c01 = c00;
             FloatVector c10 = c00;
@@ -430,29 +569,29 @@ final class SmallGemm {
                 int bp = bi + p * ldb;
                 FloatVector b0 = FloatVector.fromArray(F, b, bp);
                 FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
-                int ap = ai + p * sp;
+                int ap = ai + p * MR;
                 FloatVector x = FloatVector.broadcast(F, a[ap]);
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(F, a[ap + si]);
+                x = FloatVector.broadcast(F, a[ap + 1]);
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(F, a[ap + 2 * si]);
+                x = FloatVector.broadcast(F, a[ap + 2]);
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(F, a[ap + 3 * si]);
+                x = FloatVector.broadcast(F, a[ap + 3]);
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(F, a[ap + 4 * si]);
+                x = FloatVector.broadcast(F, a[ap + 4]);
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(F, a[ap + 5 * si]);
+                x = FloatVector.broadcast(F, a[ap + 5]);
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
-                x = FloatVector.broadcast(F, a[ap + 6 * si]);
+                x = FloatVector.broadcast(F, a[ap + 6]);
                 c60 = x.fma(b0, c60);
                 c61 = x.fma(b1, c61);
-                x = FloatVector.broadcast(F, a[ap + 7 * si]);
+                x = FloatVector.broadcast(F, a[ap + 7]);
                 c70 = x.fma(b0, c70);
                 c71 = x.fma(b1, c71);
             }
@@ -472,6 +611,38 @@ final class SmallGemm {
             c61.intoArray(c, ci + 6 * ldc + L);
             c70.intoArray(c, ci + 7 * ldc);
             c71.intoArray(c, ci + 7 * ldc + L);
+        }
+
+        /** C[8, 16] at ci (row stride ldc) = A[8, k] (a packed tile) · B[k, 16] (rows at bi + ldb·p). */
+        private static void tile8x16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
+            FloatVector c0 = FloatVector.zero(F);
+            FloatVector c1 = c0;
+            FloatVector c2 = c0;
+            FloatVector c3 = c0;
+            FloatVector c4 = c0;
+            FloatVector c5 = c0;
+            FloatVector c6 = c0;
+            FloatVector c7 = c0;
+            for (int p = 0; p < k; p++) {
+                FloatVector b0 = FloatVector.fromArray(F, b, bi + p * ldb);
+                int ap = ai + p * MR;
+                c0 = FloatVector.broadcast(F, a[ap]).fma(b0, c0);
+                c1 = FloatVector.broadcast(F, a[ap + 1]).fma(b0, c1);
+                c2 = FloatVector.broadcast(F, a[ap + 2]).fma(b0, c2);
+                c3 = FloatVector.broadcast(F, a[ap + 3]).fma(b0, c3);
+                c4 = FloatVector.broadcast(F, a[ap + 4]).fma(b0, c4);
+                c5 = FloatVector.broadcast(F, a[ap + 5]).fma(b0, c5);
+                c6 = FloatVector.broadcast(F, a[ap + 6]).fma(b0, c6);
+                c7 = FloatVector.broadcast(F, a[ap + 7]).fma(b0, c7);
+            }
+            c0.intoArray(c, ci);
+            c1.intoArray(c, ci + ldc);
+            c2.intoArray(c, ci + 2 * ldc);
+            c3.intoArray(c, ci + 3 * ldc);
+            c4.intoArray(c, ci + 4 * ldc);
+            c5.intoArray(c, ci + 5 * ldc);
+            c6.intoArray(c, ci + 6 * ldc);
+            c7.intoArray(c, ci + 7 * ldc);
         }
 
         /** C[1, 16] at ci = A[1, k] (A(0, p) at ai + p·sp) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */

@@ -149,6 +149,55 @@ class ConvTest {
         return all;
     }
 
+    /**
+     * conv → relu → max pool, as in a CNN: relu's backward reaches the convolution deferred, and
+     * backward gathers it straight from the expression. The gradients must be those of the same
+     * network with fusion off (relu's gradient computed first), bit for bit.
+     */
+    @Test
+    void aDeferredGradientIsGatheredAsIfItHadBeenComputed() {
+        boolean before = Fused.enabled;
+        float[][] grads = new float[2][];
+        try {
+            for (int run = 0; run < 2; run++) {
+                Fused.enabled = run == 0;
+                Generator g = Generator.seeded(12);
+                Tensor x = Tensor.randn(g, 8, 3, 30, 30).requiresGrad(true);
+                Tensor w = Tensor.randn(g, 8, 3, 3, 3).requiresGrad(true);
+                Tensor b = Tensor.randn(g, 8).requiresGrad(true);
+                Tensor y = x.conv2d(w, b, Window2d.square(3, 1, 0, 1)).relu().maxPool2d(Window2d.square(2, 2, 0, 1));
+                y.mul(Tensor.randn(g, y.shape().toArray())).sum().backward();
+                grads[run] = concat(x.grad().toFloatArray(), w.grad().toFloatArray(), b.grad().toFloatArray());
+            }
+        } finally {
+            Fused.enabled = before;
+        }
+        assertThat(grads[0]).isEqualTo(grads[1]);
+    }
+
+    /** A chunk's width (images × output plane) is a multiple of 16 wherever a whole number of images allows it. */
+    @Test
+    void chunksAreWholeImagesWithWidthsInSixteens() {
+        long chunk = Conv.chunkBytes;
+        try {
+            Conv.chunkBytes = 4L << 20;
+            // W3's second convolution: 121 outputs per image, 30 images would fit 4 MB: 16 are taken
+            Conv.Geometry g = new Conv.Geometry(128, 32, 13, 13, 64, new io.jgrad.core.backend.Window(3, 3, 1, 1, 0, 0, 1, 1));
+            assertThat(g.imagesPerChunk(4)).isEqualTo(16);
+            // its first: 676 = 4·169 outputs, 48 images fit and 48·676 is a multiple of 16 already
+            Conv.Geometry first = new Conv.Geometry(128, 1, 28, 28, 32, new io.jgrad.core.backend.Window(3, 3, 1, 1, 0, 0, 1, 1));
+            assertThat(first.imagesPerChunk(4)).isEqualTo(48);
+            // fewer images than 16 in the batch: all of them, whatever the width
+            assertThat(new Conv.Geometry(5, 32, 13, 13, 64, new io.jgrad.core.backend.Window(3, 3, 1, 1, 0, 0, 1, 1)).imagesPerChunk(4))
+                    .isEqualTo(5);
+            // a chunk too small for 16 images keeps what fits
+            Conv.chunkBytes = 3 * 288 * 121 * 4;
+            assertThat(g.imagesPerChunk(4)).isEqualTo(3);
+        } finally {
+            Conv.chunkBytes = chunk;
+        }
+    }
+
     @Test
     void zeroSizedBatchesChannelsAndFiltersWork() {
         Window2d win = Window2d.square(3, 1, 1, 1);
