@@ -119,7 +119,7 @@ final class SmallGemm {
 
     /**
      * Runs the vector kernels on dummy operands (17×128 by 128×48: two 8-row tiles and a single row,
-     * a strip of 32 columns and one of 16, both copied) until three batches in a row run at compiled
+     * a strip of 32 columns and one of 16) until three batches in a row run at compiled
      * speed, then lets products use them. Every vector kernel must run here: one left cold runs
      * interpreted for thousands of products (the 16-column tile once made W1's steps 1.5x slower).
      * Before C2 compiles them the vector operations are objects on the heap, a product some hundred times
@@ -156,6 +156,7 @@ final class SmallGemm {
         Blas.Operand pa = new Blas.Operand(sa, 0, k, m, k, 'N');
         Blas.Operand pat = new Blas.Operand(sa, 0, m, k, m, 'T'); // the same values read as a transposed A
         Blas.Operand pb = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, n, k, n, 'N');
+        Blas.Operand pbt = new Blas.Operand(pb.storage(), 0, k, n, k, 'T'); // B's values read as a transposed B
         long start = System.nanoTime();
         int fast = 0;
         while (fast < 3) {
@@ -171,12 +172,17 @@ final class SmallGemm {
                     return;
                 }
             }
-            long t0 = System.nanoTime();
+            long quickest = Long.MAX_VALUE;
             for (int i = 0; i < 50; i++) {
+                long t0 = System.nanoTime();
                 gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
+                panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
+                quickest = Math.min(quickest, System.nanoTime() - t0);
             }
-            // compiled: a few µs a call (209 KFLOP); with boxed vectors, hundreds
-            fast = (System.nanoTime() - t0) / 50 < 15_000 ? fast + 1 : 0;
+            // compiled: a few µs a call (209 KFLOP); with boxed vectors, hundreds. The quickest call of
+            // the batch, not the mean: on a busy machine (training already running on both cores) this
+            // thread is often descheduled, which made the mean miss for seconds with compiled kernels
+            fast = quickest < 15_000 ? fast + 1 : 0;
         }
         tilesReady = true;
     }
@@ -488,9 +494,9 @@ final class SmallGemm {
          * packed by {@link #packA} in packedA) · B, strip by strip of 32 columns, so that B's strip
          * stays in cache while every row tile passes over it. B is row-major (rows ldb apart from
          * bo + from), or with {@code stripped} columns [from, to) are laid out strip by strip from bo
-         * ({@link #stripsInto}). A row-major strip whose rows are apart is copied into a k×32 buffer
-         * first when two or more tiles read it (rows far apart in memory read several times run
-         * slowly); the rows past the last whole tile go one by one.
+         * ({@link #stripsInto}). A row-major strip is read in place, or copied into a k×32 buffer first
+         * when it is large and many tiles read it ({@link #COPY_TILES}); the rows past the last whole
+         * tile go one by one.
          */
         static void gemm(float[] av, int ao, int si, int sp, float[] packedA, float[] bv, int bo, int ldb,
                          boolean stripped, int m, int n, int k, float[] out, int outOffset, int from, int to) {
@@ -500,7 +506,7 @@ final class SmallGemm {
                 float[] sb = bv;
                 int sbo = stripped ? bo + (j - from) * k : bo + j;
                 int sld = stripped ? w : ldb;
-                if (!stripped && ldb != w && tiles >= 2) { // B's rows far apart, read by several tiles: copied
+                if (!stripped && ldb != w && tiles >= COPY_TILES && k * w > COPY_FLOATS) {
                     sb = strip(k);
                     sbo = 0;
                     sld = w;
@@ -528,12 +534,29 @@ final class SmallGemm {
          * inlined into {@link #gemm} (JDK 17), and arraycopy's call costs more than a 32-float copy.
          */
         private static void copyStrip(int k, int w, float[] b, int bi, int ldb, float[] dst) {
+            if (w == 2 * L) {
+                for (int p = 0, q = bi, d = 0; p < k; p++, q += ldb, d += 2 * L) {
+                    for (int c = 0; c < 2 * L; c++) { // a constant count: unrolled and vectorized whole
+                        dst[d + c] = b[q + c];
+                    }
+                }
+                return;
+            }
             for (int p = 0, q = bi, d = 0; p < k; p++, q += ldb, d += w) {
                 for (int c = 0; c < w; c++) {
                     dst[d + c] = b[q + c];
                 }
             }
         }
+
+        /**
+         * A row-major B's strip is copied before the tiles read it only when it is larger than L1 (32 KB)
+         * and read by many tiles: 512×512×512 ran 5-7% faster so, while the products of W2's and W3's
+         * shapes (up to 36 tiles, strips up to 100 KB) ran 5-25% faster reading B in place (a harness
+         * alternating both on this project's machine, operands in cache).
+         */
+        private static final int COPY_TILES = 48;
+        private static final int COPY_FLOATS = 8192;
 
         /** This thread's k×32 strip buffer. */
         private static float[] strip(int k) {

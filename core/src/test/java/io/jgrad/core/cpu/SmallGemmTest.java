@@ -224,6 +224,7 @@ class SmallGemmTest {
             checkProduct(r, 33, 48, 7000, 'N', 'T', vector);  // 22 MFLOP: cut, a panel per block
             checkProduct(r, 1, 64, 4200, 'N', 'T', vector);   // B over MAX_PACKED, not cut: one panel of all of n
             checkProduct(r, 64, 512, 128, 'N', 'T', vector);  // 8.4 MFLOP, 64 rows: cut, blocks read the kept copy
+            checkProduct(r, 392, 48, 300, 'N', 'N', vector);  // 49 tiles over a 300×32 strip: copied; the 16-wide one not
         }
     }
 
