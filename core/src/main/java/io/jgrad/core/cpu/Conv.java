@@ -99,15 +99,17 @@ final class Conv {
 
         /**
          * Images per chunk when whole chunks go to the threads ({@link #taskChunks}): the chunk's
-         * columns and product together within {@link #TASK_CHUNK_BYTES} and its width a multiple of
-         * 16; 0 when no such chunk exists or there would be only one.
+         * columns and product together within {@link #TASK_CHUNK_BYTES}, or the fewest images whose
+         * width is a multiple of 16 if that is larger and within {@link #TASK_CHUNK_MAX_BYTES}; 0 when
+         * no such chunk exists or there would be only one.
          */
         int imagesPerTaskChunk(int bytes) {
             long perImage = (long) (taps() + o) * plane() * bytes;
-            int per = (int) Math.min(n, TASK_CHUNK_BYTES / Math.max(1, perImage));
             int step = 16 / gcd(plane(), 16);
-            per -= per % step;
-            return per < step || n / per < 2 ? 0 : per; // never the thread count: the chunks decide dW's sums
+            int per = (int) Math.min(n, TASK_CHUNK_BYTES / Math.max(1, perImage));
+            per = Math.max(step, per - per % step); // at least one width in sixteens, if it fits the cap
+            boolean fits = (long) per * perImage <= TASK_CHUNK_MAX_BYTES;
+            return !fits || n / per < 2 ? 0 : per; // never the thread count: the chunks decide dW's sums
         }
 
         private static int gcd(int a, int b) {
@@ -134,10 +136,17 @@ final class Conv {
     }
 
     /**
-     * The most bytes of a chunk's columns and product when whole chunks go to the threads: they stay
-     * in a core's L2 (2 MB on this project's machine) from the unfolding through the scatter.
+     * The bytes of a chunk's columns and product aimed at when whole chunks go to the threads: they
+     * stay in a core's L2 (2 MB on this project's machine) from the unfolding through the scatter.
      */
     static final long TASK_CHUNK_BYTES = 1L << 20;
+    /**
+     * The most bytes of such a chunk where the smallest width in sixteens needs more than {@link
+     * #TASK_CHUNK_BYTES}: W3's second convolution (16 images, 2.7 MB) ran its steps 8% faster in
+     * chunks on the threads than with each product split between them (in-JVM alternation), and
+     * 32-image chunks (5.4 MB) 15% slower.
+     */
+    static final long TASK_CHUNK_MAX_BYTES = 4L << 20;
 
     /** out [n, o, oh, ow] = conv(x, w) + bias; x contiguous, wm the weight as [o, taps], bias [o] or null. */
     private static View forward(View x, View wm, View bias, Geometry g) {

@@ -198,6 +198,20 @@ class ConvTest {
         }
     }
 
+    /**
+     * Chunks handed whole to the threads: W3's first convolution 8 images (1 MB of columns and
+     * product), its second the 16 its width in sixteens needs (2.7 MB, within the 4 MB cap); none
+     * where the batch makes only one chunk or the smallest chunk is over the cap.
+     */
+    @Test
+    void smallConvolutionsGoToTheThreadsInWholeChunks() {
+        io.jgrad.core.backend.Window k3 = new io.jgrad.core.backend.Window(3, 3, 1, 1, 0, 0, 1, 1);
+        assertThat(new Conv.Geometry(128, 1, 28, 28, 32, k3).imagesPerTaskChunk(4)).isEqualTo(8);
+        assertThat(new Conv.Geometry(128, 32, 13, 13, 64, k3).imagesPerTaskChunk(4)).isEqualTo(16);
+        assertThat(new Conv.Geometry(16, 32, 13, 13, 64, k3).imagesPerTaskChunk(4)).as("one chunk").isZero();
+        assertThat(new Conv.Geometry(128, 256, 13, 13, 64, k3).imagesPerTaskChunk(4)).as("over the cap").isZero();
+    }
+
     @Test
     void zeroSizedBatchesChannelsAndFiltersWork() {
         Window2d win = Window2d.square(3, 1, 1, 1);
