@@ -100,6 +100,41 @@ class KernelPathsTest {
         assertThat(z.grad().toDoubleArray()).containsExactly(1, 0, 0, 0);
     }
 
+    /**
+     * Max pooling's float32 backward against the float64 loop with an upstream gradient holding -0:
+     * bit for bit where each element gets one term (2x2, stride 2: -0 gives +0, as added into zeros;
+     * ties and NaNs as in forward), and closely where overlapping windows add several.
+     */
+    @Test
+    void poolingBackwardMatchesTheFloat64Loop() {
+        double[] values = {-0.0, 0.0, 1, -1, 2, 3, -3, 1, 0.5};
+        java.util.Random r = new java.util.Random(8);
+        double[] data = new double[3 * 2 * 8 * 10];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = r.nextInt(40) == 0 ? Double.NaN : values[r.nextInt(values.length)];
+        }
+        for (Window2d w : List.of(Window2d.square(2, 2, 0, 1), Window2d.square(4, 2, 1, 1))) {
+            Tensor x32 = Tensor.of(data, 3, 2, 8, 10).to(DType.FLOAT32).requiresGrad(true);
+            Tensor x64 = Tensor.of(data, 3, 2, 8, 10).to(DType.FLOAT64).requiresGrad(true);
+            Tensor y32 = x32.maxPool2d(w);
+            Tensor y64 = x64.maxPool2d(w);
+            double[] up = new double[y32.numel()];
+            for (int i = 0; i < up.length; i++) {
+                up[i] = i % 7 == 0 ? -0.0 : r.nextGaussian();
+            }
+            Tensor u = Tensor.of(up, y32.shape().toArray());
+            y32.mul(u.to(DType.FLOAT32)).sum().backward();
+            y64.mul(u).sum().backward();
+            double[] want = x64.grad().to(DType.FLOAT32).toDoubleArray();
+            if (w.kernelH() == 2) { // one term per element: the same float either way, -0 included
+                assertThat(x32.grad().toDoubleArray()).as("%s", w).containsExactly(want);
+            } else { // overlapping windows add several terms, in float32 here and float64 there
+                assertThat(x32.grad().toDoubleArray()).as("%s", w)
+                        .containsExactly(want, org.assertj.core.data.Offset.offset(1e-5));
+            }
+        }
+    }
+
     @Test
     void transposingCopiesMatchTheGeneralPath() {
         Generator g = Generator.seeded(4);
