@@ -312,16 +312,7 @@ final class SmallGemm {
         for (int j0 = 0; j0 < w; j0 += 8) {
             int s = b.offset() + (from + j0) * ld;
             for (int p = 0; p < k; p++) {
-                int d = dstOffset + p * w + j0;
-                int q = s + p;
-                dst[d] = src[q];
-                dst[d + 1] = src[q + ld];
-                dst[d + 2] = src[q + 2 * ld];
-                dst[d + 3] = src[q + 3 * ld];
-                dst[d + 4] = src[q + 4 * ld];
-                dst[d + 5] = src[q + 5 * ld];
-                dst[d + 6] = src[q + 6 * ld];
-                dst[d + 7] = src[q + 7 * ld];
+                gather8(src, s + p, ld, dst, dstOffset + p * w + j0);
             }
         }
     }
@@ -362,16 +353,21 @@ final class SmallGemm {
                 continue;
             }
             for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) {
-                dst[d] = a[q];
-                dst[d + 1] = a[q + si];
-                dst[d + 2] = a[q + 2 * si];
-                dst[d + 3] = a[q + 3 * si];
-                dst[d + 4] = a[q + 4 * si];
-                dst[d + 5] = a[q + 5 * si];
-                dst[d + 6] = a[q + 6 * si];
-                dst[d + 7] = a[q + 7 * si];
+                gather8(a, q, si, dst, d);
             }
         }
+    }
+
+    /** dst[d + r] = src[q + r·stride] for r below 8: eight rows read side by side, written adjacent. */
+    private static void gather8(float[] src, int q, int stride, float[] dst, int d) {
+        dst[d] = src[q];
+        dst[d + 1] = src[q + stride];
+        dst[d + 2] = src[q + 2 * stride];
+        dst[d + 3] = src[q + 3 * stride];
+        dst[d + 4] = src[q + 4 * stride];
+        dst[d + 5] = src[q + 5 * stride];
+        dst[d + 6] = src[q + 6 * stride];
+        dst[d + 7] = src[q + 7 * stride];
     }
 
     /** Products from this many floating-point operations are cut into column blocks for jgrad's threads. */
