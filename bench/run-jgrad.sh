@@ -13,9 +13,10 @@ main=io.jgrad.benchmarks.Workloads
 if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
 if [[ ${1:-} == StepBench ]]; then main=io.jgrad.benchmarks.StepBench; shift; fi
 # W3's 11-17 MB activations need room: at 512 MB G1 spent 2.4 s of a 40 s epoch in 2,230 pauses and
-# the batch-1000 evaluation could run out of memory; 1 GB runs as fast as 4 GB (BENCHMARKS.md)
+# the batch-1000 evaluation could run out of memory; 1 GB ran as fast as 4 GB, and 896 MB (3 alternating
+# pairs, 19th session) faster than 1 GB with a peak RSS of 775-897 MiB against 982-1,155 (BENCHMARKS.md)
 # 4 MB G1 regions, as ./run gives them (arrays of 2 MB and more are young objects, not humongous ones)
 heap="-Xmx512m -XX:G1HeapRegionSize=4m"
-if [[ ${1:-} == W3 ]]; then heap="-Xmx1g -XX:G1HeapRegionSize=4m"; fi
+if [[ ${1:-} == W3 ]]; then heap="-Xmx896m -XX:G1HeapRegionSize=4m"; fi
 # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
 exec java --add-modules=jdk.incubator.vector "${pages[@]}" ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"

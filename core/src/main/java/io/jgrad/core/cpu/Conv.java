@@ -32,7 +32,10 @@ final class Conv {
 
     private Conv() {}
 
-    /** Whether small convolutions hand whole chunks to the threads ({@link Geometry#imagesPerTaskChunk}). */
+    /**
+     * Whether convolutions hand whole chunks to the threads where their shapes allow it ({@link
+     * Geometry#imagesPerTaskChunk}); off, each product is split between the threads (for measuring).
+     */
     static volatile boolean taskChunks = true;
 
     /** Shapes of one convolution: input [n, ch, h, wd], o output channels, output oh × ow, taps = ch·kh·kw. */
@@ -161,9 +164,9 @@ final class Conv {
         int plane = g.plane();
         int perTask = taskChunks ? g.imagesPerTaskChunk(dt.byteSize()) : 0;
         if (perTask > 0) {
-            // few taps (a first layer's): the product is cheap and the columns and product are what
-            // costs, so each thread takes whole chunks small enough to stay in its cache, and runs
-            // their products itself (nested parallel loops run on the caller)
+            // each thread takes whole chunks small enough to stay in its cache and runs their
+            // products itself (nested parallel loops run on the caller): the columns and the
+            // product are then read where they were just written
             View out = Views.uninitialized(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
             int chunks = (g.n() + perTask - 1) / perTask;
             Parallel.forRange(chunks, 1, (c0, c1) -> {
