@@ -111,7 +111,8 @@ final class Conv {
          * Images per chunk when whole chunks go to the threads ({@link #taskChunks}): the chunk's
          * columns and product together within {@link #TASK_CHUNK_BYTES}, or the fewest images whose
          * width is a multiple of 16 if that is larger and within {@link #TASK_CHUNK_MAX_BYTES}; 0 when
-         * no such chunk exists or there would be only one.
+         * no such chunk exists, there would be only one, or the chunks' shares of dW would pass
+         * {@link #TASK_SHARES_MAX}.
          */
         int imagesPerTaskChunk(int bytes) {
             long perImage = (long) (taps() + o) * plane() * bytes;
@@ -119,7 +120,9 @@ final class Conv {
             int per = (int) Math.min(n, TASK_CHUNK_BYTES / Math.max(1, perImage));
             per = Math.max(step, per - per % step); // at least one width in sixteens, if it fits the cap
             boolean fits = (long) per * perImage <= TASK_CHUNK_MAX_BYTES;
-            return !fits || n / per < 2 ? 0 : per; // never the thread count: the chunks decide dW's sums
+            // backward keeps each chunk's share of dW apart until all are done: bounded too
+            boolean sharesFit = ((long) n / per + 1) * o * taps() <= TASK_SHARES_MAX;
+            return !fits || !sharesFit || n / per < 2 ? 0 : per; // never the thread count: the chunks decide dW's sums
         }
 
         private static int gcd(int a, int b) {
@@ -157,47 +160,46 @@ final class Conv {
      * 32-image chunks (5.4 MB) 15% slower.
      */
     static final long TASK_CHUNK_MAX_BYTES = 4L << 20;
+    /** The most elements of dW's shares, all chunks together, when chunks go to the threads (32 MB of doubles). */
+    static final long TASK_SHARES_MAX = 1L << 22;
 
     /** out [n, o, oh, ow] = conv(x, w) + bias; x contiguous, wm the weight as [o, taps], bias [o] or null. */
     private static View forward(View x, View wm, View bias, Geometry g) {
         ScalarType dt = x.type();
         int plane = g.plane();
         int perTask = taskChunks ? g.imagesPerTaskChunk(dt.byteSize()) : 0;
-        if (perTask > 0) {
-            // each thread takes whole chunks small enough to stay in its cache and runs their
-            // products itself (nested parallel loops run on the caller): the columns and the
-            // product are then read where they were just written
-            View out = Views.uninitialized(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
-            int chunks = (g.n() + perTask - 1) / perTask;
-            Parallel.forRange(chunks, 1, (c0, c1) -> {
-                ArrayStorage cols = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.taps(), perTask * plane));
-                ArrayStorage prod = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.o(), perTask * plane));
-                for (int c = c0; c < c1; c++) {
-                    int n0 = c * perTask;
-                    int n1 = Math.min(g.n(), n0 + perTask);
-                    View cv = fillColumns(x, g, n0, n1, cols);
-                    Blas.gemm(wm, cv, prod, 0);
-                    scatter(prod, (n1 - n0) * plane, bias, out, g, n0, n1);
-                }
-                cols.recycle();
-                prod.recycle();
-            });
-            return out;
-        }
-        int per = g.imagesPerChunk(dt.byteSize());
+        int per = perTask > 0 ? perTask : g.imagesPerChunk(dt.byteSize());
         View out = Views.uninitialized(dt, new int[] {g.n(), g.o(), g.oh(), g.ow()});
-        ArrayStorage cols = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.taps(), per * plane));
-        ArrayStorage prod = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.o(), per * plane));
-        for (int n0 = 0; n0 < g.n(); n0 += per) {
-            int n1 = Math.min(g.n(), n0 + per);
-            int m = (n1 - n0) * plane;
-            View cv = fillColumns(x, g, n0, n1, cols);
-            Blas.gemm(wm, cv, prod, 0);
-            scatter(prod, m, bias, out, g, n0, n1);
-        }
-        cols.recycle(); // scratch: the next convolution reuses it
-        prod.recycle();
+        Parallel.RangeBody chunks = (c0, c1) -> {
+            ArrayStorage cols = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.taps(), per * plane));
+            ArrayStorage prod = ArrayStorage.uninitialized(dt, Math.multiplyExact(g.o(), per * plane));
+            for (int c = c0; c < c1; c++) {
+                int n0 = c * per;
+                int n1 = Math.min(g.n(), n0 + per);
+                View cv = fillColumns(x, g, n0, n1, cols);
+                Blas.gemm(wm, cv, prod, 0);
+                scatter(prod, (n1 - n0) * plane, bias, out, g, n0, n1);
+            }
+            cols.recycle(); // scratch: the next convolution reuses it
+            prod.recycle();
+        };
+        runChunks(g, per, perTask > 0, chunks);
         return out;
+    }
+
+    /**
+     * Runs body over the chunks of per images: with {@code inTasks} each thread takes whole chunks
+     * small enough to stay in its cache and runs their products itself (nested parallel loops run on
+     * the caller), so the columns and the product are read where they were just written; else the
+     * chunks go in order on the caller and each of their steps is split between the threads.
+     */
+    private static void runChunks(Geometry g, int per, boolean inTasks, Parallel.RangeBody body) {
+        int chunks = (g.n() + per - 1) / per;
+        if (inTasks) {
+            Parallel.forRange(chunks, 1, body);
+        } else {
+            body.run(0, chunks);
+        }
     }
 
     /**
@@ -212,7 +214,10 @@ final class Conv {
 
     /**
      * Gradients of x, w and bias (each only if asked for, else null) from dOut [n, o, oh, ow]
-     * (contiguous); x contiguous and wm the weight as [o, taps] as in {@link #forward}.
+     * (contiguous); x contiguous and wm the weight as [o, taps] as in {@link #forward}. Chunks that
+     * go to the threads whole keep their shares of dW and of the bias gradient apart, and the shares
+     * are added in chunk order afterwards (as the chunks taken in order add them), so the sums do not
+     * depend on which thread took which chunk.
      */
     private static View[] backward(View dOut, View x, View wm, Geometry g, boolean needX, boolean needW,
                                    boolean needB, int[] weightShape) {
@@ -221,106 +226,60 @@ final class Conv {
         int taps = g.taps();
         int o = g.o();
         int perTask = taskChunks ? g.imagesPerTaskChunk(dt.byteSize()) : 0;
-        if (perTask > 0) {
-            return backwardInTasks(dOut, x, wm, g, needX, needW, needB, weightShape, perTask);
-        }
-        int per = g.imagesPerChunk(dt.byteSize());
+        boolean inTasks = perTask > 0;
+        int per = inTasks ? perTask : g.imagesPerChunk(dt.byteSize());
+        int chunks = (g.n() + per - 1) / per;
         View gx = needX ? Views.empty(dt, new int[] {g.n(), g.ch(), g.h(), g.wd()}) : null;
         double[] gw = needW ? new double[o * taps] : null;
         double[] gb = needB ? new double[o] : null;
-        ArrayStorage dy = ArrayStorage.uninitialized(dt, Math.multiplyExact(o, per * plane));
-        ArrayStorage cols = needW || needX ? ArrayStorage.uninitialized(dt, Math.multiplyExact(taps, per * plane)) : null;
-        ArrayStorage part = needW ? ArrayStorage.uninitialized(dt, o * taps) : null;
-        for (int n0 = 0; n0 < g.n(); n0 += per) {
-            int n1 = Math.min(g.n(), n0 + per);
-            int m = (n1 - n0) * plane;
-            View dyv = gather(dOut, g, n0, n1, dy, gb);
-            if (needW) {
-                View cv = fillColumns(x, g, n0, n1, cols);
-                Blas.gemm(dyv, Views.t(cv), part, 0); // this chunk's share of dW, summed over chunks in order
-                for (int i = 0; i < gw.length; i++) {
-                    gw[i] += part.get(i);
-                }
-            }
-            if (needX) {
-                Blas.gemm(Views.t(wm), dyv, cols, 0); // the columns' gradient, into the columns buffer
-                cols.bumpVersion();
-                addImages(cols, m, g, n0, n1, gx);
-            }
-        }
-        for (ArrayStorage scratch : new ArrayStorage[] {dy, cols, part}) {
-            if (scratch != null) {
-                scratch.recycle(); // the next convolution's backward reuses them
-            }
-        }
-        return new View[] {gx, gw == null ? null : Views.of(gw, dt, weightShape),
-            gb == null ? null : Views.of(gb, dt, new int[] {o})};
-    }
-
-    /**
-     * {@link #backward} with whole chunks of perTask images on the threads, as {@link #forward} runs
-     * a small convolution: each chunk's share of dW and of the bias gradient is kept apart and the
-     * shares are added in chunk order afterwards, so the sums do not depend on which thread took
-     * which chunk.
-     */
-    private static View[] backwardInTasks(View dOut, View x, View wm, Geometry g, boolean needX, boolean needW,
-                                          boolean needB, int[] weightShape, int perTask) {
-        ScalarType dt = dOut.type();
-        int plane = g.plane();
-        int taps = g.taps();
-        int o = g.o();
-        int chunks = (g.n() + perTask - 1) / perTask;
-        View gx = needX ? Views.empty(dt, new int[] {g.n(), g.ch(), g.h(), g.wd()}) : null;
-        double[][] gwParts = needW ? new double[chunks][] : null;
-        double[][] gbParts = needB ? new double[chunks][] : null;
-        Parallel.forRange(chunks, 1, (c0, c1) -> {
-            ArrayStorage dy = ArrayStorage.uninitialized(dt, Math.multiplyExact(o, perTask * plane));
-            ArrayStorage cols = needW || needX ? ArrayStorage.uninitialized(dt, Math.multiplyExact(taps, perTask * plane))
+        double[][] gwShares = needW && inTasks ? new double[chunks][] : null;
+        double[][] gbShares = needB && inTasks ? new double[chunks][] : null;
+        runChunks(g, per, inTasks, (c0, c1) -> {
+            ArrayStorage dy = ArrayStorage.uninitialized(dt, Math.multiplyExact(o, per * plane));
+            ArrayStorage cols = needW || needX ? ArrayStorage.uninitialized(dt, Math.multiplyExact(taps, per * plane))
                     : null;
             ArrayStorage part = needW ? ArrayStorage.uninitialized(dt, o * taps) : null;
             for (int c = c0; c < c1; c++) {
-                int n0 = c * perTask;
-                int n1 = Math.min(g.n(), n0 + perTask);
-                int m = (n1 - n0) * plane;
-                double[] gb = needB ? new double[o] : null;
-                View dyv = gather(dOut, g, n0, n1, dy, gb);
-                if (needB) {
-                    gbParts[c] = gb;
-                }
+                int n0 = c * per;
+                int n1 = Math.min(g.n(), n0 + per);
+                double[] gwc = gwShares == null ? gw : (gwShares[c] = new double[o * taps]);
+                double[] gbc = gbShares == null ? gb : (gbShares[c] = new double[o]);
+                View dyv = gather(dOut, g, n0, n1, dy, gbc);
                 if (needW) {
                     View cv = fillColumns(x, g, n0, n1, cols);
-                    Blas.gemm(dyv, Views.t(cv), part, 0);
-                    double[] share = new double[o * taps];
-                    for (int i = 0; i < share.length; i++) {
-                        share[i] = part.get(i);
+                    Blas.gemm(dyv, Views.t(cv), part, 0); // this chunk's share of dW
+                    for (int i = 0; i < gwc.length; i++) {
+                        gwc[i] += part.get(i);
                     }
-                    gwParts[c] = share;
                 }
                 if (needX) {
-                    Blas.gemm(Views.t(wm), dyv, cols, 0);
+                    Blas.gemm(Views.t(wm), dyv, cols, 0); // the columns' gradient, into the columns buffer
                     cols.bumpVersion();
-                    addImages(cols, m, g, n0, n1, gx);
+                    addImages(cols, (n1 - n0) * plane, g, n0, n1, gx);
                 }
             }
             for (ArrayStorage scratch : new ArrayStorage[] {dy, cols, part}) {
                 if (scratch != null) {
-                    scratch.recycle();
+                    scratch.recycle(); // the next convolution's backward reuses them
                 }
             }
         });
-        return new View[] {gx, needW ? Views.of(sumInOrder(gwParts, o * taps), dt, weightShape) : null,
-            needB ? Views.of(sumInOrder(gbParts, o), dt, new int[] {o}) : null};
+        addInOrder(gwShares, gw);
+        addInOrder(gbShares, gb);
+        return new View[] {gx, gw == null ? null : Views.of(gw, dt, weightShape),
+            gb == null ? null : Views.of(gb, dt, new int[] {o})};
     }
 
-    /** The element-wise sum of parts, added in their order. */
-    private static double[] sumInOrder(double[][] parts, int n) {
-        double[] sum = new double[n];
-        for (double[] p : parts) {
-            for (int i = 0; i < n; i++) {
-                sum[i] += p[i];
+    /** sum[i] += each share's element i, the shares in their order (nothing when shares is null). */
+    private static void addInOrder(double[][] shares, double[] sum) {
+        if (shares == null) {
+            return;
+        }
+        for (double[] share : shares) {
+            for (int i = 0; i < sum.length; i++) {
+                sum[i] += share[i];
             }
         }
-        return sum;
     }
 
     /** Writes the columns of images [n0, n1) to buf as [taps, (n1-n0)·plane] (zeros outside the image) and returns that view. */

@@ -49,8 +49,9 @@ final class SmallGemm {
     /** The most elements of a transposed B kept packed (1 MB): a recurrent weight of 128×512 is 64K. */
     static final int MAX_PACKED = 1 << 18;
     /**
-     * The most elements of a transposed A (read in place, 8 adjacent elements per step of the inner
-     * dimension): 256 KB, a linear layer's dYᵀ of 512 outputs at batch 128.
+     * The most elements of a transposed A (its 8 adjacent elements per step of the inner dimension
+     * packed as they are, or read so by the plain loops): 256 KB, a linear layer's dYᵀ of 512 outputs
+     * at batch 128.
      */
     static final int MAX_TRANSPOSED_A = 1 << 16;
     /** Packed copies kept per thread (the least recently used goes): a few layers' weights. */
@@ -344,15 +345,7 @@ final class SmallGemm {
         for (int t = from; t < to; t++) {
             int base = t * k * MR;
             int row = ao + t * MR * si;
-            if (si == 1) { // a transposed A: a tile's 8 elements of one p are adjacent
-                for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) {
-                    for (int r = 0; r < MR; r++) {
-                        dst[d + r] = a[q + r];
-                    }
-                }
-                continue;
-            }
-            for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) {
+            for (int p = 0, d = base, q = row; p < k; p++, d += MR, q += sp) { // si 1: a transposed A
                 gather8(a, q, si, dst, d);
             }
         }
@@ -423,7 +416,10 @@ final class SmallGemm {
         }
     }
 
-    /** B's window as a row-major k×n array: b is stored n×k ('T'), element (p, j) at offset + j·ld + p. */
+    /**
+     * B's window as a k×n array kept for this weight's version: b is stored n×k ('T'), element (p, j)
+     * at offset + j·ld + p; strip by strip ({@link #stripsInto}) with {@code stripped}, else row-major.
+     */
     private static float[] packTransposed(Blas.Operand b, int k, int n, boolean stripped) {
         Packs packs = PACKS.get();
         Packed p = null;
@@ -449,7 +445,7 @@ final class SmallGemm {
         if (stripped) {
             stripsInto(b, k, 0, n, dst, 0);
         } else {
-            rowMajorInto(b, k, n, dst);
+            panelInto(b, k, 0, n, dst, 0);
         }
         p.storage = new java.lang.ref.WeakReference<>(b.storage());
         p.version = b.storage().version();
@@ -458,25 +454,6 @@ final class SmallGemm {
         p.outer = b.outer();
         p.inner = b.inner();
         return dst;
-    }
-
-    /** A transposed B (stored n×k) as a row-major k×n array. */
-    private static void rowMajorInto(Blas.Operand b, int k, int n, float[] dst) {
-        float[] src = b.storage().f();
-        int ld = b.ld();
-        int off = b.offset();
-        for (int j0 = 0; j0 < n; j0 += 16) { // 16×16 blocks, so that the strided writes stay in L1
-            int j1 = Math.min(n, j0 + 16);
-            for (int q0 = 0; q0 < k; q0 += 16) {
-                int q1 = Math.min(k, q0 + 16);
-                for (int j = j0; j < j1; j++) {
-                    int s = off + j * ld;
-                    for (int q = q0; q < q1; q++) {
-                        dst[q * n + j] = src[s + q];
-                    }
-                }
-            }
-        }
     }
 
     /**

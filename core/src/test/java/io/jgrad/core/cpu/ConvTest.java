@@ -210,6 +210,11 @@ class ConvTest {
         assertThat(new Conv.Geometry(128, 32, 13, 13, 64, k3).imagesPerTaskChunk(4)).isEqualTo(16);
         assertThat(new Conv.Geometry(16, 32, 13, 13, 64, k3).imagesPerTaskChunk(4)).as("one chunk").isZero();
         assertThat(new Conv.Geometry(128, 256, 13, 13, 64, k3).imagesPerTaskChunk(4)).as("over the cap").isZero();
+        // a 1x1 convolution of 2,048 channels on 1x1 images: 64-image chunks would fit, but 16 chunks'
+        // shares of a 4M-element dW would not (backward keeps them until all are done)
+        io.jgrad.core.backend.Window k1 = new io.jgrad.core.backend.Window(1, 1, 1, 1, 0, 0, 1, 1);
+        assertThat(new Conv.Geometry(1024, 2048, 1, 1, 2048, k1).imagesPerTaskChunk(4)).as("shares").isZero();
+        assertThat(new Conv.Geometry(4096, 64, 1, 1, 64, k1).imagesPerTaskChunk(4)).as("small shares").isEqualTo(2048);
     }
 
     @Test
