@@ -468,15 +468,13 @@ final class Reduce {
         ArrayStorage o = st(out);
         int grain = Math.max(1, Elementwise.GRAIN / Math.max(1, k * inner));
         Parallel.forRange(outer, grain, (from, to) -> {
+            if (s.type() == ScalarType.FLOAT32 && inner == 1) {
+                softmaxRowsF(s.f(), c.offset() + from * k, o.f(), from * k, to - from, k, log);
+                return;
+            }
             for (int r = from; r < to; r++) {
                 for (int i = 0; i < inner; i++) {
-                    int in = c.offset() + r * k * inner + i;
-                    int on = r * k * inner + i;
-                    if (s.type() == ScalarType.FLOAT32 && inner == 1) {
-                        softmaxRowF(s.f(), in, o.f(), on, k, log);
-                    } else {
-                        softmaxRowGeneric(s, in, o, on, k, inner, log);
-                    }
+                    softmaxRowGeneric(s, c.offset() + r * k * inner + i, o, r * k * inner + i, k, inner, log);
                 }
             }
         });
@@ -484,36 +482,50 @@ final class Reduce {
     }
 
     /**
-     * A float32 row: the shifted scores' exponentials go through {@link FloatMath} (8 lanes at a
-     * time where the machine has them) into y, are summed in double, then y is rescaled (softmax)
-     * or rewritten as the shifted scores minus log of the sum (log-softmax).
+     * Float32 rows of k scores, rows·k of them contiguous from in: each row's scores minus its
+     * maximum go into y, the exponentials of all rows together through {@link FloatMath} (8 lanes at
+     * a time where the machine has them: with few classes, row by row left most of them to the scalar
+     * tail), each row's sum in double, then y is rescaled (softmax) or rewritten as the shifted
+     * scores minus log of the sum (log-softmax). Each element's operations are those of a row on its
+     * own, so the bits do not depend on how rows are grouped.
      */
-    private static void softmaxRowF(float[] x, int in, float[] y, int on, int k, boolean log) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < k; j++) {
-            max = Math.max(max, x[in + j]);
-        }
-        for (int j = 0; j < k; j++) {
-            y[on + j] = x[in + j] - max;
+    private static void softmaxRowsF(float[] x, int in, float[] y, int on, int rows, int k, boolean log) {
+        float[] maxes = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            int xr = in + r * k;
+            int yr = on + r * k;
+            float max = Float.NEGATIVE_INFINITY;
+            for (int j = 0; j < k; j++) {
+                max = Math.max(max, x[xr + j]);
+            }
+            maxes[r] = max;
+            for (int j = 0; j < k; j++) {
+                y[yr + j] = x[xr + j] - max;
+            }
         }
         if (Simd.ENABLED) {
-            SimdKernels.floatMath(ElementwiseOp.EXP, y, on, y, on, k);
+            SimdKernels.floatMath(ElementwiseOp.EXP, y, on, y, on, rows * k);
         } else {
-            FloatMath.apply(ElementwiseOp.EXP, y, on, y, on, k);
+            FloatMath.apply(ElementwiseOp.EXP, y, on, y, on, rows * k);
         }
-        double sum = 0;
-        for (int j = 0; j < k; j++) {
-            sum += y[on + j];
-        }
-        if (log) {
-            float lse = (float) Math.log(sum);
+        for (int r = 0; r < rows; r++) {
+            int xr = in + r * k;
+            int yr = on + r * k;
+            double sum = 0;
             for (int j = 0; j < k; j++) {
-                y[on + j] = x[in + j] - max - lse;
+                sum += y[yr + j];
             }
-        } else {
-            double inv = 1 / sum;
-            for (int j = 0; j < k; j++) {
-                y[on + j] = (float) (y[on + j] * inv);
+            if (log) {
+                float lse = (float) Math.log(sum);
+                float max = maxes[r];
+                for (int j = 0; j < k; j++) {
+                    y[yr + j] = x[xr + j] - max - lse;
+                }
+            } else {
+                double inv = 1 / sum;
+                for (int j = 0; j < k; j++) {
+                    y[yr + j] = (float) (y[yr + j] * inv);
+                }
             }
         }
     }
