@@ -164,6 +164,8 @@ public final class Blas {
             }
             if (SMALL && SMALL_WARM) {
                 SmallGemm.warm();
+            } else {
+                Simd.markMathReady(); // nothing warms the exponentials' loop: it runs at once, as before
             }
         }, "jgrad-blas-init");
         if (!EARLY_THREAD.compareAndSet(null, t)) {

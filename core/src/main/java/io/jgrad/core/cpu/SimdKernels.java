@@ -283,13 +283,18 @@ final class SimdKernels {
      * doubles, as in the sums), so the same bits as the plain loop.
      */
     static void floatMath(ElementwiseOp op, float[] a, int ao, float[] o, int oo, int n) {
+        floatMath(op, a, ao, o, oo, n, Simd.mathReady());
+    }
+
+    /** {@link #floatMath} with its vector loop or only the plain one (the warm-up and tests choose). */
+    static void floatMath(ElementwiseOp op, float[] a, int ao, float[] o, int oo, int n, boolean vector) {
         int kind = switch (op) {
             case EXP -> 0;
             case SIGMOID -> 1;
             case TANH -> 2;
             default -> throw new IllegalArgumentException(op + " is not computed here");
         };
-        int done = WIDE_DOUBLES ? floatMathLoop(kind, a, ao, o, oo, n) : 0;
+        int done = WIDE_DOUBLES && vector ? floatMathLoop(kind, a, ao, o, oo, n) : 0;
         FloatMath.apply(op, a, ao + done, o, oo + done, n - done);
     }
 

@@ -142,6 +142,8 @@ final class SmallGemm {
     static void warm() {
         if (VECTOR && !tilesReady) {
             warmTiles();
+        } else if (!VECTOR) {
+            Simd.markMathReady(); // the exponentials' loop needs 512-bit vectors too: it will not run
         }
     }
 
@@ -150,9 +152,10 @@ final class SmallGemm {
         return tilesReady;
     }
 
-    /** Lets products take the vector tiles without a warm-up (no warm-up thread will run). */
+    /** Lets products take the vector tiles, and {@link SimdKernels#floatMath} its vector loop, without a warm-up (no warm-up thread will run). */
     static void tilesWithoutWarmUp() {
         tilesReady = VECTOR;
+        Simd.markMathReady();
     }
 
     private static void warmTiles() {
@@ -195,6 +198,7 @@ final class SmallGemm {
                 gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
                 panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
                 DotGemm.gemm(pa, pw, m, 10, k, c, 0, true); // X·Wᵀ with 10 outputs
+                SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, m * n, true); // exp, sigmoid, tanh
                 quickest = Math.min(quickest, System.nanoTime() - t0);
             }
             // compiled: a few µs a call (209 KFLOP); with boxed vectors, hundreds. The quickest call of
@@ -203,7 +207,12 @@ final class SmallGemm {
             fast = quickest < 15_000 ? fast + 1 : 0;
         }
         tilesReady = true;
+        Simd.markMathReady();
     }
+
+    /** The functions {@link SimdKernels#floatMath} computes, which the warm-up runs in turn. */
+    private static final io.jgrad.core.backend.ElementwiseOp[] MATH = {io.jgrad.core.backend.ElementwiseOp.EXP,
+        io.jgrad.core.backend.ElementwiseOp.SIGMOID, io.jgrad.core.backend.ElementwiseOp.TANH};
 
     /**
      * Whether the CPU has 512-bit vectors (AVX-512F in {@code /proc/cpuinfo}; Linux on x86-64 only).
