@@ -253,7 +253,7 @@ final class SmallGemm {
         // column blocks of C on jgrad's threads: each element's chain is the same whichever block or
         // thread computes it, so the split changes no bits (blocks are claimed in any order)
         boolean cut = 2.0 * m * n * k >= SPLIT_FLOPS;
-        int per = cut ? SPLIT_COLUMNS : n;
+        int per = cut ? (vector ? SPLIT_COLUMNS : PLAIN_SPLIT_COLUMNS) : n;
         // a transposed B in a product with many rows (X·Wᵀ, whose W changes at every step), or too
         // large to keep: each block copies its own columns of B into a k×width panel of its thread, so
         // the copying is shared by the threads. A small product's transposed B (a recurrent weight used
@@ -407,6 +407,13 @@ final class SmallGemm {
      * (3 in-JVM alternating runs of 30 rounds, medians of the per-round ratios 0.96-0.97).
      */
     static final int SPLIT_COLUMNS = 32;
+    /**
+     * Columns per block of a cut product on the plain loops (before the tiles are compiled, or without
+     * the Vector API): their inner loop runs along a block's row, and with 32 columns the calls around
+     * it cost more than it does. At W2's shapes 36-45 GFLOPS against 13 with 32 (a harness, best of 10
+     * calls). Each element's chain does not depend on the blocks.
+     */
+    static final int PLAIN_SPLIT_COLUMNS = 256;
 
     /** Columns the plain loops take at a time (their scratch rows are this long). */
     private static final int PLAIN_COLUMNS = 1024;
