@@ -55,12 +55,45 @@ public final class ArrayStorage extends Storage {
         return new ArrayStorage(backend, expr, n);
     }
 
-    /** The FLOAT32 values, computing them first if this storage is deferred. */
+    /**
+     * Set by {@link #zeroLater}: every value is zero, not yet written into {@code f}. Reads ({@link #f()})
+     * and writes ({@link #beforeWrite()}) write the zeros first; {@link #overwriteAll()} drops them.
+     */
+    private volatile boolean zeroPending;
+
+    /** The FLOAT32 values, computing them first if this storage is deferred or its zeros are pending. */
     float[] f() {
-        if (pending != null) {
+        if (pending != null || zeroPending) {
             materialize();
         }
         return f;
+    }
+
+    /**
+     * Sets a FLOAT32 storage to zero without writing it yet (a gradient zeroed between steps, which the
+     * next backward overwrites whole: {@link CpuBackend#addInPlace} then writes {@code 0 + alpha·src}
+     * without reading or filling this array first). Anything else that reads or writes it sees the zeros.
+     */
+    void zeroLater() {
+        beforeWrite();
+        zeroPending = true;
+    }
+
+    /** Whether {@link #zeroLater}'s zeros are still to be written. */
+    boolean zeroPending() {
+        return zeroPending;
+    }
+
+    /**
+     * Before a kernel writes every element without reading them: the deferred storages that read this
+     * one are computed (they see the zeros), and the pending zeros are dropped. Returns the array.
+     */
+    float[] overwriteAll() {
+        materializeDependents();
+        synchronized (this) {
+            zeroPending = false;
+        }
+        return f();
     }
 
     /** The expression of a deferred storage, or null when its values exist. */
@@ -76,6 +109,15 @@ public final class ArrayStorage extends Storage {
     /** Computes a deferred storage's values (no-op otherwise). */
     @Override
     public void materialize() {
+        if (zeroPending) {
+            synchronized (this) {
+                if (zeroPending) {
+                    float[] a = f;
+                    Parallel.forRange(a.length, Elementwise.GRAIN, (i, j) -> Arrays.fill(a, i, j, 0f));
+                    zeroPending = false;
+                }
+            }
+        }
         if (pending == null) {
             return;
         }
@@ -140,6 +182,11 @@ public final class ArrayStorage extends Storage {
      */
     void beforeWrite() {
         materialize();
+        materializeDependents();
+    }
+
+    /** Computes every deferred storage that reads this one. */
+    private void materializeDependents() {
         ArrayList<WeakReference<ArrayStorage>> list;
         synchronized (this) {
             list = dependents;
