@@ -29,12 +29,6 @@ final class DotGemm {
 
     private DotGemm() {}
 
-    /**
-     * Products from this many floating-point operations are cut into row blocks for jgrad's threads:
-     * W1's 2.5 MFLOP forward ran in 10.6 µs on both threads against 19.5-26.5 on one (a harness, best
-     * of 2,000 calls), and W1's steps 3% faster in StepBench (3 alternating pairs).
-     */
-    static final double SPLIT = 2e6;
 
     /**
      * Whether a product goes here (where the Vector API's 512-bit vectors run, {@link SmallGemm#VECTOR}):
@@ -59,8 +53,10 @@ final class DotGemm {
         int lda = a.ld();
         int wo = b.offset();
         int ldw = b.ld();
-        // rows in blocks on jgrad's threads: every element's chain is the same whichever thread computes it
-        int per = 2.0 * m * n * k >= SPLIT ? 4 * RB : m;
+        // rows in blocks on jgrad's threads from the tiles' threshold (W1's 2.5 MFLOP forward ran faster on
+        // one thread: waking the helper cost more than its half, in-JVM alternation of W1's steps); every
+        // element's chain is the same whichever thread computes it
+        int per = 2.0 * m * n * k >= SmallGemm.SPLIT_FLOPS ? 4 * RB : m;
         Parallel.forRange(m, per, (i0, i1) -> {
             if (vector) {
                 Kernel.rows(av, ao, lda, wv, wo, ldw, n, k, out, outOffset, i0, i1);
