@@ -41,9 +41,14 @@ import java.util.Locale;
 public final class Workloads {
     private Workloads() {}
 
+    /** The training workloads' seed ({@code --seed}). */
+    private static long seed;
+
     /**
      * Runs one workload: W1, W1h, W2, W3, W4, W5 or E1, with optional {@code --epochs N} and
-     * {@code --samples N}; E1 also takes {@code --reset none|zero}.
+     * {@code --samples N}; the training workloads also take {@code --seed N} (the model's
+     * initialisation and the batches' order; 0 by default, as the PyTorch scripts' {@code --seed});
+     * E1 also takes {@code --reset none|zero}.
      */
     public static void main(String[] args) throws IOException {
         String w = args.length > 0 ? args[0] : "W1";
@@ -55,6 +60,7 @@ public final class Workloads {
                 case "--epochs" -> epochs = Integer.parseInt(args[i + 1]);
                 case "--samples" -> samples = Integer.parseInt(args[i + 1]);
                 case "--reset" -> reset = args[i + 1];
+                case "--seed" -> seed = Long.parseLong(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -103,10 +109,10 @@ public final class Workloads {
         double[] ms = data.train().pixelMeanStd();
         ImageDataset train = data.train().withNormalization(ms[0], ms[1]).withFlatten(!image);
         ImageDataset test = data.test().withNormalization(ms[0], ms[1]).withFlatten(!image);
-        Block m = model(w, Generator.seeded(0));
+        Block m = model(w, Generator.seeded(seed));
         Loss loss = hinge ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd opt = new Sgd(m.parameters(), Sgd.Options.lr(lr).withMomentum(0.9));
-        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(0));
+        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(seed));
         List<Double> rates = new ArrayList<>();
         List<Double> accs = new ArrayList<>();
         double clock = 0;
