@@ -40,9 +40,19 @@ final class DotGemm {
         return a.trans() == 'N' && b.trans() == 'T' && n % 16 != 0 && n < 64 && k >= L && k <= Blas.WIDE_K;
     }
 
+    /**
+     * Whether the vector kernel runs yet: once the warm-up ({@link SmallGemm#warm}) has seen it run
+     * compiled, or at once where nothing warms it ({@link SmallGemm#tilesWithoutWarmUp}).
+     */
+    private static volatile boolean ready;
+
+    static void markReady() {
+        ready = true;
+    }
+
     /** out[m, n] (contiguous at outOffset) = A · Bᵀ as {@link #takes} describes; on the vector kernel once it is compiled. */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
-        gemm(a, b, m, n, k, out, outOffset, SmallGemm.tilesReady());
+        gemm(a, b, m, n, k, out, outOffset, ready);
     }
 
     /** {@link #gemm} on the vector kernel or on the plain loops (tests compare the two). */

@@ -130,8 +130,9 @@ final class SmallGemm {
 
     /**
      * Runs the vector kernels on dummy operands (17×128 by 128×48: two 8-row tiles and a single row,
-     * a strip of 32 columns and one of 16; and {@link DotGemm}'s 17×128 by 128×10) until three batches in a row run at compiled
-     * speed, then lets products use them. Every vector kernel must run here: one left cold runs
+     * a strip of 32 columns and one of 16; {@link DotGemm}'s 17×128 by 128×10; the exponentials'
+     * loop) and lets each kind in (the tiles, DotGemm, {@link SimdKernels#floatMath}) once three
+     * batches in a row ran it at compiled speed. Every vector kernel must run here: one left cold runs
      * interpreted for thousands of products (the 16-column tile once made W1's steps 1.5x slower).
      * Before C2 compiles them the vector operations are objects on the heap, a product some hundred times
      * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
@@ -147,7 +148,7 @@ final class SmallGemm {
         }
     }
 
-    /** Whether products take the vector kernels yet ({@link #tilesReady}); {@link DotGemm} follows it too. */
+    /** Whether products take the vector tiles yet ({@link #tilesReady}). */
     static boolean tilesReady() {
         return tilesReady;
     }
@@ -155,6 +156,9 @@ final class SmallGemm {
     /** Lets products take the vector tiles, and {@link SimdKernels#floatMath} its vector loop, without a warm-up (no warm-up thread will run). */
     static void tilesWithoutWarmUp() {
         tilesReady = VECTOR;
+        if (VECTOR) {
+            DotGemm.markReady();
+        }
         Simd.markMathReady();
     }
 
@@ -178,8 +182,12 @@ final class SmallGemm {
         Blas.Operand pbt = new Blas.Operand(pb.storage(), 0, k, n, k, 'T'); // B's values read as a transposed B
         Blas.Operand pw = new Blas.Operand(sa, 0, k, 10, k, 'T'); // A's first 10 rows as a classifier's weight
         long start = System.nanoTime();
-        int fast = 0;
-        while (fast < 3) {
+        // each kind of kernel is let in as soon as it runs compiled, three batches in a row: the
+        // classifier's product (DotGemm) was compiled 0.2-0.5 s before the exponentials' loop
+        int tiles = 0;
+        int dot = 0;
+        int math = 0;
+        while (tiles < 3 || dot < 3 || math < 3) {
             long now = System.nanoTime();
             if (now - start > WARM_GIVE_UP_NANOS) {
                 return;
@@ -192,22 +200,45 @@ final class SmallGemm {
                     return;
                 }
             }
-            long quickest = Long.MAX_VALUE;
+            long quickTiles = Long.MAX_VALUE;
+            long quickDot = Long.MAX_VALUE;
+            long quickMath = Long.MAX_VALUE;
             for (int i = 0; i < 50; i++) {
                 long t0 = System.nanoTime();
-                gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
-                panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
-                DotGemm.gemm(pa, pw, m, 10, k, c, 0, true); // X·Wᵀ with 10 outputs
-                SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, m * n, true); // exp, sigmoid, tanh
-                quickest = Math.min(quickest, System.nanoTime() - t0);
+                if (tiles < 3) {
+                    gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
+                    panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
+                }
+                long t1 = System.nanoTime();
+                if (dot < 3) {
+                    DotGemm.gemm(pa, pw, m, 10, k, c, 0, true); // X·Wᵀ with 10 outputs
+                }
+                long t2 = System.nanoTime();
+                if (math < 3) {
+                    SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, m * n, true); // exp, sigmoid, tanh
+                }
+                long t3 = System.nanoTime();
+                quickTiles = Math.min(quickTiles, t1 - t0);
+                quickDot = Math.min(quickDot, t2 - t1);
+                quickMath = Math.min(quickMath, t3 - t2);
             }
-            // compiled: a few µs a call (209 KFLOP); with boxed vectors, hundreds. The quickest call of
-            // the batch, not the mean: on a busy machine (training already running on both cores) this
-            // thread is often descheduled, which made the mean miss for seconds with compiled kernels
-            fast = quickest < 15_000 ? fast + 1 : 0;
+            // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 816 exponentials); with
+            // boxed vectors, hundreds. The quickest call of the batch, not the mean: on a busy machine
+            // (training already running on both cores) this thread is often descheduled, which made the
+            // mean miss for seconds with compiled kernels
+            tiles = tiles >= 3 ? 3 : quickTiles < 15_000 ? tiles + 1 : 0;
+            dot = dot >= 3 ? 3 : quickDot < 5_000 ? dot + 1 : 0;
+            math = math >= 3 ? 3 : quickMath < 8_000 ? math + 1 : 0;
+            if (tiles == 3) {
+                tilesReady = true;
+            }
+            if (dot == 3) {
+                DotGemm.markReady();
+            }
+            if (math == 3) {
+                Simd.markMathReady();
+            }
         }
-        tilesReady = true;
-        Simd.markMathReady();
     }
 
     /** The functions {@link SimdKernels#floatMath} computes, which the warm-up runs in turn. */
