@@ -122,8 +122,13 @@ public final class Workloads {
             long epochNanos = 0;
             int seen = 0;
             List<Long> stepNanos = new ArrayList<>();
-            for (Batch b : loader.epoch(e)) {
+            java.util.Iterator<Batch> batches = loader.epoch(e).iterator();
+            while (batches.hasNext()) {
+                // the clock runs from asking for the batch, as PyTorch's scripts time their index gather: the
+                // loader gathers the next batch on its own thread while this one trains, and a wait for it
+                // (a gather slower than the step) counts
                 long t0 = System.nanoTime();
+                Batch b = batches.next();
                 Tensor l = loss.forward(m.forward(b.inputs()), b.targets());
                 opt.zeroGrad();
                 l.backward();

@@ -3,6 +3,7 @@ package io.jgrad.data;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Tensor;
+import io.jgrad.core.cpu.CpuBackend;
 
 /**
  * Images kept as raw bytes (C·H·W per image, 0-255) with integer labels; each batch is
@@ -143,12 +144,12 @@ public final class ImageDataset implements Dataset {
             byte[] pixels = segments[i / perSegment];
             int src = (i % perSegment) * per;
             int dst = k * per;
-            for (int j = 0; j < per; j++) {
-                x[dst + j] = (pixels[src + j] & 0xFF) * scale - shift;
-            }
+            CpuBackend.scaleBytes(pixels, src, x, dst, per, scale, shift); // (pixel & 0xFF)·scale − shift
             y[k] = labels[i];
         }
-        Tensor inputs = flatten ? Tensor.of(x, indices.length, per) : Tensor.of(x, indices.length, channels, height, width);
+        // x is this batch's own array: wrapped, not copied again
+        Tensor inputs = flatten ? Tensor.wrapArray(x, indices.length, per)
+                : Tensor.wrapArray(x, indices.length, channels, height, width);
         return new Batch(inputs, Tensor.of(y));
     }
 }

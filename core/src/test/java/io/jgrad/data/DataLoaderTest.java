@@ -56,6 +56,50 @@ class DataLoaderTest {
         assertThatThrownBy(() -> new DataLoader(digits(5), 2, null)).hasMessageContaining("options are required");
     }
 
+    /**
+     * Gathered ahead on the prefetch thread (in chunks) or on the caller's thread, an epoch is the
+     * same batches in the same order, from the start or resumed mid-epoch, for epochs of fewer and of
+     * more batches than a chunk.
+     */
+    @Test
+    void prefetchedAndInThreadBatchesAreTheSame() {
+        for (int n : new int[] {10, 97}) {
+            DataLoader.Options shuffled = DataLoader.Options.shuffled(5);
+            assertThat(shuffled.prefetch()).as("gathered when asked for by default").isFalse();
+            DataLoader inThread = new DataLoader(digits(n), 3, shuffled);
+            DataLoader ahead = new DataLoader(digits(n), 3, shuffled.withPrefetch(true));
+            for (int e = 0; e < 2; e++) {
+                assertThat(firstPixels(ahead.epoch(e))).isEqualTo(firstPixels(inThread.epoch(e)));
+            }
+            assertThat(firstPixels(ahead.epoch(1, 2))).isEqualTo(firstPixels(inThread.epoch(1, 2)));
+            assertThat(shuffled.withPrefetch(true).withDropLast(true).prefetch()).isTrue();
+        }
+    }
+
+    /** A batch that fails to gather fails the call that asks for it, with the dataset's exception, on either path. */
+    @Test
+    void aFailingBatchFailsItsNextCall() {
+        Dataset failing = new Dataset() {
+            @Override
+            public int size() {
+                return 6;
+            }
+
+            @Override
+            public Batch batch(int[] indices) {
+                if (indices[0] >= 3) {
+                    throw new IllegalStateException("cannot read example " + indices[0]);
+                }
+                return digits(6).batch(indices);
+            }
+        };
+        for (boolean prefetch : new boolean[] {false, true}) {
+            var it = new DataLoader(failing, 3, DataLoader.Options.IN_ORDER.withPrefetch(prefetch)).epoch(0).iterator();
+            assertThat(it.next().size()).isEqualTo(3);
+            assertThatThrownBy(it::next).isInstanceOf(IllegalStateException.class).hasMessage("cannot read example 3");
+        }
+    }
+
     @Test
     void batchesConvertBytesWithNormalisation() {
         ImageDataset d = digits(4).withNormalization(0.5, 2);

@@ -32,6 +32,23 @@ public final class CpuBackend implements Backend {
 
     private CpuBackend() {}
 
+    /**
+     * {@code dst[at + i] = (src[from + i] & 0xFF)·scale − shift} for i below n, in float (a multiply,
+     * then a subtract): image bytes to normalised network inputs, for the data loaders. In 8-lane
+     * vectors where the Vector API runs (once the warm-up has seen them compiled, as {@link
+     * SimdKernels#floatMath}), a plain loop otherwise; the same bits either way.
+     *
+     * @throws IndexOutOfBoundsException if a range falls outside its array
+     */
+    public static void scaleBytes(byte[] src, int from, float[] dst, int at, int n, float scale, float shift) {
+        java.util.Objects.checkFromIndexSize(from, n, src.length);
+        java.util.Objects.checkFromIndexSize(at, n, dst.length);
+        int done = Simd.ENABLED && Simd.mathReady() ? SimdKernels.scaleBytesLoop(src, from, dst, at, n, scale, shift) : 0;
+        for (int i = done; i < n; i++) {
+            dst[at + i] = (src[from + i] & 0xFF) * scale - shift;
+        }
+    }
+
     @Override
     public String name() {
         return "cpu";

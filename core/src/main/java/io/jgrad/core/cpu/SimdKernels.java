@@ -1,6 +1,7 @@
 package io.jgrad.core.cpu;
 
 import io.jgrad.core.backend.ElementwiseOp;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -274,6 +275,23 @@ final class SimdKernels {
             }
             default -> throw new IllegalArgumentException(op + " is not unary");
         }
+    }
+
+    // ---------------------------------------------------------------- image bytes
+
+    /**
+     * The vector part of {@link CpuBackend#scaleBytes}: eight bytes at a time widened to ints, masked
+     * to 0..255, converted to floats (exactly), multiplied by scale and less shift, the plain loop's
+     * float operations; returns how many elements it did (the rest is the tail).
+     */
+    static int scaleBytesLoop(byte[] a, int ao, float[] o, int oo, int n, float scale, float shift) {
+        int end = n - n % I.length();
+        for (int i = 0; i < end; i += I.length()) {
+            IntVector v = (IntVector) ByteVector.fromArray(ByteVector.SPECIES_64, a, ao + i)
+                    .convertShape(VectorOperators.B2I, I, 0);
+            ((FloatVector) v.and(0xFF).convert(VectorOperators.I2F, 0)).mul(scale).sub(shift).intoArray(o, oo + i);
+        }
+        return end;
     }
 
     // ---------------------------------------------------------------- exp, sigmoid, tanh
