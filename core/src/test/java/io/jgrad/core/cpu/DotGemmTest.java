@@ -94,25 +94,17 @@ class DotGemmTest {
     /** Large enough to be cut into row blocks on jgrad's threads: the same bits on one thread and on two. */
     @Test
     void oneThreadAndTwoGiveTheSameBits() {
-        int before = Parallel.threads();
         Tensor x = Tensor.randn(Generator.seeded(4), 1024, 784);
         Tensor wt = Tensor.randn(Generator.seeded(5), 10, 784);
-        try {
-            Parallel.setThreads(1);
-            float[] one = x.matmul(wt.t()).toFloatArray();
-            Parallel.setThreads(2);
-            float[] two = x.matmul(wt.t()).toFloatArray();
-            assertThat(two).isEqualTo(one);
-        } finally {
-            Parallel.setThreads(before);
-        }
+        float[] one = GemmFixtures.onThreads(1, () -> x.matmul(wt.t()).toFloatArray());
+        float[] two = GemmFixtures.onThreads(2, () -> x.matmul(wt.t()).toFloatArray());
+        assertThat(two).isEqualTo(one);
     }
 
     @Test
     void takesOnlyNarrowProductsOfAAsStoredByATransposedWeight() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
-        Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
-        Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
+        Blas.Operand n = GemmFixtures.STORED;
+        Blas.Operand t = GemmFixtures.TRANSPOSED;
         assertThat(DotGemm.takes(n, t, 128, 10, 784)).as("W1's X·Wᵀ").isTrue();
         assertThat(DotGemm.takes(n, t, 128, 63, 256)).isTrue();
         assertThat(DotGemm.takes(n, t, 128, 16, 784)).as("columns in sixteens: the tiles'").isFalse();

@@ -191,9 +191,8 @@ class SmallGemmTest {
 
     @Test
     void blasSendsOnlySmallFloatProductsWithColumnsInSixteens() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
-        Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
-        Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
+        Blas.Operand n = GemmFixtures.STORED;
+        Blas.Operand t = GemmFixtures.TRANSPOSED;
         assertThat(Blas.small(n, t, 32, 512, 128)).isTrue(); // W6c's h·Wₕₕᵀ
         assertThat(Blas.small(n, n, 32, 128, 512)).isTrue(); // and its backward
         assertThat(Blas.small(n, n, 64, 16, 1)).isTrue();
@@ -231,32 +230,24 @@ class SmallGemmTest {
     /** A cut product gives the same bits on one thread as on two (the blocks' chains do not depend on who runs them). */
     @Test
     void wideProductsGiveTheSameBitsOnOneThreadAndOnTwo() {
-        int before = Parallel.threads();
         Generator g = Generator.seeded(9);
         Tensor a = Tensor.randn(g, 128, 512);
         Tensor b = Tensor.randn(g, 512, 784);
-        try {
-            Parallel.setThreads(1);
-            float[] one = a.matmul(b).toFloatArray();
-            float[] dw1 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
-            float[] y1 = a.matmul(b.t().contiguous().t()).toFloatArray(); // B transposed: panels per block
-            Parallel.setThreads(2);
-            float[] two = a.matmul(b).toFloatArray();
-            float[] dw2 = a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray();
-            float[] y2 = a.matmul(b.t().contiguous().t()).toFloatArray();
-            assertThat(two).isEqualTo(one);
-            assertThat(dw2).isEqualTo(dw1);
-            assertThat(y2).isEqualTo(y1).isEqualTo(one);
-        } finally {
-            Parallel.setThreads(before);
-        }
+        // each run: A·B, a transposed A's product (dW = dYᵀ·X) and A·B with B transposed (panels per block)
+        java.util.function.Supplier<float[][]> run = () -> new float[][] {a.matmul(b).toFloatArray(),
+            a.t().matmul(Tensor.randn(Generator.seeded(2), 128, 784)).toFloatArray(),
+            a.matmul(b.t().contiguous().t()).toFloatArray()};
+        float[][] one = GemmFixtures.onThreads(1, run);
+        float[][] two = GemmFixtures.onThreads(2, run);
+        assertThat(two[0]).isEqualTo(one[0]);
+        assertThat(two[1]).isEqualTo(one[1]);
+        assertThat(two[2]).isEqualTo(one[2]).isEqualTo(one[0]);
     }
 
     @Test
     void wideProductsHaveColumnsInSixteensAndAOfAtMostOneMegabyte() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[4]);
-        Blas.Operand n = new Blas.Operand(s, 0, 2, 2, 2, 'N');
-        Blas.Operand t = new Blas.Operand(s, 0, 2, 2, 2, 'T');
+        Blas.Operand n = GemmFixtures.STORED;
+        Blas.Operand t = GemmFixtures.TRANSPOSED;
         assertThat(Blas.wide(n, n, 128, 784, 512)).as("a linear layer's dX = dY·W").isTrue();
         assertThat(Blas.wide(t, n, 512, 784, 128)).as("its dW = dYᵀ·X").isTrue();
         assertThat(Blas.wide(n, t, 128, 512, 784)).as("its forward X·Wᵀ: B transposed, copied in panels").isTrue();
