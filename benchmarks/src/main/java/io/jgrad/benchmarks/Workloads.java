@@ -43,11 +43,14 @@ public final class Workloads {
 
     /** The training workloads' seed ({@code --seed}). */
     private static long seed;
+    /** Whether the training batches are gathered ahead on a background thread ({@code --prefetch true}). */
+    private static boolean prefetch;
 
     /**
      * Runs one workload: W1, W1h, W2, W3, W4, W5 or E1, with optional {@code --epochs N} and
      * {@code --samples N}; the training workloads also take {@code --seed N} (the model's
-     * initialisation and the batches' order; 0 by default, as the PyTorch scripts' {@code --seed});
+     * initialisation and the batches' order; 0 by default, as the PyTorch scripts' {@code --seed}) and
+     * {@code --prefetch true} (the batches gathered ahead on a background thread);
      * E1 also takes {@code --reset none|zero}.
      */
     public static void main(String[] args) throws IOException {
@@ -61,6 +64,7 @@ public final class Workloads {
                 case "--samples" -> samples = Integer.parseInt(args[i + 1]);
                 case "--reset" -> reset = args[i + 1];
                 case "--seed" -> seed = Long.parseLong(args[i + 1]);
+                case "--prefetch" -> prefetch = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -112,7 +116,7 @@ public final class Workloads {
         Block m = model(w, Generator.seeded(seed));
         Loss loss = hinge ? new MulticlassSvmLoss() : new CrossEntropyLoss();
         Sgd opt = new Sgd(m.parameters(), Sgd.Options.lr(lr).withMomentum(0.9));
-        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(seed));
+        DataLoader loader = new DataLoader(train, 128, DataLoader.Options.shuffled(seed).withPrefetch(prefetch));
         List<Double> rates = new ArrayList<>();
         List<Double> accs = new ArrayList<>();
         double clock = 0;
