@@ -240,7 +240,9 @@ public final class DataLoader implements Iterable<Batch> {
                     if (!hasNext()) {
                         throw new NoSuchElementException();
                     }
-                    return dataset.batch(indices(order, next++));
+                    Batch b = dataset.batch(indices(order, next)); // a batch that fails fails again if asked again
+                    next++;
+                    return b;
                 }
             };
         }
@@ -296,13 +298,14 @@ public final class DataLoader implements Iterable<Batch> {
                 }
                 Batch b;
                 try {
-                    b = ahead.poll().get();
+                    b = ahead.peek().get(); // taken off only once it is there: a failed batch fails again if asked again
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new IllegalStateException("interrupted while loading a batch", e);
                 } catch (ExecutionException e) {
                     throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
                 }
+                ahead.poll();
                 refill();
                 return b;
             }

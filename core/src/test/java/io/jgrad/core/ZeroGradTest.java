@@ -65,6 +65,18 @@ class ZeroGradTest {
         assertThat(g.toFloatArray()).containsExactly(0f, 7f, 8f, 0f);
     }
 
+    /** A gradient over a shared array (Tensor.wrapArray, a data-parallel trainer's buffer): zeroed in the array itself, and a write into the array after is kept. */
+    @Test
+    void aGradientOverASharedArrayIsZeroedInTheArray() {
+        float[] buffer = {1, 2, 3, 4};
+        Tensor x = Tensor.of(new float[] {1, 2, 3, 4}, 4).requiresGrad(true);
+        x.setGrad(Tensor.wrapArray(buffer, 4));
+        x.zeroGrad();
+        assertThat(buffer).containsExactly(0f, 0f, 0f, 0f);
+        buffer[2] = 9; // an all-reduce writing the summed gradient straight into the buffer
+        assertThat(x.grad().toFloatArray()).containsExactly(0f, 0f, 9f, 0f);
+    }
+
     @Test
     void aZeroedGradientOfAParameterUnusedInTheNextBackwardStaysZero() {
         Tensor x = leafWithGrad(1, 2, 3, 4);

@@ -97,6 +97,8 @@ class DataLoaderTest {
             var it = new DataLoader(failing, 3, DataLoader.Options.IN_ORDER.withPrefetch(prefetch)).epoch(0).iterator();
             assertThat(it.next().size()).isEqualTo(3);
             assertThatThrownBy(it::next).isInstanceOf(IllegalStateException.class).hasMessage("cannot read example 3");
+            assertThat(it.hasNext()).as("the failed batch is still the next one").isTrue();
+            assertThatThrownBy(it::next).isInstanceOf(IllegalStateException.class).hasMessage("cannot read example 3");
         }
     }
 

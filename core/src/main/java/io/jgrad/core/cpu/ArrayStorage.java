@@ -60,6 +60,8 @@ public final class ArrayStorage extends Storage {
      * and writes ({@link #beforeWrite()}) write the zeros first; {@link #overwriteAll()} drops them.
      */
     private volatile boolean zeroPending;
+    /** Made over an array it was handed ({@link #wrap}), not one it allocated: never zeroed lazily. */
+    private boolean wrapped;
 
     /** The FLOAT32 values, computing them first if this storage is deferred or its zeros are pending. */
     float[] f() {
@@ -77,6 +79,15 @@ public final class ArrayStorage extends Storage {
     void zeroLater() {
         beforeWrite();
         zeroPending = true;
+    }
+
+    /**
+     * Whether {@link #zeroLater} may defer zeros here: not for an array the storage was handed
+     * ({@link #wrap}), which code outside it may read or write directly ({@code Tensor.wrapArray}: a
+     * data-parallel trainer's gradient buffer), only for arrays the storage allocated itself.
+     */
+    boolean mayZeroLater() {
+        return !wrapped && f != null;
     }
 
     /** Whether {@link #zeroLater}'s zeros are still to be written. */
@@ -244,7 +255,9 @@ public final class ArrayStorage extends Storage {
     }
 
     static ArrayStorage wrap(Backend backend, float[] a) {
-        return new ArrayStorage(backend, ScalarType.FLOAT32, a, null, null);
+        ArrayStorage s = new ArrayStorage(backend, ScalarType.FLOAT32, a, null, null);
+        s.wrapped = true;
+        return s;
     }
 
     static ArrayStorage wrap(Backend backend, double[] a) {

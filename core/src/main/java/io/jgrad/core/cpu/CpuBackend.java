@@ -133,8 +133,9 @@ public final class CpuBackend implements Backend {
     @Override
     public void fill(View dst, double value) {
         ArrayStorage s = st(dst);
-        if (zeroLater && value == 0 && dst.type() == ScalarType.FLOAT32 && dst.offset() == 0 && dst.numel() == s.length()
-                && dst.isContiguous()) {
+        // +0 only (a -0 fill must write -0), over the whole of an array this storage allocated itself
+        if (zeroLater && Double.doubleToRawLongBits(value) == 0L && dst.type() == ScalarType.FLOAT32 && dst.offset() == 0
+                && dst.numel() == s.length() && dst.isContiguous() && s.mayZeroLater()) {
             s.zeroLater(); // a whole gradient zeroed between steps: written when next read, or overwritten
             return;
         }

@@ -16,9 +16,16 @@ class ZeroLaterTest {
         return new View(s, 0, new int[] {s.length()}, new int[] {1});
     }
 
+    /** A storage over an array it allocated itself, holding the given values. */
+    private static ArrayStorage own(float... values) {
+        ArrayStorage s = ArrayStorage.allocate(CpuBackend.INSTANCE, ScalarType.FLOAT32, values.length);
+        System.arraycopy(values, 0, s.f(), 0, values.length);
+        return s;
+    }
+
     @Test
     void aWholeZeroFillIsDeferredAndAReadWritesIt() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {1, 2, 3});
+        ArrayStorage s = own(1, 2, 3);
         CpuBackend.INSTANCE.fill(whole(s), 0);
         assertThat(s.zeroPending()).isTrue();
         assertThat(s.f()).containsExactly(0f, 0f, 0f);
@@ -27,7 +34,7 @@ class ZeroLaterTest {
 
     @Test
     void aPartialOrNonZeroFillIsWrittenAtOnce() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {1, 2, 3});
+        ArrayStorage s = own(1, 2, 3);
         CpuBackend.INSTANCE.fill(new View(s, 1, new int[] {2}, new int[] {1}), 0);
         assertThat(s.zeroPending()).isFalse();
         CpuBackend.INSTANCE.fill(whole(s), 5);
@@ -37,7 +44,7 @@ class ZeroLaterTest {
 
     @Test
     void addingIntoPendingZerosOverwritesWithTheBitsOfAddingIntoZeros() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {1, 2, 3, 4});
+        ArrayStorage s = own(1, 2, 3, 4);
         CpuBackend.INSTANCE.fill(whole(s), 0);
         ArrayStorage src = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {9, 4, -6, 1, -0f});
         CpuBackend.INSTANCE.addInPlace(whole(s), new View(src, 1, new int[] {4}, new int[] {1}), 0.5);
@@ -53,11 +60,32 @@ class ZeroLaterTest {
 
     @Test
     void addingIntoPartOfPendingZerosWritesTheRestAsZeros() {
-        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {1, 2, 3, 4});
+        ArrayStorage s = own(1, 2, 3, 4);
         CpuBackend.INSTANCE.fill(whole(s), 0);
         ArrayStorage src = ArrayStorage.wrap(CpuBackend.INSTANCE, new float[] {7, 8});
         CpuBackend.INSTANCE.addInPlace(new View(s, 1, new int[] {2}, new int[] {1}), whole(src), 1.0);
         assertThat(s.f()).containsExactly(0f, 7f, 8f, 0f);
+    }
+
+    /** An array handed to the storage (Tensor.wrapArray) may be read and written outside it: zeroed at once. */
+    @Test
+    void aWrappedArrayIsZeroedAtOnce() {
+        float[] shared = {1, 2, 3};
+        ArrayStorage s = ArrayStorage.wrap(CpuBackend.INSTANCE, shared);
+        CpuBackend.INSTANCE.fill(whole(s), 0);
+        assertThat(s.zeroPending()).isFalse();
+        assertThat(shared).containsExactly(0f, 0f, 0f);
+        shared[1] = 7; // a write straight into the array (an all-reduce into a gradient buffer) is not lost
+        assertThat(s.f()).containsExactly(0f, 7f, 0f);
+    }
+
+    /** A fill with -0 writes -0, not the +0 the deferred zeros would give. */
+    @Test
+    void aNegativeZeroFillIsWrittenAsNegativeZero() {
+        ArrayStorage s = ArrayStorage.allocate(CpuBackend.INSTANCE, ScalarType.FLOAT32, 3);
+        CpuBackend.INSTANCE.fill(whole(s), -0.0);
+        assertThat(s.zeroPending()).isFalse();
+        assertThat(Float.floatToRawIntBits(s.f()[1])).isEqualTo(Float.floatToRawIntBits(-0f));
     }
 
     @Test
