@@ -129,8 +129,7 @@ public final class Workloads {
             java.util.Iterator<Batch> batches = loader.epoch(e).iterator();
             while (batches.hasNext()) {
                 // the clock runs from asking for the batch, as PyTorch's scripts time their index gather: the
-                // loader gathers the next batch on its own thread while this one trains, and a wait for it
-                // (a gather slower than the step) counts
+                // gather on this thread counts (or, with --prefetch true, any wait for the prefetch thread)
                 long t0 = System.nanoTime();
                 Batch b = batches.next();
                 Tensor l = loss.forward(m.forward(b.inputs()), b.targets());

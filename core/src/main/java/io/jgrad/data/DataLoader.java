@@ -3,6 +3,7 @@ package io.jgrad.data;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Generator;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -248,7 +249,7 @@ public final class DataLoader implements Iterable<Batch> {
         }
         return () -> new Iterator<>() {
             /** The batches asked of the prefetch thread and not handed out yet, in order. */
-            private final java.util.ArrayDeque<CompletableFuture<Batch>> ahead = new java.util.ArrayDeque<>();
+            private final ArrayDeque<CompletableFuture<Batch>> ahead = new ArrayDeque<>();
             /** The first batch not asked for yet. */
             private int asked = start;
 

@@ -65,7 +65,10 @@ class ZeroGradTest {
         assertThat(g.toFloatArray()).containsExactly(0f, 7f, 8f, 0f);
     }
 
-    /** A gradient over a shared array (Tensor.wrapArray, a data-parallel trainer's buffer): zeroed in the array itself, and a write into the array after is kept. */
+    /**
+     * A gradient over a shared array (Tensor.wrapArray, a data-parallel trainer's buffer): zeroed in the
+     * array itself, and a write into the array after is kept.
+     */
     @Test
     void aGradientOverASharedArrayIsZeroedInTheArray() {
         float[] buffer = {1, 2, 3, 4};

@@ -385,15 +385,15 @@ public final class Blas {
         }
         Operand pa = operand(a);
         Operand pb = operand(b);
-        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32 && SmallGemm.VECTOR
-                && DotGemm.takes(pa, pb, m, n, k)) {
-            DotGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
-            return;
-        }
-        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32
-                && (small(pa, pb, m, n, k) || (SmallGemm.VECTOR && wide(pa, pb, m, n, k)))) {
-            SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
-            return;
+        if (SMALL && forced == null && out.type() == ScalarType.FLOAT32) {
+            if (SmallGemm.VECTOR && DotGemm.takes(pa, pb, m, n, k)) {
+                DotGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
+                return;
+            }
+            if (small(pa, pb, m, n, k) || (SmallGemm.VECTOR && wide(pa, pb, m, n, k))) {
+                SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
+                return;
+            }
         }
         Backend own = OWN.get();
         if (own != null && forced == null) {

@@ -186,9 +186,9 @@ public final class CpuBackend implements Backend {
         ArrayStorage d = st(dst);
         ArrayStorage s = st(src);
         int n = dst.numel();
-        if (d.zeroPending() && dst.offset() == 0 && n == d.length() && s.pending() == null
-                && dst.type() == ScalarType.FLOAT32 && src.type() == ScalarType.FLOAT32 && dst.isContiguous()
-                && src.isContiguous() && Arrays.equals(dst.shape(), src.shape())) {
+        boolean dense = dst.type() == ScalarType.FLOAT32 && src.type() == ScalarType.FLOAT32 && dst.isContiguous()
+                && src.isContiguous() && Arrays.equals(dst.shape(), src.shape());
+        if (dense && d.zeroPending() && dst.offset() == 0 && n == d.length() && s.pending() == null) {
             // a zeroed gradient's first term: 0 + alpha·src, the bits of adding into zeros, without the zeros
             float[] b = s.f();
             float[] a = d.overwriteAll();
@@ -208,8 +208,7 @@ public final class CpuBackend implements Backend {
             return;
         }
         d.beforeWrite();
-        if (dst.type() == ScalarType.FLOAT32 && src.type() == ScalarType.FLOAT32 && dst.isContiguous()
-                && src.isContiguous() && Arrays.equals(dst.shape(), src.shape())) {
+        if (dense) {
             float[] a = d.f();
             float al = (float) alpha;
             Fused deferred = s.pending();

@@ -29,7 +29,6 @@ final class DotGemm {
 
     private DotGemm() {}
 
-
     /**
      * Whether a product goes here (where the Vector API's 512-bit vectors run, {@link SmallGemm#VECTOR}):
      * A as stored, B transposed (a weight W read as Wᵀ), n not a multiple of 16 and below 64 (wider
@@ -50,7 +49,10 @@ final class DotGemm {
         ready = true;
     }
 
-    /** out[m, n] (contiguous at outOffset) = A · Bᵀ as {@link #takes} describes; on the vector kernel once it is compiled. */
+    /**
+     * out[m, n] (contiguous at outOffset) = A · Bᵀ as {@link #takes} describes; on the vector kernel
+     * once it is compiled.
+     */
     static void gemm(Blas.Operand a, Blas.Operand b, int m, int n, int k, float[] out, int outOffset) {
         gemm(a, b, m, n, k, out, outOffset, ready);
     }

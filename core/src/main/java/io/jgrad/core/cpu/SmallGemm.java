@@ -153,7 +153,10 @@ final class SmallGemm {
         return tilesReady;
     }
 
-    /** Lets products take the vector tiles, and {@link SimdKernels#floatMath} its vector loop, without a warm-up (no warm-up thread will run). */
+    /**
+     * Lets products take the vector tiles and {@link DotGemm}, and {@link SimdKernels#floatMath} its
+     * vector loop, without a warm-up (no warm-up thread will run).
+     */
     static void tilesWithoutWarmUp() {
         tilesReady = VECTOR;
         if (VECTOR) {
@@ -227,9 +230,9 @@ final class SmallGemm {
             // boxed vectors, hundreds. The quickest call of the batch, not the mean: on a busy machine
             // (training already running on both cores) this thread is often descheduled, which made the
             // mean miss for seconds with compiled kernels
-            tiles = tiles >= 3 ? 3 : quickTiles < 15_000 ? tiles + 1 : 0;
-            dot = dot >= 3 ? 3 : quickDot < 5_000 ? dot + 1 : 0;
-            math = math >= 3 ? 3 : quickMath < 8_000 ? math + 1 : 0;
+            tiles = streak(tiles, quickTiles, 15_000);
+            dot = streak(dot, quickDot, 5_000);
+            math = streak(math, quickMath, 8_000);
             if (tiles == 3) {
                 tilesReady = true;
             }
@@ -240,6 +243,11 @@ final class SmallGemm {
                 Simd.markMathReady();
             }
         }
+    }
+
+    /** Batches in a row that ran at compiled speed (at most 3, kept once reached): quickest under limit nanoseconds. */
+    private static int streak(int count, long quickest, long limit) {
+        return count >= 3 ? 3 : quickest < limit ? count + 1 : 0;
     }
 
     /** An image's bytes for the warm-up of {@link CpuBackend#scaleBytes}. */
