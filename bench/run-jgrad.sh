@@ -19,4 +19,7 @@ if [[ ${1:-} == StepBench ]]; then main=io.jgrad.benchmarks.StepBench; shift; fi
 heap="-Xmx512m -XX:G1HeapRegionSize=4m"
 if [[ ${1:-} == W3 ]]; then heap="-Xmx896m -XX:G1HeapRegionSize=4m"; fi
 # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
-exec java --add-modules=jdk.incubator.vector "${pages[@]}" ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
+# native access for JNA and, on JDK 22+, for OpenBLAS called on Java arrays in place (JDK 17 accepts
+# the option too); JGRAD_JAVA names another java (bench/compare.sh passes it on), e.g. a JDK 25
+exec "${JGRAD_JAVA:-java}" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED "${pages[@]}" \
+  ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"

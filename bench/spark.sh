@@ -16,5 +16,5 @@ for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio 
 done
 # local-cluster starts executor processes from a Spark home; only its jars folder is looked at
 export SPARK_HOME=${SPARK_HOME:-$(pwd)/spark/target/spark-home} SPARK_SCALA_VERSION=2.13
-exec java --add-modules=jdk.incubator.vector "${opens[@]}" -Djdk.reflect.useDirectMethodHandle=false \
+exec java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED "${opens[@]}" -Djdk.reflect.useDirectMethodHandle=false \
   -Dio.netty.tryReflectionSetAccessible=true ${JGRAD_JAVA_OPTS:--Xmx4g} -cp "$classpath" io.jgrad.spark.SparkBench "$@"

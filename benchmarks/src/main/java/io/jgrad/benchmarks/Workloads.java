@@ -223,22 +223,34 @@ public final class Workloads {
         for (int[] s : shapes) {
             Tensor a = Tensor.randn(Generator.seeded(0), s[0], s[1]);
             Tensor b = Tensor.randn(Generator.seeded(1), s[1], s[2]);
+            // into one output, as the PyTorch script's torch.mm(a, b, out=c): a fresh 4 MB product is
+            // zeroed by the JVM first, which cost 1024³ about a tenth of its time
+            Tensor c = Tensor.zeros(s[0], s[2]);
             double flop = 2.0 * s[0] * s[1] * s[2];
             // 1 s of warm-up: the first shape's samples otherwise include the JIT compiling the
             // Java side of the call (operand lookup, output allocation, copy-out), which read as
             // 99-154 instead of ~185 GFLOPS at 128x784x512. PyTorch has no such warm-up to do.
+            // Before it, the vector kernels' own warm-up must have let them in: on two busy cores that
+            // came 1.2-1.5 s after the start, inside the samples (the first shape read 145 GFLOPS
+            // [15-229] where it runs at ~310 with them in)
+            try {
+                io.jgrad.core.cpu.Blas.awaitWarmUp(java.time.Duration.ofSeconds(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the kernels' warm-up", e);
+            }
             long warm = System.nanoTime();
             while (System.nanoTime() - warm < 1_000_000_000L) {
-                a.matmul(b);
+                a.mm(b, c);
             }
             long t0 = System.nanoTime();
-            a.matmul(b);
+            a.mm(b, c);
             int reps = (int) Math.max(1, 0.15 / Math.max(1e-7, (System.nanoTime() - t0) / 1e9));
             List<Double> g = new ArrayList<>();
             for (int k = 0; k < samples; k++) {
                 long start = System.nanoTime();
                 for (int r = 0; r < reps; r++) {
-                    a.matmul(b);
+                    a.mm(b, c);
                 }
                 g.add(flop * reps / (System.nanoTime() - start));
             }

@@ -1648,6 +1648,56 @@ public sealed class Tensor permits Parameter {
         return out;
     }
 
+    /**
+     * {@link #matmul(Tensor)} written into {@code out}, PyTorch's {@code torch.matmul(a, b, out=c)}:
+     * the product's memory is reused from call to call instead of allocated (and zeroed) anew. Both
+     * operands need at least 2 dims (batch dims broadcast as in {@link #matmul(Tensor)}); {@code out}
+     * must have the product's shape and dtype, and share no memory with either operand. Like
+     * PyTorch's {@code out=} forms, it does not record a gradient: the operands may not require
+     * one unless gradients are off ({@link Autograd#noGrad}), and {@code out} is changed in place
+     * (its version counter moves, so a graph that saved it notices). The values are those
+     * {@link #matmul(Tensor)} gives, bit for bit.
+     *
+     * @return {@code out}
+     * @throws ShapeException when an operand has fewer than 2 dims, the inner dimensions differ, the
+     *     batch dims do not broadcast, or {@code out}'s shape is not the product's
+     * @throws IllegalArgumentException when {@code out}'s dtype is not the product's, or it shares
+     *     memory with an operand, or an operand requires grad with gradients on
+     */
+    public Tensor matmul(Tensor other, Tensor out) {
+        if (shape.length < 2 || other.shape.length < 2) {
+            throw new ShapeException("matmul(out): both operands need at least 2 dims, got " + Shapes.str(shape)
+                    + " @ " + Shapes.str(other.shape) + "; use matmul(other) for vectors");
+        }
+        if (size(-1) != other.size(-2)) {
+            throw new ShapeException("matmul(out): inner dimensions differ: " + Shapes.str(shape) + " @ "
+                    + Shapes.str(other.shape));
+        }
+        checkArgument(!(Autograd.isGradEnabled() && (requiresGrad || other.requiresGrad)),
+                "matmul(out): an operand requires grad, and a product written into out records no gradient; "
+                        + "call it inside Autograd.noGrad(), or use matmul(other)");
+        out.checkInPlace("matmul(out)");
+        DType dt = resultType(this, other);
+        checkArgument(dt.isFloatingPoint(), "matmul: %s operands are not supported; convert with to(FLOAT32)", dt);
+        checkArgument(out.dtype() == dt, "matmul(out): out is %s, the product is %s", out.dtype(), dt);
+        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(shape, shape.length - 2),
+                Arrays.copyOf(other.shape, other.shape.length - 2));
+        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
+        outShape[batch.length] = shape[shape.length - 2];
+        outShape[batch.length + 1] = other.shape[other.shape.length - 1];
+        if (!Arrays.equals(out.shape, outShape)) {
+            throw new ShapeException("matmul(out): out has shape " + Shapes.str(out.shape) + ", the product "
+                    + Shapes.str(outShape));
+        }
+        checkArgument(out.storage != storage && out.storage != other.storage,
+                "matmul(out): out shares memory with an operand; write the product into another tensor");
+        Tensor a = to(dt);
+        Tensor b = other.to(dt);
+        a.backend().matmulInto(a.asView(), b.asView(), out.asView());
+        out.storage.bumpVersion();
+        return out;
+    }
+
     /** The gradient of a in a · b for the output gradient dOut, in a's own layout. */
     static Tensor matmulGradA(Tensor a, Tensor b, Tensor dOut, boolean matrices) {
         return matrices && isTransposedMatrix(a) ? b.matmul(dOut.t()).t() : dOut.matmul(b.transpose(-1, -2));
@@ -1668,6 +1718,19 @@ public sealed class Tensor permits Parameter {
             throw new ShapeException("mm: expects two matrices, got " + Shapes.str(shape) + " @ " + Shapes.str(other.shape));
         }
         return matmul(other);
+    }
+
+    /**
+     * {@link #mm(Tensor)} written into {@code out}, PyTorch's {@code torch.mm(a, b, out=c)}: see
+     * {@link #matmul(Tensor, Tensor)} for what {@code out} must be.
+     *
+     * @return {@code out}
+     */
+    public Tensor mm(Tensor other, Tensor out) {
+        if (shape.length != 2 || other.shape.length != 2) {
+            throw new ShapeException("mm: expects two matrices, got " + Shapes.str(shape) + " @ " + Shapes.str(other.shape));
+        }
+        return matmul(other, out);
     }
 
     /**

@@ -140,6 +140,15 @@ public interface Backend {
     Storage matmul(View a, View b, int[] shape);
 
     /**
+     * {@link #matmul}'s products written into {@code out}, a view with the products' shape that
+     * shares no storage with a or b (PyTorch's {@code out=}). The default computes them into new
+     * storage and copies that into {@code out}; a backend that can write in place overrides it.
+     */
+    default void matmulInto(View a, View b, View out) {
+        copy(View.of(matmul(a, b, out.shape()), out.shape()), out);
+    }
+
+    /**
      * The patches of an image batch x [N, C, H, W] as rows, [N, Ho·Wo, C·kh·kw] (row l is the
      * window at output position l, channel-major), reading {@code pad} outside the image.
      */

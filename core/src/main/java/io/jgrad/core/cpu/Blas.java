@@ -176,6 +176,27 @@ public final class Blas {
         return t;
     }
 
+    /**
+     * Waits, at most {@code timeout}, until the background warm-up of jgrad's vector kernels has
+     * finished, for programs that time steady-state speed (a benchmark's samples). Until then
+     * products take slower loops with the same results, and while they do the warm-up competes with
+     * the program for the cores: on two busy cores the kernels came in 1.2-1.5 s after the start.
+     * Results never depend on whether or how long this waits. Training needs no call: it runs from
+     * the first step, faster once the kernels are in.
+     *
+     * @return true when the warm-up has finished (or none runs), false when the time ran out
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public static boolean awaitWarmUp(java.time.Duration timeout) throws InterruptedException {
+        CpuBackend.INSTANCE.hashCode(); // its initialisation starts the warm-up when nothing has yet
+        Thread t = EARLY_THREAD.get();
+        if (t == null) {
+            return true;
+        }
+        t.join(Math.max(1, timeout.toMillis()));
+        return !t.isAlive();
+    }
+
     /** The thread {@link #chooseEarly} started, or null (tests). */
     static Thread earlyThread() {
         return EARLY_THREAD.get();
@@ -390,7 +411,7 @@ public final class Blas {
                 DotGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
                 return;
             }
-            if (small(pa, pb, m, n, k) || (SmallGemm.VECTOR && wide(pa, pb, m, n, k))) {
+            if (small(pa, pb, m, n, k) || (SmallGemm.VECTOR && wide(pa, pb, m, n, k) && !libraryFaster(m, n, k))) {
                 SmallGemm.gemm(pa, pb, m, n, k, out.f(), outOffset);
                 return;
             }
@@ -468,6 +489,27 @@ public final class Blas {
     static boolean wide(Operand a, Operand b, int m, int n, int k) {
         return n % 16 == 0 && k <= WIDE_K && (b.trans() == 'N' || m >= 32)
                 && (long) m * k <= (a.trans() == 'N' ? WIDE_A : SmallGemm.MAX_TRANSPOSED_A);
+    }
+
+    /** The fewest floating-point operations of a {@link #wide} product that {@link #libraryFaster} gives the library. */
+    static final double LIBRARY_FLOPS = 16e6;
+
+    /**
+     * Whether a {@link #wide} product runs faster in the system OpenBLAS than in the vector tiles:
+     * where OpenBLAS has AVX-512 kernels and is called on the Java arrays in place (JDK 22+,
+     * {@link ForeignGemm}), for products of at least {@link #LIBRARY_FLOPS} with k of at least 256.
+     * There, on two cores (2026-12-07, fresh outputs): 128×784×512 at 314-316 GFLOPS against the
+     * tiles' 290-292, 128×512×512 288-292 against 276-282, 128×256×256 209-212 against 189-193; with
+     * k = 128 (512×128×784) the tiles stayed ahead (194-206 against 174-185). With the Haswell
+     * kernels the tiles run at about twice OpenBLAS's speed, and with operands copied the copies
+     * eat the difference. Decided by the machine and the JVM alone, never by timing: where it can
+     * hold, the product waits for the library to be chosen.
+     */
+    static boolean libraryFaster(int m, int n, int k) {
+        if (k < 256 || 2.0 * m * n * k < LIBRARY_FLOPS || !ForeignGemm.available()) {
+            return false;
+        }
+        return chosen().backend() instanceof SystemOpenBlas s && s.inPlace() && s.wideKernels();
     }
 
     private static Operand operand(View t) {

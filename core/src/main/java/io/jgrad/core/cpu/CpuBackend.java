@@ -295,6 +295,17 @@ public final class CpuBackend implements Backend {
         return MatMul.forward(a, b, shape).storage();
     }
 
+    /** Writes the products straight into a contiguous {@code out}; any other layout goes through a copy. */
+    @Override
+    public void matmulInto(View a, View b, View out) {
+        if (!out.isContiguous()) {
+            Backend.super.matmulInto(a, b, out);
+            return;
+        }
+        st(out).beforeWrite(); // deferred values that read out see its old ones
+        MatMul.into(a, b, out);
+    }
+
     @Override
     public Storage im2col(View x, Window w, double pad) {
         return Im2col.forward(x, w, pad).storage();

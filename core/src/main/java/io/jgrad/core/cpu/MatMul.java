@@ -11,28 +11,38 @@ final class MatMul {
 
     /** a [..., m, k] @ b [..., k, n] into a new view of {@code outShape} [batch..., m, n]. */
     static View forward(View a, View b, int[] outShape) {
+        View out = Views.uninitialized(a.type(), outShape);
+        into(a, b, out);
+        return out;
+    }
+
+    /**
+     * a [..., m, k] @ b [..., k, n] into {@code out}, a contiguous view of the products' shape
+     * [batch..., m, n] (at any offset of its storage) that shares no storage with a or b.
+     */
+    static void into(View a, View b, View out) {
         int ra = a.shape().length;
         int rb = b.shape().length;
         int m = a.shape()[ra - 2];
         int k = a.shape()[ra - 1];
         int n = b.shape()[rb - 1];
         int[] batchA = java.util.Arrays.copyOf(a.shape(), ra - 2);
-        int[] batch = java.util.Arrays.copyOf(outShape, outShape.length - 2);
-        View out = Views.uninitialized(a.type(), outShape);
+        int[] batch = java.util.Arrays.copyOf(out.shape(), out.shape().length - 2);
         if (out.numel() == 0) {
-            return out;
+            return;
         }
+        int at = out.offset();
         int batches = View.prod(batch, 0, batch.length);
         if (batches == 1) {
-            Blas.gemm(matrix(a, ra, a.offset()), matrix(b, rb, b.offset()), st(out), 0);
-            return out;
+            Blas.gemm(matrix(a, ra, a.offset()), matrix(b, rb, b.offset()), st(out), at);
+            return;
         }
         boolean bShared = isShared(b, rb, batch);
         if (bShared && a.isContiguous() && java.util.Arrays.equals(batchA, batch)) {
             // [batch..., m, k] @ [k, n] is one [batch*m, k] @ [k, n] product
             View a2 = new View(a.storage(), a.offset(), new int[] {batches * m, k}, new int[] {k, 1});
-            Blas.gemm(a2, matrix(b, rb, b.offset()), st(out), 0);
-            return out;
+            Blas.gemm(a2, matrix(b, rb, b.offset()), st(out), at);
+            return;
         }
         int[] sa = batchStrides(a, batch);
         int[] sb = batchStrides(b, batch);
@@ -44,7 +54,7 @@ final class MatMul {
                 oa += idx[d] * sa[d];
                 ob += idx[d] * sb[d];
             }
-            Blas.gemm(matrix(a, ra, oa), matrix(b, rb, ob), st(out), i * m * n);
+            Blas.gemm(matrix(a, ra, oa), matrix(b, rb, ob), st(out), at + i * m * n);
             for (int d = batch.length - 1; d >= 0; d--) {
                 if (++idx[d] < batch[d]) {
                     break;
@@ -52,7 +62,6 @@ final class MatMul {
                 idx[d] = 0;
             }
         }
-        return out;
     }
 
     /** The 2-D matrix view of the last two dims of t, starting at {@code offset}. */

@@ -24,7 +24,7 @@ import io.jgrad.core.backend.View;
  * build of OpenBLAS is safe for such concurrent calls (unlike the one jblas bundles).
  */
 final class SystemOpenBlas implements Blas.Backend {
-    private static final int ROW_MAJOR = 101;
+    static final int ROW_MAJOR = 101;
     private static final int NO_TRANS = 111;
     private static final int TRANS = 112;
 
@@ -32,13 +32,30 @@ final class SystemOpenBlas implements Blas.Backend {
     private static final double SPLIT_FLOPS = 8e6;
     /** A product is cut into one piece per this many operations, at least two and at most {@link #MAX_PIECES}. */
     private static final double FLOPS_PER_PIECE = 64e6;
+    /**
+     * The most pieces with 256-bit kernels. With AVX-512 kernels ({@link #wideKernels}) the most is
+     * the number of cores, at least two: on two cores two pieces ran 512³ at 340-346 GFLOPS against
+     * 316-317 with four, 1024³ at 370-387 against 370-378 (Java arrays in place, 2026-12-07), while
+     * with the Haswell kernels four ran 1024³ at 215 against 205-211.
+     */
     private static final int MAX_PIECES = 4;
+    /** OpenBLAS's names of its kernel sets with 512-bit vectors ({@code openblas_get_corename}). */
+    private static final java.util.Set<String> WIDE_CORES = java.util.Set.of("skylakex", "cooperlake", "sapphirerapids");
 
     private final String description;
+    /** The in-place path on JDK 22+ ({@link ForeignGemm}), or null: operands are copied into native memory. */
+    private final ForeignGemm foreign;
+    /** Whether the library runs kernels with 512-bit vectors ({@link #WIDE_CORES}). */
+    private final boolean wideKernels;
+    /** The most pieces a product is cut into ({@link #MAX_PIECES}; with {@link #wideKernels}, the cores). */
+    private final int maxPieces;
     private Memory bufC = new Memory(1 << 16);
 
-    private SystemOpenBlas(String description) {
+    private SystemOpenBlas(String description, ForeignGemm foreign, boolean wideKernels) {
         this.description = description;
+        this.foreign = foreign;
+        this.wideKernels = wideKernels;
+        this.maxPieces = wideKernels ? Math.max(2, Runtime.getRuntime().availableProcessors()) : MAX_PIECES;
     }
 
     /** The bound native functions (JNA direct mapping: registered once, called like Java methods). */
@@ -52,6 +69,8 @@ final class SystemOpenBlas implements Blas.Backend {
         static native void openblas_set_num_threads(int n);
 
         static native String openblas_get_config();
+
+        static native String openblas_get_corename();
     }
 
     /**
@@ -69,7 +88,11 @@ final class SystemOpenBlas implements Blas.Backend {
                 NativeLibrary lib = NativeLibrary.getInstance(name);
                 Native.register(Lib.class, lib);
                 Lib.openblas_set_num_threads(1); // jgrad splits products itself: see the class comment
-                return new SystemOpenBlas(Lib.openblas_get_config() + " (system library " + lib.getFile() + ")");
+                ForeignGemm foreign = lib.getFile() == null ? null : ForeignGemm.bind(lib.getFile().toPath());
+                String core = Lib.openblas_get_corename();
+                boolean wide = core != null && WIDE_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
+                return new SystemOpenBlas(Lib.openblas_get_config() + " (system library " + lib.getFile()
+                        + (foreign != null ? ", on Java arrays in place" : "") + ")", foreign, wide);
             } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
                 problem = e.getMessage();
             }
@@ -91,7 +114,22 @@ final class SystemOpenBlas implements Blas.Backend {
     /** Another instance over the same library, with its own buffers (the pthread build takes concurrent calls). */
     @Override
     public Blas.Backend concurrentInstance() {
-        return new SystemOpenBlas(description);
+        return new SystemOpenBlas(description, foreign, wideKernels);
+    }
+
+    /** Whether products run on the Java arrays in place ({@link ForeignGemm}) rather than on copies. */
+    boolean inPlace() {
+        return foreign != null;
+    }
+
+    /** The same library with operands copied into native memory (tests compare the two paths). */
+    SystemOpenBlas copying() {
+        return new SystemOpenBlas(description, null, wideKernels);
+    }
+
+    /** Whether the library's kernels use 512-bit vectors (OpenBLAS's SkylakeX, Cooperlake, SapphireRapids). */
+    boolean wideKernels() {
+        return wideKernels;
     }
 
     @Override
@@ -161,6 +199,10 @@ final class SystemOpenBlas implements Blas.Backend {
 
     @Override
     public void gemm(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, ArrayStorage out, int outOffset) {
+        if (foreign != null && out != a.storage() && out != b.storage()) { // an aliased output goes through copies
+            gemmInPlace(dtype, a, b, m, n, k, out, outOffset);
+            return;
+        }
         int bytes = dtype.byteSize();
         double flops = 2.0 * m * n * k;
         if (flops >= SPLIT_FLOPS) {
@@ -206,7 +248,7 @@ final class SystemOpenBlas implements Blas.Backend {
         }
         boolean alongRows = m >= n; // a square product packs its B once per row block: 10% faster at 1024³ than column blocks
         int length = alongRows ? m : n;
-        int per = chunkLength(length, flops);
+        int per = chunkLength(length, flops, maxPieces);
         Parallel.forRange(length, per, (from, to) -> {
             // rows [from, to) of C need rows of A (columns of a transposed A); columns need those of B
             long at = alongRows ? (a.trans() == 'T' ? from : (long) from * lda) : 0;
@@ -231,6 +273,39 @@ final class SystemOpenBlas implements Blas.Backend {
         }
     }
 
+    /**
+     * The product on the arrays themselves: the same blocks on the same threads as the copying path
+     * (so the same bits), each a call that reads A and B and writes its block of C in place.
+     */
+    private void gemmInPlace(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k,
+            ArrayStorage out, int outOffset) {
+        double flops = 2.0 * m * n * k;
+        boolean alongRows = m >= n;
+        int length = alongRows ? m : n;
+        int per = chunkLength(length, flops, maxPieces);
+        int lda = a.ld();
+        int ldb = b.ld();
+        boolean single = dtype == ScalarType.FLOAT32;
+        float[] af = single ? a.storage().f() : null;
+        float[] bf = single ? b.storage().f() : null;
+        float[] cf = single ? out.f() : null;
+        double[] ad = single ? null : a.storage().d;
+        double[] bd = single ? null : b.storage().d;
+        double[] cd = single ? null : out.d;
+        Parallel.forRange(length, per, (from, to) -> {
+            int at = a.offset() + (alongRows ? (a.trans() == 'T' ? from : from * lda) : 0);
+            int bt = b.offset() + (alongRows ? 0 : (b.trans() == 'T' ? from * ldb : from));
+            int ct = outOffset + (alongRows ? from * n : from);
+            int rows = alongRows ? to - from : m;
+            int cols = alongRows ? n : to - from;
+            if (single) {
+                foreign.sgemm(flag(a), flag(b), rows, cols, k, 1f, af, at, lda, bf, bt, ldb, 0f, cf, ct, n);
+            } else {
+                foreign.dgemm(flag(a), flag(b), rows, cols, k, 1.0, ad, at, lda, bd, bt, ldb, 0.0, cd, ct, n);
+            }
+        });
+    }
+
     private static void copyOut(ScalarType dtype, Memory from, long at, ArrayStorage out, int index, int count) {
         if (dtype == ScalarType.FLOAT32) {
             from.read(at * dtype.byteSize(), out.f(), index, count);
@@ -242,17 +317,23 @@ final class SystemOpenBlas implements Blas.Backend {
     /**
      * Rows (or columns) of C per task: products under {@link #SPLIT_FLOPS} stay whole, larger ones
      * are cut into 2 to {@link #MAX_PIECES} pieces (more for bigger products) of a multiple of 16.
-     * The cut depends only on the shape, never on the thread count, so every task, and so every
+     * The cut depends only on the shape (and, with AVX-512 kernels, on the machine's number of cores),
+     * never on jgrad's thread count, so every task, and so every
      * element, is computed the same way whether the pieces run side by side or one after another.
      * (Two pieces measured faster than four at 128×784×512 on two cores: 148 vs 140 GFLOPS. Each
      * piece packs the whole operand it shares with the others, so more pieces cost more: at 1024³
      * on one thread, eight row blocks ran at ~81 GFLOPS, four at ~85, eight column blocks at ~73.)
      */
     static int chunkLength(int length, double flops) {
+        return chunkLength(length, flops, MAX_PIECES);
+    }
+
+    /** As {@link #chunkLength(int, double)}, with at most {@code maxPieces} pieces. */
+    static int chunkLength(int length, double flops, int maxPieces) {
         if (flops < SPLIT_FLOPS || length < 2 * 16) {
             return length;
         }
-        int pieces = (int) Math.min(MAX_PIECES, Math.max(2, flops / FLOPS_PER_PIECE));
+        int pieces = (int) Math.min(maxPieces, Math.max(2, flops / FLOPS_PER_PIECE));
         int per = (length + pieces - 1) / pieces;
         return (per + 15) / 16 * 16;
     }

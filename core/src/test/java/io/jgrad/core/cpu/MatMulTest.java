@@ -150,6 +150,9 @@ class MatMulTest {
         assertThat(SystemOpenBlas.chunkLength(1000, 1e12)).isEqualTo(256); // at most 4 pieces
         assertThat(SystemOpenBlas.chunkLength(300, 1e6)).isEqualTo(300); // small: one call
         assertThat(SystemOpenBlas.chunkLength(20, 1e9)).isEqualTo(20); // too thin to cut
+        // with AVX-512 kernels on two cores, at most two pieces
+        assertThat(SystemOpenBlas.chunkLength(1024, 2.0 * 1024 * 1024 * 1024, 2)).isEqualTo(512);
+        assertThat(SystemOpenBlas.chunkLength(512, 2.0 * 512 * 512 * 512, 2)).isEqualTo(256);
     }
 
     @org.junit.jupiter.api.Test
