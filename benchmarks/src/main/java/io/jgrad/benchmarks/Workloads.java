@@ -100,7 +100,9 @@ public final class Workloads {
         long correct = 0;
         try (var s = Autograd.noGrad()) {
             for (Batch b : new DataLoader(test, 1000)) {
-                correct += (long) m.forward(b.inputs()).argmax(1).eq(b.targets()).sum().item();
+                try (b) {
+                    correct += (long) m.forward(b.inputs()).argmax(1).eq(b.targets()).sum().item();
+                }
             }
         }
         return (double) correct / test.size();
@@ -132,15 +134,18 @@ public final class Workloads {
                 // gather on this thread counts (or, with --prefetch true, any wait for the prefetch thread)
                 long t0 = System.nanoTime();
                 Batch b = batches.next();
-                Tensor l = loss.forward(m.forward(b.inputs()), b.targets());
-                opt.zeroGrad();
-                l.backward();
-                opt.step();
+                int size = b.size();
+                try (b) { // the batch's array goes back to the dataset for a later batch (PyTorch's allocator reuses memory too)
+                    Tensor l = loss.forward(m.forward(b.inputs()), b.targets());
+                    opt.zeroGrad();
+                    l.backward();
+                    opt.step();
+                }
                 long dt = System.nanoTime() - t0;
                 epochNanos += dt;
                 stepNanos.add(dt);
                 clock += dt / 1e9;
-                seen += b.size();
+                seen += size;
                 if (++steps % 50 == 0 && toTarget < 0 && accuracy(m, test) >= target) {
                     toTarget = clock;
                 }

@@ -110,6 +110,11 @@ final class Node {
     void checkSavedVersions() {
         for (int i = 0; i < saved.length; i++) {
             Tensor t = saved[i];
+            if (t.storage.isReleased()) {
+                throw new IllegalStateException("one of the tensors needed for gradient computation ("
+                        + Shapes.str(t.shape) + " " + t.dtype() + ", saved by '" + op + "') has given its memory back "
+                        + "(a closed Batch, or Tensor.releaseArray()): close a batch after its backward, not before");
+            }
             if (t.storage.version() != savedVersions[i]) {
                 String what = t.gradFn != null ? "output of '" + t.gradFn.op + "'" : "a leaf tensor";
                 throw new IllegalStateException("one of the tensors needed for gradient computation has been "

@@ -220,6 +220,22 @@ public sealed class Tensor permits Parameter {
         return wrap(Backends.current().wrap(values), values.length, shape);
     }
 
+    /**
+     * Takes back the array of a tensor made by {@link #wrapArray(float[], int...)}, so that the
+     * caller can fill it again for a later tensor instead of allocating a new one (a data loader's
+     * batches: {@link io.jgrad.data.Batch#close()}). Deferred results that read this tensor are
+     * computed first; afterwards reading or writing this tensor, any view of it, or a graph that
+     * saved it fails with {@link IllegalStateException}, so nothing can see the array's new
+     * contents through it.
+     *
+     * @return the wrapped array
+     * @throws IllegalStateException if this tensor's memory is not a wrapped float array, or was released already
+     * @throws UnsupportedOperationException if its backend cannot give memory back
+     */
+    public float[] releaseArray() {
+        return storage.release();
+    }
+
     /** FLOAT64 tensor over {@code values} itself, not a copy; see {@link #wrapArray(float[], int...)}. */
     public static Tensor wrapArray(double[] values, int... shape) {
         return wrap(Backends.current().wrap(values), values.length, shape);

@@ -132,7 +132,7 @@ public final class ImageDataset implements Dataset {
     @Override
     public Batch batch(int[] indices) {
         int per = channels * height * width;
-        float[] x = new float[Math.multiplyExact(indices.length, per)];
+        float[] x = fresh(Math.multiplyExact(indices.length, per));
         long[] y = new long[indices.length];
         float scale = (float) (1 / (255.0 * std));
         float shift = (float) (mean / std);
@@ -150,6 +150,48 @@ public final class ImageDataset implements Dataset {
         // x is this batch's own array: wrapped, not copied again
         Tensor inputs = flatten ? Tensor.wrapArray(x, indices.length, per)
                 : Tensor.wrapArray(x, indices.length, channels, height, width);
-        return new Batch(inputs, Tensor.of(y));
+        return new Batch(inputs, Tensor.of(y), () -> reuse(inputs));
+    }
+
+    /** The most arrays kept for reuse: more than a loader with prefetch has batches in flight. */
+    private static final int KEPT = 8;
+    /** Arrays of closed batches ({@link Batch#close()}), for the next batches of the same size; guarded by itself. */
+    private final java.util.ArrayDeque<float[]> spare = new java.util.ArrayDeque<>();
+
+    /** How many closed batches' arrays are kept for reuse (tests). */
+    int spareArrays() {
+        synchronized (spare) {
+            return spare.size();
+        }
+    }
+
+    /** An array of n floats: a closed batch's if one of that size is kept, else a new one. */
+    private float[] fresh(int n) {
+        synchronized (spare) {
+            for (java.util.Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {
+                float[] a = it.next();
+                if (a.length == n) {
+                    it.remove();
+                    return a; // every element is written before the batch is handed out
+                }
+            }
+        }
+        return new float[n];
+    }
+
+    /** Takes a closed batch's array back from its inputs (which then fail when read) and keeps it for reuse. */
+    private void reuse(Tensor inputs) {
+        float[] a;
+        try {
+            a = inputs.releaseArray();
+        } catch (IllegalStateException | UnsupportedOperationException e) {
+            return; // another backend's memory, or given back already: nothing to reuse
+        }
+        synchronized (spare) {
+            if (spare.size() == KEPT) {
+                spare.removeFirst();
+            }
+            spare.addLast(a);
+        }
     }
 }

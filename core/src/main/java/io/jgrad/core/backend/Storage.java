@@ -74,6 +74,25 @@ public abstract class Storage {
     public abstract void set(int i, double v);
 
     /**
+     * Takes back the FLOAT32 array this storage was made over ({@link Backend#wrap(float[])}), so that
+     * its owner may fill it again: deferred values that read this storage are computed first, and
+     * every later read or write of this storage fails with {@link IllegalStateException} instead of
+     * seeing the array's new contents. A backend that cannot give its memory back throws
+     * {@link UnsupportedOperationException} (the default).
+     *
+     * @return the array, whole
+     * @throws IllegalStateException if this storage was not made over a FLOAT32 array, or was released already
+     */
+    public float[] release() {
+        throw new UnsupportedOperationException(backend().name() + " storage cannot give its memory back");
+    }
+
+    /** Whether {@link #release()} gave this storage's memory back: it can no longer be read or written. */
+    public boolean isReleased() {
+        return false;
+    }
+
+    /**
      * Whether the values are not computed yet (a backend may return a result whose values it
      * computes when first read, to fuse loops); reading any element computes them.
      */

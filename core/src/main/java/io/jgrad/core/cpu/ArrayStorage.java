@@ -62,13 +62,36 @@ public final class ArrayStorage extends Storage {
     private volatile boolean zeroPending;
     /** Made over an array it was handed ({@link #wrap}), not one it allocated: never zeroed lazily. */
     private boolean wrapped;
+    /** Set by {@link #release}: the array went back to its owner; every read and write fails. */
+    private volatile boolean released;
 
     /** The FLOAT32 values, computing them first if this storage is deferred or its zeros are pending. */
     float[] f() {
-        if (pending != null || zeroPending) {
+        if (pending != null || zeroPending || released) {
             materialize();
         }
         return f;
+    }
+
+    @Override
+    public float[] release() {
+        if (!wrapped || type() != ScalarType.FLOAT32 || released) {
+            throw new IllegalStateException(released ? "this memory was released already"
+                    : "only a FLOAT32 storage made over an array (Tensor.wrapArray) can give it back");
+        }
+        materializeDependents(); // deferred values that read this storage see the values they were defined on
+        synchronized (this) {
+            float[] a = f;
+            released = true;
+            f = null;
+            bumpVersion(); // caches keyed by (storage, version), such as packed product operands, no longer match
+            return a;
+        }
+    }
+
+    @Override
+    public boolean isReleased() {
+        return released;
     }
 
     /**
@@ -120,6 +143,10 @@ public final class ArrayStorage extends Storage {
     /** Computes a deferred storage's values (no-op otherwise). */
     @Override
     public void materialize() {
+        if (released) {
+            throw new IllegalStateException("this tensor's memory was given back to its owner (a closed Batch, "
+                    + "or Tensor.releaseArray()): it can no longer be read or written");
+        }
         if (zeroPending) {
             synchronized (this) {
                 if (zeroPending) {
