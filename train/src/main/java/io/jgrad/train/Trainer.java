@@ -48,6 +48,12 @@ import java.util.function.Supplier;
  * <p>Reproducible: with a seeded model and loader, a run gives the same bits every time and on
  * any thread count, and a run resumed from a checkpoint continues exactly where it stopped
  * (each epoch's data order is a function of the loader's seed and the epoch). Not thread-safe.
+ *
+ * <p>Each batch is {@linkplain Batch#close() closed} once its step (or its evaluation) is done,
+ * so that a dataset that reuses its batches' memory ({@link io.jgrad.data.ImageDataset}) fills it
+ * again instead of allocating new arrays. A model that keeps a batch's inputs past its step (a
+ * layer that stores its last input) then fails with {@link IllegalStateException} when it reads
+ * them: keep a copy ({@code x.clone()}) instead.
  */
 public final class Trainer {
     private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
@@ -238,7 +244,10 @@ public final class Trainer {
             long examples = 0; // in this session's part of the epoch, for its speed
             for (Batch b : train.epoch(epoch - 1, first)) {
                 long[] right = new long[1];
-                double lv = step(b, s, right);
+                double lv;
+                try (b) { // its memory back to the dataset for a later batch
+                    lv = step(b, s, right);
+                }
                 s.addToEpoch(lv, right[0], b.size());
                 examples += b.size();
                 s.stepDone(lv);
@@ -355,13 +364,15 @@ public final class Trainer {
         long seen = 0;
         try (var g = Autograd.noGrad()) {
             for (Batch b : new DataLoader(data, evalBatchSize)) {
-                Tensor scores = model.forward(b.inputs());
-                lossSum += loss.apply(scores, b.targets()).item() * b.size();
-                long h = hits(scores, b.targets());
-                correct = correct < 0 || h < 0 ? -1 : correct + h;
-                seen += b.size();
-                for (Metric m : ms) {
-                    m.update(scores, b.targets());
+                try (b) {
+                    Tensor scores = model.forward(b.inputs());
+                    lossSum += loss.apply(scores, b.targets()).item() * b.size();
+                    long h = hits(scores, b.targets());
+                    correct = correct < 0 || h < 0 ? -1 : correct + h;
+                    seen += b.size();
+                    for (Metric m : ms) {
+                        m.update(scores, b.targets());
+                    }
                 }
             }
         } finally {

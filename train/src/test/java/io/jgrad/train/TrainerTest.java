@@ -335,4 +335,35 @@ class TrainerTest {
                 + "\\d+\\.\\d  samples_per_second \\d+");
         assertThat(out.toString(StandardCharsets.UTF_8)).doesNotContain("\r");
     }
+
+    /** Every batch the trainer took, training and validation, is closed after use (its memory reusable). */
+    @Test
+    void everyBatchIsClosedOnceItsStepOrEvaluationIsDone() throws IOException {
+        List<io.jgrad.data.Batch> seen = new ArrayList<>();
+        io.jgrad.data.Dataset recorded = recording(blobs(200, 3, false), seen);
+        io.jgrad.data.Dataset validation = recording(blobs(100, 2, false), seen);
+        Block model = net(1);
+        CrossEntropyLoss loss = new CrossEntropyLoss();
+        Trainer trainer = Trainer.builder(model, loss::forward, new Sgd(model.parameters(), Sgd.Options.lr(0.1)))
+                .epochs(2).validation(validation).build();
+        trainer.fit(new DataLoader(recorded, 32, DataLoader.Options.shuffled(0)));
+        assertThat(seen).hasSizeGreaterThan(2 * 7);
+        assertThat(seen).allSatisfy(b -> assertThat(b.isClosed()).isTrue());
+    }
+
+    private static io.jgrad.data.Dataset recording(io.jgrad.data.Dataset d, List<io.jgrad.data.Batch> seen) {
+        return new io.jgrad.data.Dataset() {
+            @Override
+            public int size() {
+                return d.size();
+            }
+
+            @Override
+            public io.jgrad.data.Batch batch(int[] indices) {
+                io.jgrad.data.Batch b = d.batch(indices);
+                seen.add(b);
+                return b;
+            }
+        };
+    }
 }
