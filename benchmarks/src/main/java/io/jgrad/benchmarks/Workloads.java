@@ -239,7 +239,9 @@ public final class Workloads {
             // came 1.2-1.5 s after the start, inside the samples (the first shape read 145 GFLOPS
             // [15-229] where it runs at ~310 with them in)
             try {
-                io.jgrad.core.cpu.Blas.awaitWarmUp(java.time.Duration.ofSeconds(30));
+                if (!io.jgrad.core.cpu.Blas.awaitWarmUp(java.time.Duration.ofSeconds(30))) {
+                    System.err.println("W5: the vector kernels' warm-up had not finished after 30 s; timing anyway");
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted while waiting for the kernels' warm-up", e);

@@ -221,7 +221,8 @@ public sealed class Tensor permits Parameter {
     }
 
     /**
-     * Takes back the array of a tensor made by {@link #wrapArray(float[], int...)}, so that the
+     * Takes back the array of a tensor made over one ({@link #wrapArray(float[], int...)}, or
+     * {@link #of(float[], int...)}'s copy), so that the
      * caller can fill it again for a later tensor instead of allocating a new one (a data loader's
      * batches: {@link io.jgrad.data.Batch#close()}). Deferred results that read this tensor are
      * computed first; afterwards reading or writing this tensor, any view of it, or a graph that
@@ -1668,7 +1669,8 @@ public sealed class Tensor permits Parameter {
      * {@link #matmul(Tensor)} written into {@code out}, PyTorch's {@code torch.matmul(a, b, out=c)}:
      * the product's memory is reused from call to call instead of allocated (and zeroed) anew. Both
      * operands need at least 2 dims (batch dims broadcast as in {@link #matmul(Tensor)}); {@code out}
-     * must have the product's shape and dtype, and share no memory with either operand. Like
+     * must have the product's shape and dtype, and must not be a view of either operand's memory (the
+     * check compares storages: two {@code wrapArray} tensors over one array are not caught). Like
      * PyTorch's {@code out=} forms, it does not record a gradient: the operands may not require
      * one unless gradients are off ({@link Autograd#noGrad}), and {@code out} is changed in place
      * (its version counter moves, so a graph that saved it notices). The values are those
@@ -1679,6 +1681,7 @@ public sealed class Tensor permits Parameter {
      *     batch dims do not broadcast, or {@code out}'s shape is not the product's
      * @throws IllegalArgumentException when {@code out}'s dtype is not the product's, or it shares
      *     memory with an operand, or an operand requires grad with gradients on
+     * @throws IllegalStateException when {@code out} requires grad with gradients on
      */
     public Tensor matmul(Tensor other, Tensor out) {
         if (shape.length < 2 || other.shape.length < 2) {
@@ -1707,6 +1710,15 @@ public sealed class Tensor permits Parameter {
         }
         checkArgument(out.storage != storage && out.storage != other.storage,
                 "matmul(out): out shares memory with an operand; write the product into another tensor");
+        if (shape.length > 2 && other.shape.length == 2) {
+            // folded as matmul(other) folds it (one product of the rows stacked), so the bits are its bits
+            Tensor rows = reshape(-1, shape[shape.length - 1]);
+            if (out.isContiguous()) {
+                rows.matmul(other, out.reshape(-1, other.shape[1])); // a view of out's memory
+                return out;
+            }
+            return out.copyFrom(rows.matmul(other).reshape(outShape));
+        }
         Tensor a = to(dt);
         Tensor b = other.to(dt);
         a.backend().matmulInto(a.asView(), b.asView(), out.asView());

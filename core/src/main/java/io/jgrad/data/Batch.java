@@ -29,11 +29,15 @@ import java.util.Objects;
 public final class Batch implements AutoCloseable {
     private final Tensor inputs;
     private final Tensor targets;
-    /** Takes the inputs' array back (null: nothing to give back); cleared by the first close. */
-    private Runnable giveBack;
-    private boolean closed;
+    /** Takes the inputs' array back (null: nothing to give back); taken by the first close, on any thread. */
+    private final java.util.concurrent.atomic.AtomicReference<Runnable> giveBack;
+    private volatile boolean closed;
 
-    /** A batch of {@code inputs} [B, ...] and {@code targets} [B]. */
+    /**
+     * A batch of {@code inputs} [B, ...] and {@code targets} [B].
+     *
+     * @throws NullPointerException if either is null
+     */
     public Batch(Tensor inputs, Tensor targets) {
         this(inputs, targets, null);
     }
@@ -42,7 +46,7 @@ public final class Batch implements AutoCloseable {
     Batch(Tensor inputs, Tensor targets, Runnable giveBack) {
         this.inputs = Objects.requireNonNull(inputs, "inputs");
         this.targets = Objects.requireNonNull(targets, "targets");
-        this.giveBack = giveBack;
+        this.giveBack = new java.util.concurrent.atomic.AtomicReference<>(giveBack);
     }
 
     /** The inputs [B, ...]. */
@@ -71,12 +75,8 @@ public final class Batch implements AutoCloseable {
      */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
         closed = true;
-        Runnable r = giveBack;
-        giveBack = null;
+        Runnable r = giveBack.getAndSet(null); // once, even when two threads close it together
         if (r != null) {
             r.run();
         }
@@ -93,8 +93,10 @@ public final class Batch implements AutoCloseable {
         return Objects.hash(inputs, targets);
     }
 
+    /** The tensors' values while open; once closed, the inputs' shape only (their values are gone). */
     @Override
     public String toString() {
-        return "Batch[inputs=" + inputs + ", targets=" + targets + "]";
+        return closed ? "Batch[closed, inputs " + inputs.shape() + ", targets=" + targets + "]"
+                : "Batch[inputs=" + inputs + ", targets=" + targets + "]";
     }
 }

@@ -171,8 +171,8 @@ public final class ImageDataset implements Dataset {
     @SuppressWarnings("unused")
     private int lines;
 
-    /** The most arrays kept for reuse: more than a loader with prefetch has batches in flight. */
-    private static final int KEPT = 8;
+    /** The most arrays kept for reuse: as many as a loader with prefetch gathers ahead. */
+    private static final int KEPT = 4;
     /** Arrays of closed batches ({@link Batch#close()}), for the next batches of the same size; guarded by itself. */
     private final java.util.ArrayDeque<float[]> spare = new java.util.ArrayDeque<>();
 
@@ -204,6 +204,9 @@ public final class ImageDataset implements Dataset {
             a = inputs.releaseArray();
         } catch (IllegalStateException | UnsupportedOperationException e) {
             return; // another backend's memory, or given back already: nothing to reuse
+        }
+        if (a == null) {
+            return;
         }
         synchronized (spare) {
             if (spare.size() == KEPT) {

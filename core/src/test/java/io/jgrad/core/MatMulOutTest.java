@@ -68,6 +68,20 @@ class MatMulOutTest {
         assertThat(out64.toDoubleArray()).containsExactly(want64.toDoubleArray());
     }
 
+    /** [..., n, k] @ [k, m] is one product of the rows stacked in matmul(other): the same with out, also for a non-contiguous A. */
+    @Test
+    void stackedRowsAreFoldedAsMatmulFoldsThem() {
+        Generator rng = Generator.seeded(16);
+        Tensor t = Tensor.randn(rng, 16, 8, 512);
+        Tensor b = Tensor.randn(rng, 512, 512);
+        for (Tensor a : new Tensor[] {t, t.transpose(0, 1)}) {
+            Tensor want = a.matmul(b);
+            assertSameBits(a.matmul(b, nanLike(want)), want, "rows of " + a.shape());
+            Tensor across = Tensor.full(Double.NaN, want.shape().get(2), want.shape().get(1), want.shape().get(0));
+            assertSameBits(a.matmul(b, across.permute(2, 1, 0)), want, "into a permuted out");
+        }
+    }
+
     @Test
     void anOutThatIsAViewIsWrittenAndNothingElse() {
         Generator rng = Generator.seeded(7);

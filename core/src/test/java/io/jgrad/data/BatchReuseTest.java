@@ -129,4 +129,36 @@ class BatchReuseTest {
         assertThatThrownBy(() -> Tensor.zeros(3).releaseArray()).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("Tensor.wrapArray");
     }
+
+    /** Closing from two threads at once gives the array back once (and neither close throws). */
+    @Test
+    void twoThreadsClosingOneBatchGiveItsArrayBackOnce() throws Exception {
+        ImageDataset data = images();
+        for (int round = 0; round < 200; round++) {
+            Batch b = data.batch(range(round, 16));
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(2);
+            java.util.concurrent.atomic.AtomicReference<Throwable> failed = new java.util.concurrent.atomic.AtomicReference<>();
+            Runnable close = () -> {
+                try {
+                    start.await();
+                    b.close();
+                } catch (Throwable t) {
+                    failed.set(t);
+                }
+            };
+            Thread other = new Thread(close);
+            other.start();
+            close.run();
+            other.join();
+            assertThat(failed.get()).isNull();
+            assertThat(data.spareArrays()).as("round %d", round).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aClosedBatchPrintsItsShapeNotItsValues() {
+        Batch b = images().batch(range(0, 2));
+        b.close();
+        assertThat(b.toString()).startsWith("Batch[closed, inputs [2, 192]");
+    }
 }

@@ -70,7 +70,11 @@ public final class ArrayStorage extends Storage {
         if (pending != null || zeroPending || released) {
             materialize();
         }
-        return f;
+        float[] a = f;
+        if (a == null) {
+            materialize(); // released by another thread meanwhile: throws
+        }
+        return a;
     }
 
     @Override
@@ -81,6 +85,9 @@ public final class ArrayStorage extends Storage {
         }
         materializeDependents(); // deferred values that read this storage see the values they were defined on
         synchronized (this) {
+            if (released) {
+                throw new IllegalStateException("this memory was released already");
+            }
             float[] a = f;
             released = true;
             f = null;

@@ -193,7 +193,13 @@ public final class Blas {
         if (t == null) {
             return true;
         }
-        t.join(Math.max(1, timeout.toMillis()));
+        long millis;
+        try {
+            millis = Math.max(1, timeout.toMillis());
+        } catch (ArithmeticException e) {
+            millis = Long.MAX_VALUE; // longer than a long of milliseconds: as good as forever
+        }
+        t.join(millis);
         return !t.isAlive();
     }
 
@@ -503,7 +509,10 @@ public final class Blas {
      * k = 128 (512×128×784) the tiles stayed ahead (194-206 against 174-185). With the Haswell
      * kernels the tiles run at about twice OpenBLAS's speed, and with operands copied the copies
      * eat the difference. Decided by the machine and the JVM alone, never by timing: where it can
-     * hold, the product waits for the library to be chosen.
+     * hold, the product waits for the library to be chosen. So on such a machine a seed's bits
+     * differ between JDK 17 (or {@code -Djgrad.blas.foreign=false}) and JDK 22+, as they differ
+     * between libraries. These products take {@link #LOCK}, as the library's always do (the tiles
+     * run without it).
      */
     static boolean libraryFaster(int m, int n, int k) {
         if (k < 256 || 2.0 * m * n * k < LIBRARY_FLOPS || !ForeignGemm.available()) {

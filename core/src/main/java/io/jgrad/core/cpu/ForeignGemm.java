@@ -17,10 +17,12 @@ import java.util.Optional;
  *
  * <p>This class compiles on JDK 17: it reaches the API by reflection once, when it loads, and
  * composes the handles so that a call is a plain {@code invokeExact} with Java arrays and offsets,
- * which the JIT compiles like any downcall. On a JDK before 22, or when binding fails, or with
- * {@code -Djgrad.blas.foreign=false}, {@link #available()} is false and {@link SystemOpenBlas}
- * copies as before. A critical call holds off garbage collection until it returns (a product of
- * a few milliseconds) and must not call back into Java, which OpenBLAS's gemm never does.
+ * which the JIT compiles like any downcall. On a JDK before 22 or with
+ * {@code -Djgrad.blas.foreign=false} {@link #available()} is false; then, or when binding fails
+ * (logged at INFO), {@link SystemOpenBlas} copies as before. A critical call holds off garbage
+ * collection until it returns and must not call back into Java, which OpenBLAS's gemm never does;
+ * so only pieces of at most {@link SystemOpenBlas}'s limit (a few milliseconds of work) are called
+ * in place, and larger ones go through copies, whose cost is small beside theirs.
  *
  * <p>The JDK prints a warning on the first restricted call unless native access is enabled
  * ({@code --enable-native-access=ALL-UNNAMED}, which {@code ./run} and the benchmark scripts pass;
@@ -47,7 +49,7 @@ final class ForeignGemm {
 
     /**
      * Binds the two functions of the OpenBLAS library at {@code library} (already loaded by JNA),
-     * or returns null (logged at DEBUG) when this JDK cannot or the binding fails.
+     * or returns null when this JDK cannot (nothing logged) or the binding fails (logged at INFO).
      */
     static ForeignGemm bind(Path library) {
         if (!available() || library == null) {
@@ -57,8 +59,8 @@ final class ForeignGemm {
             return new ForeignGemm(bindGemm(library, "cblas_sgemm", float.class, float[].class),
                     bindGemm(library, "cblas_dgemm", double.class, double[].class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.log(System.Logger.Level.DEBUG, "calling OpenBLAS on Java arrays in place is not possible here; "
-                    + "operands are copied", e);
+            LOG.log(System.Logger.Level.INFO, "OpenBLAS cannot be called on Java arrays in place here ({0}); its "
+                    + "operands are copied into native memory, as on JDK 17", String.valueOf(e));
             return null;
         }
     }
@@ -81,7 +83,10 @@ final class ForeignGemm {
 
         Object linker = linkerType.getMethod("nativeLinker").invoke(null);
         Object arena = arenaType.getMethod("global").invoke(null);
-        Object lookup = lookupType.getMethod("libraryLookup", Path.class, arenaType).invoke(null, library, arena);
+        // an absolute file as JNA found it; a bare name (-Djgrad.blas.library=libopenblas.so.0) through dlopen's search
+        Object lookup = library.isAbsolute()
+                ? lookupType.getMethod("libraryLookup", Path.class, arenaType).invoke(null, library, arena)
+                : lookupType.getMethod("libraryLookup", String.class, arenaType).invoke(null, library.toString(), arena);
         Optional<?> symbol = (Optional<?>) lookupType.getMethod("find", String.class).invoke(lookup, name);
         if (symbol.isEmpty()) {
             throw new IllegalStateException(library + " has no " + name);
@@ -105,7 +110,7 @@ final class ForeignGemm {
         MethodHandle ofArray = pub.findStatic(segmentType, "ofArray", MethodType.methodType(segmentType, array));
         MethodHandle asSlice = pub.findVirtual(segmentType, "asSlice", MethodType.methodType(segmentType, long.class));
         MethodHandle slice = MethodHandles.filterArguments(asSlice, 0, ofArray);
-        // the three address parameters (7, 9, 11 of the C signature), last first so the earlier indices hold
+        // the three address parameters (7, 9 and 12 of the C signature), last first so the earlier indices hold
         for (int at : new int[] {12, 9, 7}) {
             call = MethodHandles.collectArguments(call, at, slice);
         }

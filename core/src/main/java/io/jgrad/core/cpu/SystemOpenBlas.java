@@ -39,6 +39,15 @@ final class SystemOpenBlas implements Blas.Backend {
      * with the Haswell kernels four ran 1024³ at 215 against 205-211.
      */
     private static final int MAX_PIECES = 4;
+    /** The most pieces with AVX-512 kernels, however many cores: each piece packs all of the operand it shares. */
+    private static final int MAX_WIDE_PIECES = 8;
+    /**
+     * The most floating-point operations of one piece called on the Java arrays in place: a critical
+     * call holds off the JVM's safepoints (and so garbage collection and other threads' pauses) until
+     * it returns, so a longer piece (about 10 ms at 200 GFLOPS a core) goes through copies, which cost
+     * it less than 2% (1024³ splits into pieces of 1.1 GFLOP and runs in place).
+     */
+    static final double MAX_IN_PLACE_FLOPS = 2e9;
     /** OpenBLAS's names of its kernel sets with 512-bit vectors ({@code openblas_get_corename}). */
     private static final java.util.Set<String> WIDE_CORES = java.util.Set.of("skylakex", "cooperlake", "sapphirerapids");
 
@@ -55,7 +64,8 @@ final class SystemOpenBlas implements Blas.Backend {
         this.description = description;
         this.foreign = foreign;
         this.wideKernels = wideKernels;
-        this.maxPieces = wideKernels ? Math.max(2, Runtime.getRuntime().availableProcessors()) : MAX_PIECES;
+        this.maxPieces = wideKernels ? Math.min(MAX_WIDE_PIECES, Math.max(2, Runtime.getRuntime().availableProcessors()))
+                : MAX_PIECES;
     }
 
     /** The bound native functions (JNA direct mapping: registered once, called like Java methods). */
@@ -199,7 +209,8 @@ final class SystemOpenBlas implements Blas.Backend {
 
     @Override
     public void gemm(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, ArrayStorage out, int outOffset) {
-        if (foreign != null && out != a.storage() && out != b.storage()) { // an aliased output goes through copies
+        if (foreign != null && out != a.storage() && out != b.storage() // an aliased output goes through copies
+                && pieceFlops(m, n, k) <= MAX_IN_PLACE_FLOPS) {
             gemmInPlace(dtype, a, b, m, n, k, out, outOffset);
             return;
         }
@@ -271,6 +282,13 @@ final class SystemOpenBlas implements Blas.Backend {
             Parallel.forRange(m, per == n ? m : (m + 1) / 2, (from, to) ->
                     copyOut(dtype, pc, (long) from * n, out, outOffset + from * n, (to - from) * n));
         }
+    }
+
+    /** The floating-point operations of the largest piece {@link #gemm} cuts an m×n×k product into. */
+    double pieceFlops(int m, int n, int k) {
+        double flops = 2.0 * m * n * k;
+        int length = Math.max(m, n);
+        return flops * chunkLength(length, flops, maxPieces) / Math.max(1, length);
     }
 
     /**

@@ -96,6 +96,15 @@ class ForeignGemmTest {
         }
     }
 
+    /** A critical call holds off safepoints: only pieces of a few milliseconds are called in place. */
+    @Test
+    void onlyPiecesOfBoundedWorkAreCalledInPlace() {
+        SystemOpenBlas lib = library();
+        assertThat(lib.pieceFlops(1024, 1024, 1024)).isLessThanOrEqualTo(SystemOpenBlas.MAX_IN_PLACE_FLOPS);
+        assertThat(lib.pieceFlops(128, 784, 512)).isLessThanOrEqualTo(SystemOpenBlas.MAX_IN_PLACE_FLOPS);
+        assertThat(lib.pieceFlops(4096, 4096, 4096)).isGreaterThan(SystemOpenBlas.MAX_IN_PLACE_FLOPS);
+    }
+
     @Test
     void onlyDeepEnoughProductsLeaveTheTilesForTheLibrary() {
         assertThat(Blas.libraryFaster(512, 784, 128)).as("k = 128").isFalse();
