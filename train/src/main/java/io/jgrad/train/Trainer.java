@@ -53,7 +53,9 @@ import java.util.function.Supplier;
  * so that a dataset that reuses its batches' memory ({@link io.jgrad.data.ImageDataset}) fills it
  * again instead of allocating new arrays. A model that keeps a batch's inputs past its step (a
  * layer that stores its last input) then fails with {@link IllegalStateException} when it reads
- * them: keep a copy ({@code x.clone()}) instead.
+ * them: keep a copy ({@code x.clone()}) instead. Likewise a {@link Dataset} must hand out a new
+ * {@code Batch} for every request (as {@code ImageDataset} and {@code TensorDataset} do), not one it
+ * caches and returns again.
  */
 public final class Trainer {
     private static final System.Logger LOG = System.getLogger(Trainer.class.getName());
