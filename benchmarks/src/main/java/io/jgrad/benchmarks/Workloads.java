@@ -228,8 +228,8 @@ public final class Workloads {
         for (int[] s : shapes) {
             Tensor a = Tensor.randn(Generator.seeded(0), s[0], s[1]);
             Tensor b = Tensor.randn(Generator.seeded(1), s[1], s[2]);
-            // into one output, as the PyTorch script's torch.mm(a, b, out=c): a fresh 4 MB product is
-            // zeroed by the JVM first, which cost 1024³ about a tenth of its time
+            // into one output, as the PyTorch script's torch.mm(a, b, out=c): a fresh output (4 MB at 1024²)
+            // would be zeroed by the JVM before every product
             Tensor c = Tensor.zeros(s[0], s[2]);
             double flop = 2.0 * s[0] * s[1] * s[2];
             // 1 s of warm-up: the first shape's samples otherwise include the JIT compiling the

@@ -1650,11 +1650,7 @@ public sealed class Tensor permits Parameter {
         // contiguous product, so it reaches the weight's gradient contiguous instead of being
         // transposed element by element on the way
         boolean matrices = a.shape.length == 2 && b.shape.length == 2;
-        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(a.shape, a.shape.length - 2),
-                Arrays.copyOf(b.shape, b.shape.length - 2));
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = a.shape[a.shape.length - 2];
-        outShape[batch.length + 1] = b.shape[b.shape.length - 1];
+        int[] outShape = productShape(a.shape, b.shape);
         Tensor product = over(a.backend().matmul(a.asView(), b.asView(), fits(outShape)), outShape);
         Tensor out = derive("matmul", product, in(a, b), in(a, b), dOut -> in(
                 !a.requiresGrad ? null : matmulGradA(a, b, dOut, matrices),
@@ -1699,11 +1695,7 @@ public sealed class Tensor permits Parameter {
         DType dt = resultType(this, other);
         checkArgument(dt.isFloatingPoint(), "matmul: %s operands are not supported; convert with to(FLOAT32)", dt);
         checkArgument(out.dtype() == dt, "matmul(out): out is %s, the product is %s", out.dtype(), dt);
-        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(shape, shape.length - 2),
-                Arrays.copyOf(other.shape, other.shape.length - 2));
-        int[] outShape = Arrays.copyOf(batch, batch.length + 2);
-        outShape[batch.length] = shape[shape.length - 2];
-        outShape[batch.length + 1] = other.shape[other.shape.length - 1];
+        int[] outShape = productShape(shape, other.shape);
         if (!Arrays.equals(out.shape, outShape)) {
             throw new ShapeException("matmul(out): out has shape " + Shapes.str(out.shape) + ", the product "
                     + Shapes.str(outShape));
@@ -1724,6 +1716,15 @@ public sealed class Tensor permits Parameter {
         a.backend().matmulInto(a.asView(), b.asView(), out.asView());
         out.storage.bumpVersion();
         return out;
+    }
+
+    /** The shape of [..., n, k] @ [..., k, m] (both rank >= 2): the batch dims broadcast, then [n, m]. */
+    private static int[] productShape(int[] a, int[] b) {
+        int[] batch = Shapes.broadcast("matmul", Arrays.copyOf(a, a.length - 2), Arrays.copyOf(b, b.length - 2));
+        int[] shape = Arrays.copyOf(batch, batch.length + 2);
+        shape[batch.length] = a[a.length - 2];
+        shape[batch.length + 1] = b[b.length - 1];
+        return shape;
     }
 
     /** The gradient of a in a · b for the output gradient dOut, in a's own layout. */

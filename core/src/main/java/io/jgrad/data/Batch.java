@@ -82,7 +82,7 @@ public final class Batch implements AutoCloseable {
         }
     }
 
-    /** Batches are equal when their inputs and targets are the same tensors, as the record this was compared them. */
+    /** Batches are equal when their inputs and targets are equal tensors (as when {@code Batch} was a record). */
     @Override
     public boolean equals(Object o) {
         return o instanceof Batch b && b.inputs.equals(inputs) && b.targets.equals(targets);

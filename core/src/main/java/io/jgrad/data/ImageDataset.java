@@ -205,9 +205,6 @@ public final class ImageDataset implements Dataset {
         } catch (IllegalStateException | UnsupportedOperationException e) {
             return; // another backend's memory, or given back already: nothing to reuse
         }
-        if (a == null) {
-            return;
-        }
         synchronized (spare) {
             if (spare.size() == KEPT) {
                 spare.removeFirst();

@@ -11,9 +11,9 @@ import java.util.Optional;
  * OpenBLAS's {@code cblas_sgemm}/{@code cblas_dgemm} called on Java arrays in place, through the
  * foreign-function API of JDK 22 and later ({@code java.lang.foreign}) with
  * {@code Linker.Option.critical(true)}: the native code reads the operands and writes the product
- * in the heap arrays themselves, so nothing is copied into native memory and back (at 1024³ with
- * AVX-512 kernels the copies cost about a fifth of the time). JNA, which jgrad uses on JDK 17, can
- * only pass native memory.
+ * in the heap arrays themselves, so nothing is copied into native memory and back (1024³ with
+ * AVX-512 kernels on two cores: 357-362 GFLOPS in place against 343-346 with the copies, a harness).
+ * JNA, which jgrad uses on JDK 17, can only pass native memory.
  *
  * <p>This class compiles on JDK 17: it reaches the API by reflection once, when it loads, and
  * composes the handles so that a call is a plain {@code invokeExact} with Java arrays and offsets,
@@ -42,7 +42,10 @@ final class ForeignGemm {
         this.dgemm = dgemm;
     }
 
-    /** Whether this JDK has the foreign-function API with critical calls on heap memory (JDK 22+). */
+    /**
+     * Whether the in-place path may be tried: this JDK has the foreign-function API with critical
+     * calls on heap memory (JDK 22+) and {@code jgrad.blas.foreign} is not false.
+     */
     static boolean available() {
         return ENABLED && Runtime.version().feature() >= 22;
     }
@@ -125,10 +128,8 @@ final class ForeignGemm {
         try {
             sgemm.invokeExact(SystemOpenBlas.ROW_MAJOR, transA, transB, m, n, k, alpha, a, 4L * aOffset, lda, b,
                     4L * bOffset, ldb, beta, c, 4L * cOffset, ldc);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException(e); // a downcall declares Throwable but throws nothing checked
+            throw unchecked(e);
         }
     }
 
@@ -138,10 +139,16 @@ final class ForeignGemm {
         try {
             dgemm.invokeExact(SystemOpenBlas.ROW_MAJOR, transA, transB, m, n, k, alpha, a, 8L * aOffset, lda, b,
                     8L * bOffset, ldb, beta, c, 8L * cOffset, ldc);
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable e) {
-            throw new IllegalStateException(e);
+            throw unchecked(e);
         }
+    }
+
+    /** What a downcall threw, unchecked: it declares Throwable but throws nothing checked. */
+    private static RuntimeException unchecked(Throwable e) {
+        if (e instanceof Error error) {
+            throw error;
+        }
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
 }

@@ -44,8 +44,8 @@ final class SystemOpenBlas implements Blas.Backend {
     /**
      * The most floating-point operations of one piece called on the Java arrays in place: a critical
      * call holds off the JVM's safepoints (and so garbage collection and other threads' pauses) until
-     * it returns, so a longer piece (about 10 ms at 200 GFLOPS a core) goes through copies, which cost
-     * it less than 2% (1024³ splits into pieces of 1.1 GFLOP and runs in place).
+     * it returns, so a longer piece (about 10 ms at 200 GFLOPS a core) goes through copies, whose share
+     * of the time falls as products grow (1024³, in pieces of 1.1 GFLOP, runs in place).
      */
     static final double MAX_IN_PLACE_FLOPS = 2e9;
     /** OpenBLAS's names of its kernel sets with 512-bit vectors ({@code openblas_get_corename}). */
@@ -56,7 +56,7 @@ final class SystemOpenBlas implements Blas.Backend {
     private final ForeignGemm foreign;
     /** Whether the library runs kernels with 512-bit vectors ({@link #WIDE_CORES}). */
     private final boolean wideKernels;
-    /** The most pieces a product is cut into ({@link #MAX_PIECES}; with {@link #wideKernels}, the cores). */
+    /** The most pieces a product is cut into ({@link #MAX_PIECES}; with {@link #wideKernels}, the cores, 2 to 8). */
     private final int maxPieces;
     private Memory bufC = new Memory(1 << 16);
 
@@ -258,9 +258,8 @@ final class SystemOpenBlas implements Blas.Backend {
             sb.hold(b);
         }
         boolean alongRows = m >= n; // a square product packs its B once per row block: 10% faster at 1024³ than column blocks
-        int length = alongRows ? m : n;
-        int per = chunkLength(length, flops, maxPieces);
-        Parallel.forRange(length, per, (from, to) -> {
+        int per = pieceLength(m, n, flops);
+        Parallel.forRange(alongRows ? m : n, per, (from, to) -> {
             // rows [from, to) of C need rows of A (columns of a transposed A); columns need those of B
             long at = alongRows ? (a.trans() == 'T' ? from : (long) from * lda) : 0;
             long bt = alongRows ? 0 : (b.trans() == 'T' ? (long) from * ldb : from);
@@ -284,11 +283,18 @@ final class SystemOpenBlas implements Blas.Backend {
         }
     }
 
+    /**
+     * The rows (m >= n) or columns of C in each piece of an m×n product of {@code flops} operations:
+     * products are cut along their longer side of C ({@link #chunkLength}).
+     */
+    private int pieceLength(int m, int n, double flops) {
+        return chunkLength(Math.max(m, n), flops, maxPieces);
+    }
+
     /** The floating-point operations of the largest piece {@link #gemm} cuts an m×n×k product into. */
     double pieceFlops(int m, int n, int k) {
         double flops = 2.0 * m * n * k;
-        int length = Math.max(m, n);
-        return flops * chunkLength(length, flops, maxPieces) / Math.max(1, length);
+        return flops * pieceLength(m, n, flops) / Math.max(1, Math.max(m, n));
     }
 
     /**
@@ -297,10 +303,8 @@ final class SystemOpenBlas implements Blas.Backend {
      */
     private void gemmInPlace(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k,
             ArrayStorage out, int outOffset) {
-        double flops = 2.0 * m * n * k;
         boolean alongRows = m >= n;
-        int length = alongRows ? m : n;
-        int per = chunkLength(length, flops, maxPieces);
+        int per = pieceLength(m, n, 2.0 * m * n * k);
         int lda = a.ld();
         int ldb = b.ld();
         boolean single = dtype == ScalarType.FLOAT32;
@@ -310,7 +314,7 @@ final class SystemOpenBlas implements Blas.Backend {
         double[] ad = single ? null : a.storage().d;
         double[] bd = single ? null : b.storage().d;
         double[] cd = single ? null : out.d;
-        Parallel.forRange(length, per, (from, to) -> {
+        Parallel.forRange(alongRows ? m : n, per, (from, to) -> {
             int at = a.offset() + (alongRows ? (a.trans() == 'T' ? from : from * lda) : 0);
             int bt = b.offset() + (alongRows ? 0 : (b.trans() == 'T' ? from * ldb : from));
             int ct = outOffset + (alongRows ? from * n : from);
