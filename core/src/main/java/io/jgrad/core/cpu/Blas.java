@@ -502,20 +502,21 @@ public final class Blas {
 
     /**
      * Whether a {@link #wide} product runs faster in the system OpenBLAS than in the vector tiles:
-     * where OpenBLAS has AVX-512 kernels and is called on the Java arrays in place (JDK 22+,
-     * {@link ForeignGemm}), for products of at least {@link #LIBRARY_FLOPS} with k of at least 256.
+     * where OpenBLAS has AVX-512 kernels and is called on the Java arrays in place
+     * ({@link InPlaceGemm}), for products of at least {@link #LIBRARY_FLOPS} with k of at least 256.
      * There, on two cores (2026-12-07, fresh outputs): 128×784×512 at 314-316 GFLOPS against the
      * tiles' 290-292, 128×512×512 288-292 against 276-282, 128×256×256 209-212 against 189-193; with
      * k = 128 (512×128×784) the tiles stayed ahead (194-206 against 174-185). With the Haswell
      * kernels the tiles run at about twice OpenBLAS's speed, and with operands copied the copies
      * eat the difference. Decided by the machine and the JVM alone, never by timing: where it can
      * hold, the product waits for the library to be chosen. So on such a machine a seed's bits
-     * differ between JDK 17 (or {@code -Djgrad.blas.foreign=false}) and JDK 22+, as they differ
-     * between libraries. These products take {@link #LOCK}, as the library's always do (the tiles
+     * differ where neither in-place path binds (with {@code -Djgrad.blas.pinned=false} before JDK 22,
+     * or where jffi's stub does not load), as they differ between libraries; the two in-place paths
+     * make the same calls, so they give the same bits. These products take {@link #LOCK}, as the library's always do (the tiles
      * run without it).
      */
     static boolean libraryFaster(int m, int n, int k) {
-        if (k < 256 || 2.0 * m * n * k < LIBRARY_FLOPS || !ForeignGemm.available()) {
+        if (k < 256 || 2.0 * m * n * k < LIBRARY_FLOPS || !(ForeignGemm.available() || PinnedGemm.ENABLED)) {
             return false;
         }
         return chosen().backend() instanceof SystemOpenBlas s && s.inPlace() && s.wideKernels();

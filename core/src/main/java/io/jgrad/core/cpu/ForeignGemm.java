@@ -13,14 +13,15 @@ import java.util.Optional;
  * {@code Linker.Option.critical(true)}: the native code reads the operands and writes the product
  * in the heap arrays themselves, so nothing is copied into native memory and back (1024³ with
  * AVX-512 kernels on two cores: 357-362 GFLOPS in place against 343-346 with the copies, a harness).
- * JNA, which jgrad uses on JDK 17, can only pass native memory.
+ * JNA can only pass native memory; before JDK 22 {@link PinnedGemm} pins the arrays instead.
  *
  * <p>This class compiles on JDK 17: it reaches the API by reflection once, when it loads, and
  * composes the handles so that a call is a plain {@code invokeExact} with Java arrays and offsets,
  * which the JIT compiles like any downcall. On a JDK before 22 or with
  * {@code -Djgrad.blas.foreign=false} {@link #available()} is false; then, or when binding fails
- * (logged at INFO), {@link SystemOpenBlas} copies as before. A critical call holds off garbage
- * collection until it returns and must not call back into Java, which OpenBLAS's gemm never does;
+ * (logged at INFO), {@link SystemOpenBlas} tries {@link PinnedGemm}, then copies. A critical call
+ * holds off garbage collection until it returns and must not call back into Java, which OpenBLAS's
+ * gemm never does;
  * so only pieces of at most {@link SystemOpenBlas}'s limit (a few milliseconds of work) are called
  * in place, and larger ones go through copies, whose cost is small beside theirs.
  *
@@ -28,7 +29,7 @@ import java.util.Optional;
  * ({@code --enable-native-access=ALL-UNNAMED}, which {@code ./run} and the benchmark scripts pass;
  * JNA needs it as well from JDK 24).
  */
-final class ForeignGemm {
+final class ForeignGemm implements InPlaceGemm {
     private static final System.Logger LOG = System.getLogger(ForeignGemm.class.getName());
 
     /** Whether the in-place path may be used ({@code jgrad.blas.foreign}, default true). */
@@ -62,8 +63,8 @@ final class ForeignGemm {
             return new ForeignGemm(bindGemm(library, "cblas_sgemm", float.class, float[].class),
                     bindGemm(library, "cblas_dgemm", double.class, double[].class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-            LOG.log(System.Logger.Level.INFO, "OpenBLAS cannot be called on Java arrays in place here ({0}); its "
-                    + "operands are copied into native memory, as on JDK 17", String.valueOf(e));
+            LOG.log(System.Logger.Level.INFO, "OpenBLAS cannot be called through java.lang.foreign here ({0}); "
+                    + "jgrad pins the arrays instead, or copies them into native memory", String.valueOf(e));
             return null;
         }
     }
@@ -122,8 +123,13 @@ final class ForeignGemm {
                 long.class, int.class));
     }
 
-    /** Row-major {@code cblas_sgemm} on arrays: offsets in elements. */
-    void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+    @Override
+    public String how() {
+        return "on Java arrays in place";
+    }
+
+    @Override
+    public void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
             float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
         try {
             sgemm.invokeExact(SystemOpenBlas.ROW_MAJOR, transA, transB, m, n, k, alpha, a, 4L * aOffset, lda, b,
@@ -133,8 +139,8 @@ final class ForeignGemm {
         }
     }
 
-    /** Row-major {@code cblas_dgemm} on arrays: offsets in elements. */
-    void dgemm(int transA, int transB, int m, int n, int k, double alpha, double[] a, int aOffset, int lda,
+    @Override
+    public void dgemm(int transA, int transB, int m, int n, int k, double alpha, double[] a, int aOffset, int lda,
             double[] b, int bOffset, int ldb, double beta, double[] c, int cOffset, int ldc) {
         try {
             dgemm.invokeExact(SystemOpenBlas.ROW_MAJOR, transA, transB, m, n, k, alpha, a, 8L * aOffset, lda, b,

@@ -11,7 +11,9 @@ import io.jgrad.core.backend.View;
 
 /**
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),
- * bound with JNA's direct mapping. Operands are copied into native buffers that grow as needed
+ * bound with JNA's direct mapping. Where it can, a product runs on the Java arrays in place
+ * ({@link InPlaceGemm}: {@link ForeignGemm} on JDK 22+, {@link PinnedGemm} before); otherwise, and
+ * for very large pieces, operands are copied into native buffers that grow as needed
  * and are kept (each instance is used by one thread at a time: callers hold {@link Blas}'s lock, or
  * are the helper thread with an instance of its own); a view that is a small window of a large array
  * is copied row by row, so only the elements it covers cross over, and an operand whose storage
@@ -25,8 +27,8 @@ import io.jgrad.core.backend.View;
  */
 final class SystemOpenBlas implements Blas.Backend {
     static final int ROW_MAJOR = 101;
-    private static final int NO_TRANS = 111;
-    private static final int TRANS = 112;
+    static final int NO_TRANS = 111;
+    static final int TRANS = 112;
 
     /** Products below this many floating-point operations run as one call. */
     private static final double SPLIT_FLOPS = 8e6;
@@ -52,17 +54,23 @@ final class SystemOpenBlas implements Blas.Backend {
     private static final java.util.Set<String> WIDE_CORES = java.util.Set.of("skylakex", "cooperlake", "sapphirerapids");
 
     private final String description;
-    /** The in-place path on JDK 22+ ({@link ForeignGemm}), or null: operands are copied into native memory. */
-    private final ForeignGemm foreign;
+    /** The library file JNA loaded (null if JNA could not say). */
+    private final java.nio.file.Path file;
+    /**
+     * The in-place path ({@link ForeignGemm} on JDK 22+, else {@link PinnedGemm}), or null: operands
+     * are copied into native memory.
+     */
+    private final InPlaceGemm inPlace;
     /** Whether the library runs kernels with 512-bit vectors ({@link #WIDE_CORES}). */
     private final boolean wideKernels;
     /** The most pieces a product is cut into ({@link #MAX_PIECES}; with {@link #wideKernels}, the cores, 2 to 8). */
     private final int maxPieces;
     private Memory bufC = new Memory(1 << 16);
 
-    private SystemOpenBlas(String description, ForeignGemm foreign, boolean wideKernels) {
+    private SystemOpenBlas(String description, java.nio.file.Path file, InPlaceGemm inPlace, boolean wideKernels) {
         this.description = description;
-        this.foreign = foreign;
+        this.file = file;
+        this.inPlace = inPlace;
         this.wideKernels = wideKernels;
         this.maxPieces = wideKernels ? Math.min(MAX_WIDE_PIECES, Math.max(2, Runtime.getRuntime().availableProcessors()))
                 : MAX_PIECES;
@@ -98,11 +106,12 @@ final class SystemOpenBlas implements Blas.Backend {
                 NativeLibrary lib = NativeLibrary.getInstance(name);
                 Native.register(Lib.class, lib);
                 Lib.openblas_set_num_threads(1); // jgrad splits products itself: see the class comment
-                ForeignGemm foreign = lib.getFile() == null ? null : ForeignGemm.bind(lib.getFile().toPath());
+                java.nio.file.Path file = lib.getFile() == null ? null : lib.getFile().toPath();
+                InPlaceGemm inPlace = bindInPlace(file);
                 String core = Lib.openblas_get_corename();
                 boolean wide = core != null && WIDE_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
                 return new SystemOpenBlas(Lib.openblas_get_config() + " (system library " + lib.getFile()
-                        + (foreign != null ? ", on Java arrays in place" : "") + ")", foreign, wide);
+                        + (inPlace != null ? ", " + inPlace.how() : "") + ")", file, inPlace, wide);
             } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
                 problem = e.getMessage();
             }
@@ -116,6 +125,15 @@ final class SystemOpenBlas implements Blas.Backend {
         throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
+    /** The in-place path for the library file JNA loaded: {@link ForeignGemm} where it binds, else {@link PinnedGemm}, else null. */
+    private static InPlaceGemm bindInPlace(java.nio.file.Path file) {
+        if (file == null) {
+            return null;
+        }
+        InPlaceGemm foreign = ForeignGemm.bind(file);
+        return foreign != null ? foreign : PinnedGemm.bind(file);
+    }
+
     @Override
     public boolean takesConcurrentCalls() {
         return true;
@@ -124,17 +142,32 @@ final class SystemOpenBlas implements Blas.Backend {
     /** Another instance over the same library, with its own buffers (the pthread build takes concurrent calls). */
     @Override
     public Blas.Backend concurrentInstance() {
-        return new SystemOpenBlas(description, foreign, wideKernels);
+        return new SystemOpenBlas(description, file, inPlace, wideKernels);
     }
 
-    /** Whether products run on the Java arrays in place ({@link ForeignGemm}) rather than on copies. */
+    /** Whether products run on the Java arrays in place ({@link InPlaceGemm}) rather than on copies. */
     boolean inPlace() {
-        return foreign != null;
+        return inPlace != null;
+    }
+
+    /** The in-place path in use, or null (tests check which one binds). */
+    InPlaceGemm inPlacePath() {
+        return inPlace;
     }
 
     /** The same library with operands copied into native memory (tests compare the two paths). */
     SystemOpenBlas copying() {
-        return new SystemOpenBlas(description, null, wideKernels);
+        return using(null);
+    }
+
+    /** The same library called through {@code path} (null: copies); tests compare the paths. */
+    SystemOpenBlas using(InPlaceGemm path) {
+        return new SystemOpenBlas(description, file, path, wideKernels);
+    }
+
+    /** The library file JNA loaded, or null. */
+    java.nio.file.Path file() {
+        return file;
     }
 
     /** Whether the library's kernels use 512-bit vectors (OpenBLAS's SkylakeX, Cooperlake, SapphireRapids). */
@@ -209,8 +242,10 @@ final class SystemOpenBlas implements Blas.Backend {
 
     @Override
     public void gemm(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, ArrayStorage out, int outOffset) {
-        if (foreign != null && out != a.storage() && out != b.storage() // an aliased output goes through copies
-                && pieceFlops(m, n, k) <= MAX_IN_PLACE_FLOPS) {
+        if (inPlace != null && out != a.storage() && out != b.storage() // an aliased output goes through copies
+                && pieceFlops(m, n, k) <= MAX_IN_PLACE_FLOPS
+                && inPlace.reaches(Math.max(out.length(), Math.max(a.storage().length(), b.storage().length())),
+                        dtype.byteSize())) {
             gemmInPlace(dtype, a, b, m, n, k, out, outOffset);
             return;
         }
@@ -321,9 +356,9 @@ final class SystemOpenBlas implements Blas.Backend {
             int rows = alongRows ? to - from : m;
             int cols = alongRows ? n : to - from;
             if (single) {
-                foreign.sgemm(flag(a), flag(b), rows, cols, k, 1f, af, at, lda, bf, bt, ldb, 0f, cf, ct, n);
+                inPlace.sgemm(flag(a), flag(b), rows, cols, k, 1f, af, at, lda, bf, bt, ldb, 0f, cf, ct, n);
             } else {
-                foreign.dgemm(flag(a), flag(b), rows, cols, k, 1.0, ad, at, lda, bd, bt, ldb, 0.0, cd, ct, n);
+                inPlace.dgemm(flag(a), flag(b), rows, cols, k, 1.0, ad, at, lda, bd, bt, ldb, 0.0, cd, ct, n);
             }
         });
     }

@@ -3,38 +3,73 @@ package io.jgrad.core.cpu;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.jgrad.core.backend.ScalarType;
+import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The system OpenBLAS called on Java arrays in place ({@link ForeignGemm}, JDK 22+) against the
- * same library on copies in native memory: the same bits for every layout, window and thread
- * count. On JDK 17 the in-place path must be off. CI runs this class on a JDK 25 too, where the
- * machine has one.
+ * The system OpenBLAS called on Java arrays in place ({@link ForeignGemm} on JDK 22+,
+ * {@link PinnedGemm} on any JDK) against the same library on copies in native memory: the same bits
+ * for every layout, window and thread count. CI runs this class on a JDK 25 too, where the machine
+ * has one, so both in-place paths are checked.
  */
-class ForeignGemmTest {
+class InPlaceGemmTest {
     private static SystemOpenBlas library() {
         Blas.Backend b = BlasBackends.get("openblas");
         assertThat(b).isInstanceOf(SystemOpenBlas.class);
         return (SystemOpenBlas) b;
     }
 
+    /** java.lang.foreign from JDK 22, pinned arrays before (jffi's stub ships for this platform). */
     @Test
-    void theArraysAreUsedInPlaceExactlyFromJdk22() {
+    void theArraysAreUsedInPlaceThroughForeignFromJdk22AndPinnedBefore() {
         SystemOpenBlas lib = library();
-        boolean expected = Runtime.version().feature() >= 22
+        boolean foreign = Runtime.version().feature() >= 22
                 && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.foreign"));
-        assertThat(lib.inPlace()).as("JDK %s", Runtime.version()).isEqualTo(expected);
-        assertThat(lib.description().contains("on Java arrays in place")).isEqualTo(expected);
+        Class<?> expected = foreign ? ForeignGemm.class : PinnedGemm.ENABLED ? PinnedGemm.class : null;
+        assertThat(lib.inPlacePath() == null ? null : lib.inPlacePath().getClass())
+                .as("JDK %s", Runtime.version()).isEqualTo(expected);
+        assertThat(lib.description()).contains(foreign ? ", on Java arrays in place)" : ", on pinned Java arrays in place)");
         assertThat(lib.copying().inPlace()).isFalse();
     }
 
-    /** A product of two windows of larger arrays, both flags, on both paths: the same bits. */
+    /** Pinned arrays work on every JDK (on JDK 22+ they stand in where java.lang.foreign does not bind). */
     @Test
-    void inPlaceGivesTheCopyingPathsBits() {
+    void pinnedArraysBindOnEveryJdk() {
+        assertThat(pinned()).isNotNull();
+    }
+
+    @Test
+    void foreignGivesTheCopyingPathsBits() {
         SystemOpenBlas lib = library();
-        Assumptions.assumeTrue(lib.inPlace(), "OpenBLAS on Java arrays in place needs JDK 22 or later");
+        Assumptions.assumeTrue(lib.inPlacePath() instanceof ForeignGemm, "java.lang.foreign needs JDK 22 or later");
+        sameBitsAsCopies(lib);
+    }
+
+    @Test
+    void pinnedArraysGiveTheCopyingPathsBits() {
+        sameBitsAsCopies(library().using(pinned()));
+    }
+
+    /** jffi counts a pinned array's offset in bytes: arrays beyond 2 GiB are not passed that way. */
+    @Test
+    void pinnedArraysOfMoreThanTwoGibGoThroughCopies() {
+        PinnedGemm p = pinned();
+        assertThat(p.reaches(Integer.MAX_VALUE / 4, 4)).isTrue();
+        assertThat(p.reaches(Integer.MAX_VALUE / 4 + 1, 4)).isFalse();
+        assertThat(p.reaches(Integer.MAX_VALUE / 8 + 1, 8)).isFalse();
+    }
+
+    private static PinnedGemm pinned() {
+        Path file = library().file();
+        Assumptions.assumeTrue(PinnedGemm.ENABLED, "-Djgrad.blas.pinned=false");
+        return PinnedGemm.bind(file);
+    }
+
+    /** A product of two windows of larger arrays, both flags, on both paths: the same bits. */
+    private static void sameBitsAsCopies(SystemOpenBlas lib) {
+        assertThat(lib.inPlace()).isTrue();
         SystemOpenBlas copying = lib.copying();
         Random r = new Random(3);
         int[][] shapes = {{3, 4, 5}, {37, 29, 53}, {300, 200, 100}, {128, 784, 512}, {64, 512, 256}, {512, 512, 512}};
