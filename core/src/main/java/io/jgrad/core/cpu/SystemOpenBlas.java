@@ -131,7 +131,16 @@ final class SystemOpenBlas implements Blas.Backend {
             return null;
         }
         InPlaceGemm foreign = ForeignGemm.bind(file);
-        return foreign != null ? foreign : PinnedGemm.bind(file);
+        if (foreign != null) {
+            return foreign;
+        }
+        try {
+            return PinnedGemm.bind(file);
+        } catch (LinkageError e) { // jffi left off the class path: copies, as where its stub does not load
+            System.getLogger(SystemOpenBlas.class.getName()).log(System.Logger.Level.INFO,
+                    "OpenBLAS cannot be called on pinned Java arrays here ({0}); its operands are copied", String.valueOf(e));
+            return null;
+        }
     }
 
     @Override
