@@ -21,5 +21,16 @@ if [[ ${1:-} == W3 ]]; then heap="-Xmx896m -XX:G1HeapRegionSize=4m"; fi
 # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
 # native access for JNA and, on JDK 22+, for OpenBLAS called on Java arrays in place (JDK 17 accepts
 # the option too); JGRAD_JAVA names another java (bench/compare.sh passes it on), e.g. a JDK 25
+# Before JDK 22, OpenBLAS reads and writes the Java arrays in place only when asked (-Djgrad.blas.pinned=true,
+# jffi's pinned arrays; README): G1 cannot collect while an array is pinned, and a thread that waits for a
+# collection twice in a row then fails with OutOfMemoryError (a stress test hit it within 2 s at -Xmx64m);
+# allowing 100 waits (a diagnostic flag of JDK 17-21; later JDKs have neither the flag nor the need) made it
+# run 20 s without. The JDK's version comes from its release file: no extra JVM start
+pinned=()
+release="$(dirname "$(dirname "$(readlink -f "$(command -v "${JGRAD_JAVA:-java}")")")")/release"
+feature=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null || true)
+if [[ -n $feature && $feature -lt 22 ]]; then
+  pinned=(-Djgrad.blas.pinned=true -XX:+UnlockDiagnosticVMOptions -XX:GCLockerRetryAllocationCount=100)
+fi
 exec "${JGRAD_JAVA:-java}" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED "${pages[@]}" \
-  ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
+  "${pinned[@]}" ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"

@@ -1665,8 +1665,8 @@ public sealed class Tensor permits Parameter {
      * {@link #matmul(Tensor)} written into {@code out}, PyTorch's {@code torch.matmul(a, b, out=c)}:
      * the product's memory is reused from call to call instead of allocated (and zeroed) anew. Both
      * operands need at least 2 dims (batch dims broadcast as in {@link #matmul(Tensor)}); {@code out}
-     * must have the product's shape and dtype, and must not be a view of either operand's memory (the
-     * check compares storages: two {@code wrapArray} tensors over one array are not caught). Like
+     * must have the product's shape and dtype, and must not be a view of either operand's memory (nor
+     * a {@code wrapArray} tensor over an operand's array: {@link Storage#sharesMemoryWith}). Like
      * PyTorch's {@code out=} forms, it does not record a gradient: the operands may not require
      * one unless gradients are off ({@link Autograd#noGrad}), and {@code out} is changed in place
      * (its version counter moves, so a graph that saved it notices). The values are those
@@ -1700,7 +1700,7 @@ public sealed class Tensor permits Parameter {
             throw new ShapeException("matmul(out): out has shape " + Shapes.str(out.shape) + ", the product "
                     + Shapes.str(outShape));
         }
-        checkArgument(out.storage != storage && out.storage != other.storage,
+        checkArgument(!out.storage.sharesMemoryWith(storage) && !out.storage.sharesMemoryWith(other.storage),
                 "matmul(out): out shares memory with an operand; write the product into another tensor");
         if (shape.length > 2 && other.shape.length == 2) {
             // folded as matmul(other) folds it (one product of the rows stacked), so the bits are its bits

@@ -124,6 +124,15 @@ class MatMulOutTest {
         Tensor square = Tensor.randn(Generator.seeded(11), 3, 3);
         assertThatThrownBy(() -> square.matmul(square, square)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("shares memory with an operand");
+        // two tensors over one array are two storages, but one memory: refused too
+        float[] shared = new float[9];
+        Tensor left = Tensor.wrapArray(shared, 3, 3);
+        Tensor over = Tensor.wrapArray(shared, 3, 3);
+        assertThatThrownBy(() -> left.matmul(square, over)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shares memory with an operand");
+        assertThatThrownBy(() -> square.matmul(left, over)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("shares memory with an operand");
+        assertThat(square.matmul(left, Tensor.wrapArray(new float[9], 3, 3)).shape().toArray()).containsExactly(3, 3);
         assertThatThrownBy(() -> a.matmul(Tensor.randn(Generator.seeded(1), 4, 2), Tensor.zeros(4, 2)))
                 .isInstanceOf(ShapeException.class).hasMessageContaining("inner dimensions differ");
         assertThatThrownBy(() -> a.matmul(Tensor.randn(Generator.seeded(1), 3), Tensor.zeros(4)))

@@ -47,6 +47,15 @@ public abstract class Storage {
         return serial;
     }
 
+    /**
+     * Whether this storage and {@code other} may share memory, so that writing one can change the
+     * other: true for the same storage, and for two storages over one array (two
+     * {@code Tensor.wrapArray} calls on it). A backend whose storages can alias otherwise overrides this.
+     */
+    public boolean sharesMemoryWith(Storage other) {
+        return this == other;
+    }
+
     /** The in-place update counter. */
     public final int version() {
         return version;

@@ -50,6 +50,18 @@ public final class ArrayStorage extends Storage {
         return backend;
     }
 
+    /** The same storage, or another over the same array (read without computing deferred values). */
+    @Override
+    public boolean sharesMemoryWith(Storage other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof ArrayStorage o)) {
+            return false;
+        }
+        return (f != null && f == o.f) || (d != null && d == o.d) || (l != null && l == o.l);
+    }
+
     /** A FLOAT32 storage of n elements whose values are {@code expr}, computed when first read. */
     static ArrayStorage deferred(Backend backend, Fused expr, int n) {
         return new ArrayStorage(backend, expr, n);

@@ -510,8 +510,9 @@ public final class Blas {
      * kernels the tiles run at about twice OpenBLAS's speed, and with operands copied the copies
      * eat the difference. Decided by the machine and the JVM alone, never by timing: where it can
      * hold, the product waits for the library to be chosen. So on such a machine a seed's bits
-     * differ where neither in-place path binds (with {@code -Djgrad.blas.pinned=false} before JDK 22,
-     * or where jffi's stub does not load), as they differ between libraries; the two in-place paths
+     * differ where neither in-place path binds (before JDK 22 without {@code -Djgrad.blas.pinned=true},
+     * on JDK 22+ with {@code -Djgrad.blas.foreign=false} and without it, or where jffi's stub does not
+     * load or its check at binding fails), as they differ between libraries; the two in-place paths
      * make the same calls, so they give the same bits. These products take {@link #LOCK}, as the library's always do (the tiles
      * run without it).
      */

@@ -15,13 +15,19 @@ import java.util.Arrays;
  * through jffi (the call layer of jnr-ffi): for the length of one call the JVM pins each array
  * ({@code GetPrimitiveArrayCritical}), so the library reads the operands and writes the product in
  * the heap arrays themselves instead of copies in native memory. {@link SystemOpenBlas} uses it
- * where {@link ForeignGemm} cannot run (JDK 17-21), with {@code -Djgrad.blas.pinned=false} it is
- * off, and where jffi's JNI stub does not load (it ships one per platform in its native jar, unpacked
- * to a temporary file) products use copies, as before.
+ * where {@link ForeignGemm} cannot run (JDK 17-21) when asked to ({@code -Djgrad.blas.pinned=true};
+ * jgrad's launchers ask on those JDKs); where jffi's JNI stub does not load (it ships one per
+ * platform in its native jar, unpacked to a temporary file, or {@code jffi.extract.dir}) products use
+ * copies, as by default.
  *
- * <p>While an array is pinned, garbage collection waits (on JDK 17's G1, a thread that needs a
- * collection stalls until the call returns): so, as for {@link ForeignGemm}, only pieces of a few
- * milliseconds are called this way ({@link SystemOpenBlas#MAX_IN_PLACE_FLOPS}).
+ * <p>Why it is not on by default: before JDK 22, G1 cannot collect while any array is pinned (the
+ * GC locker). A thread of the program that needs a collection meanwhile stalls until the call
+ * returns, and gives up with an {@code OutOfMemoryError} ("Retried waiting for GCLocker too often")
+ * after {@code GCLockerRetryAllocationCount} (2) such stalls in a row, with the heap not full. A
+ * stress test (products back to back on two threads, two other threads allocating 1 MB arrays,
+ * {@code -Xmx64m}, JDK 17) hit it within 2 s; with {@code -XX:+UnlockDiagnosticVMOptions
+ * -XX:GCLockerRetryAllocationCount=100}, which the launchers pass with the property, it ran 20 s
+ * without. Only pieces of bounded work are called this way ({@link SystemOpenBlas#MAX_IN_PLACE_FLOPS}).
  *
  * <p>jffi 1.4.3 adds a pinned array's offset to its address in bytes, where its copying path counts
  * elements: this class passes byte offsets, and {@link #bind} checks on a product of windows of
@@ -30,8 +36,8 @@ import java.util.Arrays;
 final class PinnedGemm implements InPlaceGemm {
     private static final System.Logger LOG = System.getLogger(PinnedGemm.class.getName());
 
-    /** Whether the pinned path may be used ({@code jgrad.blas.pinned}, default true). */
-    static final boolean ENABLED = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.pinned"));
+    /** Whether {@link SystemOpenBlas} uses the pinned path ({@code jgrad.blas.pinned}, default false: see the class comment). */
+    static final boolean ENABLED = "true".equalsIgnoreCase(System.getProperty("jgrad.blas.pinned"));
 
     private static final int IN = ArrayFlags.IN | ArrayFlags.PINNED;
     private static final int OUT = ArrayFlags.OUT | ArrayFlags.PINNED;
@@ -53,11 +59,11 @@ final class PinnedGemm implements InPlaceGemm {
 
     /**
      * Binds the two functions of the OpenBLAS library at {@code library} (already loaded by JNA),
-     * or returns null when the pinned path is off (nothing logged) or cannot be used here (logged at
-     * INFO: jffi's stub does not load, or the check of the result fails).
+     * whatever {@link #ENABLED} says, or returns null when it cannot be used here (logged at INFO:
+     * jffi or its stub does not load, the library lacks the functions, or the check of the result fails).
      */
     static PinnedGemm bind(Path library) {
-        if (!ENABLED || library == null) {
+        if (library == null) {
             return null;
         }
         try {
@@ -132,7 +138,7 @@ final class PinnedGemm implements InPlaceGemm {
                 : "a pinned dgemm wrote " + Arrays.toString(cd) + ", not " + Arrays.toString(wantD);
     }
 
-    /** jffi takes an offset as a 32-bit count of bytes: arrays of more than 2 GiB go through copies. */
+    /** jffi takes an offset as a 32-bit count of bytes: arrays of 2 GiB or more go through copies. */
     @Override
     public boolean reaches(int elements, int elementBytes) {
         return (long) elements * elementBytes <= Integer.MAX_VALUE;
@@ -146,7 +152,7 @@ final class PinnedGemm implements InPlaceGemm {
     @Override
     public void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
             float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
-        HeapInvocationBuffer call = new HeapInvocationBuffer(single, 3);
+        HeapInvocationBuffer call = new HeapInvocationBuffer(single, 4); // room for 3 without growing
         call.putInt(SystemOpenBlas.ROW_MAJOR);
         call.putInt(transA);
         call.putInt(transB);
@@ -167,7 +173,7 @@ final class PinnedGemm implements InPlaceGemm {
     @Override
     public void dgemm(int transA, int transB, int m, int n, int k, double alpha, double[] a, int aOffset, int lda,
             double[] b, int bOffset, int ldb, double beta, double[] c, int cOffset, int ldc) {
-        HeapInvocationBuffer call = new HeapInvocationBuffer(dual, 3);
+        HeapInvocationBuffer call = new HeapInvocationBuffer(dual, 4);
         call.putInt(SystemOpenBlas.ROW_MAJOR);
         call.putInt(transA);
         call.putInt(transB);

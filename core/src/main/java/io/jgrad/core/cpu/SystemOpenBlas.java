@@ -45,9 +45,11 @@ final class SystemOpenBlas implements Blas.Backend {
     private static final int MAX_WIDE_PIECES = 8;
     /**
      * The most floating-point operations of one piece called on the Java arrays in place: a critical
-     * call holds off the JVM's safepoints (and so garbage collection and other threads' pauses) until
-     * it returns, so a longer piece (about 10 ms at 200 GFLOPS a core) goes through copies, whose share
-     * of the time falls as products grow (1024³, in pieces of 1.1 GFLOP, runs in place).
+     * downcall ({@link ForeignGemm}) holds off the JVM's safepoints, and so garbage collection and
+     * other threads' pauses, until it returns; a pinned array ({@link PinnedGemm}) holds off garbage
+     * collection. So a longer piece (about 10 ms at 200 GFLOPS a core, 20 with 256-bit kernels at about
+     * 100) goes through copies, whose share of the time falls as products grow (1024³, in pieces of
+     * 0.5-1.1 GFLOP, runs in place).
      */
     static final double MAX_IN_PLACE_FLOPS = 2e9;
     /** OpenBLAS's names of its kernel sets with 512-bit vectors ({@code openblas_get_corename}). */
@@ -125,7 +127,10 @@ final class SystemOpenBlas implements Blas.Backend {
         throw new IllegalStateException("cannot load " + library + ": " + first.trim());
     }
 
-    /** The in-place path for the library file JNA loaded: {@link ForeignGemm} where it binds, else {@link PinnedGemm}, else null. */
+    /**
+     * The in-place path for the library file JNA loaded: {@link ForeignGemm} where it binds, else
+     * {@link PinnedGemm} if {@code -Djgrad.blas.pinned=true} and it binds, else null (copies).
+     */
     private static InPlaceGemm bindInPlace(java.nio.file.Path file) {
         if (file == null) {
             return null;
@@ -133,6 +138,9 @@ final class SystemOpenBlas implements Blas.Backend {
         InPlaceGemm foreign = ForeignGemm.bind(file);
         if (foreign != null) {
             return foreign;
+        }
+        if (!PinnedGemm.ENABLED) {
+            return null;
         }
         try {
             return PinnedGemm.bind(file);
@@ -251,7 +259,7 @@ final class SystemOpenBlas implements Blas.Backend {
 
     @Override
     public void gemm(ScalarType dtype, Blas.Operand a, Blas.Operand b, int m, int n, int k, ArrayStorage out, int outOffset) {
-        if (inPlace != null && out != a.storage() && out != b.storage() // an aliased output goes through copies
+        if (inPlace != null && !out.sharesMemoryWith(a.storage()) && !out.sharesMemoryWith(b.storage()) // aliased: copies
                 && pieceFlops(m, n, k) <= MAX_IN_PLACE_FLOPS
                 && inPlace.reaches(Math.max(out.length(), Math.max(a.storage().length(), b.storage().length())),
                         dtype.byteSize())) {

@@ -21,23 +21,110 @@ class InPlaceGemmTest {
         return (SystemOpenBlas) b;
     }
 
-    /** java.lang.foreign from JDK 22, pinned arrays before (jffi's stub ships for this platform). */
+    /** java.lang.foreign from JDK 22; before, pinned arrays when asked for (-Djgrad.blas.pinned=true), else copies. */
     @Test
-    void theArraysAreUsedInPlaceThroughForeignFromJdk22AndPinnedBefore() {
+    void theArraysAreUsedInPlaceThroughForeignFromJdk22AndPinnedBeforeWhenAsked() {
         SystemOpenBlas lib = library();
         boolean foreign = Runtime.version().feature() >= 22
                 && !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.foreign"));
         Class<?> expected = foreign ? ForeignGemm.class : PinnedGemm.ENABLED ? PinnedGemm.class : null;
         assertThat(lib.inPlacePath() == null ? null : lib.inPlacePath().getClass())
                 .as("JDK %s", Runtime.version()).isEqualTo(expected);
-        assertThat(lib.description()).contains(foreign ? ", on Java arrays in place)" : ", on pinned Java arrays in place)");
+        if (expected == null) {
+            assertThat(lib.description()).doesNotContain("in place");
+        } else {
+            assertThat(lib.description()).contains(foreign ? ", on Java arrays in place)" : ", on pinned Java arrays in place)");
+        }
         assertThat(lib.copying().inPlace()).isFalse();
     }
 
-    /** Pinned arrays work on every JDK (on JDK 22+ they stand in where java.lang.foreign does not bind). */
+    /** Pinned arrays bind on every JDK, whether or not jgrad uses them by default. */
     @Test
     void pinnedArraysBindOnEveryJdk() {
         assertThat(pinned()).isNotNull();
+    }
+
+    /** A library without cblas_sgemm (the C library) is refused at binding, not at the first product. */
+    @Test
+    void aLibraryWithoutGemmDoesNotBind() {
+        Path libc = Path.of("/lib/x86_64-linux-gnu/libc.so.6");
+        Assumptions.assumeTrue(java.nio.file.Files.exists(libc), "no glibc at " + libc);
+        assertThat(PinnedGemm.bind(libc)).isNull();
+    }
+
+    /** The calls reach the in-place path (not the copies), except for arrays it cannot reach. */
+    @Test
+    void productsGoThroughTheInPlacePathUnlessItCannotReachTheArrays() {
+        PinnedGemm p = pinned();
+        int[] calls = new int[1];
+        boolean[] reach = {true};
+        InPlaceGemm counting = new InPlaceGemm() {
+            @Override
+            public void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset,
+                    int lda, float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
+                calls[0]++;
+                p.sgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            }
+
+            @Override
+            public void dgemm(int transA, int transB, int m, int n, int k, double alpha, double[] a, int aOffset,
+                    int lda, double[] b, int bOffset, int ldb, double beta, double[] c, int cOffset, int ldc) {
+                calls[0]++;
+                p.dgemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+            }
+
+            @Override
+            public boolean reaches(int elements, int elementBytes) {
+                return reach[0];
+            }
+
+            @Override
+            public String how() {
+                return "counted";
+            }
+        };
+        SystemOpenBlas lib = library().using(counting);
+        Random r = new Random(5);
+        Blas.Operand a = window(r, ScalarType.FLOAT32, 64, 32, 'N');
+        Blas.Operand b = window(r, ScalarType.FLOAT32, 32, 48, 'N');
+        ArrayStorage want = ArrayStorage.allocate(ScalarType.FLOAT32, 64 * 48);
+        library().copying().gemm(ScalarType.FLOAT32, a, b, 64, 48, 32, want, 0);
+        ArrayStorage got = ArrayStorage.allocate(ScalarType.FLOAT32, 64 * 48);
+        lib.gemm(ScalarType.FLOAT32, a, b, 64, 48, 32, got, 0);
+        assertThat(calls[0]).isPositive();
+        reach[0] = false;
+        int before = calls[0];
+        ArrayStorage viaCopies = ArrayStorage.allocate(ScalarType.FLOAT32, 64 * 48);
+        lib.gemm(ScalarType.FLOAT32, a, b, 64, 48, 32, viaCopies, 0);
+        assertThat(calls[0]).isEqualTo(before);
+        for (int i = 0; i < 64 * 48; i++) {
+            assertThat(got.get(i)).isEqualTo(want.get(i));
+            assertThat(viaCopies.get(i)).isEqualTo(want.get(i));
+        }
+    }
+
+    /** Two storages over one array alias as one storage does: the product goes through copies, right. */
+    @Test
+    void anOutputOverAnOperandsArrayGoesThroughCopies() {
+        SystemOpenBlas lib = library().using(pinned());
+        int n = 32;
+        float[] values = new float[2 * n * n];
+        Random r = new Random(6);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = r.nextFloat() - 0.5f;
+        }
+        ArrayStorage apart = ArrayStorage.wrap(CpuBackend.INSTANCE, values.clone());
+        ArrayStorage want = ArrayStorage.allocate(ScalarType.FLOAT32, n * n);
+        lib.copying().gemm(ScalarType.FLOAT32, new Blas.Operand(apart, 0, n, n, n, 'N'),
+                new Blas.Operand(apart, 0, n, n, n, 'T'), n, n, n, want, 0);
+        ArrayStorage read = ArrayStorage.wrap(CpuBackend.INSTANCE, values);
+        ArrayStorage written = ArrayStorage.wrap(CpuBackend.INSTANCE, values); // another storage, the same array
+        // C over A itself: in place, the library would read elements of A it had already overwritten
+        lib.gemm(ScalarType.FLOAT32, new Blas.Operand(read, 0, n, n, n, 'N'), new Blas.Operand(read, 0, n, n, n, 'T'),
+                n, n, n, written, 0);
+        for (int i = 0; i < n * n; i++) {
+            assertThat((double) values[i]).isEqualTo(want.get(i));
+        }
     }
 
     @Test
@@ -62,9 +149,9 @@ class InPlaceGemmTest {
     }
 
     private static PinnedGemm pinned() {
-        Path file = library().file();
-        Assumptions.assumeTrue(PinnedGemm.ENABLED, "-Djgrad.blas.pinned=false");
-        return PinnedGemm.bind(file);
+        PinnedGemm p = PinnedGemm.bind(library().file());
+        assertThat(p).as("jffi's stub and the check at binding").isNotNull();
+        return p;
     }
 
     /** A product of two windows of larger arrays, both flags, on both paths: the same bits. */
@@ -111,7 +198,7 @@ class InPlaceGemmTest {
     /** An output that is also an operand is computed from copies (in place it would read what it wrote). */
     @Test
     void anOutputThatIsAnOperandGoesThroughCopies() {
-        SystemOpenBlas lib = library();
+        SystemOpenBlas lib = library().inPlace() ? library() : library().using(pinned());
         Random r = new Random(4);
         int n = 48;
         float[] values = new float[2 * n * n];
@@ -123,11 +210,11 @@ class InPlaceGemmTest {
         ArrayStorage want = ArrayStorage.allocate(ScalarType.FLOAT32, n * n);
         lib.copying().gemm(ScalarType.FLOAT32, new Blas.Operand(apart, 0, n, n, n, 'N'),
                 new Blas.Operand(apart, 0, n, n, n, 'T'), n, n, n, want, 0);
-        // C (the second half) = A·Aᵀ with A the first half: written over the array A is read from
+        // C = A·Aᵀ written over A itself (the first half): in place it would read what it had written
         lib.gemm(ScalarType.FLOAT32, new Blas.Operand(shared, 0, n, n, n, 'N'), new Blas.Operand(shared, 0, n, n, n, 'T'),
-                n, n, n, shared, n * n);
+                n, n, n, shared, 0);
         for (int i = 0; i < n * n; i++) {
-            assertThat(shared.get(n * n + i)).isEqualTo(want.get(i));
+            assertThat(shared.get(i)).isEqualTo(want.get(i));
         }
     }
 
