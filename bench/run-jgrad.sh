@@ -3,6 +3,7 @@
 #   bench/run-jgrad.sh W2 [--epochs N] [--samples N]
 #   bench/run-jgrad.sh Scaling [--batches 32,1024] [--widths 512] [--threads 1,2]
 #   bench/run-jgrad.sh StepBench W3 300   (one step of W1/W2/W3 on a fixed batch: forward, backward, optimizer)
+#   bench/run-jgrad.sh PinnedStress 20 2  (products on pinned arrays while 2 threads allocate: see its Javadoc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/env.sh
@@ -12,6 +13,7 @@ export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-1073741824} MALLOC_TRIM_
 main=io.jgrad.benchmarks.Workloads
 if [[ ${1:-} == Scaling ]]; then main=io.jgrad.benchmarks.Scaling; shift; fi
 if [[ ${1:-} == StepBench ]]; then main=io.jgrad.benchmarks.StepBench; shift; fi
+if [[ ${1:-} == PinnedStress ]]; then main=io.jgrad.benchmarks.PinnedStress; shift; fi
 # W3's 11-17 MB activations need room: at 512 MB G1 spent 2.4 s of a 40 s epoch in 2,230 pauses and
 # the batch-1000 evaluation could run out of memory; 1 GB ran as fast as 4 GB, and 896 MB (3 alternating
 # pairs, 19th session) faster than 1 GB with a peak RSS of 775-897 MiB against 982-1,155 (BENCHMARKS.md)

@@ -24,7 +24,7 @@ import java.util.Arrays;
  * GC locker). A thread of the program that needs a collection meanwhile stalls until the call
  * returns, and gives up with an {@code OutOfMemoryError} ("Retried waiting for GCLocker too often")
  * after {@code GCLockerRetryAllocationCount} (2) such stalls in a row, with the heap not full. A
- * stress test (products back to back on two threads, two other threads allocating 1 MB arrays,
+ * stress test ({@code bench/run-jgrad.sh PinnedStress}: products back to back, two threads allocating 1 MB arrays,
  * {@code -Xmx64m}, JDK 17) hit it within 2 s; with {@code -XX:+UnlockDiagnosticVMOptions
  * -XX:GCLockerRetryAllocationCount=100}, which the launchers pass with the property, it ran 20 s
  * without. Only pieces of bounded work are called this way ({@link SystemOpenBlas#MAX_IN_PLACE_FLOPS}).
