@@ -149,16 +149,22 @@ final class PinnedGemm implements InPlaceGemm {
         return "on pinned Java arrays in place";
     }
 
-    @Override
-    public void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
-            float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
-        HeapInvocationBuffer call = new HeapInvocationBuffer(single, 4); // room for 3 without growing
+    /** A call's buffer with its first six arguments (order, flags, sizes) in. */
+    private static HeapInvocationBuffer start(CallContext context, int transA, int transB, int m, int n, int k) {
+        HeapInvocationBuffer call = new HeapInvocationBuffer(context, 4); // room for the 3 arrays without growing
         call.putInt(SystemOpenBlas.ROW_MAJOR);
         call.putInt(transA);
         call.putInt(transB);
         call.putInt(m);
         call.putInt(n);
         call.putInt(k);
+        return call;
+    }
+
+    @Override
+    public void sgemm(int transA, int transB, int m, int n, int k, float alpha, float[] a, int aOffset, int lda,
+            float[] b, int bOffset, int ldb, float beta, float[] c, int cOffset, int ldc) {
+        HeapInvocationBuffer call = start(single, transA, transB, m, n, k);
         call.putFloat(alpha);
         call.putArray(a, 4 * aOffset, a.length - aOffset, IN); // a byte offset: see the class comment
         call.putInt(lda);
@@ -173,13 +179,7 @@ final class PinnedGemm implements InPlaceGemm {
     @Override
     public void dgemm(int transA, int transB, int m, int n, int k, double alpha, double[] a, int aOffset, int lda,
             double[] b, int bOffset, int ldb, double beta, double[] c, int cOffset, int ldc) {
-        HeapInvocationBuffer call = new HeapInvocationBuffer(dual, 4);
-        call.putInt(SystemOpenBlas.ROW_MAJOR);
-        call.putInt(transA);
-        call.putInt(transB);
-        call.putInt(m);
-        call.putInt(n);
-        call.putInt(k);
+        HeapInvocationBuffer call = start(dual, transA, transB, m, n, k);
         call.putDouble(alpha);
         call.putArray(a, 8 * aOffset, a.length - aOffset, IN);
         call.putInt(lda);
