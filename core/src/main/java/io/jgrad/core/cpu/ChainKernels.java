@@ -116,6 +116,12 @@ final class ChainKernels {
      * is warmed as soon as it is asked for (tests reset it).
      */
     static volatile boolean compilersSettled;
+    /**
+     * Whether a kernel must first run at compiled speed in its warm-up ({@link #warm}) before it is
+     * used. Tests that check a ready kernel's bits turn it off: the bits do not depend on how far the
+     * JIT has got, and on a loaded machine a warm-up may give up.
+     */
+    static volatile boolean timedWarmUp = true;
     /** Whether the thread that waits for the compilers has been started (tests reset it). */
     static final AtomicBoolean WATCHING = new AtomicBoolean();
     /**
@@ -187,7 +193,7 @@ final class ChainKernels {
         WARMER.execute(() -> {
             try {
                 Kernel k = define(e.signature);
-                if (warm(k)) {
+                if (!timedWarmUp || warm(k)) {
                     e.kernel = k;
                 }
             } catch (Throwable t) { // LinkageError, no class bytes, ...: stay on the step-by-step path
@@ -259,6 +265,18 @@ final class ChainKernels {
     }
 
     private static final long POLL_MILLIS = 50;
+
+    /**
+     * Lets every kernel whose warm-up gave up be asked for again (tests, after {@link #awaitWarm}):
+     * the next request submits it anew.
+     */
+    static void retryGivenUp() {
+        for (Entry e : KERNELS.values()) {
+            if (e.kernel == null) {
+                e.submitted.set(false);
+            }
+        }
+    }
 
     /** Waits until every kernel requested so far is ready or failed (tests). */
     static void awaitWarm() throws InterruptedException, java.util.concurrent.ExecutionException {

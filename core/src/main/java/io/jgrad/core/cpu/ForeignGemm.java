@@ -19,11 +19,11 @@ import java.util.Optional;
  * composes the handles so that a call is a plain {@code invokeExact} with Java arrays and offsets,
  * which the JIT compiles like any downcall. On a JDK before 22 or with
  * {@code -Djgrad.blas.foreign=false} {@link #available()} is false; then, or when binding fails
- * (logged at INFO), {@link SystemOpenBlas} tries {@link PinnedGemm}, then copies. A critical call
- * holds off garbage collection until it returns and must not call back into Java, which OpenBLAS's
- * gemm never does;
- * so only pieces of at most {@link SystemOpenBlas}'s limit (a few milliseconds of work) are called
- * in place, and larger ones go through copies, whose cost is small beside theirs.
+ * (logged at INFO), {@link SystemOpenBlas} pins the arrays if asked ({@link PinnedGemm}), else
+ * copies. A critical call holds off safepoints, and so garbage collection, until it returns and must
+ * not call back into Java, which OpenBLAS's gemm never does; so only pieces of at most
+ * {@link SystemOpenBlas}'s limit (a few milliseconds of work) are called in place, and larger ones go
+ * through copies, whose cost is small beside theirs.
  *
  * <p>The JDK prints a warning on the first restricted call unless native access is enabled
  * ({@code --enable-native-access=ALL-UNNAMED}, which {@code ./run} and the benchmark scripts pass;
@@ -64,7 +64,7 @@ final class ForeignGemm implements InPlaceGemm {
                     bindGemm(library, "cblas_dgemm", double.class, double[].class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.INFO, "OpenBLAS cannot be called through java.lang.foreign here ({0}); "
-                    + "jgrad pins the arrays instead, or copies them into native memory", String.valueOf(e));
+                    + "jgrad pins the arrays instead if asked (-Djgrad.blas.pinned=true), else copies them into native memory", String.valueOf(e));
             return null;
         }
     }

@@ -12,7 +12,7 @@ import io.jgrad.core.backend.View;
 /**
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),
  * bound with JNA's direct mapping. Where it can, a product runs on the Java arrays in place
- * ({@link InPlaceGemm}: {@link ForeignGemm} on JDK 22+, {@link PinnedGemm} before); otherwise, and
+ * ({@link InPlaceGemm}: {@link ForeignGemm} on JDK 22+, {@link PinnedGemm} before when asked for); otherwise, and
  * for very large pieces, operands are copied into native buffers that grow as needed
  * and are kept (each instance is used by one thread at a time: callers hold {@link Blas}'s lock, or
  * are the helper thread with an instance of its own); a view that is a small window of a large array
@@ -59,7 +59,7 @@ final class SystemOpenBlas implements Blas.Backend {
     /** The library file JNA loaded (null if JNA could not say). */
     private final java.nio.file.Path file;
     /**
-     * The in-place path ({@link ForeignGemm} on JDK 22+, else {@link PinnedGemm}), or null: operands
+     * The in-place path ({@link ForeignGemm} on JDK 22+, else {@link PinnedGemm} if asked for), or null: operands
      * are copied into native memory.
      */
     private final InPlaceGemm inPlace;
