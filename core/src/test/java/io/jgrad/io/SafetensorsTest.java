@@ -495,13 +495,17 @@ class SafetensorsTest {
         assertThat(Safetensors.load(target).tensors().get("x").toFloatArray()).containsOnly(0f);
     }
 
-    /** Saves in a loop until killed; used by the kill test below. */
+    /** Saves in a loop until killed, saying "saved" after the first save; used by the kill test below. */
     public static void main(String[] args) throws IOException {
         Path target = Path.of(args[0]);
         for (int i = 0; ; i++) {
             Map<String, Tensor> t = new LinkedHashMap<>();
             t.put("w", Tensor.full(i, 256, 256));
             Safetensors.save(target, t, Map.of("i", Integer.toString(i)));
+            if (i == 0) {
+                System.out.println("saved");
+                System.out.flush();
+            }
         }
     }
 
@@ -514,8 +518,21 @@ class SafetensorsTest {
         for (int kill = 0; kill < 10; kill++) {
             Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                     SafetensorsTest.class.getName(), target.toString()).redirectErrorStream(true).start();
-            Thread.sleep(300 + g.nextInt(400));
-            p.destroyForcibly();
+            if (kill == 0) { // the first kill lands after a save, whatever the machine's load: a file must exist at the end
+                try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = out.readLine()) != null && !line.equals("saved")) {
+                        continue; // a JVM warning
+                    }
+                    assertThat(line).as("the saving JVM's first save").isEqualTo("saved");
+                    Thread.sleep(g.nextInt(100)); // then at any point of a later save
+                    p.destroyForcibly();
+                }
+            } else {
+                Thread.sleep(300 + g.nextInt(400)); // anywhere: before, during or after a save
+                p.destroyForcibly();
+            }
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
             if (Files.exists(target)) {
                 Safetensors.Contents c = Safetensors.load(target);
