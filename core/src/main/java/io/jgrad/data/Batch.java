@@ -2,6 +2,7 @@ package io.jgrad.data;
 
 import io.jgrad.core.Tensor;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A minibatch: inputs [B, ...] and targets [B] (class indices, INT64).
@@ -30,7 +31,7 @@ public final class Batch implements AutoCloseable {
     private final Tensor inputs;
     private final Tensor targets;
     /** Takes the inputs' array back (null: nothing to give back); taken by the first close, on any thread. */
-    private final java.util.concurrent.atomic.AtomicReference<Runnable> giveBack;
+    private final AtomicReference<Runnable> giveBack;
     private volatile boolean closed;
 
     /**
@@ -46,7 +47,7 @@ public final class Batch implements AutoCloseable {
     Batch(Tensor inputs, Tensor targets, Runnable giveBack) {
         this.inputs = Objects.requireNonNull(inputs, "inputs");
         this.targets = Objects.requireNonNull(targets, "targets");
-        this.giveBack = new java.util.concurrent.atomic.AtomicReference<>(giveBack);
+        this.giveBack = new AtomicReference<>(giveBack);
     }
 
     /** The inputs [B, ...]. */

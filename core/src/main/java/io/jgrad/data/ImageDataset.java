@@ -4,6 +4,8 @@ import static com.google.common.base.Preconditions.checkArgument;
 
 import io.jgrad.core.Tensor;
 import io.jgrad.core.cpu.CpuBackend;
+import java.util.ArrayDeque;
+import java.util.Iterator;
 
 /**
  * Images kept as raw bytes (C·H·W per image, 0-255) with integer labels; each batch is
@@ -174,7 +176,7 @@ public final class ImageDataset implements Dataset {
     /** The most arrays kept for reuse: as many as a loader with prefetch gathers ahead. */
     private static final int KEPT = 4;
     /** Arrays of closed batches ({@link Batch#close()}), for the next batches of the same size; guarded by itself. */
-    private final java.util.ArrayDeque<float[]> spare = new java.util.ArrayDeque<>();
+    private final ArrayDeque<float[]> spare = new ArrayDeque<>();
 
     /** How many closed batches' arrays are kept for reuse (tests). */
     int spareArrays() {
@@ -186,7 +188,7 @@ public final class ImageDataset implements Dataset {
     /** An array of n floats: a closed batch's if one of that size is kept, else a new one. */
     private float[] fresh(int n) {
         synchronized (spare) {
-            for (java.util.Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {
+            for (Iterator<float[]> it = spare.iterator(); it.hasNext(); ) {
                 float[] a = it.next();
                 if (a.length == n) {
                     it.remove();

@@ -513,8 +513,8 @@ public final class Blas {
      * differ where neither in-place path binds (before JDK 22 without {@code -Djgrad.blas.pinned=true},
      * on JDK 22+ with {@code -Djgrad.blas.foreign=false} and without it, or where jffi's stub does not
      * load or its check at binding fails), as they differ between libraries; the two in-place paths
-     * make the same calls, so they give the same bits. These products take {@link #LOCK}, as the library's always do (the tiles
-     * run without it).
+     * make the same calls, so they give the same bits. These products take {@link #LOCK}, as the
+     * library's always do (the tiles run without it).
      */
     static boolean libraryFaster(int m, int n, int k) {
         if (k < 256 || 2.0 * m * n * k < LIBRARY_FLOPS || !(ForeignGemm.available() || PinnedGemm.ENABLED)) {

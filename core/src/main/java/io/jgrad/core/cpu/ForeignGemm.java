@@ -64,7 +64,8 @@ final class ForeignGemm implements InPlaceGemm {
                     bindGemm(library, "cblas_dgemm", double.class, double[].class));
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
             LOG.log(System.Logger.Level.INFO, "OpenBLAS cannot be called through java.lang.foreign here ({0}); "
-                    + "jgrad pins the arrays instead if asked (-Djgrad.blas.pinned=true), else copies them into native memory", String.valueOf(e));
+                    + "jgrad pins the arrays instead if asked (-Djgrad.blas.pinned=true), else copies them into "
+                    + "native memory", String.valueOf(e));
             return null;
         }
     }

@@ -4,7 +4,8 @@ package io.jgrad.core.cpu;
  * OpenBLAS's row-major {@code cblas_sgemm}/{@code cblas_dgemm} called on Java arrays in place:
  * the native code reads the operands and writes the product in the heap arrays themselves. Two ways
  * exist: {@link ForeignGemm} ({@code java.lang.foreign}, JDK 22+) and {@link PinnedGemm} (jffi's
- * pinned arrays, any JDK). {@link SystemOpenBlas} uses one of them when it binds, else copies.
+ * pinned arrays, any JDK). {@link SystemOpenBlas} uses the first where it binds, the second when
+ * asked for ({@code -Djgrad.blas.pinned=true}) and it binds, else copies.
  *
  * <p>Each call holds off the JVM's garbage collection until it returns, so callers keep a call to a
  * few milliseconds of work ({@link SystemOpenBlas#MAX_IN_PLACE_FLOPS}).

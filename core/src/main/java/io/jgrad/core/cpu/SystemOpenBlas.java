@@ -8,6 +8,7 @@ import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 import io.jgrad.core.backend.ScalarType;
 import io.jgrad.core.backend.View;
+import java.nio.file.Path;
 
 /**
  * Products through the machine's OpenBLAS ({@code cblas_sgemm}/{@code cblas_dgemm}, row-major),
@@ -57,7 +58,7 @@ final class SystemOpenBlas implements Blas.Backend {
 
     private final String description;
     /** The library file JNA loaded (null if JNA could not say). */
-    private final java.nio.file.Path file;
+    private final Path file;
     /**
      * The in-place path ({@link ForeignGemm} on JDK 22+, else {@link PinnedGemm} if asked for), or null: operands
      * are copied into native memory.
@@ -69,7 +70,7 @@ final class SystemOpenBlas implements Blas.Backend {
     private final int maxPieces;
     private Memory bufC = new Memory(1 << 16);
 
-    private SystemOpenBlas(String description, java.nio.file.Path file, InPlaceGemm inPlace, boolean wideKernels) {
+    private SystemOpenBlas(String description, Path file, InPlaceGemm inPlace, boolean wideKernels) {
         this.description = description;
         this.file = file;
         this.inPlace = inPlace;
@@ -108,7 +109,7 @@ final class SystemOpenBlas implements Blas.Backend {
                 NativeLibrary lib = NativeLibrary.getInstance(name);
                 Native.register(Lib.class, lib);
                 Lib.openblas_set_num_threads(1); // jgrad splits products itself: see the class comment
-                java.nio.file.Path file = lib.getFile() == null ? null : lib.getFile().toPath();
+                Path file = lib.getFile() == null ? null : lib.getFile().toPath();
                 InPlaceGemm inPlace = bindInPlace(file);
                 String core = Lib.openblas_get_corename();
                 boolean wide = core != null && WIDE_CORES.contains(core.trim().toLowerCase(java.util.Locale.ROOT));
@@ -131,7 +132,7 @@ final class SystemOpenBlas implements Blas.Backend {
      * The in-place path for the library file JNA loaded: {@link ForeignGemm} where it binds, else
      * {@link PinnedGemm} if {@code -Djgrad.blas.pinned=true} and it binds, else null (copies).
      */
-    private static InPlaceGemm bindInPlace(java.nio.file.Path file) {
+    private static InPlaceGemm bindInPlace(Path file) {
         if (file == null) {
             return null;
         }
@@ -183,7 +184,7 @@ final class SystemOpenBlas implements Blas.Backend {
     }
 
     /** The library file JNA loaded, or null. */
-    java.nio.file.Path file() {
+    Path file() {
         return file;
     }
 
