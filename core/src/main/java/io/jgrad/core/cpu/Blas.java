@@ -155,6 +155,15 @@ public final class Blas {
             return null;
         }
         Thread t = new Thread(() -> {
+            // the warm-up on a thread of its own, from now: it waits on C2's queue, not on the library
+            Thread warm = null;
+            if (SMALL && SMALL_WARM) {
+                warm = new Thread(SmallGemm::warm, "jgrad-kernel-warmup-gemm");
+                warm.setDaemon(true);
+                warm.start();
+            } else {
+                Simd.markReadyWithoutWarmUp(); // nothing warms the vector loops: they run at once, as before
+            }
             try {
                 chosen();
             } catch (RuntimeException | LinkageError e) {
@@ -162,10 +171,12 @@ public final class Blas {
                 LOG.log(System.Logger.Level.DEBUG, "choosing the product library early failed; the first product "
                         + "will choose again", e);
             }
-            if (SMALL && SMALL_WARM) {
-                SmallGemm.warm();
-            } else {
-                Simd.markMathReady(); // nothing warms the exponentials' loop: it runs at once, as before
+            if (warm != null) {
+                try {
+                    warm.join(); // awaitWarmUp waits for this thread
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
         }, "jgrad-blas-init");
         if (!EARLY_THREAD.compareAndSet(null, t)) {

@@ -43,7 +43,7 @@ public final class CpuBackend implements Backend {
     public static void scaleBytes(byte[] src, int from, float[] dst, int at, int n, float scale, float shift) {
         java.util.Objects.checkFromIndexSize(from, n, src.length);
         java.util.Objects.checkFromIndexSize(at, n, dst.length);
-        int done = Simd.ENABLED && Simd.mathReady() ? SimdKernels.scaleBytesLoop(src, from, dst, at, n, scale, shift) : 0;
+        int done = Simd.ENABLED && Simd.bytesReady() ? SimdKernels.scaleBytesLoop(src, from, dst, at, n, scale, shift) : 0;
         for (int i = done; i < n; i++) {
             dst[at + i] = (src[from + i] & 0xFF) * scale - shift;
         }

@@ -49,6 +49,11 @@ final class DotGemm {
         ready = true;
     }
 
+    /** Whether the vector kernel runs yet ({@link #ready}). */
+    static boolean ready() {
+        return ready;
+    }
+
     /**
      * out[m, n] (contiguous at outOffset) = A · Bᵀ as {@link #takes} describes; on the vector kernel
      * once it is compiled.

@@ -69,6 +69,27 @@ final class Simd {
         mathReady = true;
     }
 
+    /**
+     * Whether {@link CpuBackend#scaleBytes}' vector loop runs yet: as for {@link #mathReady}, once
+     * the warm-up has seen it run at compiled speed (the plain loop gives the same floats).
+     */
+    private static volatile boolean bytesReady;
+
+    static boolean bytesReady() {
+        return bytesReady;
+    }
+
+    /** Lets {@link CpuBackend#scaleBytes} take its vector loop from now on. */
+    static void markBytesReady() {
+        bytesReady = true;
+    }
+
+    /** Lets every kernel that waits for a warm-up run at once (where no warm-up thread will run). */
+    static void markReadyWithoutWarmUp() {
+        mathReady = true;
+        bytesReady = true;
+    }
+
     /** "on (...)" or "off (reason)". */
     static String describe() {
         return STATUS;

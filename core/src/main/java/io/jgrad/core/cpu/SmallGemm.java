@@ -115,10 +115,21 @@ final class SmallGemm {
 
     private SmallGemm() {}
 
-    /** How long {@link #warm} runs batches back to back; after that it checks every 100 ms, up to {@link #WARM_GIVE_UP_NANOS}. */
+    /** How long {@link #warm} runs batches back to back; after that it checks every {@link #POLL_MILLIS}, up to {@link #WARM_GIVE_UP_NANOS}. */
     private static final long WARM_BUSY_NANOS = 3_000_000_000L;
     /** When {@link #warm} gives up (a JVM that never compiles the tiles: -Xint, C1 only): the plain loops stay. */
     private static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
+    /**
+     * The pause between two of {@link #warm}'s batches once it has run {@link #WARM_BUSY_NANOS}.
+     * Under HotSpot's 50 ms (TieredCompileTaskTimeout): a method waiting for C2 whose counters have
+     * not moved for that long may be dropped from the queue.
+     */
+    private static final long POLL_MILLIS = 10;
+    /** How many calls on small operands {@link #warm} makes for each call on full-size ones. */
+    private static final int SMALL_CALLS = 9;
+    /** Full-size calls of each kind in one of {@link #warm}'s batches (the quickest of them decides). */
+    private static final int TIMED_CALLS = 5;
+    private static final System.Logger LOG = System.getLogger(SmallGemm.class.getName());
     /**
      * Whether products take the vector tiles: at once where nothing warms them ({@code
      * -Djgrad.blas.early=false} or {@code -Djgrad.blas.small.warm=false}), else once {@link #warm}
@@ -129,22 +140,32 @@ final class SmallGemm {
     private static volatile boolean tilesReady;
 
     /**
-     * Runs the vector kernels on dummy operands (17×128 by 128×48: two 8-row tiles and a single row,
-     * a strip of 32 columns and one of 16; {@link DotGemm}'s 17×128 by 128×10; the exponentials'
-     * loop) and lets each kind in (the tiles, DotGemm, {@link SimdKernels#floatMath}) once three
-     * batches in a row ran it at compiled speed. Every vector kernel must run here: one left cold runs
-     * interpreted for thousands of products (the 16-column tile once made W1's steps 1.5x slower).
-     * Before C2 compiles them the vector operations are objects on the heap, a product some hundred times
-     * slower: W1's first epoch took 0.27 s longer when its weight gradients (10 rows) first ran
-     * there cold. This runs on the thread that loads the library, while the program reads its data;
-     * products made meanwhile take the plain loops. A JVM that never compiles them keeps the plain
-     * loops (given up after {@link #WARM_GIVE_UP_NANOS}).
+     * Runs the vector kernels on dummy operands until C2 has compiled them, and lets each kind in
+     * once three batches in a row ran it at compiled speed: {@link DotGemm} (17×128 by 128×10), the
+     * tiles (17×128 by 128×48: two 8-row tiles and a single row, a strip of 32 columns and one of
+     * 16), {@link SimdKernels#scaleBytesLoop} (an image's bytes; a batch of them every step) and
+     * {@link SimdKernels#floatMath} (exp, sigmoid, tanh). Every vector kernel must run here: one left
+     * cold runs interpreted for thousands of products (the 16-column tile once made W1's steps 1.5x
+     * slower). Before C2 compiles them the vector operations are objects on the heap, a product
+     * some hundred times slower than compiled.
+     *
+     * <p>It runs on a daemon thread of its own from the moment the CPU backend is first used, while
+     * the program loads its data and trains; products made meanwhile take the plain loops (the same
+     * bits). How soon a kernel comes in depends on how soon HotSpot's counters ask C2 for it and on
+     * C2's queue, which at start-up holds hundreds of the JDK's and the program's methods. So for
+     * each timed call on full-size operands it makes {@link #SMALL_CALLS} on small ones (k = 4, a
+     * vector or two): invocations are what the counters count, and cheap ones cross the thresholds
+     * in a fraction of the boxed work; a loop of a few iterations also never asks for a second,
+     * on-stack compile of the same method. On two busy cores, W1's kernels came in about 0.5 s
+     * sooner than with full-size calls only (tiles at 1.2-1.8 s of uptime instead of 1.8-2.2), and
+     * its time to 84% fell from 1.19 s to 0.59-0.78 s (medians of alternating runs; BENCHMARKS.md).
+     * A JVM that never compiles them keeps the plain loops (given up after {@link #WARM_GIVE_UP_NANOS}).
      */
     static void warm() {
         if (VECTOR && !tilesReady) {
-            warmTiles();
+            warmKernels();
         } else if (!VECTOR) {
-            Simd.markMathReady(); // the exponentials' loop needs 512-bit vectors too: it will not run
+            Simd.markReadyWithoutWarmUp(); // no tiles to warm: the other vector loops run at once, as before
         }
     }
 
@@ -154,21 +175,46 @@ final class SmallGemm {
     }
 
     /**
-     * Lets products take the vector tiles and {@link DotGemm}, and {@link SimdKernels#floatMath} its
-     * vector loop, without a warm-up (no warm-up thread will run).
+     * Lets products take the vector tiles and {@link DotGemm}, and {@link SimdKernels#floatMath} and
+     * {@link SimdKernels#scaleBytesLoop} their vector loops, without a warm-up (no warm-up thread will run).
      */
     static void tilesWithoutWarmUp() {
         tilesReady = VECTOR;
         if (VECTOR) {
             DotGemm.markReady();
         }
-        Simd.markMathReady();
+        Simd.markReadyWithoutWarmUp();
     }
 
-    private static void warmTiles() {
+    /** One kind of kernel {@link #warm} lets in: its calls, how quick a compiled one is, and what lets it in. */
+    private static final class Kind {
+        final String name;
+        final java.util.function.IntConsumer full;
+        final java.util.function.IntConsumer small;
+        final long limitNanos;
+        final Runnable ready;
+        int streak;
+
+        Kind(String name, java.util.function.IntConsumer full, java.util.function.IntConsumer small, long limitNanos,
+             Runnable ready) {
+            this.name = name;
+            this.full = full;
+            this.small = small;
+            this.limitNanos = limitNanos;
+            this.ready = ready;
+        }
+
+        boolean done() {
+            return streak >= 3;
+        }
+    }
+
+    private static void warmKernels() {
         int m = 2 * MR + 1;
         int k = 128;
         int n = 3 * L;
+        int smallK = 4;
+        int dotK = 2 * L; // two of DotGemm's 16-lane steps
         float[] a = new float[m * k];
         float[] b = new float[k * n];
         for (int i = 0; i < a.length; i++) {
@@ -179,75 +225,74 @@ final class SmallGemm {
         }
         float[] c = new float[m * n];
         ArrayStorage sa = ArrayStorage.wrap(CpuBackend.INSTANCE, a);
+        ArrayStorage sb = ArrayStorage.wrap(CpuBackend.INSTANCE, b);
         Blas.Operand pa = new Blas.Operand(sa, 0, k, m, k, 'N');
         Blas.Operand pat = new Blas.Operand(sa, 0, m, k, m, 'T'); // the same values read as a transposed A
-        Blas.Operand pb = new Blas.Operand(ArrayStorage.wrap(CpuBackend.INSTANCE, b), 0, n, k, n, 'N');
-        Blas.Operand pbt = new Blas.Operand(pb.storage(), 0, k, n, k, 'T'); // B's values read as a transposed B
+        Blas.Operand pb = new Blas.Operand(sb, 0, n, k, n, 'N');
+        Blas.Operand pbt = new Blas.Operand(sb, 0, k, n, k, 'T'); // B's values read as a transposed B
         Blas.Operand pw = new Blas.Operand(sa, 0, k, 10, k, 'T'); // A's first 10 rows as a classifier's weight
+        Blas.Operand sma = new Blas.Operand(sa, 0, smallK, m, smallK, 'N');
+        Blas.Operand smat = new Blas.Operand(sa, 0, m, smallK, m, 'T');
+        Blas.Operand smb = new Blas.Operand(sb, 0, n, smallK, n, 'N');
+        Blas.Operand smbt = new Blas.Operand(sb, 0, smallK, n, smallK, 'T');
+        Blas.Operand dota = new Blas.Operand(sa, 0, dotK, m, dotK, 'N');
+        Blas.Operand dotw = new Blas.Operand(sa, 0, dotK, 10, dotK, 'T');
+        // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 816 exponentials; 784
+        // bytes); with boxed vectors, hundreds
+        Kind tiles = new Kind("tiles", i -> {
+            gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
+            panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
+        }, i -> {
+            gemm(i % 7 == 0 ? smat : sma, smb, m, n, smallK, c, 0, true);
+            panel(smbt, smallK, 0, n, true);
+        }, 15_000, () -> tilesReady = true);
+        Kind dot = new Kind("DotGemm", i -> DotGemm.gemm(pa, pw, m, 10, k, c, 0, true), // X·Wᵀ with 10 outputs
+                i -> DotGemm.gemm(dota, dotw, m, 10, dotK, c, 0, true), 5_000, DotGemm::markReady);
+        Kind bytes = new Kind("image bytes", i -> SimdKernels.scaleBytesLoop(PIXELS, 0, c, 0, PIXELS.length, 0.5f, 0.25f),
+                i -> SimdKernels.scaleBytesLoop(PIXELS, 0, c, 0, 2 * L, 0.5f, 0.25f), 3_000, Simd::markBytesReady);
+        Kind math = new Kind("exp, sigmoid, tanh", i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, 8 * L, true),
+                i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, L, true), 2_000, Simd::markMathReady);
+        Kind[] kinds = {dot, tiles, bytes, math};
         long start = System.nanoTime();
-        // each kind of kernel is let in as soon as it runs compiled, three batches in a row: the
-        // classifier's product (DotGemm) was compiled 0.2-0.5 s before the exponentials' loop
-        int tiles = 0;
-        int dot = 0;
-        int math = 0;
-        while (tiles < 3 || dot < 3 || math < 3) {
+        while (!(tiles.done() && dot.done() && bytes.done() && math.done())) {
             long now = System.nanoTime();
             if (now - start > WARM_GIVE_UP_NANOS) {
+                LOG.log(System.Logger.Level.DEBUG, "vector kernels not compiled after {0} s: their plain loops stay",
+                        WARM_GIVE_UP_NANOS / 1_000_000_000L);
                 return;
             }
             if (now - start > WARM_BUSY_NANOS) {
                 try {
-                    Thread.sleep(100); // the compilers are slow to get to it: check now and then, not in a loop
+                    Thread.sleep(POLL_MILLIS); // the compilers are slow to get to it: check now and then, not in a loop
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
                 }
             }
-            long quickTiles = Long.MAX_VALUE;
-            long quickDot = Long.MAX_VALUE;
-            long quickMath = Long.MAX_VALUE;
-            for (int i = 0; i < 50; i++) {
-                long t0 = System.nanoTime();
-                if (tiles < 3) {
-                    gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
-                    panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
+            for (Kind kind : kinds) {
+                if (kind.done()) {
+                    continue;
                 }
-                long t1 = System.nanoTime();
-                if (dot < 3) {
-                    DotGemm.gemm(pa, pw, m, 10, k, c, 0, true); // X·Wᵀ with 10 outputs
+                long quickest = Long.MAX_VALUE;
+                for (int i = 0; i < TIMED_CALLS; i++) {
+                    for (int j = 0; j < SMALL_CALLS; j++) {
+                        kind.small.accept(i * SMALL_CALLS + j);
+                    }
+                    long t0 = System.nanoTime();
+                    kind.full.accept(i);
+                    quickest = Math.min(quickest, System.nanoTime() - t0);
                 }
-                long t2 = System.nanoTime();
-                if (math < 3) {
-                    SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, m * n, true); // exp, sigmoid, tanh
-                    SimdKernels.scaleBytesLoop(PIXELS, 0, c, 0, PIXELS.length, 0.5f, 0.25f); // an image's bytes
+                // the quickest call of the batch, not the mean: on a busy machine (training already
+                // running on both cores) this thread is often descheduled, which made the mean miss
+                // for seconds with compiled kernels
+                kind.streak = quickest < kind.limitNanos ? kind.streak + 1 : 0;
+                if (kind.done()) {
+                    kind.ready.run();
+                    LOG.log(System.Logger.Level.DEBUG, "vector kernels in: {0}, {1} ms after the warm-up began",
+                            kind.name, (System.nanoTime() - start) / 1_000_000);
                 }
-                long t3 = System.nanoTime();
-                quickTiles = Math.min(quickTiles, t1 - t0);
-                quickDot = Math.min(quickDot, t2 - t1);
-                quickMath = Math.min(quickMath, t3 - t2);
-            }
-            // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 816 exponentials); with
-            // boxed vectors, hundreds. The quickest call of the batch, not the mean: on a busy machine
-            // (training already running on both cores) this thread is often descheduled, which made the
-            // mean miss for seconds with compiled kernels
-            tiles = streak(tiles, quickTiles, 15_000);
-            dot = streak(dot, quickDot, 5_000);
-            math = streak(math, quickMath, 8_000);
-            if (tiles == 3) {
-                tilesReady = true;
-            }
-            if (dot == 3) {
-                DotGemm.markReady();
-            }
-            if (math == 3) {
-                Simd.markMathReady();
             }
         }
-    }
-
-    /** Batches in a row that ran at compiled speed (at most 3, kept once reached): quickest under limit nanoseconds. */
-    private static int streak(int count, long quickest, long limit) {
-        return count >= 3 ? 3 : quickest < limit ? count + 1 : 0;
     }
 
     /** An image's bytes for the warm-up of {@link CpuBackend#scaleBytes}. */

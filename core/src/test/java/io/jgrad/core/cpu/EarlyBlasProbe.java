@@ -17,7 +17,9 @@ public final class EarlyBlasProbe {
             t.join(); // the event itself, not a sleep
         }
         System.out.println("thread=" + (t == null ? "none" : t.getName() + (t.isDaemon() ? " daemon" : ""))
-                + " chosenBeforeProduct=" + Blas.isChosen() + " mathReady=" + Simd.mathReady());
+                + " chosenBeforeProduct=" + Blas.isChosen() + " mathReady=" + Simd.mathReady()
+                + " bytesReady=" + Simd.bytesReady() + " vector=" + SmallGemm.VECTOR + " tilesReady=" + SmallGemm.tilesReady()
+                + " dotReady=" + DotGemm.ready());
         try {
             Tensor p = Tensor.of(new float[] {1, 2, 3, 4}, 2, 2).matmul(Tensor.of(new float[] {5, 6, 7, 8}, 2, 2));
             System.out.println("product=" + p.get(0, 0) + "," + p.get(0, 1) + "," + p.get(1, 0) + "," + p.get(1, 1)

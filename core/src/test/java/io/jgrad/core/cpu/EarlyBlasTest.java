@@ -38,7 +38,7 @@ class EarlyBlasTest {
     @Test
     void theLibraryIsChosenBeforeTheFirstProductOnADaemonThread() throws Exception {
         String out = probe();
-        assertThat(out).contains("thread=jgrad-blas-init daemon chosenBeforeProduct=true mathReady=true")
+        assertThat(out).contains("thread=jgrad-blas-init daemon chosenBeforeProduct=true mathReady=true bytesReady=true")
                 .contains("product=19.0,22.0,43.0,50.0");
     }
 
@@ -68,10 +68,26 @@ class EarlyBlasTest {
                 .contains("productFailed=jgrad.blas must be one of auto, openblas, jblas, java; got 'mkl'");
     }
 
+    /**
+     * With the Vector API and 512-bit vectors, the warm-up thread lets every kind of kernel in once
+     * C2 has compiled it (the probe waits for the thread to end: the event, not a time); elsewhere
+     * nothing waits and the flags say so at once.
+     */
+    @Test
+    void theWarmUpLetsEveryVectorKernelIn() throws Exception {
+        String out = probe("--add-modules=jdk.incubator.vector", "-XX:TieredStopAtLevel=4");
+        if (out.contains("vector=false")) {
+            assertThat(out).contains("tilesReady=false dotReady=false").contains("mathReady=true bytesReady=true");
+            return;
+        }
+        assertThat(out).contains("thread=jgrad-blas-init daemon chosenBeforeProduct=true mathReady=true bytesReady=true "
+                + "vector=true tilesReady=true dotReady=true").contains("product=19.0,22.0,43.0,50.0");
+    }
+
     @Test
     void theEarlyChoiceCanBeTurnedOff() throws Exception {
         String out = probe("-Djgrad.blas.early=false");
-        assertThat(out).as("nothing warms the exponentials' vector loop, so it runs at once")
-                .contains("thread=none chosenBeforeProduct=false mathReady=true").contains("product=19.0,22.0,43.0,50.0");
+        assertThat(out).as("nothing warms the exponentials' and the image bytes' vector loops, so they run at once")
+                .contains("thread=none chosenBeforeProduct=false mathReady=true bytesReady=true").contains("product=19.0,22.0,43.0,50.0");
     }
 }
