@@ -123,6 +123,7 @@ public final class Workloads {
         List<Double> accs = new ArrayList<>();
         double clock = 0;
         double toTarget = -1;
+        int stepsToTarget = -1;
         int steps = 0;
         for (int e = 0; e < epochs; e++) {
             long epochNanos = 0;
@@ -148,6 +149,7 @@ public final class Workloads {
                 seen += size;
                 if (++steps % 50 == 0 && toTarget < 0 && accuracy(m, test) >= target) {
                     toTarget = clock;
+                    stepsToTarget = steps;
                 }
             }
             double rate = seen / (epochNanos / 1e9);
@@ -160,9 +162,10 @@ public final class Workloads {
         }
         List<Double> after = rates.size() > 1 ? rates.subList(1, rates.size()) : rates;
         return String.format(Locale.ROOT, "{\"workload\":\"%s\",\"framework\":\"jgrad\",\"samples_per_s_median\":%.0f,"
-                        + "\"test_accuracy\":%s,\"seconds_to_target\":%s,\"target\":%.2f,\"peak_rss_mib\":%.0f,"
-                        + "\"threads\":%d,\"blas\":\"%s\"}", w, median(after), accs, toTarget < 0 ? "null"
-                        : String.format(Locale.ROOT, "%.2f", toTarget), target, peakRssMib(),
+                        + "\"test_accuracy\":%s,\"seconds_to_target\":%s,\"steps_to_target\":%s,\"target\":%.2f,"
+                        + "\"peak_rss_mib\":%.0f,\"threads\":%d,\"blas\":\"%s\"}", w, median(after), accs,
+                toTarget < 0 ? "null" : String.format(Locale.ROOT, "%.2f", toTarget),
+                stepsToTarget < 0 ? "null" : Integer.toString(stepsToTarget), target, peakRssMib(),
                 io.jgrad.core.cpu.Parallel.threads(), io.jgrad.core.cpu.Blas.backend());
     }
 
