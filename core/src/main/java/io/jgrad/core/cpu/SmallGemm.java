@@ -125,10 +125,8 @@ final class SmallGemm {
      * not moved for that long may be dropped from the queue.
      */
     private static final long POLL_MILLIS = 10;
-    /** How many calls on small operands {@link #warm} makes for each call on full-size ones. */
-    private static final int SMALL_CALLS = 9;
-    /** Full-size calls of each kind in one of {@link #warm}'s batches (the quickest of them decides). */
-    private static final int TIMED_CALLS = 5;
+    /** How many calls on small operands {@link #warm} makes in a batch, for each kind, before its one timed call on full-size operands. */
+    private static final int SMALL_CALLS = 20;
     private static final System.Logger LOG = System.getLogger(SmallGemm.class.getName());
     /**
      * Whether products take the vector tiles: at once where nothing warms them ({@code
@@ -151,14 +149,15 @@ final class SmallGemm {
      *
      * <p>It runs on a daemon thread of its own from the moment the CPU backend is first used, while
      * the program loads its data and trains; products made meanwhile take the plain loops (the same
-     * bits). How soon a kernel comes in depends on how soon HotSpot's counters ask C2 for it and on
-     * C2's queue, which at start-up holds hundreds of the JDK's and the program's methods. So for
-     * each timed call on full-size operands it makes {@link #SMALL_CALLS} on small ones (k = 4, a
-     * vector or two): invocations are what the counters count, and cheap ones cross the thresholds
-     * in a fraction of the boxed work; a loop of a few iterations also never asks for a second,
-     * on-stack compile of the same method. On two busy cores, W1's kernels came in about 0.5 s
-     * sooner than with full-size calls only (tiles at 1.2-1.8 s of uptime instead of 1.8-2.2), and
-     * its time to 84% fell from 1.19 s to 0.59-0.78 s (medians of alternating runs; BENCHMARKS.md).
+     * bits). How soon a kernel comes in depends on how soon HotSpot's counters ask C2 for it (at
+     * start-up, when C2's queue is long, HotSpot raises the thresholds in proportion) and on that
+     * queue. So each batch makes {@link #SMALL_CALLS} calls on small operands (k = 4, half a vector
+     * or two) for one timed call on full-size ones: invocations are what the counters count, and a
+     * full-size call costs some twenty small ones while boxed; a loop of a few iterations also never
+     * asks for a second, on-stack compile of the same method. On two busy cores W1's kernels now come
+     * in 0.6-1.2 s after the warm-up begins, at 0.2 s of uptime (before, after the library had loaded
+     * and with full-size calls only: the tiles at 1.8-2.2 s of uptime, the exponentials at 1.9-2.3),
+     * and its time to 84% fell (BENCHMARKS.md, 2026-12-07).
      * A JVM that never compiles them keeps the plain loops (given up after {@link #WARM_GIVE_UP_NANOS}).
      */
     static void warm() {
@@ -240,7 +239,7 @@ final class SmallGemm {
         // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 816 exponentials; 784
         // bytes); with boxed vectors, hundreds
         Kind tiles = new Kind("tiles", i -> {
-            gemm(i % 10 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
+            gemm(i % 5 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
             panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
         }, i -> {
             gemm(i % 7 == 0 ? smat : sma, smb, m, n, smallK, c, 0, true);
@@ -251,10 +250,10 @@ final class SmallGemm {
         Kind bytes = new Kind("image bytes", i -> SimdKernels.scaleBytesLoop(PIXELS, 0, c, 0, PIXELS.length, 0.5f, 0.25f),
                 i -> SimdKernels.scaleBytesLoop(PIXELS, 0, c, 0, 2 * L, 0.5f, 0.25f), 3_000, Simd::markBytesReady);
         Kind math = new Kind("exp, sigmoid, tanh", i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, 8 * L, true),
-                i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, L, true), 2_000, Simd::markMathReady);
+                i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, L / 2, true), 2_000, Simd::markMathReady);
         Kind[] kinds = {dot, tiles, bytes, math};
         long start = System.nanoTime();
-        while (!(tiles.done() && dot.done() && bytes.done() && math.done())) {
+        for (int batch = 0; !(tiles.done() && dot.done() && bytes.done() && math.done()); batch++) {
             long now = System.nanoTime();
             if (now - start > WARM_GIVE_UP_NANOS) {
                 LOG.log(System.Logger.Level.DEBUG, "vector kernels not compiled after {0} s: their plain loops stay",
@@ -273,19 +272,15 @@ final class SmallGemm {
                 if (kind.done()) {
                     continue;
                 }
-                long quickest = Long.MAX_VALUE;
-                for (int i = 0; i < TIMED_CALLS; i++) {
-                    for (int j = 0; j < SMALL_CALLS; j++) {
-                        kind.small.accept(i * SMALL_CALLS + j);
-                    }
-                    long t0 = System.nanoTime();
-                    kind.full.accept(i);
-                    quickest = Math.min(quickest, System.nanoTime() - t0);
+                for (int i = 0; i < SMALL_CALLS; i++) {
+                    kind.small.accept(i);
                 }
-                // the quickest call of the batch, not the mean: on a busy machine (training already
-                // running on both cores) this thread is often descheduled, which made the mean miss
-                // for seconds with compiled kernels
-                kind.streak = quickest < kind.limitNanos ? kind.streak + 1 : 0;
+                long t0 = System.nanoTime();
+                kind.full.accept(batch);
+                long took = System.nanoTime() - t0;
+                // three quick batches in a row: on a busy machine (training already running on both
+                // cores) this thread is often descheduled, and one slow call only restarts the count
+                kind.streak = took < kind.limitNanos ? kind.streak + 1 : 0;
                 if (kind.done()) {
                     kind.ready.run();
                     LOG.log(System.Logger.Level.DEBUG, "vector kernels in: {0}, {1} ms after the warm-up began",
