@@ -115,16 +115,21 @@ final class SmallGemm {
 
     private SmallGemm() {}
 
-    /** How long {@link #warm} runs batches back to back; after that it checks every {@link #POLL_MILLIS}, up to {@link #WARM_GIVE_UP_NANOS}. */
+    /**
+     * How long {@link #warm} runs batches back to back; after that it pauses nine times a batch's
+     * length between batches ({@link #POLL_MILLIS} to {@link #MAX_POLL_MILLIS}), up to {@link #WARM_GIVE_UP_NANOS}.
+     */
     private static final long WARM_BUSY_NANOS = 3_000_000_000L;
     /** When {@link #warm} gives up (a JVM that never compiles the tiles: -Xint, C1 only): the plain loops stay. */
     private static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
     /**
-     * The pause between two of {@link #warm}'s batches once it has run {@link #WARM_BUSY_NANOS}.
-     * Under HotSpot's 50 ms (TieredCompileTaskTimeout): a method waiting for C2 whose counters have
-     * not moved for that long may be dropped from the queue.
+     * The shortest pause between two of {@link #warm}'s batches once it has run {@link #WARM_BUSY_NANOS}.
+     * Pauses stay under HotSpot's 50 ms (TieredCompileTaskTimeout): a method waiting for C2 whose
+     * counters have not moved for that long may be dropped from the queue.
      */
     private static final long POLL_MILLIS = 10;
+    /** The longest pause between two such batches: under the 50 ms after which a waiting method may be dropped. */
+    private static final long MAX_POLL_MILLIS = 40;
     /** How many calls on small operands {@link #warm} makes in a batch, for each kind, before its one timed call on full-size operands. */
     private static final int SMALL_CALLS = 20;
     private static final System.Logger LOG = System.getLogger(SmallGemm.class.getName());
@@ -253,6 +258,7 @@ final class SmallGemm {
                 i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, L / 2, true), 2_000, Simd::markMathReady);
         Kind[] kinds = {dot, tiles, bytes, math};
         long start = System.nanoTime();
+        long lastBatch = 0;
         for (int batch = 0; !(tiles.done() && dot.done() && bytes.done() && math.done()); batch++) {
             long now = System.nanoTime();
             if (now - start > WARM_GIVE_UP_NANOS) {
@@ -261,12 +267,16 @@ final class SmallGemm {
                 return;
             }
             if (now - start > WARM_BUSY_NANOS) {
+                // the compilers are slow to get to it (a program compiling much of its own keeps C2's
+                // queue long, and HotSpot's thresholds with it): go on, but at a tenth of a core
+                long pause = Math.max(POLL_MILLIS, Math.min(MAX_POLL_MILLIS, 9 * lastBatch / 1_000_000));
                 try {
-                    Thread.sleep(POLL_MILLIS); // the compilers are slow to get to it: check now and then, not in a loop
+                    Thread.sleep(pause);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
                 }
+                now = System.nanoTime();
             }
             for (Kind kind : kinds) {
                 if (kind.done()) {
@@ -287,6 +297,7 @@ final class SmallGemm {
                             kind.name, (System.nanoTime() - start) / 1_000_000);
                 }
             }
+            lastBatch = System.nanoTime() - now;
         }
     }
 
