@@ -160,7 +160,7 @@ final class SmallGemm {
      * or two) for one timed call on full-size ones: invocations are what the counters count, and a
      * full-size call costs some twenty small ones while boxed; a loop of a few iterations also never
      * asks for a second, on-stack compile of the same method. On two busy cores W1's kernels now come
-     * in 0.6-1.2 s after the warm-up begins, at 0.2 s of uptime (before, after the library had loaded
+     * in 0.6-1.8 s after the warm-up begins, at 0.2 s of uptime (before, after the library had loaded
      * and with full-size calls only: the tiles at 1.8-2.2 s of uptime, the exponentials at 1.9-2.3),
      * and its time to 84% fell (BENCHMARKS.md, 2026-12-07).
      * A JVM that never compiles them keeps the plain loops (given up after {@link #WARM_GIVE_UP_NANOS}).
