@@ -135,8 +135,9 @@ public final class Blas {
      * used. The first product waits for the choice if it is still running; a choice that fails
      * (a bad {@code jgrad.blas} setting) is made again on the thread of that product, which gets
      * the exception (the background failure is logged at DEBUG). Nothing starts with
-     * {@code -Djgrad.blas.early=false}, or once a choice has been made. After the choice the same
-     * thread warms the small-product kernels ({@link #SMALL_WARM}).
+     * {@code -Djgrad.blas.early=false}, or once a choice has been made. Before the choice this
+     * thread starts another that warms the vector kernels ({@link #SMALL_WARM}, {@link SmallGemm#warm}),
+     * and it ends when that one has.
      *
      * <p>Returns at once: it takes no lock the choice holds (the choice itself holds
      * {@code Blas.class}'s monitor while it loads, and its test product initialises the CPU
@@ -158,7 +159,7 @@ public final class Blas {
             // the warm-up on a thread of its own, from now: it waits on C2's queue, not on the library
             Thread warm = null;
             if (SMALL && SMALL_WARM) {
-                warm = new Thread(SmallGemm::warm, "jgrad-kernel-warmup-gemm");
+                warm = new Thread(SmallGemm::warm, "jgrad-vector-warmup");
                 warm.setDaemon(true);
                 warm.start();
             } else {
@@ -170,12 +171,9 @@ public final class Blas {
                 // left unchosen: the first product chooses again and reports the failure on its own thread
                 LOG.log(System.Logger.Level.DEBUG, "choosing the product library early failed; the first product "
                         + "will choose again", e);
-            }
-            if (warm != null) {
-                try {
-                    warm.join(); // awaitWarmUp waits for this thread
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            } finally {
+                if (warm != null) {
+                    joinUninterruptibly(warm); // awaitWarmUp waits for this thread, so for the warm-up too
                 }
             }
         }, "jgrad-blas-init");
@@ -187,11 +185,27 @@ public final class Blas {
         return t;
     }
 
+    /** Waits for t to end, interrupted or not; the interrupt is kept for the caller. */
+    private static void joinUninterruptibly(Thread t) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                t.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /**
      * Waits, at most {@code timeout}, until the background warm-up of jgrad's vector kernels has
      * finished, for programs that time steady-state speed (a benchmark's samples). Until then
      * products take slower loops with the same results, and while they do the warm-up competes with
-     * the program for the cores: on two busy cores the kernels came in 1.2-1.5 s after the start.
+     * the program for the cores: on two busy cores W1's came in at 0.8-2.0 s of uptime.
      * Results never depend on whether or how long this waits. Training needs no call: it runs from
      * the first step, faster once the kernels are in.
      *
@@ -456,8 +470,9 @@ public final class Blas {
      */
     static final boolean SMALL = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small")) && SmallGemm.WIDE_CPU;
     /**
-     * Whether the thread {@link #chooseEarly} starts also runs {@link SmallGemm}'s kernels on dummy
-     * operands until the JIT has compiled them ({@code -Djgrad.blas.small.warm=false} turns it off).
+     * Whether {@link #chooseEarly} also starts a thread that runs the vector kernels on dummy operands
+     * until the JIT has compiled them ({@link SmallGemm#warm}; {@code -Djgrad.blas.small.warm=false}
+     * turns it off).
      * Which products they take does not depend on it, so results are the same either way.
      */
     static final boolean SMALL_WARM = !"false".equalsIgnoreCase(System.getProperty("jgrad.blas.small.warm"));

@@ -1,5 +1,6 @@
 package io.jgrad.core.cpu;
 
+import java.util.function.IntConsumer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -120,16 +121,23 @@ final class SmallGemm {
      * length between batches ({@link #POLL_MILLIS} to {@link #MAX_POLL_MILLIS}), up to {@link #WARM_GIVE_UP_NANOS}.
      */
     private static final long WARM_BUSY_NANOS = 3_000_000_000L;
-    /** When {@link #warm} gives up (a JVM that never compiles the tiles: -Xint, C1 only): the plain loops stay. */
-    private static final long WARM_GIVE_UP_NANOS = 30_000_000_000L;
+    /**
+     * When {@link #warm} gives up (a JVM that never compiles the kernels: -Xint, C1 only): the plain
+     * loops stay. 30 s, or {@code -Djgrad.blas.small.warmSeconds}.
+     */
+    private static final long WARM_GIVE_UP_NANOS = Math.max(1, Long.getLong("jgrad.blas.small.warmSeconds", 30))
+            * 1_000_000_000L;
     /**
      * The shortest pause between two of {@link #warm}'s batches once it has run {@link #WARM_BUSY_NANOS}.
      * Pauses stay under HotSpot's 50 ms (TieredCompileTaskTimeout): a method waiting for C2 whose
      * counters have not moved for that long may be dropped from the queue.
      */
     private static final long POLL_MILLIS = 10;
-    /** The longest pause between two such batches: under the 50 ms after which a waiting method may be dropped. */
-    private static final long MAX_POLL_MILLIS = 40;
+    /**
+     * The longest pause between two such batches: with the batch itself and a late wake-up, still
+     * under the 50 ms after which a waiting method may be dropped.
+     */
+    private static final long MAX_POLL_MILLIS = 25;
     /** How many calls on small operands {@link #warm} makes in a batch, for each kind, before its one timed call on full-size operands. */
     private static final int SMALL_CALLS = 20;
     private static final System.Logger LOG = System.getLogger(SmallGemm.class.getName());
@@ -156,10 +164,10 @@ final class SmallGemm {
      * the program loads its data and trains; products made meanwhile take the plain loops (the same
      * bits). How soon a kernel comes in depends on how soon HotSpot's counters ask C2 for it (at
      * start-up, when C2's queue is long, HotSpot raises the thresholds in proportion) and on that
-     * queue. So each batch makes {@link #SMALL_CALLS} calls on small operands (k = 4, half a vector
-     * or two) for one timed call on full-size ones: invocations are what the counters count, and a
-     * full-size call costs some twenty small ones while boxed; a loop of a few iterations also never
-     * asks for a second, on-stack compile of the same method. On two busy cores W1's kernels now come
+     * queue. So each batch makes {@link #SMALL_CALLS} calls on small operands (k = 4 for the tiles,
+     * 32 for DotGemm, 32 bytes, 8 exponentials) for one timed call on full-size ones: invocations are
+     * what the counters count, and a full-size call costs some twenty small ones while boxed; a loop
+     * of a few iterations also never asks for a second, on-stack compile of the same method. On two busy cores W1's kernels now come
      * in 0.6-1.8 s after the warm-up begins, at 0.2 s of uptime (before, after the library had loaded
      * and with full-size calls only: the tiles at 1.8-2.2 s of uptime, the exponentials at 1.9-2.3),
      * and its time to 84% fell (BENCHMARKS.md, 2026-12-07).
@@ -167,7 +175,12 @@ final class SmallGemm {
      */
     static void warm() {
         if (VECTOR && !tilesReady) {
-            warmKernels();
+            try {
+                warmKernels();
+            } catch (RuntimeException | LinkageError e) {
+                // a kernel that fails on dummy operands would fail on real ones too; those not yet let in keep the plain loops
+                LOG.log(System.Logger.Level.DEBUG, "the vector kernels' warm-up failed; the plain loops stay", e);
+            }
         } else if (!VECTOR) {
             Simd.markReadyWithoutWarmUp(); // no tiles to warm: the other vector loops run at once, as before
         }
@@ -193,14 +206,15 @@ final class SmallGemm {
     /** One kind of kernel {@link #warm} lets in: its calls, how quick a compiled one is, and what lets it in. */
     private static final class Kind {
         final String name;
-        final java.util.function.IntConsumer full;
-        final java.util.function.IntConsumer small;
+        final IntConsumer full;
+        final IntConsumer small;
         final long limitNanos;
         final Runnable ready;
         int streak;
+        /** The last timed call's nanoseconds (for the log when the warm-up gives up). */
+        long last;
 
-        Kind(String name, java.util.function.IntConsumer full, java.util.function.IntConsumer small, long limitNanos,
-             Runnable ready) {
+        Kind(String name, IntConsumer full, IntConsumer small, long limitNanos, Runnable ready) {
             this.name = name;
             this.full = full;
             this.small = small;
@@ -227,7 +241,8 @@ final class SmallGemm {
         for (int i = 0; i < b.length; i++) {
             b[i] = (i % 5) * 0.5f;
         }
-        float[] c = new float[m * n];
+        int tall = Blas.SMALL_ROWS + MR; // over SMALL_ROWS: a transposed B goes in panels
+        float[] c = new float[tall * n];
         ArrayStorage sa = ArrayStorage.wrap(CpuBackend.INSTANCE, a);
         ArrayStorage sb = ArrayStorage.wrap(CpuBackend.INSTANCE, b);
         Blas.Operand pa = new Blas.Operand(sa, 0, k, m, k, 'N');
@@ -239,15 +254,26 @@ final class SmallGemm {
         Blas.Operand smat = new Blas.Operand(sa, 0, m, smallK, m, 'T');
         Blas.Operand smb = new Blas.Operand(sb, 0, n, smallK, n, 'N');
         Blas.Operand smbt = new Blas.Operand(sb, 0, smallK, n, smallK, 'T');
+        Blas.Operand sm10 = new Blas.Operand(sa, 0, smallK, 10, smallK, 'N'); // a zero-padded last tile (10 rows)
+        Blas.Operand smTall = new Blas.Operand(sa, 0, smallK, tall, smallK, 'N');
         Blas.Operand dota = new Blas.Operand(sa, 0, dotK, m, dotK, 'N');
         Blas.Operand dotw = new Blas.Operand(sa, 0, dotK, 10, dotK, 'T');
-        // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 816 exponentials; 784
-        // bytes); with boxed vectors, hundreds
+        // compiled: a few µs a call (209 KFLOP of tiles; 44 KFLOP of DotGemm; 128 exponentials; 784
+        // bytes); with boxed vectors, hundreds. The small calls also take each way through the tiles that
+        // real products take (a transposed A; B as stored, transposed and kept packed, or transposed in
+        // per-block panels; a last tile of 8, of 2-7 rows zero-padded, or single rows), so that C2 compiles
+        // none of them as a trap that would send a product back to boxed vectors
         Kind tiles = new Kind("tiles", i -> {
             gemm(i % 5 == 0 ? pat : pa, pb, m, n, k, c, 0, true);
             panel(pbt, k, 0, n, true); // the copy a linear layer's X·Wᵀ makes, compiled early too
         }, i -> {
-            gemm(i % 7 == 0 ? smat : sma, smb, m, n, smallK, c, 0, true);
+            switch (i % 5) {
+                case 0 -> gemm(smat, smb, m, n, smallK, c, 0, true);
+                case 1 -> gemm(sma, smbt, m, n, smallK, c, 0, true);
+                case 2 -> gemm(sm10, smb, 10, n, smallK, c, 0, true);
+                case 3 -> gemm(smTall, smbt, tall, n, smallK, c, 0, true);
+                default -> gemm(sma, smb, m, n, smallK, c, 0, true);
+            }
             panel(smbt, smallK, 0, n, true);
         }, 15_000, () -> tilesReady = true);
         Kind dot = new Kind("DotGemm", i -> DotGemm.gemm(pa, pw, m, 10, k, c, 0, true), // X·Wᵀ with 10 outputs
@@ -262,8 +288,15 @@ final class SmallGemm {
         for (int batch = 0; !(tiles.done() && dot.done() && bytes.done() && math.done()); batch++) {
             long now = System.nanoTime();
             if (now - start > WARM_GIVE_UP_NANOS) {
-                LOG.log(System.Logger.Level.DEBUG, "vector kernels not compiled after {0} s: their plain loops stay",
-                        WARM_GIVE_UP_NANOS / 1_000_000_000L);
+                StringBuilder out = new StringBuilder();
+                for (Kind kind : kinds) {
+                    if (!kind.done()) {
+                        out.append(out.length() == 0 ? "" : "; ").append(kind.name).append(" (its last call ")
+                                .append(kind.last / 1000).append(" µs, compiled under ").append(kind.limitNanos / 1000).append(')');
+                    }
+                }
+                LOG.log(System.Logger.Level.DEBUG, "vector kernels not compiled after {0} s, their plain loops stay: {1}",
+                        WARM_GIVE_UP_NANOS / 1_000_000_000L, out);
                 return;
             }
             if (now - start > WARM_BUSY_NANOS) {
@@ -288,6 +321,7 @@ final class SmallGemm {
                 long t0 = System.nanoTime();
                 kind.full.accept(batch);
                 long took = System.nanoTime() - t0;
+                kind.last = took;
                 // three quick batches in a row: on a busy machine (training already running on both
                 // cores) this thread is often descheduled, and one slow call only restarts the count
                 kind.streak = took < kind.limitNanos ? kind.streak + 1 : 0;
