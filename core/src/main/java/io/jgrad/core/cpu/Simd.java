@@ -53,7 +53,8 @@ final class Simd {
 
     /**
      * Whether {@link SimdKernels#floatMath}'s vector loop runs yet ({@link #bytesReady} is
-     * {@link CpuBackend#scaleBytes}'). Before C2 compiles it, its vectors are objects on the heap and it is some hundred times slower than the plain loop, which
+     * {@link CpuBackend#scaleBytes}'). Before C2 compiles it, its vectors are objects on the heap and
+     * it is some hundred times slower than the plain loop, which
      * gives the same bits: in W1's first epoch it took 44% of the training time (a profile of this
      * project's machine). So it waits, like the product tiles, for the warm-up thread to see it run at
      * compiled speed ({@link SmallGemm#warm}); where nothing warms it, it runs at once.

@@ -138,7 +138,7 @@ final class SmallGemm {
      * under the 50 ms after which a waiting method may be dropped.
      */
     private static final long MAX_POLL_MILLIS = 25;
-    /** How many calls on small operands {@link #warm} makes in a batch, for each kind, before its one timed call on full-size operands. */
+    /** Calls on small operands {@link #warm} makes in a batch, for each kind, before its one timed full-size call. */
     private static final int SMALL_CALLS = 20;
     private static final System.Logger LOG = System.getLogger(SmallGemm.class.getName());
     /**
@@ -167,18 +167,19 @@ final class SmallGemm {
      * queue. So each batch makes {@link #SMALL_CALLS} calls on small operands (k = 4 for the tiles,
      * 32 for DotGemm, 32 bytes, 8 exponentials) for one timed call on full-size ones: invocations are
      * what the counters count, and a full-size call costs some twenty small ones while boxed; a loop
-     * of a few iterations also never asks for a second, on-stack compile of the same method. On two busy cores W1's kernels now come
-     * in 0.6-1.8 s after the warm-up begins, at 0.2 s of uptime (before, after the library had loaded
-     * and with full-size calls only: the tiles at 1.8-2.2 s of uptime, the exponentials at 1.9-2.3),
-     * and its time to 84% fell (BENCHMARKS.md, 2026-12-07).
-     * A JVM that never compiles them keeps the plain loops (given up after {@link #WARM_GIVE_UP_NANOS}).
+     * of a few iterations also never asks for a second, on-stack compile of the same method. On two
+     * busy cores W1's kernels now come in 0.6-1.8 s after the warm-up begins, at 0.2 s of uptime
+     * (before, after the library had loaded and with full-size calls only: the tiles at 1.8-2.2 s of
+     * uptime, the exponentials at 1.9-2.3), and its time to 84% fell (BENCHMARKS.md, 2026-12-07). A
+     * JVM that never compiles them keeps the plain loops (given up after {@link #WARM_GIVE_UP_NANOS}).
      */
     static void warm() {
         if (VECTOR && !tilesReady) {
             try {
                 warmKernels();
             } catch (RuntimeException | LinkageError e) {
-                // a kernel that fails on dummy operands would fail on real ones too; those not yet let in keep the plain loops
+                // a kernel that fails on dummy operands would fail on real ones too: those not yet let in
+                // keep the plain loops
                 LOG.log(System.Logger.Level.DEBUG, "the vector kernels' warm-up failed; the plain loops stay", e);
             }
         } else if (!VECTOR) {

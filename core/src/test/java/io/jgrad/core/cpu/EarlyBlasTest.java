@@ -76,7 +76,7 @@ class EarlyBlasTest {
      * <p>Where no native library loads (jgrad falls back to its pure-Java product after failing to
      * load OpenBLAS and jblas), this probe, whose main thread only waits, has seen C2 compile the
      * tiles and DotGemm's kernel without all of their vector intrinsics (the compiled kernels ran at
-     * 30-140 µs a call against 1-5; six runs out of six, never with the library loaded or with
+     * 30-140 µs a call against 1-5; eight runs of eight, never with the library loaded or with
      * {@code -Djgrad.blas=java}): the warm-up then gives up and the plain loops stay, with the same
      * bits. Why is not established, so that case is skipped here, not asserted either way; a
      * training step in the same setting (StepBench W1, libraries hidden) ran at the vector kernels'
