@@ -20,19 +20,5 @@ if [[ ${1:-} == PinnedStress ]]; then main=io.jgrad.benchmarks.PinnedStress; shi
 # 4 MB G1 regions, as ./run gives them (arrays of 2 MB and more are young objects, not humongous ones)
 heap="-Xmx512m -XX:G1HeapRegionSize=4m"
 if [[ ${1:-} == W3 ]]; then heap="-Xmx896m -XX:G1HeapRegionSize=4m"; fi
-# jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off
-# native access for JNA and, on JDK 22+, for OpenBLAS called on Java arrays in place (JDK 17 accepts
-# the option too); JGRAD_JAVA names another java (bench/compare.sh passes it on), e.g. a JDK 25
-# Before JDK 22, OpenBLAS reads and writes the Java arrays in place only when asked (-Djgrad.blas.pinned=true,
-# jffi's pinned arrays; README): G1 cannot collect while an array is pinned, and a thread that waits for a
-# collection twice in a row then fails with OutOfMemoryError (a stress test hit it within 2 s at -Xmx64m);
-# allowing 100 waits (a diagnostic flag of JDK 17-21; later JDKs have neither the flag nor the need) made it
-# run 20 s without. The JDK's version comes from its release file: no extra JVM start
-pinned=()
-release="$(dirname "$(dirname "$(readlink -f "$(command -v "${JGRAD_JAVA:-java}")")")")/release"
-feature=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release" 2>/dev/null || true)
-if [[ -n $feature && $feature -lt 22 ]]; then
-  pinned=(-Djgrad.blas.pinned=true -XX:+UnlockDiagnosticVMOptions -XX:GCLockerRetryAllocationCount=100)
-fi
-exec "${JGRAD_JAVA:-java}" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED "${pages[@]}" \
-  "${pinned[@]}" ${JGRAD_JAVA_OPTS:-$heap} -cp "$classpath" $main "$@"
+# one class-data-sharing archive per program and workload (scripts/java.sh)
+CDS_DIR=benchmarks/target/cds jgrad_java_run "${main##*.}-${1:-}" "$heap" "$main" "$@"
