@@ -285,6 +285,17 @@ final class SmallGemm {
                 i -> SimdKernels.floatMath(MATH[i % 3], b, 0, c, 0, L / 2, true), 2_000, Simd::markMathReady);
         Kind[] kinds = {dot, tiles, bytes, math};
         long start = System.nanoTime();
+        // the plain loops, which real products take until their kernel is in: enough calls on tiny operands
+        // (256, a few ms) for C1 to compile them while the program loads its data. Left to the products,
+        // the JIT came to them only once training had begun: in a profile of W1's first epoch, 380 samples
+        // (of 1,669 in its steps, 0.5 ms each) were those loops interpreted; with these calls, 11, compiled
+        Blas.Operand tinyA = new Blas.Operand(sa, 0, 2, MR, 2, 'N');
+        Blas.Operand tinyB = new Blas.Operand(sb, 0, L, 2, L, 'N');
+        Blas.Operand tinyW = new Blas.Operand(sa, 0, L, 2, L, 'T');
+        for (int i = 0; i < PLAIN_PRIMER; i++) {
+            gemm(tinyA, tinyB, MR, L, 2, c, 0, false);
+            DotGemm.gemm(dota, tinyW, 2, 2, L, c, 0, false);
+        }
         long lastBatch = 0;
         for (int batch = 0; !(tiles.done() && dot.done() && bytes.done() && math.done()); batch++) {
             long now = System.nanoTime();
@@ -335,6 +346,9 @@ final class SmallGemm {
             lastBatch = System.nanoTime() - now;
         }
     }
+
+    /** Calls of each plain loop {@link #warm} makes first (HotSpot's C1 threshold is 200 invocations). */
+    private static final int PLAIN_PRIMER = 256;
 
     /** An image's bytes for the warm-up of {@link CpuBackend#scaleBytes}. */
     private static final byte[] PIXELS = new byte[784];
