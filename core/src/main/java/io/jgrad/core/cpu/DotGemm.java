@@ -157,7 +157,8 @@ final class DotGemm {
         /** The lane sums of rows x0..x3 of A against rows y0, y1 of W, over p below kv, into lanes (row-major 4×2×16). */
         private static void block(int k, int kv, float[] a, int x0, int x1, int x2, int x3, float[] w, int y0, int y1,
                                   float[] lanes) {
-            FloatVector c00 = FloatVector.zero(F);
+            // the receivers and accumulators through SmallGemm.Tiles.exact: see there
+            FloatVector c00 = SmallGemm.Tiles.exact(FloatVector.zero(F));
             FloatVector c01 = c00;
             FloatVector c10 = c00;
             FloatVector c11 = c00;
@@ -168,16 +169,16 @@ final class DotGemm {
             for (int p = 0; p < kv; p += L) {
                 FloatVector w0 = FloatVector.fromArray(F, w, y0 + p);
                 FloatVector w1 = FloatVector.fromArray(F, w, y1 + p);
-                FloatVector a0 = FloatVector.fromArray(F, a, x0 + p);
+                FloatVector a0 = SmallGemm.Tiles.exact(FloatVector.fromArray(F, a, x0 + p));
                 c00 = a0.fma(w0, c00);
                 c01 = a0.fma(w1, c01);
-                FloatVector a1 = FloatVector.fromArray(F, a, x1 + p);
+                FloatVector a1 = SmallGemm.Tiles.exact(FloatVector.fromArray(F, a, x1 + p));
                 c10 = a1.fma(w0, c10);
                 c11 = a1.fma(w1, c11);
-                FloatVector a2 = FloatVector.fromArray(F, a, x2 + p);
+                FloatVector a2 = SmallGemm.Tiles.exact(FloatVector.fromArray(F, a, x2 + p));
                 c20 = a2.fma(w0, c20);
                 c21 = a2.fma(w1, c21);
-                FloatVector a3 = FloatVector.fromArray(F, a, x3 + p);
+                FloatVector a3 = SmallGemm.Tiles.exact(FloatVector.fromArray(F, a, x3 + p));
                 c30 = a3.fma(w0, c30);
                 c31 = a3.fma(w1, c31);
             }

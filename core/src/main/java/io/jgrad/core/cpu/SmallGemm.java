@@ -648,8 +648,29 @@ final class SmallGemm {
      */
     static final class Tiles {
         private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+        /** The class of F's vectors (the Vector API's 512-bit float vector, not public). */
+        private static final Class<?> F_CLASS = F.vectorType();
 
         private Tiles() {}
+
+        /**
+         * v, one of F's vectors, with a test of its class that tells C2 its exact class. The kernels pass
+         * the vectors they call methods on (and the accumulators they store) through it. Without it, C2
+         * chooses the method a vector's call runs from HotSpot's profile of the Vector API's own shared
+         * code (FloatVector.fma, intoArray), which every vector kernel writes to while it is interpreted;
+         * once the 256-bit kernels ({@link JavaGemmVector}, {@link SimdKernels}) had run there, C2 compiled
+         * a call for both widths, the merged vector's class was no longer known, and the store's intrinsic
+         * failed ("missing constant: vclass=DecodeN", -XX:+PrintIntrinsics): the tiles then ran on boxed
+         * vectors, 120 µs a warm-up call against a few, and never came in (the pure-Java product of a
+         * machine with only a JDK, where JavaGemmVector runs; BENCHMARKS.md). With the test C2 calls
+         * the 512-bit method directly and the profile does not matter.
+         */
+        static FloatVector exact(FloatVector v) {
+            if (v.getClass() != F_CLASS) {
+                throw new IllegalArgumentException("not a 512-bit float vector: " + v.species());
+            }
+            return v;
+        }
 
         /** Whether the JVM's preferred float vectors are 512 bits wide. */
         static boolean wide() {
@@ -757,7 +778,7 @@ final class SmallGemm {
          * (rows at bi + ldb·p).
          */
         private static void tile8x32(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
-            FloatVector c00 = FloatVector.zero(F);
+            FloatVector c00 = exact(FloatVector.zero(F));
             FloatVector c01 = c00;
             FloatVector c10 = c00;
             FloatVector c11 = c00;
@@ -778,28 +799,28 @@ final class SmallGemm {
                 FloatVector b0 = FloatVector.fromArray(F, b, bp);
                 FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
                 int ap = ai + p * MR;
-                FloatVector x = FloatVector.broadcast(F, a[ap]);
+                FloatVector x = exact(FloatVector.broadcast(F, a[ap]));
                 c00 = x.fma(b0, c00);
                 c01 = x.fma(b1, c01);
-                x = FloatVector.broadcast(F, a[ap + 1]);
+                x = exact(FloatVector.broadcast(F, a[ap + 1]));
                 c10 = x.fma(b0, c10);
                 c11 = x.fma(b1, c11);
-                x = FloatVector.broadcast(F, a[ap + 2]);
+                x = exact(FloatVector.broadcast(F, a[ap + 2]));
                 c20 = x.fma(b0, c20);
                 c21 = x.fma(b1, c21);
-                x = FloatVector.broadcast(F, a[ap + 3]);
+                x = exact(FloatVector.broadcast(F, a[ap + 3]));
                 c30 = x.fma(b0, c30);
                 c31 = x.fma(b1, c31);
-                x = FloatVector.broadcast(F, a[ap + 4]);
+                x = exact(FloatVector.broadcast(F, a[ap + 4]));
                 c40 = x.fma(b0, c40);
                 c41 = x.fma(b1, c41);
-                x = FloatVector.broadcast(F, a[ap + 5]);
+                x = exact(FloatVector.broadcast(F, a[ap + 5]));
                 c50 = x.fma(b0, c50);
                 c51 = x.fma(b1, c51);
-                x = FloatVector.broadcast(F, a[ap + 6]);
+                x = exact(FloatVector.broadcast(F, a[ap + 6]));
                 c60 = x.fma(b0, c60);
                 c61 = x.fma(b1, c61);
-                x = FloatVector.broadcast(F, a[ap + 7]);
+                x = exact(FloatVector.broadcast(F, a[ap + 7]));
                 c70 = x.fma(b0, c70);
                 c71 = x.fma(b1, c71);
             }
@@ -823,7 +844,7 @@ final class SmallGemm {
 
         /** C[8, 16] at ci (row stride ldc) = A[8, k] (a packed tile) · B[k, 16] (rows at bi + ldb·p). */
         private static void tile8x16(int k, float[] a, int ai, float[] b, int bi, int ldb, float[] c, int ci, int ldc) {
-            FloatVector c0 = FloatVector.zero(F);
+            FloatVector c0 = exact(FloatVector.zero(F));
             FloatVector c1 = c0;
             FloatVector c2 = c0;
             FloatVector c3 = c0;
@@ -834,14 +855,14 @@ final class SmallGemm {
             for (int p = 0; p < k; p++) {
                 FloatVector b0 = FloatVector.fromArray(F, b, bi + p * ldb);
                 int ap = ai + p * MR;
-                c0 = FloatVector.broadcast(F, a[ap]).fma(b0, c0);
-                c1 = FloatVector.broadcast(F, a[ap + 1]).fma(b0, c1);
-                c2 = FloatVector.broadcast(F, a[ap + 2]).fma(b0, c2);
-                c3 = FloatVector.broadcast(F, a[ap + 3]).fma(b0, c3);
-                c4 = FloatVector.broadcast(F, a[ap + 4]).fma(b0, c4);
-                c5 = FloatVector.broadcast(F, a[ap + 5]).fma(b0, c5);
-                c6 = FloatVector.broadcast(F, a[ap + 6]).fma(b0, c6);
-                c7 = FloatVector.broadcast(F, a[ap + 7]).fma(b0, c7);
+                c0 = exact(FloatVector.broadcast(F, a[ap])).fma(b0, c0);
+                c1 = exact(FloatVector.broadcast(F, a[ap + 1])).fma(b0, c1);
+                c2 = exact(FloatVector.broadcast(F, a[ap + 2])).fma(b0, c2);
+                c3 = exact(FloatVector.broadcast(F, a[ap + 3])).fma(b0, c3);
+                c4 = exact(FloatVector.broadcast(F, a[ap + 4])).fma(b0, c4);
+                c5 = exact(FloatVector.broadcast(F, a[ap + 5])).fma(b0, c5);
+                c6 = exact(FloatVector.broadcast(F, a[ap + 6])).fma(b0, c6);
+                c7 = exact(FloatVector.broadcast(F, a[ap + 7])).fma(b0, c7);
             }
             c0.intoArray(c, ci);
             c1.intoArray(c, ci + ldc);
@@ -855,9 +876,9 @@ final class SmallGemm {
 
         /** C[1, 16] at ci = A[1, k] (A(0, p) at ai + p·sp) · B[k, 16] (rows at bi + p·ldb): the same chain per element as the tile. */
         private static void row16(int k, float[] a, int ai, int sp, float[] b, int bi, int ldb, float[] c, int ci) {
-            FloatVector acc = FloatVector.zero(F);
+            FloatVector acc = exact(FloatVector.zero(F));
             for (int p = 0; p < k; p++) {
-                acc = FloatVector.broadcast(F, a[ai + p * sp]).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
+                acc = exact(FloatVector.broadcast(F, a[ai + p * sp])).fma(FloatVector.fromArray(F, b, bi + p * ldb), acc);
             }
             acc.intoArray(c, ci);
         }

@@ -2,6 +2,7 @@ package io.jgrad.core.cpu;
 
 import io.jgrad.core.Backends;
 import io.jgrad.core.Tensor;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * Run in a JVM of its own by {@link EarlyBlasTest}: touches the CPU backend, waits for the thread
@@ -11,6 +12,9 @@ public final class EarlyBlasProbe {
     private EarlyBlasProbe() {}
 
     public static void main(String[] args) throws InterruptedException {
+        if (Boolean.getBoolean("probe.mixWidths")) {
+            MixWidths.run();
+        }
         Backends.cpu().prepare();
         Thread t = Blas.earlyThread();
         if (t != null) {
@@ -26,6 +30,27 @@ public final class EarlyBlasProbe {
                     + " backend=" + Blas.backendName());
         } catch (IllegalArgumentException e) {
             System.out.println("productFailed=" + e.getMessage());
+        }
+    }
+
+    /**
+     * 256-bit float vectors through the methods the 512-bit kernels call (broadcast, fromArray, fma,
+     * intoArray), before jgrad starts: HotSpot's profile of the Vector API's shared code then records
+     * both widths, as when {@link JavaGemmVector} runs on a machine with only a JDK. A class of its own,
+     * loaded only then: the probe also runs without the Vector API module.
+     */
+    private static final class MixWidths {
+        private MixWidths() {}
+
+        static void run() {
+            float[] a = new float[64];
+            float[] out = new float[8];
+            for (int i = 0; i < 20_000; i++) {
+                FloatVector acc = FloatVector.zero(FloatVector.SPECIES_256);
+                acc = FloatVector.broadcast(FloatVector.SPECIES_256, a[i % 64])
+                        .fma(FloatVector.fromArray(FloatVector.SPECIES_256, a, i % 8 * 8), acc);
+                acc.intoArray(out, 0);
+            }
         }
     }
 }
