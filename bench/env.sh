@@ -1,12 +1,13 @@
 # Sourced by bench/run-jgrad.sh and bench/jmh.sh: builds what changed, writes the benchmarks
 # module's classpath to $cp_file, and sets the environment ./run uses.
 cp_file=benchmarks/target/classpath.txt
-if [[ ! -f $cp_file ]] || [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file" -type f 2>/dev/null | head -1) ]]; then
+modules=(benchmarks core layers losses optim examples)
+source scripts/java.sh
+if jgrad_needs_build "$cp_file" "${modules[@]}"; then
   ./mvnw -q -B -DskipTests install >&2
   ./mvnw -q -B -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >&2
   touch "$cp_file" # the plugin leaves an unchanged file as it was, which would rebuild on every run
 fi
 # OPENBLAS_CORETYPE is left as the caller set it: jgrad sets it for jblas itself when jblas runs,
 # and bench/compare.sh gives both sides the same value
-source scripts/java.sh
-jgrad_java_setup "${JGRAD_JAVA:-java}" "$cp_file" benchmarks core layers losses optim examples
+jgrad_java_setup "${JGRAD_JAVA:-java}" "$cp_file" "${modules[@]}"

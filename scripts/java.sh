@@ -1,16 +1,33 @@
-# Sourced by ./run and bench/run-jgrad.sh: how both start the JVM. After `jgrad_java_setup JAVA CP_FILE MODULE...`
+# Sourced by ./run and bench/run-jgrad.sh (bench/jmh.sh through bench/env.sh): how they start the JVM.
+# `jgrad_needs_build CP_FILE MODULE...` succeeds when Maven must build first (no class-path file, a source or
+# pom newer than it, or a module's jar missing). After `jgrad_java_setup JAVA CP_FILE MODULE...`
 #   java_options   the options every jgrad program gets (Vector API, native access, huge pages, pinned arrays)
 #   classpath      this checkout's module jars, then their dependencies from CP_FILE (a build-classpath file)
 # and `jgrad_java_run NAME HEAP MAIN ARGS...` starts MAIN with them, a class-data-sharing archive for NAME
 # (below) and HEAP unless JGRAD_JAVA_OPTS is set (it replaces HEAP), with the java given to the setup.
+
+jgrad_needs_build() {
+  local cp_file=$1 m
+  shift
+  [[ ! -f $cp_file ]] && return 0
+  [[ -n $(find pom.xml */pom.xml */src -newer "$cp_file" -type f 2>/dev/null | head -1) ]] && return 0
+  for m in "$@"; do
+    compgen -G "$m/target/jgrad-$m-*.jar" >/dev/null || return 0
+  done
+  return 1
+}
 
 # The JDK's feature version comes from its release file: no extra JVM start
 jgrad_java_setup() {
   local java=$1 cp_file=$2
   shift 2
   java_cmd=$java
-  java_bin=$(readlink -f "$(command -v "$java")")
-  java_release="$(dirname "$(dirname "$java_bin")")/release"
+  if ! java_bin=$(readlink -f "$(command -v "$java")") || [[ ! -x $java_bin ]]; then
+    echo "jgrad: no java at '$java' (install a JDK 17 or later, or name one in JGRAD_JAVA)" >&2
+    exit 1
+  fi
+  java_home=$(dirname "$(dirname "$java_bin")")
+  java_release="$java_home/release"
   local feature
   feature=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$java_release" 2>/dev/null || true)
   # jgrad's vectorized kernels (Simd) need the incubating Vector API; -Djgrad.simd=false turns them off.
@@ -61,25 +78,39 @@ jgrad_java_setup() {
 # to an archive under CDS_DIR (default target/cds of the launching module; -Xshare:dump, ~2 s), and later
 # runs map the archive instead of loading, verifying and spinning them again. A static archive rather than
 # one written at the program's exit (-XX:ArchiveClassesAtExit): such an archive also kept the state methods
-# were in when the program ended, and in one of the first ten made, jgrad's hot loops were never compiled
-# in the runs that used it (W1 3-4x slower a step; BENCHMARKS.md). An archive belongs to one java, one
-# class path and one set of JVM options (a heap of 32 GB or more, or another collector, makes the JVM refuse
-# an archive, and with it the JDK's own classes): it is made again when a jar on the path or the JDK is newer
-# than it. It is written aside and moved into place, so concurrent first runs do not tear it. JGRAD_CDS=false turns this off; the JVM's CDS messages are silenced, since the
-# archive only saves time.
+# were in when the program ended, and in one of the nine made, jgrad's hot loops were never compiled in the
+# runs that used it (W1 3-4x slower a step; BENCHMARKS.md). An archive belongs to one JDK build, one class
+# path and the JVM options that decide whether the JVM accepts it (a heap of 32 GB or more or another
+# collector makes it refuse an archive, and with it the JDK's own classes); logging, profiling and agent
+# options neither name it nor go to the JVM that writes it. It is made again when a jar on the path is newer
+# than it. It is written aside and moved into place, so concurrent first runs do not tear it. A run with
+# -h or --help records nothing. JGRAD_CDS=false turns all this off; the JVM's CDS messages are silenced,
+# since the archive only saves time.
 jgrad_java_run() {
   local name=$1 heap=$2 main=$3
   shift 3
-  local java=$java_cmd cds=() archive="" tmp=""
+  local java=$java_cmd cds=() archive="" tmp="" o
   # shellcheck disable=SC2206 # JGRAD_JAVA_OPTS and HEAP are lists of options
-  local options=("${java_options[@]}" ${JGRAD_JAVA_OPTS:-$heap})
-  if [[ ${JGRAD_CDS:-true} != false ]]; then
+  local options=("${java_options[@]}" ${JGRAD_JAVA_OPTS:-$heap}) shared=()
+  for o in "${options[@]}"; do
+    case $o in
+      -Xlog*|-Xloggc*|-verbose*|-agentlib*|-agentpath*|-javaagent*|-XX:StartFlightRecording*|-XX:FlightRecorderOptions*|\
+      -XX:+Print*|-XX:-Print*|-XX:+LogCompilation|-XX:LogFile=*|-XX:+TraceClass*|-XX:CompileCommand*) ;;
+      *) shared+=("$o") ;;
+    esac
+  done
+  local cds_on=${JGRAD_CDS:-true}
+  for o in "$@"; do
+    if [[ $o == -h || $o == --help ]]; then cds_on=false; fi
+  done
+  if [[ $cds_on != false ]]; then
     local dir=${CDS_DIR:-target/cds} id
-    id=$(printf '%s\n' "$java_bin" "$classpath" "${options[@]}" | cksum | cut -d' ' -f1)
-    archive="$dir/$(tr -c 'A-Za-z0-9_\n' '_' <<<"${name,,}")-$id.jsa"
+    id=$( { printf '%s\n' "$java_bin" "$classpath" "${shared[@]}"; cat "$java_release" 2>/dev/null;
+            stat -L -c '%s %Y' "$java_home/lib/modules" "$java_bin" 2>/dev/null; } | cksum | cut -d' ' -f1)
+    archive="$dir/$(printf %s "${name,,}" | tr -c 'a-z0-9_' '_')-$id.jsa"
     local IFS=:
     # shellcheck disable=SC2086 # the class path splits on colons here
-    if [[ -f $archive ]] && [[ -z $(find $classpath "$java_release" "$java_bin" -newer "$archive" 2>/dev/null | head -1) ]]; then
+    if [[ -f $archive ]] && [[ -z $(find $classpath -newer "$archive" 2>/dev/null | head -1) ]]; then
       cds=(-XX:SharedArchiveFile="$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
     elif mkdir -p "$dir" 2>/dev/null && [[ -w $dir ]]; then
       tmp="$archive.$$"
@@ -90,10 +121,22 @@ jgrad_java_run() {
   if [[ -z $tmp ]]; then
     exec "$java" "${options[@]}" "${cds[@]}" -cp "$classpath" "$main" "$@"
   fi
+  # The run that records its classes is this shell's child, not exec'd: TERM and HUP sent to the launcher go
+  # on to it (Ctrl-C reaches both from the terminal), and its status is the launcher's
   trap "rm -f $(printf %q "$tmp").classes $(printf %q "$tmp").jsa" EXIT # an interrupted run leaves no partial files
-  local status=0
-  "$java" "${options[@]}" "${cds[@]}" -cp "$classpath" "$main" "$@" || status=$?
-  if [[ $status -eq 0 && -s $tmp.classes ]] && "$java" "${options[@]}" -Xshare:dump -XX:SharedClassListFile="$tmp.classes" \
+  local status=0 pid
+  "$java" "${options[@]}" "${cds[@]}" -cp "$classpath" "$main" "$@" <&0 &
+  pid=$!
+  trap "kill -TERM $pid 2>/dev/null" TERM
+  trap "kill -HUP $pid 2>/dev/null" HUP
+  trap : INT
+  while :; do
+    status=0
+    wait "$pid" || status=$?
+    kill -0 "$pid" 2>/dev/null || break # else a trapped signal ended the wait, not the program
+  done
+  trap - TERM HUP INT
+  if [[ $status -eq 0 && -s $tmp.classes ]] && "$java" "${shared[@]}" -Xshare:dump -XX:SharedClassListFile="$tmp.classes" \
       -XX:SharedArchiveFile="$tmp.jsa" -Xlog:cds=off -Xlog:cds+dynamic=off -cp "$classpath" >/dev/null 2>&1 && [[ -s $tmp.jsa ]]; then
     mv -f "$tmp.jsa" "$archive"
   fi

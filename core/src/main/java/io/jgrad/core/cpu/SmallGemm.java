@@ -655,9 +655,10 @@ final class SmallGemm {
 
         /**
          * v, one of F's vectors, with a test of its class that tells C2 its exact class. The kernels pass
-         * the vectors they call methods on (and the accumulators they store) through it. Without it, C2
-         * chooses the method a vector's call runs from HotSpot's profile of the Vector API's own shared
-         * code (FloatVector.fma, intoArray), which every vector kernel writes to while it is interpreted;
+         * the vectors they call methods on through it, and their accumulators' first value (the methods
+         * then return the exact class). Without it, C2 chooses the method a vector's call runs from
+         * HotSpot's profile of the Vector API's own shared code (FloatVector.fma, intoArray), which every
+         * vector kernel writes to while it runs interpreted or in C1;
          * once the 256-bit kernels ({@link JavaGemmVector}, {@link SimdKernels}) had run there, C2 compiled
          * a call for both widths, the merged vector's class was no longer known, and the store's intrinsic
          * failed ("missing constant: vclass=DecodeN", -XX:+PrintIntrinsics): the tiles then ran on boxed

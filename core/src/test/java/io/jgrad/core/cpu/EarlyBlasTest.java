@@ -77,7 +77,8 @@ class EarlyBlasTest {
      * in CI's JDK-only pass, the pure-Java product is chosen) and after 256-bit vectors went through
      * the Vector API's shared code first: before the kernels passed their vectors through {@link
      * SmallGemm.Tiles#exact}, C2 then compiled the tiles without their store intrinsic and they never
-     * came in (nine runs of nine with the libraries hidden).
+     * came in (nine runs of nine with the libraries hidden; two of two here with the library loaded
+     * and the widths mixed first). Where the CPU lacks 512-bit vectors both cases only check the flags.
      */
     @ParameterizedTest
     @ValueSource(booleans = {false, true})
