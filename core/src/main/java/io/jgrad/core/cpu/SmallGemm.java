@@ -286,9 +286,9 @@ final class SmallGemm {
         Kind[] kinds = {dot, tiles, bytes, math};
         long start = System.nanoTime();
         // the plain loops, which real products take until their kernel is in: enough calls on tiny operands
-        // (256, a few ms) for C1 to compile them while the program loads its data. Left to the products,
-        // the JIT came to them only once training had begun: in a profile of W1's first epoch, 380 samples
-        // (of 1,669 in its steps, 0.5 ms each) were those loops interpreted; with these calls, 11, compiled
+        // (256 of each, ~16 ms in a fresh JVM) for C1 to compile them while the program loads its data. Left
+        // to the products, the JIT came to them only once training had begun: in a profile of W1's first
+        // epoch, 380 samples (of 1,669 in its steps, 0.5 ms each) were those loops interpreted; now 11
         Blas.Operand tinyA = new Blas.Operand(sa, 0, 2, MR, 2, 'N');
         Blas.Operand tinyB = new Blas.Operand(sb, 0, L, 2, L, 'N');
         Blas.Operand tinyW = new Blas.Operand(sa, 0, L, 2, L, 'T');
@@ -658,9 +658,9 @@ final class SmallGemm {
          * the vectors they call methods on through it, and their accumulators' first value (the methods
          * then return the exact class). Without it, C2 chooses the method a vector's call runs from
          * HotSpot's profile of the Vector API's own shared code (FloatVector.fma, intoArray), which every
-         * vector kernel writes to while it runs interpreted or in C1;
-         * once the 256-bit kernels ({@link JavaGemmVector}, {@link SimdKernels}) had run there, C2 compiled
-         * a call for both widths, the merged vector's class was no longer known, and the store's intrinsic
+         * vector kernel writes to while it runs interpreted or in C1; once the 256-bit kernels ({@link
+         * JavaGemmVector}, {@link SimdKernels}) had run there, C2 compiled a call for both widths, the
+         * merged vector's class was no longer known, and the store's intrinsic
          * failed ("missing constant: vclass=DecodeN", -XX:+PrintIntrinsics): the tiles then ran on boxed
          * vectors, 120 µs a warm-up call against a few, and never came in (the pure-Java product of a
          * machine with only a JDK, where JavaGemmVector runs; BENCHMARKS.md). With the test C2 calls
