@@ -2,6 +2,7 @@ package io.jgrad.core.cpu;
 
 import static io.jgrad.core.cpu.Views.st;
 
+import com.google.common.util.concurrent.Uninterruptibles;
 import io.jgrad.core.backend.ScalarType;
 import io.jgrad.core.backend.View;
 import java.util.List;
@@ -173,7 +174,7 @@ public final class Blas {
                         + "will choose again", e);
             } finally {
                 if (warm != null) {
-                    joinUninterruptibly(warm); // awaitWarmUp waits for this thread, so for the warm-up too
+                    Uninterruptibles.joinUninterruptibly(warm); // awaitWarmUp waits for this thread, so for the warm-up too
                 }
             }
         }, "jgrad-blas-init");
@@ -183,22 +184,6 @@ public final class Blas {
         t.setDaemon(true);
         t.start();
         return t;
-    }
-
-    /** Waits for t to end, interrupted or not; the interrupt is kept for the caller. */
-    private static void joinUninterruptibly(Thread t) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                t.join();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**

@@ -660,11 +660,11 @@ final class SmallGemm {
          * HotSpot's profile of the Vector API's own shared code (FloatVector.fma, intoArray), which every
          * vector kernel writes to while it runs interpreted or in C1; once the 256-bit kernels ({@link
          * JavaGemmVector}, {@link SimdKernels}) had run there, C2 compiled a call for both widths, the
-         * merged vector's class was no longer known, and the store's intrinsic
-         * failed ("missing constant: vclass=DecodeN", -XX:+PrintIntrinsics): the tiles then ran on boxed
-         * vectors, 120 µs a warm-up call against a few, and never came in (the pure-Java product of a
-         * machine with only a JDK, where JavaGemmVector runs; BENCHMARKS.md). With the test C2 calls
-         * the 512-bit method directly and the profile does not matter.
+         * merged vector's class was no longer known, and the store's intrinsic failed ("missing constant:
+         * vclass=DecodeN", -XX:+PrintIntrinsics): the tiles then ran on boxed vectors, 120 µs a warm-up
+         * call against a few, and never came in (the pure-Java product of a machine with only a JDK, where
+         * JavaGemmVector runs; BENCHMARKS.md). With the test C2 calls the 512-bit method directly and the
+         * profile does not matter.
          */
         static FloatVector exact(FloatVector v) {
             if (v.getClass() != F_CLASS) {
